@@ -1,0 +1,38 @@
+// A batch of consecutive execution indices, run inline: the unit of work of every engine, and
+// the task a pool worker runs. Its result keeps, per title, the first index that found it.
+
+import type { Target } from '../target.js';
+import type { FindingKind } from '../types.js';
+import { runIndex, type CampaignConfig } from './runner.js';
+
+export interface BatchFinding {
+  title: string;
+  kind: FindingKind;
+  /** The first execution index in the batch that found it. */
+  index: number;
+  detail: string[];
+  /** How many executions of the batch found it. */
+  hits: number;
+}
+
+export interface BatchResult {
+  start: number;
+  count: number;
+  steps: number;
+  findings: BatchFinding[];
+}
+
+export function runBatch(target: Target, cfg: CampaignConfig, start: number, count: number): BatchResult {
+  const byTitle = new Map<string, BatchFinding>();
+  let steps = 0;
+  for (let i = start; i < start + count; i++) {
+    const { result } = runIndex(target, cfg, i);
+    steps += result.steps;
+    for (const f of result.findings) {
+      const seen = byTitle.get(f.title);
+      if (seen) seen.hits++;
+      else byTitle.set(f.title, { title: f.title, kind: f.kind, index: i, detail: f.detail, hits: 1 });
+    }
+  }
+  return { start, count, steps, findings: [...byTitle.values()] };
+}

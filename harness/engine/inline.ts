@@ -1,0 +1,176 @@
+// The inline executor: all CPUs of one execution interleaved in this thread. CPUs are generators;
+// the strategy picks which one takes the next step among those that are runnable (not finished,
+// and not blocked on a word that still forbids them). No runnable CPU while some are blocked is a
+// hung task; a step budget overrun is a livelock; an exception escaping target code is a finding.
+
+import { Kernel, KernelOops, type Gen } from '../kernel/kernel.js';
+import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS } from '../kernel/layout.js';
+import type { Rng } from '../rng.js';
+import type { Strategy } from '../sched/strategy.js';
+import { defaultNext } from '../sched/strategy.js';
+import type { Target } from '../target.js';
+import type { ExecResult, Fault, Finding, Program, Schedule, TraceStep } from '../types.js';
+import { countOps } from './program.js';
+
+export const DEFAULT_MAX_STEPS = 4000;
+/** Setup and teardown run alone; they get their own budget. */
+const SOLO_MAX_STEPS = 20000;
+
+export interface ExecOptions {
+  faults?: readonly Fault[];
+  maxSteps?: number;
+  /** Record the (cpu, label) of every step. */
+  trace?: boolean;
+  /** Record call/return events for the ladder. */
+  events?: boolean;
+  /** Collect the set of labels reached. */
+  labels?: boolean;
+}
+
+export interface Execution {
+  result: ExecResult;
+  kernel: Kernel;
+}
+
+export const EXIT_LABEL = 'do_exit';
+
+function cpuBody(target: Target, k: Kernel, cpu: number, program: Program): Gen {
+  return (function* () {
+    for (const op of program.cpus[cpu]!) {
+      k.events?.push({ e: 'op', cpu, op });
+      const ret = yield* target.run(k, op);
+      k.events?.push({ e: 'ret', cpu, op: op.op, ret });
+    }
+    yield* target.exitCpu(k);
+  })();
+}
+
+/** Turn an exception out of target code into a finding; an oops is already recorded. */
+function fault(k: Kernel, e: unknown): Finding {
+  if (e instanceof KernelOops) return e.finding;
+  const msg = e instanceof Error ? e.message : String(e);
+  k.warn('harness-error', `harness-error: ${msg.split('\n')[0]} in ${k.fn()}`, e instanceof Error && e.stack ? e.stack.split('\n').slice(1, 4) : []);
+  return k.findings[k.findings.length - 1]!;
+}
+
+function hung(k: Kernel, blocked: number[]): never {
+  const first = blocked[0]!;
+  k.cpu = first;
+  const detail: string[] = [];
+  for (const c of blocked) {
+    detail.push(`cpu${c} blocked in ${k.stacks[c]!.join(' -> ') || '?'}`);
+  }
+  k.oops('hung-task', `INFO: task hung in ${k.fn()}`, detail);
+}
+
+/** Run a generator alone (setup, teardown) on the extra CPU; blocking there is a hang. */
+function runSolo(k: Kernel, cpu: number, gen: Gen, labels: Set<string> | undefined): void {
+  k.cpu = cpu;
+  for (let n = 0; ; n++) {
+    if (n > SOLO_MAX_STEPS) k.oops('livelock', `livelock: step budget exceeded in ${k.fn()}`);
+    const r = gen.next();
+    if (r.done) return;
+    labels?.add(r.value);
+    const c = cpu * CPU_WORDS;
+    if (k.mem[c + CPU.state] === CPU_BLOCKED) {
+      if (!k.waitSatisfied(cpu)) hung(k, [cpu]);
+      k.mem[c + CPU.state] = CPU_RUNNABLE;
+      k.clearWait(cpu);
+    }
+  }
+}
+
+interface BootImage {
+  words: Int32Array;
+  lockOrder: Map<string, Set<string>>;
+}
+
+const bootImages = new WeakMap<Target, BootImage>();
+
+/** The state after the target's setup, computed once and copied into every execution. */
+function bootImage(target: Target): BootImage {
+  let img = bootImages.get(target);
+  if (img) return img;
+  const k = new Kernel(target.layout, new SharedArrayBuffer(target.layout.words * 4), { ncpus: MAX_CPUS - 1 });
+  try {
+    runSolo(k, MAX_CPUS - 1, target.setup(k), undefined);
+  } catch (e) {
+    throw new Error(`setup of ${target.name} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (k.findings.length > 0) throw new Error(`setup of ${target.name} reported: ${k.findings[0]!.title}`);
+  k.mem.fill(0, 0, MAX_CPUS * CPU_WORDS);
+  img = { words: k.mem.slice(), lockOrder: k.lockOrder };
+  bootImages.set(target, img);
+  return img;
+}
+
+export function execute(target: Target, program: Program, strategy: Strategy, rng: Rng, opts: ExecOptions = {}): Execution {
+  const ncpus = program.cpus.length;
+  if (ncpus < 1 || ncpus > MAX_CPUS - 1) throw new Error(`a program has 1 to ${MAX_CPUS - 1} CPUs, not ${ncpus}`);
+  const img = bootImage(target);
+  const sab = new SharedArrayBuffer(target.layout.words * 4);
+  const k = new Kernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events });
+  k.mem.set(img.words);
+  for (const [from, to] of img.lockOrder) k.lockOrder.set(from, new Set(to));
+  const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
+  const trace: TraceStep[] | undefined = opts.trace ? [] : undefined;
+  const labels = opts.labels ? new Set<string>() : undefined;
+  const schedule: Schedule = [];
+  const steps = new Array<number>(ncpus).fill(0);
+  let t = 0;
+
+  const gens = program.cpus.map((_, c) => cpuBody(target, k, c, program));
+  for (let c = 0; c < ncpus; c++) k.mem[c * CPU_WORDS + CPU.state] = CPU_RUNNABLE;
+  strategy.start({ ncpus, ops: countOps(program), rng });
+
+  let current = 0;
+  const runnable: number[] = [];
+  try {
+    for (;;) {
+      runnable.length = 0;
+      const blocked: number[] = [];
+      for (let c = 0; c < ncpus; c++) {
+        const s = k.mem[c * CPU_WORDS + CPU.state];
+        if (s === CPU_RUNNABLE || (s === CPU_BLOCKED && k.waitSatisfied(c))) runnable.push(c);
+        else if (s === CPU_BLOCKED) blocked.push(c);
+      }
+      if (runnable.length === 0) {
+        if (blocked.length > 0) hung(k, blocked);
+        break;
+      }
+      if (t >= maxSteps) {
+        k.cpu = current;
+        k.oops('livelock', `livelock: step budget exceeded in ${k.fn()}`, [`${maxSteps} steps`]);
+      }
+      const cpu = strategy.pick(runnable, current, steps, t);
+      if (cpu !== defaultNext(runnable, current)) schedule.push({ cpu: current, step: steps[current]!, to: cpu });
+      current = cpu;
+      k.cpu = cpu;
+      k.step = t;
+      const c = cpu * CPU_WORDS;
+      k.mem[c + CPU.state] = CPU_RUNNABLE;
+      k.clearWait(cpu);
+      const r = gens[cpu]!.next();
+      // The last call of a CPU (its process exit) is a step too, so that decision points stay unique.
+      const label = r.done ? EXIT_LABEL : r.value;
+      if (r.done) k.mem[c + CPU.state] = CPU_DONE;
+      steps[cpu]!++;
+      t++;
+      trace?.push([cpu, label]);
+      labels?.add(label);
+      k.events?.push({ e: 'step', cpu, label });
+      for (const inv of target.invariants) inv(k);
+    }
+    k.step = t;
+    runSolo(k, ncpus, target.teardown(k), labels);
+    target.leakCheck(k);
+  } catch (e) {
+    fault(k, e);
+  }
+
+  const result: ExecResult = { findings: k.findings, steps: t, schedule };
+  if (trace) result.trace = trace;
+  if (k.events) result.events = k.events;
+  if (labels) result.labels = [...labels];
+  return { kernel: k, result };
+}

@@ -1,0 +1,316 @@
+// The model kernel: all state in one SharedArrayBuffer, reached only through accessors that
+// check every reference (NULL, freed, wrong generation) the way KASAN would, plus the per-CPU
+// context the oracles need (call stacks, held locks). Kernel functions are generators; every
+// `yield` is a preemption point whose value is its label, `function:step`.
+
+import type { Fault, Finding, FindingKind, TraceEvent } from '../types.js';
+import { FATAL_KINDS } from '../types.js';
+import {
+  CPU,
+  CPU_BLOCKED,
+  CPU_WORDS,
+  HDR,
+  POISON,
+  SLOT_FREED,
+  SLOT_LIVE,
+  WAIT_NONE,
+  WAIT_NONZERO,
+  WAIT_ZERO,
+  makeRef,
+  refGen,
+  refPool,
+  refSlot,
+  type Layout,
+  type Pool,
+  type Ref,
+  type StructDef,
+} from './layout.js';
+
+/** A kernel function: yields labels at its preemption points, returns T. */
+export type Gen<T = void> = Generator<string, T, void>;
+
+/** Thrown out of target code when a fatal oracle fires; the execution ends there. */
+export class KernelOops extends Error {
+  constructor(readonly finding: Finding) {
+    super(finding.title);
+  }
+}
+
+export function hashLabel(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/** Interned strings by hash: shared by every execution, so names survive the boot image. */
+const sites = new Map<number, string>();
+
+export interface KernelOptions {
+  ncpus: number;
+  faults?: readonly Fault[];
+  /** Record enter/exit/step events for the ladder. */
+  events?: boolean;
+}
+
+export class Kernel {
+  readonly mem: Int32Array;
+  /** The CPU whose code runs now; set by the executor before each step. */
+  cpu = 0;
+  /** Index of the current step in the execution, for reports. */
+  step = 0;
+  readonly stacks: string[][];
+  readonly held: string[][];
+  readonly findings: Finding[] = [];
+  readonly events: TraceEvent[] | undefined;
+  private readonly titles = new Set<string>();
+  private readonly faults: readonly Fault[];
+  private readonly faultCounts = new Map<string, number>();
+  /** Lock-order graph of lock classes, for the lockdep oracle. */
+  readonly lockOrder = new Map<string, Set<string>>();
+
+  constructor(
+    readonly layout: Layout,
+    readonly sab: SharedArrayBuffer,
+    opts: KernelOptions,
+  ) {
+    this.mem = new Int32Array(sab);
+    this.stacks = Array.from({ length: opts.ncpus + 1 }, () => []);
+    this.held = Array.from({ length: opts.ncpus + 1 }, () => []);
+    this.faults = opts.faults ?? [];
+    this.events = opts.events ? [] : undefined;
+  }
+
+  // ---- call stacks and labels ----
+
+  enter(fn: string): void {
+    this.stacks[this.cpu]!.push(fn);
+    this.events?.push({ e: 'enter', cpu: this.cpu, fn });
+  }
+
+  exit(fn: string, ret: unknown): void {
+    this.stacks[this.cpu]!.pop();
+    if (this.events) this.events.push(typeof ret === 'number' ? { e: 'exit', cpu: this.cpu, fn, ret } : { e: 'exit', cpu: this.cpu, fn });
+  }
+
+  /** The kernel function now running on this CPU. */
+  fn(): string {
+    const s = this.stacks[this.cpu]!;
+    return s.length > 0 ? s[s.length - 1]! : 'cpu_idle';
+  }
+
+  /** The label of a preemption point in the current function. */
+  at(step: string): string {
+    return `${this.fn()}:${step}`;
+  }
+
+  /** A string (label, path, module name) as an int32 for the buffer; siteName() reverses it. */
+  intern(s: string): number {
+    const h = hashLabel(s);
+    if (!sites.has(h)) sites.set(h, s);
+    return h;
+  }
+
+  siteName(h: number): string {
+    return sites.get(h) ?? `site#${h >>> 0}`;
+  }
+
+  // ---- oracles ----
+
+  /** A fatal report: recorded, then thrown so the execution stops here. */
+  oops(kind: FindingKind, title: string, detail: string[] = []): never {
+    const finding = this.record(kind, title, detail) ?? this.findings.find((f) => f.title === title)!;
+    throw new KernelOops(finding);
+  }
+
+  /** A warning (WARN, lockdep, invariant): recorded once per title, and the execution goes on. */
+  warn(kind: FindingKind, title: string, detail: string[] = []): void {
+    if (FATAL_KINDS.has(kind)) this.oops(kind, title, detail);
+    this.record(kind, title, detail);
+  }
+
+  private record(kind: FindingKind, title: string, detail: string[]): Finding | undefined {
+    if (this.titles.has(title)) return undefined;
+    this.titles.add(title);
+    const finding: Finding = { kind, title, cpu: this.cpu, step: this.step, detail: [...detail, ...this.backtrace()] };
+    this.findings.push(finding);
+    this.events?.push({ e: 'finding', cpu: this.cpu, title });
+    return finding;
+  }
+
+  backtrace(cpu = this.cpu): string[] {
+    const s = this.stacks[cpu] ?? [];
+    return s.length === 0 ? [] : [`Call trace (cpu${cpu}):`, ...[...s].reverse().map((f) => ` ${f}`)];
+  }
+
+  // ---- slots ----
+
+  private pool(def: StructDef): Pool {
+    const p = this.layout.byName.get(def.name);
+    if (!p) throw new Error(`no pool for struct ${def.name}`);
+    return p;
+  }
+
+  /** Allocate a zeroed slot (the non-failing core of kzalloc). */
+  alloc<F extends string>(def: StructDef<F>, site: string): Ref<F> {
+    const p = this.pool(def);
+    const slot = Atomics.add(this.mem, p.cursor, 1);
+    if (slot >= p.capacity) throw new Error(`pool ${def.name} exhausted (${p.capacity} slots)`);
+    const base = p.base + slot * p.slotWords;
+    const gen = 1;
+    this.mem[base + HDR.state] = SLOT_LIVE;
+    this.mem[base + HDR.gen] = gen;
+    this.mem[base + HDR.allocSite] = this.intern(site);
+    this.mem[base + HDR.allocAt] = (this.cpu << 24) | (this.step & 0xffffff);
+    return makeRef(p.id, gen, slot) as Ref<F>;
+  }
+
+  /** Free a slot: poison it and remember where; a second free is a KASAN report. */
+  free(ref: Ref, site: string): void {
+    const base = this.base(ref, 'Free');
+    const p = this.layout.pools[refPool(ref) - 1]!;
+    this.mem[base + HDR.state] = SLOT_FREED;
+    this.mem[base + HDR.freeSite] = this.intern(site);
+    this.mem[base + HDR.freeAt] = (this.cpu << 24) | (this.step & 0xffffff);
+    this.mem.fill(POISON, base + 6, base + p.slotWords);
+  }
+
+  isLive(ref: Ref): boolean {
+    if (ref === 0) return false;
+    const p = this.layout.pools[refPool(ref) - 1];
+    if (!p) return false;
+    return this.mem[p.base + refSlot(ref) * p.slotWords + HDR.state] === SLOT_LIVE;
+  }
+
+  structOf(ref: Ref): StructDef | undefined {
+    return this.layout.pools[refPool(ref) - 1]?.def;
+  }
+
+  /** Word index of a live slot's header; every access goes through here. */
+  private base(ref: Ref, access: 'Read' | 'Write' | 'Free'): number {
+    if (ref === 0) {
+      this.oops('null-deref', `BUG: kernel NULL pointer dereference in ${this.fn()}`, [`${access} of a NULL pointer`]);
+    }
+    const p = this.layout.pools[refPool(ref) - 1];
+    const slot = refSlot(ref);
+    if (!p || slot < 0 || slot >= p.capacity) {
+      this.oops('null-deref', `BUG: unable to handle page fault in ${this.fn()}`, [`wild pointer ${ref >>> 0}`]);
+    }
+    const base = p.base + slot * p.slotWords;
+    const state = this.mem[base + HDR.state];
+    if (state !== SLOT_LIVE || this.mem[base + HDR.gen] !== refGen(ref)) {
+      const what = access === 'Free' ? 'double-free or invalid-free' : `use-after-free ${access}`;
+      this.oops('use-after-free', `KASAN: ${what} in ${this.fn()}`, this.slotHistory(base, p));
+    }
+    return base;
+  }
+
+  private slotHistory(base: number, p: Pool): string[] {
+    const where = (at: number): string => `cpu${at >>> 24} step ${at & 0xffffff}`;
+    const lines = [`The buggy address belongs to an object of type ${p.def.name}`];
+    lines.push(`Allocated at ${this.siteName(this.mem[base + HDR.allocSite]!)} (${where(this.mem[base + HDR.allocAt]!)})`);
+    if (this.mem[base + HDR.state] === SLOT_FREED) {
+      lines.push(`Freed at ${this.siteName(this.mem[base + HDR.freeSite]!)} (${where(this.mem[base + HDR.freeAt]!)})`);
+    }
+    return lines;
+  }
+
+  private field(ref: Ref, name: string, access: 'Read' | 'Write'): number {
+    const base = this.base(ref, access);
+    const p = this.layout.pools[refPool(ref) - 1]!;
+    const i = p.def.index.get(name);
+    if (i === undefined) throw new Error(`struct ${p.def.name} has no field ${name}`);
+    return base + 6 + i;
+  }
+
+  get<F extends string>(ref: Ref<F>, name: F): number {
+    return this.mem[this.field(ref, name, 'Read')]!;
+  }
+
+  set<F extends string>(ref: Ref<F>, name: F, value: number): void {
+    this.mem[this.field(ref, name, 'Write')] = value;
+  }
+
+  /** A field that holds a reference, typed by the struct it points to. */
+  ref<F extends string, G extends string>(ref: Ref<F>, name: F, _def: StructDef<G>): Ref<G> {
+    return this.get(ref, name) as Ref<G>;
+  }
+
+  /** Word index of a field, for the Atomics-based primitives. */
+  addr<F extends string>(ref: Ref<F>, name: F): number {
+    return this.field(ref, name, 'Write');
+  }
+
+  /** The ref of slot `i` of a pool, for per-CPU and singleton structs allocated in order at boot. */
+  nth<F extends string>(def: StructDef<F>, i: number): Ref<F> {
+    const p = this.pool(def);
+    return makeRef(p.id, this.mem[p.base + i * p.slotWords + HDR.gen]!, i) as Ref<F>;
+  }
+
+  /** Every live slot of a struct type, in allocation order. */
+  live<F extends string>(def: StructDef<F>): Ref<F>[] {
+    const p = this.pool(def);
+    const n = Math.min(Atomics.load(this.mem, p.cursor), p.capacity);
+    const out: Ref<F>[] = [];
+    for (let slot = 0; slot < n; slot++) {
+      const base = p.base + slot * p.slotWords;
+      if (this.mem[base + HDR.state] === SLOT_LIVE) out.push(makeRef(p.id, this.mem[base + HDR.gen]!, slot) as Ref<F>);
+    }
+    return out;
+  }
+
+  // ---- blocking ----
+
+  /** Mark the current CPU blocked until a word satisfies a condition; the CPU then yields. */
+  block(addr: number, mask: number, op: typeof WAIT_ZERO | typeof WAIT_NONZERO): void {
+    const c = this.cpu * CPU_WORDS;
+    this.mem[c + CPU.state] = CPU_BLOCKED;
+    this.mem[c + CPU.waitAddr] = addr;
+    this.mem[c + CPU.waitMask] = mask;
+    this.mem[c + CPU.waitOp] = op;
+  }
+
+  /** Whether a CPU's wait (if any) is satisfied now. */
+  waitSatisfied(cpu: number): boolean {
+    const c = cpu * CPU_WORDS;
+    const op = this.mem[c + CPU.waitOp];
+    if (op === WAIT_NONE) return true;
+    const v = Atomics.load(this.mem, this.mem[c + CPU.waitAddr]!) & this.mem[c + CPU.waitMask]!;
+    return op === WAIT_ZERO ? v === 0 : v !== 0;
+  }
+
+  clearWait(cpu: number): void {
+    const c = cpu * CPU_WORDS;
+    this.mem[c + CPU.waitOp] = WAIT_NONE;
+  }
+
+  // ---- fault injection ----
+
+  /** Count an occurrence of a fallible call; true when the faults say this one fails. */
+  shouldFail(call: string): boolean {
+    const n = (this.faultCounts.get(call) ?? 0) + 1;
+    this.faultCounts.set(call, n);
+    return this.faults.length > 0 && this.faults.some((f) => f.call === call && f.nth === n);
+  }
+
+  /** How often each fallible call was reached, for drawing faults. */
+  faultSites(): Map<string, number> {
+    return this.faultCounts;
+  }
+
+  /** Start counting fallible calls afresh: faults number the occurrences of the program alone. */
+  resetFaultCounts(): void {
+    this.faultCounts.clear();
+  }
+}
+
+/** Declare a kernel function: its name goes on the CPU's call stack while it runs. */
+export function kfn<A extends unknown[], R>(name: string, body: (k: Kernel, ...args: A) => Gen<R>): (k: Kernel, ...args: A) => Gen<R> {
+  const f = function* (k: Kernel, ...args: A): Gen<R> {
+    k.enter(name);
+    const r = yield* body(k, ...args);
+    k.exit(name, r);
+    return r;
+  };
+  Object.defineProperty(f, 'name', { value: name });
+  return f;
+}

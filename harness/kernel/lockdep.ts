@@ -1,0 +1,58 @@
+// A lockdep-style oracle: every acquisition while other locks are held adds edges to a graph of
+// lock classes; an edge that closes a cycle is the kernel's "possible circular locking dependency".
+
+import type { Kernel } from './kernel.js';
+import type { Ref } from './layout.js';
+
+/** Global locks are named by their field ("mdev_list_lock"), per-object ones as "&parent->unreg_sem". */
+export function lockClass(k: Kernel, ref: Ref, field: string): string {
+  const s = k.structOf(ref)?.name;
+  return s === undefined || s === 'globals' ? field : `&${s}->${field}`;
+}
+
+function reaches(order: Map<string, Set<string>>, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length > 0) {
+    const c = stack.pop()!;
+    if (c === to) return true;
+    if (seen.has(c)) continue;
+    seen.add(c);
+    for (const n of order.get(c) ?? []) stack.push(n);
+  }
+  return false;
+}
+
+/** Called before blocking on a lock; `recursive` read locks may nest in themselves. */
+export function lockdep_acquire(k: Kernel, cls: string, recursiveRead = false): void {
+  for (const h of k.held[k.cpu]!) {
+    if (h === cls) {
+      if (!recursiveRead) k.warn('lockdep', `WARNING: possible recursive locking detected in ${k.fn()}`, [`cpu${k.cpu} already holds ${cls}`]);
+      continue;
+    }
+    let out = k.lockOrder.get(h);
+    if (!out) k.lockOrder.set(h, (out = new Set()));
+    if (out.has(cls)) continue;
+    if (reaches(k.lockOrder, cls, h)) {
+      k.warn('lockdep', `WARNING: possible circular locking dependency detected in ${k.fn()}`, [
+        `cpu${k.cpu} takes ${cls} while holding ${h}`,
+        `existing dependency chain: ${cls} -> ... -> ${h}`,
+      ]);
+    }
+    out.add(cls);
+  }
+}
+
+export function lockdep_acquired(k: Kernel, cls: string): void {
+  k.held[k.cpu]!.push(cls);
+}
+
+export function lockdep_release(k: Kernel, cls: string): void {
+  const held = k.held[k.cpu]!;
+  const i = held.lastIndexOf(cls);
+  if (i < 0) {
+    k.warn('lockdep', `WARNING: bad unlock balance detected in ${k.fn()}`, [`cpu${k.cpu} releases ${cls} it does not hold`]);
+    return;
+  }
+  held.splice(i, 1);
+}

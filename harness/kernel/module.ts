@@ -1,0 +1,73 @@
+// Loadable modules: a refcount that pins them, and text that is gone after unload. Calling into
+// an unloaded module is the page fault of a freed module address.
+
+import { Kernel, type Gen } from './kernel.js';
+import { defineStruct, type Ref } from './layout.js';
+import { EBUSY, EEXIST, ENOENT } from './kernfs.js';
+
+export const module = defineStruct('module', ['name', 'state', 'refcnt']);
+export type Module = Ref<(typeof module.fields)[number]>;
+
+export const MODULE_STATE_UNFORMED = 0;
+export const MODULE_STATE_LIVE = 1;
+export const MODULE_STATE_COMING = 2;
+export const MODULE_STATE_GOING = 3;
+export const MODULE_STATE_GONE = 4;
+
+/** The loaded (or loading/unloading) instance of a module, or 0. */
+export function find_module(k: Kernel, name: string): Module {
+  const h = k.intern(name);
+  for (const m of k.live(module)) {
+    if (k.get(m, 'name') === h && k.get(m, 'state') !== MODULE_STATE_GONE) return m;
+  }
+  return 0 as Module;
+}
+
+/** insmod: allocate the module, run its init; a failing init leaves nothing loaded. */
+export function* load_module(k: Kernel, name: string, init: (mod: Module) => Gen<number>): Gen<number> {
+  yield `load_module:${name}`;
+  if (find_module(k, name) !== 0) return -EEXIST;
+  const mod = k.alloc(module, `load_module:${name}`);
+  k.set(mod, 'name', k.intern(name));
+  k.set(mod, 'state', MODULE_STATE_COMING);
+  const ret = yield* init(mod);
+  k.set(mod, 'state', ret === 0 ? MODULE_STATE_LIVE : MODULE_STATE_GONE);
+  return ret;
+}
+
+/** rmmod: refused while pinned; otherwise run exit and free the module's text and data. */
+export function* delete_module(k: Kernel, name: string, exit: (mod: Module) => Gen): Gen<number> {
+  yield `delete_module:${name}`;
+  const mod = find_module(k, name);
+  if (mod === 0 || k.get(mod, 'state') !== MODULE_STATE_LIVE) return -ENOENT;
+  if (k.get(mod, 'refcnt') !== 0) return -EBUSY;
+  k.set(mod, 'state', MODULE_STATE_GOING);
+  yield* exit(mod);
+  yield `delete_module:free_module`;
+  k.set(mod, 'state', MODULE_STATE_GONE);
+  return 0;
+}
+
+export function* try_module_get(k: Kernel, mod: Module): Gen<boolean> {
+  yield k.at('try_module_get');
+  if (mod === 0) return true;
+  if (k.get(mod, 'state') !== MODULE_STATE_LIVE) return false;
+  Atomics.add(k.mem, k.addr(mod, 'refcnt'), 1);
+  return true;
+}
+
+export function* module_put(k: Kernel, mod: Module): Gen {
+  yield k.at('module_put');
+  if (mod === 0) return;
+  const old = Atomics.sub(k.mem, k.addr(mod, 'refcnt'), 1);
+  if (old <= 0) k.warn('refcount', `refcount_t: underflow; use-after-free in ${k.fn()}`, ['module refcnt']);
+}
+
+/** Check before executing code or reading static data of `mod` (e.g. an ops table). */
+export function module_text(k: Kernel, mod: Module, what: string): void {
+  if (mod !== 0 && k.get(mod, 'state') === MODULE_STATE_GONE) {
+    k.oops('unloaded-module', `BUG: unable to handle page fault in ${k.fn()}`, [
+      `${k.fn()} calls ${what} in module ${k.siteName(k.get(mod, 'name'))}, which has been unloaded`,
+    ]);
+  }
+}

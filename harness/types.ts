@@ -1,0 +1,96 @@
+// Plain data shared by every part of the harness: programs, schedules, traces and findings are
+// JSON-able values, so that they can be saved, compared byte for byte, and sent to workers.
+
+/** One user-level operation of a virtual CPU, e.g. `{ op: 'create', args: { type: 'mtty-1', uuid: 0 } }`. */
+export interface Op {
+  op: string;
+  args: Record<string, number | string>;
+}
+
+/** K virtual CPUs, each a short list of operations. A CPU is a process: its fds close when it ends. */
+export interface Program {
+  cpus: Op[][];
+}
+
+/** A fallible kernel call that fails at its nth occurrence in the execution (1-based), as fail_nth. */
+export interface Fault {
+  call: string;
+  nth: number;
+}
+
+/**
+ * Canonical schedule: "after `cpu` has run `step` steps, switch to `to`". Between preemptions the
+ * current CPU runs until it blocks or ends; then the next runnable CPU in round-robin order runs.
+ * At the start the current CPU is 0 with 0 steps.
+ */
+export interface Preemption {
+  cpu: number;
+  step: number;
+  to: number;
+}
+
+export type Schedule = Preemption[];
+
+/** One executed preemption point: which CPU ran and the label of the step it stopped at. */
+export type TraceStep = [cpu: number, label: string];
+
+/** Events for the ladder: a step, or entry and exit of a kernel function. */
+export type TraceEvent =
+  | { e: 'step'; cpu: number; label: string }
+  | { e: 'enter'; cpu: number; fn: string }
+  | { e: 'exit'; cpu: number; fn: string; ret?: number }
+  | { e: 'op'; cpu: number; op: Op }
+  | { e: 'ret'; cpu: number; op: string; ret: number }
+  | { e: 'finding'; cpu: number; title: string };
+
+export const FINDING_KINDS = [
+  'null-deref',
+  'use-after-free',
+  'unloaded-module',
+  'hung-task',
+  'lockdep',
+  'refcount',
+  'leak',
+  'sysfs-warn',
+  'invariant',
+  'harness-error',
+  'livelock',
+] as const;
+
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+/** Fatal kinds end the execution (an oops kills the machine in the model); warnings let it go on. */
+export const FATAL_KINDS: ReadonlySet<FindingKind> = new Set<FindingKind>([
+  'null-deref',
+  'use-after-free',
+  'unloaded-module',
+  'hung-task',
+  'harness-error',
+  'livelock',
+]);
+
+export interface Finding {
+  kind: FindingKind;
+  /** Kernel-style title; also the signature for deduplication. */
+  title: string;
+  /** CPU on which it fired (-1: the harness, e.g. a deadlock of all CPUs). */
+  cpu: number;
+  /** Index in the execution's step sequence at which it fired. */
+  step: number;
+  /** Report lines, e.g. where a freed object was allocated and freed. */
+  detail: string[];
+}
+
+/** The outcome of one execution. */
+export interface ExecResult {
+  findings: Finding[];
+  /** Number of preemption points executed by the CPUs (setup and teardown excluded). */
+  steps: number;
+  /** The choices made, as the canonical schedule. */
+  schedule: Schedule;
+  /** Present when the executor was asked to trace. */
+  trace?: TraceStep[];
+  events?: TraceEvent[];
+  /** Labels reached (for coverage) — present when asked. */
+  labels?: string[];
+}

@@ -1,0 +1,219 @@
+// The driver core as the mdev lifecycle sees it (drivers/base/core.c, dd.c): device registration
+// with its sysfs directory and the parent's klist of children, synchronous bus probing under
+// device_lock, and unbinding on device_del.
+
+import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
+import { kernfs_create, kernfs_create_root, kernfs_remove, ENOMEM, type KernfsNode } from '../../../harness/kernel/kernfs.js';
+import { list_add, list_del, list_entries, list_new } from '../../../harness/kernel/list.js';
+import { module_text, type Module } from '../../../harness/kernel/module.js';
+import { kref_get, kref_put, mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
+import type { MdevDriver } from './ops.js';
+import {
+  device,
+  device_driver,
+  globals,
+  mdev_device,
+  type Device,
+  type DeviceDriver,
+  type MdevDevice,
+} from './structs.js';
+
+/** The mdev bus drivers by name: the code of each, found from the name kept in the buffer. */
+const drivers = new Map<string, MdevDriver>();
+
+export function driver_code(k: Kernel, drv: DeviceDriver): MdevDriver {
+  const d = drivers.get(k.siteName(k.get(drv, 'name')));
+  if (!d) throw new Error('unknown mdev driver');
+  return d;
+}
+
+export interface BusType {
+  probe(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): Gen<number>;
+  remove(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): Gen;
+}
+
+export function uuid_name(uuid: number): string {
+  return `83b8f4f2-509f-382f-3c1e-e6bfe0fa100${uuid}`;
+}
+
+// ---- parent devices (plain struct device registered by a vendor module) ----
+
+export const parent_device_register = kfn('device_register', function* (k: Kernel, name: string) {
+  yield k.at('kzalloc');
+  const dev = k.alloc(device, k.at('kzalloc'));
+  k.set(dev, 'name', k.intern(name));
+  k.set(dev, 'refcount', 1);
+  k.set(dev, 'children', list_new(k, k.at('klist_init')));
+  k.set(dev, 'kn', yield* kernfs_create_root(k, `devices/${name}`, 'sysfs_create_dir_ns'));
+  return dev;
+});
+
+export const get_device = kfn('get_device', function* (k: Kernel, dev: Device) {
+  yield* kref_get(k, dev, 'refcount');
+});
+
+export const put_device = kfn('put_device', function* (k: Kernel, dev: Device) {
+  yield* kref_put(k, dev, 'refcount', function* () {
+    yield k.at('device_release');
+    k.free(k.get(dev, 'children'), k.at('kfree'));
+    k.free(dev, k.at('kfree'));
+  });
+});
+
+export const parent_device_unregister = kfn('device_unregister', function* (k: Kernel, dev: Device) {
+  yield* kernfs_remove(k, k.get(dev, 'kn') as KernfsNode, 'kobject_del');
+  yield* put_device(k, dev);
+});
+
+// ---- mdev devices on the mdev bus ----
+
+export const device_initialize = kfn('device_initialize', function* (k: Kernel, mdev: MdevDevice) {
+  yield k.at('kobject_init');
+  k.set(mdev, 'dev_refcount', 1);
+});
+
+export const get_mdev_device = kfn('get_device', function* (k: Kernel, mdev: MdevDevice) {
+  yield* kref_get(k, mdev, 'dev_refcount');
+});
+
+/** put_device on an mdev: `release` is dev->release, mdev_device_release of the core. */
+export const put_mdev_device = kfn('put_device', function* (k: Kernel, mdev: MdevDevice, release: (k: Kernel, mdev: MdevDevice) => Gen) {
+  yield* kref_put(k, mdev, 'dev_refcount', () => release(k, mdev));
+});
+
+export const device_lock = kfn('device_lock', function* (k: Kernel, mdev: MdevDevice) {
+  yield* mutex_lock(k, mdev, 'dev_lock');
+});
+
+export const device_unlock = kfn('device_unlock', function* (k: Kernel, mdev: MdevDevice) {
+  yield* mutex_unlock(k, mdev, 'dev_lock');
+});
+
+/** really_probe: bind, call the bus probe; a failing probe leaves the device unbound. */
+const really_probe = kfn('really_probe', function* (k: Kernel, bus: BusType, mdev: MdevDevice, drv: DeviceDriver) {
+  yield k.at('dev->driver');
+  k.set(mdev, 'dev_driver', drv);
+  const ret = yield* bus.probe(k, mdev, drv);
+  if (ret !== 0) k.set(mdev, 'dev_driver', 0);
+  return ret;
+});
+
+/** device_attach: the first registered driver that matches and probes successfully binds. */
+export const device_attach = kfn('device_attach', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
+  yield* device_lock(k, mdev);
+  if (k.get(mdev, 'dev_driver') === 0) {
+    const g = k.nth(globals, 0);
+    for (const drv of list_entries<DeviceDriver>(k, k.get(g, 'bus_drivers'))) {
+      if (!driver_code(k, drv).match(k, mdev)) continue;
+      if ((yield* really_probe(k, bus, mdev, drv)) === 0) break;
+    }
+  }
+  yield* device_unlock(k, mdev);
+});
+
+export const device_release_driver = kfn('device_release_driver', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
+  yield* device_lock(k, mdev);
+  const drv = k.get(mdev, 'dev_driver') as DeviceDriver;
+  if (drv !== 0) {
+    yield* bus.remove(k, mdev, drv);
+    k.set(mdev, 'dev_driver', 0);
+  }
+  yield* device_unlock(k, mdev);
+});
+
+/** device_add: sysfs directory, the parent's klist of children, then the bus probes a driver. */
+export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
+  const parent = k.get(mdev, 'dev_parent') as Device;
+  yield k.at('kobject_add');
+  if (k.shouldFail('kobject_add')) return -ENOMEM;
+  const kn = yield* kernfs_create(k, k.get(parent, 'kn') as KernfsNode, uuid_name(k.get(mdev, 'uuid')), 'sysfs_create_dir_ns');
+  if (kn === 0) return -ENOMEM;
+  k.set(mdev, 'dev_kn', kn);
+  yield* get_device(k, parent);
+  yield k.at('klist_add_tail');
+  list_add(k, k.get(parent, 'children'), mdev);
+  yield* device_attach(k, bus, mdev);
+  return 0;
+});
+
+export const device_register = kfn('device_register', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
+  yield* device_initialize(k, mdev);
+  return yield* device_add(k, bus, mdev);
+});
+
+/** device_del: off the parent's klist, unbind (which may wait), remove the sysfs directory. */
+export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
+  const parent = k.get(mdev, 'dev_parent') as Device;
+  yield k.at('klist_del');
+  list_del(k, k.get(parent, 'children'), mdev);
+  yield* device_release_driver(k, bus, mdev);
+  yield* kernfs_remove(k, k.get(mdev, 'dev_kn') as KernfsNode, 'kobject_del');
+  k.set(mdev, 'dev_kn', 0);
+  yield* put_device(k, parent);
+});
+
+export const device_unregister = kfn(
+  'device_unregister',
+  function* (k: Kernel, bus: BusType, mdev: MdevDevice, release: (k: Kernel, mdev: MdevDevice) => Gen) {
+    yield* device_del(k, bus, mdev);
+    yield* put_mdev_device(k, mdev, release);
+  },
+);
+
+/** device_for_each_child: stops at the first callback that returns non-zero, and returns that. */
+export const device_for_each_child = kfn(
+  'device_for_each_child',
+  function* (k: Kernel, parent: Device, fn: (k: Kernel, child: MdevDevice) => Gen<number>) {
+    yield k.at('klist_iter');
+    for (const child of list_entries<MdevDevice>(k, k.get(parent, 'children'))) {
+      const ret = yield* fn(k, child);
+      if (ret !== 0) return ret;
+    }
+    return 0;
+  },
+);
+
+// ---- drivers on the mdev bus ----
+
+export const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusType, drv: MdevDriver, owner: Module) {
+  yield k.at('kzalloc');
+  drivers.set(drv.name, drv);
+  const d = k.alloc(device_driver, k.at('kzalloc'));
+  k.set(d, 'name', k.intern(drv.name));
+  k.set(d, 'owner', owner);
+  const g = k.nth(globals, 0);
+  list_add(k, k.get(g, 'bus_drivers'), d);
+  yield* driver_attach(k, bus, d);
+  return d;
+});
+
+/** Devices on the mdev bus: every mdev whose struct device has been added. */
+export function bus_devices(k: Kernel): MdevDevice[] {
+  return k.live(mdev_device).filter((m) => k.get(m, 'dev_kn') !== 0);
+}
+
+/** driver_attach: probe the new driver on every unbound device it matches. */
+const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
+  for (const mdev of bus_devices(k)) {
+    if (!driver_code(k, drv).match(k, mdev)) continue;
+    yield* device_lock(k, mdev);
+    if (k.get(mdev, 'dev_driver') === 0 && k.isLive(mdev)) yield* really_probe(k, bus, mdev, drv);
+    yield* device_unlock(k, mdev);
+  }
+});
+
+export const driver_unregister = kfn('driver_unregister', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
+  for (const mdev of bus_devices(k)) {
+    if (k.get(mdev, 'dev_driver') === drv) yield* device_release_driver(k, bus, mdev);
+  }
+  yield k.at('bus_remove_driver');
+  const g = k.nth(globals, 0);
+  list_del(k, k.get(g, 'bus_drivers'), drv);
+  k.free(drv, k.at('kfree'));
+});
+
+/** Before running code of a driver's module: it must still be loaded. */
+export function driver_text(k: Kernel, drv: DeviceDriver, what: string): MdevDriver {
+  module_text(k, k.get(drv, 'owner') as Module, what);
+  return driver_code(k, drv);
+}

@@ -1,0 +1,56 @@
+// drivers/vfio/mdev/mdev_driver.c (legacy): the mdev bus. Probe gives the device its own iommu
+// group and calls the bus driver's probe under device_lock; remove undoes both.
+
+import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
+import type { Module } from '../../../harness/kernel/module.js';
+import { kref_get, kref_put } from '../../../harness/kernel/sync.js';
+import { ENOMEM } from '../../../harness/kernel/kernfs.js';
+import { kzalloc, kfree } from './alloc.js';
+import { driver_register, driver_text, driver_unregister, type BusType } from './base.js';
+import type { MdevDriver } from './ops.js';
+import { iommu_group, type DeviceDriver, type IommuGroup, type MdevDevice } from './structs.js';
+
+const iommu_group_put = kfn('iommu_group_put', function* (k: Kernel, group: IommuGroup) {
+  yield* kref_put(k, group, 'refcount', () => kfree(k, group));
+});
+
+export const mdev_attach_iommu = kfn('mdev_attach_iommu', function* (k: Kernel, mdev: MdevDevice) {
+  const group = yield* kzalloc(k, iommu_group);
+  if (group === 0) return -ENOMEM;
+  k.set(group, 'refcount', 1);
+  yield k.at('iommu_group_add_device');
+  yield* kref_get(k, group, 'refcount');
+  k.set(mdev, 'iommu_group', group);
+  yield* iommu_group_put(k, group);
+  return 0;
+});
+
+export const mdev_detach_iommu = kfn('mdev_detach_iommu', function* (k: Kernel, mdev: MdevDevice) {
+  const group = k.get(mdev, 'iommu_group') as IommuGroup;
+  yield k.at('iommu_group_remove_device');
+  k.set(mdev, 'iommu_group', 0);
+  if (group !== 0) yield* iommu_group_put(k, group);
+});
+
+export const mdev_probe = kfn('mdev_probe', function* (k: Kernel, mdev: MdevDevice, drv: DeviceDriver) {
+  let ret = yield* mdev_attach_iommu(k, mdev);
+  if (ret !== 0) return ret;
+  ret = yield* driver_text(k, drv, 'probe').probe(k, mdev);
+  if (ret !== 0) yield* mdev_detach_iommu(k, mdev);
+  return ret;
+});
+
+export const mdev_remove = kfn('mdev_remove', function* (k: Kernel, mdev: MdevDevice, drv: DeviceDriver) {
+  yield* driver_text(k, drv, 'remove').remove(k, mdev);
+  yield* mdev_detach_iommu(k, mdev);
+});
+
+export const mdev_bus_type: BusType = { probe: mdev_probe, remove: mdev_remove };
+
+export const mdev_register_driver = kfn('mdev_register_driver', function* (k: Kernel, drv: MdevDriver, owner: Module) {
+  return yield* driver_register(k, mdev_bus_type, drv, owner);
+});
+
+export const mdev_unregister_driver = kfn('mdev_unregister_driver', function* (k: Kernel, drv: DeviceDriver) {
+  yield* driver_unregister(k, mdev_bus_type, drv);
+});

@@ -1,0 +1,30 @@
+// Lifecycle invariants of reference D.2 for the legacy cores, as checks the models call at the
+// point the invariant is about, and whole-state checks the executor runs after every step.
+
+import type { Kernel } from '../../../harness/kernel/kernel.js';
+import { list_entries } from '../../../harness/kernel/list.js';
+import { globals, type Device, type MdevDevice } from './structs.js';
+
+/** D.2.4: when unregistration returns, no finished child of that parent is left behind. */
+export function check_no_orphans(k: Kernel, dev: Device): void {
+  const g = k.nth(globals, 0);
+  for (const mdev of list_entries<MdevDevice>(k, k.get(g, 'mdev_list'))) {
+    if (k.get(mdev, 'dev_parent') === dev && k.get(mdev, 'active') !== 0) {
+      k.warn('leak', `memory leak: mdev_device orphaned by ${k.fn()}`, [
+        `reference D.2.4: an mdev (uuid ${k.get(mdev, 'uuid')}) survives the unregistration of its parent`,
+      ]);
+      return;
+    }
+  }
+}
+
+/** D.2.8: at most one mdev per UUID in mdev_list. */
+export function uuid_unique(k: Kernel): void {
+  const g = k.nth(globals, 0);
+  const seen = new Set<number>();
+  for (const mdev of list_entries<MdevDevice>(k, k.get(g, 'mdev_list'))) {
+    const uuid = k.get(mdev, 'uuid');
+    if (seen.has(uuid)) k.warn('invariant', 'invariant: uuid unique in mdev_list', [`uuid ${uuid} listed twice`]);
+    seen.add(uuid);
+  }
+}

@@ -1,0 +1,251 @@
+// drivers/vfio/mdev/mdev_core.c as of v5.0 (reference A.1). The device is registered on the bus,
+// and so can be probed and opened, before the vendor's create runs; remove calls the vendor first,
+// while the device is still bound and open; parent unregistration walks the children under
+// parent_list_lock and stops at the first child that is busy; nothing pins the vendor module.
+
+import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
+import { EAGAIN, EBUSY, EEXIST, EINVAL, ENODEV, ENOMEM } from '../../../harness/kernel/kernfs.js';
+import { list_add, list_del, list_entries } from '../../../harness/kernel/list.js';
+import type { Module } from '../../../harness/kernel/module.js';
+import { kref_get, kref_init, kref_put, mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
+import { kfree, kzalloc } from '../legacy/alloc.js';
+import { device_register, device_unregister, device_for_each_child, get_device, put_device, put_mdev_device } from '../legacy/base.js';
+import { mdev_bus_type, mdev_register_driver, mdev_unregister_driver } from '../legacy/mdev_driver.js';
+import type { MdevCore } from '../legacy/ops.js';
+import { parent_ops } from '../legacy/registry.js';
+import { globals, mdev_device, mdev_parent, type Device, type MdevDevice, type MdevParent, type MdevType, type VfioDevice } from '../legacy/structs.js';
+import { kernfs_create, kernfs_remove, type KernfsNode } from '../../../harness/kernel/kernfs.js';
+import { check_no_orphans } from '../legacy/oracles.js';
+import {
+  mdev_create_sysfs_files,
+  mdev_remove_sysfs_files,
+  parent_create_sysfs_files,
+  parent_remove_sysfs_files,
+} from './mdev_sysfs.js';
+
+function g(k: Kernel) {
+  return k.nth(globals, 0);
+}
+
+/** __find_parent_device, with parent_list_lock held. */
+function __find_parent_device(k: Kernel, dev: Device): MdevParent {
+  for (const parent of list_entries<MdevParent>(k, k.get(g(k), 'parent_list'))) {
+    if (k.get(parent, 'dev') === dev) return parent;
+  }
+  return 0 as MdevParent;
+}
+
+const mdev_release_parent = kfn('mdev_release_parent', function* (k: Kernel, parent: MdevParent) {
+  const dev = k.get(parent, 'dev') as Device;
+  yield* kfree(k, parent);
+  yield* put_device(k, dev);
+});
+
+export const mdev_get_parent = kfn('mdev_get_parent', function* (k: Kernel, parent: MdevParent) {
+  if (parent !== 0) yield* kref_get(k, parent, 'ref');
+  return parent;
+});
+
+export const mdev_put_parent = kfn('mdev_put_parent', function* (k: Kernel, parent: MdevParent) {
+  if (parent !== 0) yield* kref_put(k, parent, 'ref', () => mdev_release_parent(k, parent));
+});
+
+export const mdev_register_device = kfn('mdev_register_device', function* (k: Kernel, dev: Device, ops: Module) {
+  yield* get_device(k, dev);
+  yield* mutex_lock(k, g(k), 'parent_list_lock');
+  let ret = 0;
+  // Check for duplicate
+  let parent = __find_parent_device(k, dev);
+  if (parent !== 0) {
+    ret = -EEXIST;
+  } else {
+    parent = yield* kzalloc(k, mdev_parent);
+    if (parent === 0) {
+      ret = -ENOMEM;
+    } else {
+      kref_init(k, parent, 'ref');
+      k.set(parent, 'dev', dev);
+      k.set(parent, 'ops', ops);
+      yield k.at('class_compat_register');
+      if (k.get(g(k), 'mdev_bus_compat_class') === 0) k.set(g(k), 'mdev_bus_compat_class', 1);
+      ret = yield* parent_create_sysfs_files(k, parent);
+      if (ret === 0) {
+        yield k.at('class_compat_create_link');
+        list_add(k, k.get(g(k), 'parent_list'), parent);
+        yield* mutex_unlock(k, g(k), 'parent_list_lock');
+        return 0;
+      }
+    }
+  }
+  // add_dev_err: in v5.0 `parent` still points at the existing parent after a duplicate.
+  yield* mutex_unlock(k, g(k), 'parent_list_lock');
+  if (parent !== 0) yield* mdev_put_parent(k, parent);
+  else yield* put_device(k, dev);
+  return ret;
+});
+
+/** The bus callback: in v5.0 any error stops device_for_each_child. */
+const mdev_device_remove_cb = kfn('mdev_device_remove_cb', function* (k: Kernel, dev: MdevDevice, force_remove: boolean) {
+  return yield* mdev_device_remove(k, dev, force_remove);
+});
+
+export const mdev_unregister_device = kfn('mdev_unregister_device', function* (k: Kernel, dev: Device) {
+  yield* mutex_lock(k, g(k), 'parent_list_lock');
+  const parent = __find_parent_device(k, dev);
+  if (parent === 0) {
+    yield* mutex_unlock(k, g(k), 'parent_list_lock');
+    return;
+  }
+  list_del(k, k.get(g(k), 'parent_list'), parent);
+  yield k.at('class_compat_remove_link');
+  yield* device_for_each_child(k, dev, (k, child) => mdev_device_remove_cb(k, child, true));
+  yield* parent_remove_sysfs_files(k, parent);
+  yield* mutex_unlock(k, g(k), 'parent_list_lock');
+  yield* mdev_put_parent(k, parent);
+  check_no_orphans(k, dev);
+});
+
+/** dev->release */
+export const mdev_device_release = kfn('mdev_device_release', function* (k: Kernel, mdev: MdevDevice) {
+  yield* mutex_lock(k, g(k), 'mdev_list_lock');
+  list_del(k, k.get(g(k), 'mdev_list'), mdev);
+  yield* mutex_unlock(k, g(k), 'mdev_list_lock');
+  yield* kfree(k, mdev);
+});
+
+const mdev_device_create_ops = kfn('mdev_device_create_ops', function* (k: Kernel, kobj: MdevType, mdev: MdevDevice) {
+  const parent = k.get(mdev, 'parent') as MdevParent;
+  const ops = parent_ops(k, parent);
+  if (k.shouldFail('vendor_create')) return -ENOMEM;
+  let ret = yield* ops.create(k, kobj, mdev);
+  if (ret !== 0) return ret;
+  ret = yield* sysfs_create_groups(k, mdev, ops.mdev_attr_groups);
+  if (ret !== 0) yield* parent_ops(k, parent).remove(k, mdev);
+  return ret;
+});
+
+export const mdev_device_remove_ops = kfn('mdev_device_remove_ops', function* (k: Kernel, mdev: MdevDevice, force_remove: boolean) {
+  const parent = k.get(mdev, 'parent') as MdevParent;
+  const ops = parent_ops(k, parent);
+  check_remove_mirrors_create(k, mdev);
+  // Vendor driver's remove() callback can fail only if the device is in use and force is false.
+  const ret = yield* ops.remove(k, mdev);
+  if (ret !== 0 && !force_remove) return -EBUSY;
+  yield* sysfs_remove_groups(k, mdev);
+  return 0;
+});
+
+/** sysfs_create_groups(&mdev->dev.kobj, parent->ops->mdev_attr_groups) */
+const sysfs_create_groups = kfn('sysfs_create_groups', function* (k: Kernel, mdev: MdevDevice, attrs: readonly string[]) {
+  if (attrs.length === 0) return 0;
+  const dir = yield* kernfs_create(k, k.get(mdev, 'dev_kn') as KernfsNode, 'vendor', 'sysfs_create_group');
+  if (dir === 0) return -ENOMEM;
+  for (const a of attrs) yield* kernfs_create(k, dir, a, 'sysfs_create_group');
+  k.set(mdev, 'dev_groups_kn', dir);
+  return 0;
+});
+
+const sysfs_remove_groups = kfn('sysfs_remove_groups', function* (k: Kernel, mdev: MdevDevice) {
+  const dir = k.get(mdev, 'dev_groups_kn') as KernfsNode;
+  if (dir !== 0) yield* kernfs_remove(k, dir, 'sysfs_remove_group');
+  k.set(mdev, 'dev_groups_kn', 0);
+});
+
+export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel, kobj: MdevType, dev: Device, uuid: number) {
+  yield k.at('type->parent');
+  const parent = yield* mdev_get_parent(k, k.get(kobj, 'parent') as MdevParent);
+  if (parent === 0) return -EINVAL;
+
+  yield* mutex_lock(k, g(k), 'mdev_list_lock');
+  // Check for duplicate
+  for (const tmp of list_entries<MdevDevice>(k, k.get(g(k), 'mdev_list'))) {
+    if (k.get(tmp, 'uuid') === uuid) {
+      yield* mutex_unlock(k, g(k), 'mdev_list_lock');
+      yield* mdev_put_parent(k, parent);
+      return -EEXIST;
+    }
+  }
+  const mdev: MdevDevice = yield* kzalloc(k, mdev_device);
+  if (mdev === 0) {
+    yield* mutex_unlock(k, g(k), 'mdev_list_lock');
+    yield* mdev_put_parent(k, parent);
+    return -ENOMEM;
+  }
+  k.set(mdev, 'uuid', uuid);
+  list_add(k, k.get(g(k), 'mdev_list'), mdev);
+  yield* mutex_unlock(k, g(k), 'mdev_list_lock');
+
+  k.set(mdev, 'parent', parent);
+  kref_init(k, mdev, 'ref');
+  k.set(mdev, 'dev_parent', dev);
+
+  let ret = yield* device_register(k, mdev_bus_type, mdev);
+  if (ret !== 0) {
+    yield* put_mdev_device(k, mdev, mdev_device_release);
+    yield* mdev_put_parent(k, parent);
+    return ret;
+  }
+
+  ret = yield* mdev_device_create_ops(k, kobj, mdev);
+  if (ret === 0) {
+    ret = yield* mdev_create_sysfs_files(k, mdev, kobj);
+    if (ret !== 0) yield* mdev_device_remove_ops(k, mdev, true);
+  }
+  if (ret !== 0) {
+    // create_fail: unbinding vfio waits for any fd a fast open already has.
+    yield* device_unregister(k, mdev_bus_type, mdev, mdev_device_release);
+    yield* mdev_put_parent(k, parent);
+    return ret;
+  }
+
+  k.set(mdev, 'type_kobj', kobj);
+  yield k.at('mdev->active');
+  k.set(mdev, 'active', 1);
+  return 0;
+});
+
+export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel, mdev: MdevDevice, force_remove: boolean) {
+  yield* mutex_lock(k, g(k), 'mdev_list_lock');
+  const found = list_entries<MdevDevice>(k, k.get(g(k), 'mdev_list')).includes(mdev);
+  if (!found) {
+    yield* mutex_unlock(k, g(k), 'mdev_list_lock');
+    return -ENODEV;
+  }
+  if (k.get(mdev, 'active') === 0) {
+    yield* mutex_unlock(k, g(k), 'mdev_list_lock');
+    return -EAGAIN;
+  }
+  k.set(mdev, 'active', 0);
+  yield* mutex_unlock(k, g(k), 'mdev_list_lock');
+
+  yield k.at('mdev->type_kobj');
+  const type = k.get(mdev, 'type_kobj') as MdevType;
+  const parent = k.get(mdev, 'parent') as MdevParent;
+
+  const ret = yield* mdev_device_remove_ops(k, mdev, force_remove);
+  if (ret !== 0) {
+    yield k.at('mdev->active');
+    k.set(mdev, 'active', 1);
+    return ret;
+  }
+
+  yield* mdev_remove_sysfs_files(k, mdev, type);
+  yield* device_unregister(k, mdev_bus_type, mdev, mdev_device_release);
+  yield* mdev_put_parent(k, parent);
+  return 0;
+});
+
+/** The invariant of reference D.2.3, checked where v5.0 calls the vendor's remove. */
+function check_remove_mirrors_create(k: Kernel, mdev: MdevDevice): void {
+  const device = k.get(mdev, 'dev_drvdata');
+  if (device !== 0 && k.isLive(device) && k.get(device as VfioDevice, 'kref') > 1) {
+    k.warn('invariant', `invariant: remove mirrors create in ${k.fn()}`, ['reference D.2.3: vendor teardown runs while an fd is open']);
+  }
+}
+
+export const core_v5_0: MdevCore = {
+  mdev_register_device,
+  mdev_unregister_device,
+  mdev_register_driver,
+  mdev_unregister_driver,
+};

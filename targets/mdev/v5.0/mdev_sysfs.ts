@@ -1,0 +1,166 @@
+// drivers/vfio/mdev/mdev_sysfs.c as of v5.0: the parent's mdev_supported_types with a "create"
+// file per type, and the device's links and "remove" file. Note add_mdev_supported_type sets
+// type->parent only after "create" is live.
+
+import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
+import {
+  EINVAL,
+  ENOMEM,
+  kernfs_create,
+  kernfs_remove,
+  kernfs_remove_self,
+  type KernfsNode,
+} from '../../../harness/kernel/kernfs.js';
+import { list_add, list_entries, list_new } from '../../../harness/kernel/list.js';
+import { kfree, kzalloc } from '../legacy/alloc.js';
+import type { ParentOps } from '../legacy/ops.js';
+import { uuid_name } from '../legacy/base.js';
+import { device, mdev_device, mdev_type, type Device, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
+import type { Module } from '../../../harness/kernel/module.js';
+import { parent_ops, VENDORS } from '../legacy/registry.js';
+import { mdev_device_create, mdev_device_remove } from './mdev_core.js';
+
+function driver_name(k: Kernel, parent: MdevParent): string {
+  const mod = k.get(parent, 'ops') as Module;
+  const name = k.siteName(k.get(mod, 'name'));
+  return VENDORS.find((v) => v.name === name)?.driver_name ?? name;
+}
+
+const add_mdev_supported_type = kfn('add_mdev_supported_type', function* (k: Kernel, parent: MdevParent, group: string) {
+  const type: MdevType = yield* kzalloc(k, mdev_type);
+  if (type === 0) return -ENOMEM;
+  const name = `${driver_name(k, parent)}-${group}`;
+  k.set(type, 'name', k.intern(name));
+  yield k.at('kobject_init_and_add');
+  if (k.shouldFail('kobject_init_and_add')) {
+    yield* kfree(k, type);
+    return -ENOMEM;
+  }
+  const kn = yield* kernfs_create(k, k.get(parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_init_and_add');
+  k.set(type, 'kn', kn);
+  k.set(type, 'create_kn', yield* kernfs_create(k, kn, 'create', 'sysfs_create_file'));
+  k.set(type, 'devices_kn', yield* kernfs_create(k, kn, 'devices', 'kobject_create_and_add'));
+  k.set(type, 'attr_kn', yield* kernfs_create(k, kn, 'available_instances', 'sysfs_create_files'));
+  yield k.at('type->parent');
+  k.set(type, 'parent', parent);
+  list_add(k, k.get(parent, 'type_list'), type);
+  return 0;
+});
+
+const remove_mdev_supported_type = kfn('remove_mdev_supported_type', function* (k: Kernel, type: MdevType) {
+  yield* kernfs_remove(k, k.get(type, 'attr_kn') as KernfsNode, 'sysfs_remove_files');
+  yield* kernfs_remove(k, k.get(type, 'devices_kn') as KernfsNode, 'kobject_put');
+  // Removing "create" waits for the create_store calls in flight.
+  yield* kernfs_remove(k, k.get(type, 'create_kn') as KernfsNode, 'sysfs_remove_file');
+  yield* kernfs_remove(k, k.get(type, 'kn') as KernfsNode, 'kobject_del');
+  yield* kfree(k, type);
+});
+
+export const parent_create_sysfs_files = kfn('parent_create_sysfs_files', function* (k: Kernel, parent: MdevParent) {
+  const dev = k.get(parent, 'dev') as Device;
+  const kset = yield* kernfs_create(k, k.get(dev, 'kn') as KernfsNode, 'mdev_supported_types', 'kset_create_and_add');
+  if (kset === 0) return -ENOMEM;
+  k.set(parent, 'mdev_types_kset', kset);
+  k.set(parent, 'type_list', list_new(k, k.at('INIT_LIST_HEAD')));
+  const ops: ParentOps = parent_ops(k, parent);
+  for (const group of ops.supported_type_groups) {
+    const ret = yield* add_mdev_supported_type(k, parent, group);
+    if (ret !== 0) {
+      for (const type of list_entries<MdevType>(k, k.get(parent, 'type_list'))) yield* remove_mdev_supported_type(k, type);
+      yield* kernfs_remove(k, kset, 'kset_unregister');
+      return ret;
+    }
+  }
+  return 0;
+});
+
+export const parent_remove_sysfs_files = kfn('parent_remove_sysfs_files', function* (k: Kernel, parent: MdevParent) {
+  for (const type of list_entries<MdevType>(k, k.get(parent, 'type_list'))) yield* remove_mdev_supported_type(k, type);
+  k.free(k.get(parent, 'type_list'), k.at('kfree'));
+  k.set(parent, 'type_list', 0);
+  yield* kernfs_remove(k, k.get(parent, 'mdev_types_kset') as KernfsNode, 'kset_unregister');
+});
+
+/** <type>/devices/<uuid>, <mdev>/mdev_type and <mdev>/remove. */
+export const mdev_create_sysfs_files = kfn('mdev_create_sysfs_files', function* (k: Kernel, mdev: MdevDevice, type: MdevType) {
+  const name = uuid_name(k.get(mdev, 'uuid'));
+  yield k.at('type->devices_kobj');
+  const devices_link = yield* kernfs_create(k, k.get(type, 'devices_kn') as KernfsNode, name, 'sysfs_create_link');
+  if (devices_link === 0) return -ENOMEM;
+  k.set(mdev, 'devices_link_kn', devices_link);
+  const dev_kn = k.get(mdev, 'dev_kn') as KernfsNode;
+  const type_link = yield* kernfs_create(k, dev_kn, 'mdev_type', 'sysfs_create_link');
+  if (type_link === 0) {
+    yield* kernfs_remove(k, devices_link, 'sysfs_remove_link');
+    return -ENOMEM;
+  }
+  k.set(mdev, 'type_link_kn', type_link);
+  const remove = yield* kernfs_create(k, dev_kn, 'remove', 'sysfs_create_file');
+  if (remove === 0) {
+    yield* kernfs_remove(k, type_link, 'sysfs_remove_link');
+    yield* kernfs_remove(k, devices_link, 'sysfs_remove_link');
+    return -ENOMEM;
+  }
+  k.set(mdev, 'remove_kn', remove);
+  return 0;
+});
+
+/** v5.0 order: mdev_type link, devices/<uuid> link, then "remove" (not the mirror of creation). */
+export const mdev_remove_sysfs_files = kfn('mdev_remove_sysfs_files', function* (k: Kernel, mdev: MdevDevice, type: MdevType) {
+  yield* kernfs_remove(k, k.get(mdev, 'type_link_kn') as KernfsNode, 'sysfs_remove_link');
+  yield k.at('type->devices_kobj');
+  k.get(type, 'devices_kn');
+  yield* kernfs_remove(k, k.get(mdev, 'devices_link_kn') as KernfsNode, 'sysfs_remove_link');
+  yield* kernfs_remove(k, k.get(mdev, 'remove_kn') as KernfsNode, 'device_remove_file');
+  k.set(mdev, 'remove_kn', 0);
+});
+
+/** device_remove_file_self(dev, &dev_attr_remove): true only for the writer that removed it. */
+export const device_remove_file_self = kfn('device_remove_file_self', function* (k: Kernel, node: KernfsNode) {
+  return yield* kernfs_remove_self(k, node);
+});
+
+/** device_create_file(dev, &dev_attr_remove): re-create "remove" (WARNs if the device is gone). */
+export const device_create_file = kfn('device_create_file', function* (k: Kernel, mdev: MdevDevice) {
+  const remove = yield* kernfs_create(k, k.get(mdev, 'dev_kn') as KernfsNode, 'remove', 'sysfs_create_file_ns');
+  k.set(mdev, 'remove_kn', remove);
+  return remove === 0 ? -EINVAL : 0;
+});
+
+// ---- the stores of "create" and "remove" ----
+
+/** The mdev_type whose "create" file this is (container_of). */
+function type_of_create(k: Kernel, node: KernfsNode): MdevType {
+  return k.live(mdev_type).find((t) => k.get(t, 'create_kn') === node) ?? (0 as MdevType);
+}
+
+/** The parent struct device above a type's kset: container_of(kobj->parent->parent). */
+function device_of_kobj(k: Kernel, kset: KernfsNode): Device {
+  const dir = k.get(kset, 'parent');
+  return k.live(device).find((d) => k.get(d, 'kn') === dir) ?? (0 as Device);
+}
+
+/** The mdev whose "remove" file this is (container_of). */
+export function mdev_of_remove(k: Kernel, node: KernfsNode): MdevDevice {
+  return k.live(mdev_device).find((m) => k.get(m, 'remove_kn') === node) ?? (0 as MdevDevice);
+}
+
+export const create_store = kfn('create_store', function* (k: Kernel, node: KernfsNode, uuid: number) {
+  const type = type_of_create(k, node);
+  yield k.at('kobj->parent->parent');
+  const dev = device_of_kobj(k, k.get(k.get(type, 'kn') as KernfsNode, 'parent') as KernfsNode);
+  const ret = yield* mdev_device_create(k, type, dev, uuid);
+  return ret !== 0 ? ret : 0;
+});
+
+export const remove_store = kfn('remove_store', function* (k: Kernel, node: KernfsNode) {
+  const mdev = mdev_of_remove(k, node);
+  if (yield* device_remove_file_self(k, node)) {
+    const ret = yield* mdev_device_remove(k, mdev, false);
+    if (ret !== 0) {
+      yield* device_create_file(k, mdev);
+      return ret;
+    }
+  }
+  return 0;
+});

@@ -1,0 +1,110 @@
+// An mlx5-like vendor with sub-functions, as Parav's series motivated: mlx5_core registers an mdev
+// parent whose create allocates the sub-function state, and mlx5_sf is a second mdev bus driver
+// whose probe reads that state. Sub-function mdevs bind to mlx5_sf, not to vfio_mdev.
+
+import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
+import { EINVAL, ENOMEM } from '../../../harness/kernel/kernfs.js';
+import type { Module } from '../../../harness/kernel/module.js';
+import { kfree, kzalloc } from '../legacy/alloc.js';
+import { parent_device_register, parent_device_unregister } from '../legacy/base.js';
+import { mdev_register_driver, mdev_unregister_driver } from '../legacy/mdev_driver.js';
+import type { MdevCore, MdevDriver, ModuleDef, ParentOps } from '../legacy/ops.js';
+import { device, device_driver, mlx5_sf as mlx5_sf_state, type Device, type DeviceDriver, type MdevDevice, type MdevType, type Mlx5Sf } from '../legacy/structs.js';
+import { mdev_get_drvdata, mdev_set_drvdata } from './drvdata.js';
+
+export const MLX5_PARENT = '0000:06:00.0';
+
+function pci_dev(k: Kernel): Device {
+  const h = k.intern(MLX5_PARENT);
+  return k.live(device).find((d) => k.get(d, 'name') === h)!;
+}
+
+const mlx5_sf_create = kfn('mlx5_sf_create', function* (k: Kernel, _kobj: MdevType, mdev: MdevDevice) {
+  const sf: Mlx5Sf = yield* kzalloc(k, mlx5_sf_state);
+  if (sf === 0) return -ENOMEM;
+  k.set(sf, 'mdev', mdev);
+  k.set(sf, 'hw_id', 1 + k.get(mdev, 'uuid'));
+  yield* mdev_set_drvdata(k, mdev, sf);
+  return 0;
+});
+
+const mlx5_sf_destroy = kfn('mlx5_sf_destroy', function* (k: Kernel, mdev: MdevDevice) {
+  const sf = yield* mdev_get_drvdata<Mlx5Sf>(k, mdev);
+  if (sf === 0) return -EINVAL;
+  yield* mdev_set_drvdata(k, mdev, 0);
+  yield* kfree(k, sf);
+  return 0;
+});
+
+export const mlx5_parent_ops: ParentOps = {
+  supported_type_groups: ['sf'],
+  mdev_attr_groups: [],
+  create: mlx5_sf_create,
+  remove: mlx5_sf_destroy,
+};
+
+const mlx5_core_init = kfn('mlx5_core_init', function* (k: Kernel, core: MdevCore, mod: Module) {
+  const dev = yield* parent_device_register(k, MLX5_PARENT);
+  const ret = yield* core.mdev_register_device(k, dev, mod);
+  if (ret !== 0) yield* parent_device_unregister(k, dev);
+  return ret;
+});
+
+const mlx5_core_cleanup = kfn('mlx5_core_cleanup', function* (k: Kernel, core: MdevCore, _mod: Module) {
+  const dev = pci_dev(k);
+  yield* core.mdev_unregister_device(k, dev);
+  yield* parent_device_unregister(k, dev);
+});
+
+export const mlx5_core: ModuleDef = {
+  name: 'mlx5_core',
+  init: mlx5_core_init,
+  exit: mlx5_core_cleanup,
+  parent_ops: mlx5_parent_ops,
+  driver_name: 'mlx5_core',
+  parent_dev: MLX5_PARENT,
+};
+
+// ---- mlx5_sf: the sub-function bus driver ----
+
+/** probe: bring up the sub-function's netdev from its vendor state. */
+const mlx5_sf_probe = kfn('mlx5_sf_probe', function* (k: Kernel, mdev: MdevDevice) {
+  const sf = yield* mdev_get_drvdata<Mlx5Sf>(k, mdev);
+  yield k.at('sf->hw_id');
+  const hw_id = k.get(sf, 'hw_id');
+  k.set(sf, 'netdev', hw_id);
+  return 0;
+});
+
+const mlx5_sf_remove = kfn('mlx5_sf_remove', function* (k: Kernel, mdev: MdevDevice) {
+  const sf = yield* mdev_get_drvdata<Mlx5Sf>(k, mdev);
+  yield k.at('sf->netdev');
+  k.set(sf, 'netdev', 0);
+});
+
+export const mlx5_sf_driver: MdevDriver = {
+  name: 'mlx5_sf',
+  match(k, mdev) {
+    return k.get(k.get(mdev, 'dev_parent') as Device, 'name') === k.intern(MLX5_PARENT);
+  },
+  probe: mlx5_sf_probe,
+  remove: mlx5_sf_remove,
+};
+
+const mlx5_sf_init = kfn('mlx5_sf_init', function* (k: Kernel, _core: MdevCore, mod: Module) {
+  yield* mdev_register_driver(k, mlx5_sf_driver, mod);
+  return 0;
+});
+
+const mlx5_sf_exit = kfn('mlx5_sf_exit', function* (k: Kernel, _core: MdevCore, mod: Module) {
+  const h = k.intern(mlx5_sf_driver.name);
+  const drv = k.live(device_driver).find((d) => k.get(d, 'name') === h && k.get(d, 'owner') === mod) as DeviceDriver;
+  yield* mdev_unregister_driver(k, drv);
+});
+
+export const mlx5_sf: ModuleDef = {
+  name: 'mlx5_sf',
+  init: mlx5_sf_init,
+  exit: mlx5_sf_exit,
+  mdev_driver: mlx5_sf_driver,
+};
