@@ -25,8 +25,9 @@ export interface BatchResult {
 export function runBatch(target: Target, cfg: CampaignConfig, start: number, count: number): BatchResult {
   const byTitle = new Map<string, BatchFinding>();
   let steps = 0;
+  const buffer = new SharedArrayBuffer(target.layout.words * 4);
   for (let i = start; i < start + count; i++) {
-    const { result } = runIndex(target, cfg, i);
+    const { result } = runIndex(target, cfg, i, { buffer });
     steps += result.steps;
     for (const f of result.findings) {
       const seen = byTitle.get(f.title);

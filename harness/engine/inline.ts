@@ -25,6 +25,11 @@ export interface ExecOptions {
   events?: boolean;
   /** Collect the set of labels reached. */
   labels?: boolean;
+  /**
+   * Run in this buffer (of target.layout.words int32s) instead of a new one: allocating a
+   * SharedArrayBuffer costs more than a short execution, so batches reuse one.
+   */
+  buffer?: SharedArrayBuffer;
 }
 
 export interface Execution {
@@ -108,7 +113,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   const ncpus = program.cpus.length;
   if (ncpus < 1 || ncpus > MAX_CPUS - 1) throw new Error(`a program has 1 to ${MAX_CPUS - 1} CPUs, not ${ncpus}`);
   const img = bootImage(target);
-  const sab = new SharedArrayBuffer(target.layout.words * 4);
+  const sab = opts.buffer ?? new SharedArrayBuffer(target.layout.words * 4);
   const k = new Kernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events });
   k.mem.set(img.words);
   for (const [from, to] of img.lockOrder) k.lockOrder.set(from, new Set(to));

@@ -246,6 +246,19 @@ export class Kernel {
     return makeRef(p.id, this.mem[p.base + i * p.slotWords + HDR.gen]!, i) as Ref<F>;
   }
 
+  /** The first live slot of a struct type (in allocation order) that satisfies `pred`, or 0. */
+  find<F extends string>(def: StructDef<F>, pred: (ref: Ref<F>) => boolean): Ref<F> {
+    const p = this.pool(def);
+    const n = Math.min(Atomics.load(this.mem, p.cursor), p.capacity);
+    for (let slot = 0; slot < n; slot++) {
+      const base = p.base + slot * p.slotWords;
+      if (this.mem[base + HDR.state] !== SLOT_LIVE) continue;
+      const ref = makeRef(p.id, this.mem[base + HDR.gen]!, slot) as Ref<F>;
+      if (pred(ref)) return ref;
+    }
+    return 0 as Ref<F>;
+  }
+
   /** Every live slot of a struct type, in allocation order. */
   live<F extends string>(def: StructDef<F>): Ref<F>[] {
     const p = this.pool(def);

@@ -5,6 +5,10 @@
 import { Kernel, type Gen } from './kernel.js';
 import { defineStruct, WAIT_NONZERO, WAIT_ZERO, type Ref } from './layout.js';
 
+const ACTIVE = 0;
+const DEACTIVATED = 1;
+const REMOVED = 2;
+
 export const kernfs_node = defineStruct('kernfs_node', ['parent', 'path', 'active', 'deactivated', 'removing']);
 export type KernfsNode = Ref<(typeof kernfs_node.fields)[number]>;
 
@@ -43,8 +47,7 @@ function new_node(k: Kernel, parent: KernfsNode, path: string, caller: string): 
 /** The active node at a path, or 0: what an open() from userspace finds. */
 export function kernfs_find(k: Kernel, path: string): KernfsNode {
   const h = k.intern(path);
-  for (const n of k.live(kernfs_node)) if (k.get(n, 'path') === h && k.get(n, 'deactivated') === 0) return n;
-  return 0 as KernfsNode;
+  return k.find(kernfs_node, (n) => k.get(n, 'path') === h && k.get(n, 'deactivated') === ACTIVE);
 }
 
 export function kernfs_get_active(k: Kernel, node: KernfsNode): boolean {
@@ -57,20 +60,22 @@ export function kernfs_put_active(k: Kernel, node: KernfsNode): void {
   Atomics.sub(k.mem, k.addr(node, 'active'), 1);
 }
 
-/** The node and its descendants that are still linked (a removed node is out of the tree). */
+/**
+ * The node and its descendants that are still linked (a removed node is out of the tree). A child
+ * is always allocated after its parent, so one pass in allocation order finds them all.
+ */
 function subtree(k: Kernel, node: KernfsNode): KernfsNode[] {
   const out = [node];
-  for (let i = 0; i < out.length; i++) {
-    for (const n of k.live(kernfs_node)) {
-      if (k.get(n, 'parent') === out[i] && k.get(n, 'deactivated') !== REMOVED) out.push(n);
+  const inside = new Set<number>(out);
+  k.find(kernfs_node, (n) => {
+    if (!inside.has(n) && inside.has(k.get(n, 'parent')) && k.get(n, 'deactivated') !== REMOVED) {
+      inside.add(n);
+      out.push(n);
     }
-  }
+    return false;
+  });
   return out;
 }
-
-const ACTIVE = 0;
-const DEACTIVATED = 1;
-const REMOVED = 2;
 
 /**
  * Remove a node and everything below it: deactivate (new opens fail), wait for the stores in

@@ -6,7 +6,7 @@ import type { Rng } from '../rng.js';
 import type { Strategy, StrategyStart } from './strategy.js';
 
 /** Steps an operation of the models takes, on average, to size the horizon of change points. */
-const STEPS_PER_OP = 24;
+const STEPS_PER_OP = 16;
 
 export function pct(depth = 3): Strategy {
   let prio: number[] = [];

@@ -122,16 +122,19 @@ export const device_release_driver = kfn('device_release_driver', function* (k: 
 });
 
 /** device_add: sysfs directory, the parent's klist of children, then the bus probes a driver. */
-export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
+/** `groups` are dev->groups, created with the directory (v5.2: the vendor's mdev_attr_groups). */
+export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, mdev: MdevDevice, groups: readonly string[] = []) {
   const parent = k.get(mdev, 'dev_parent') as Device;
   yield k.at('kobject_add');
   if (k.shouldFail('kobject_add')) return -ENOMEM;
   const kn = yield* kernfs_create(k, k.get(parent, 'kn') as KernfsNode, uuid_name(k.get(mdev, 'uuid')), 'sysfs_create_dir_ns');
   if (kn === 0) return -ENOMEM;
   k.set(mdev, 'dev_kn', kn);
+  if (groups.length > 0) yield* device_add_groups(k, mdev, groups);
   yield* get_device(k, parent);
   yield k.at('klist_add_tail');
   list_add(k, k.get(parent, 'children'), mdev);
+  k.set(mdev, 'dev_on_bus', 1);
   yield* device_attach(k, bus, mdev);
   return 0;
 });
@@ -141,11 +144,28 @@ export const device_register = kfn('device_register', function* (k: Kernel, bus:
   return yield* device_add(k, bus, mdev);
 });
 
-/** device_del: off the parent's klist, unbind (which may wait), remove the sysfs directory. */
+/** The attribute groups of a device, in a "vendor" directory: dev->groups, or sysfs_create_groups. */
+export const device_add_groups = kfn('device_add_groups', function* (k: Kernel, mdev: MdevDevice, groups: readonly string[]) {
+  const dir = yield* kernfs_create(k, k.get(mdev, 'dev_kn') as KernfsNode, 'vendor', 'sysfs_create_group');
+  if (dir === 0) return -ENOMEM;
+  for (const a of groups) yield* kernfs_create(k, dir, a, 'sysfs_create_group');
+  k.set(mdev, 'dev_groups_kn', dir);
+  return 0;
+});
+
+export const device_remove_groups = kfn('device_remove_groups', function* (k: Kernel, mdev: MdevDevice) {
+  const dir = k.get(mdev, 'dev_groups_kn') as KernfsNode;
+  k.set(mdev, 'dev_groups_kn', 0);
+  yield* kernfs_remove(k, dir, 'sysfs_remove_group');
+});
+
+/** device_del: off the parent's klist, dev->groups gone, unbind (which may wait), remove the directory. */
 export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
   const parent = k.get(mdev, 'dev_parent') as Device;
   yield k.at('klist_del');
   list_del(k, k.get(parent, 'children'), mdev);
+  k.set(mdev, 'dev_on_bus', 0);
+  if (k.get(mdev, 'dev_groups_kn') !== 0) yield* device_remove_groups(k, mdev);
   yield* device_release_driver(k, bus, mdev);
   yield* kernfs_remove(k, k.get(mdev, 'dev_kn') as KernfsNode, 'kobject_del');
   k.set(mdev, 'dev_kn', 0);
@@ -187,9 +207,9 @@ export const driver_register = kfn('driver_register', function* (k: Kernel, bus:
   return d;
 });
 
-/** Devices on the mdev bus: every mdev whose struct device has been added. */
+/** Devices on the mdev bus's klist: added by device_add, taken off by device_del before unbinding. */
 export function bus_devices(k: Kernel): MdevDevice[] {
-  return k.live(mdev_device).filter((m) => k.get(m, 'dev_kn') !== 0);
+  return k.live(mdev_device).filter((m) => k.get(m, 'dev_on_bus') !== 0);
 }
 
 /** driver_attach: probe the new driver on every unbound device it matches. */

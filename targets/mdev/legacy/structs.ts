@@ -32,6 +32,7 @@ export const mdev_device = defineStruct('mdev_device', [
   'dev_refcount',
   'dev_parent',
   'dev_kn',
+  'dev_on_bus',
   'dev_driver',
   'dev_drvdata',
   'dev_lock',

@@ -9,12 +9,11 @@ import { list_add, list_del, list_entries } from '../../../harness/kernel/list.j
 import type { Module } from '../../../harness/kernel/module.js';
 import { kref_get, kref_init, kref_put, mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
-import { device_register, device_unregister, device_for_each_child, get_device, put_device, put_mdev_device } from '../legacy/base.js';
+import { device_add_groups, device_remove_groups, device_register, device_unregister, device_for_each_child, get_device, put_device, put_mdev_device } from '../legacy/base.js';
 import { mdev_bus_type, mdev_register_driver, mdev_unregister_driver } from '../legacy/mdev_driver.js';
 import type { MdevCore } from '../legacy/ops.js';
 import { parent_ops } from '../legacy/registry.js';
 import { globals, mdev_device, mdev_parent, type Device, type MdevDevice, type MdevParent, type MdevType, type VfioDevice } from '../legacy/structs.js';
-import { kernfs_create, kernfs_remove, type KernfsNode } from '../../../harness/kernel/kernfs.js';
 import { check_no_orphans } from '../legacy/oracles.js';
 import {
   mdev_create_sysfs_files,
@@ -137,18 +136,11 @@ export const mdev_device_remove_ops = kfn('mdev_device_remove_ops', function* (k
 
 /** sysfs_create_groups(&mdev->dev.kobj, parent->ops->mdev_attr_groups) */
 const sysfs_create_groups = kfn('sysfs_create_groups', function* (k: Kernel, mdev: MdevDevice, attrs: readonly string[]) {
-  if (attrs.length === 0) return 0;
-  const dir = yield* kernfs_create(k, k.get(mdev, 'dev_kn') as KernfsNode, 'vendor', 'sysfs_create_group');
-  if (dir === 0) return -ENOMEM;
-  for (const a of attrs) yield* kernfs_create(k, dir, a, 'sysfs_create_group');
-  k.set(mdev, 'dev_groups_kn', dir);
-  return 0;
+  return attrs.length === 0 ? 0 : yield* device_add_groups(k, mdev, attrs);
 });
 
 const sysfs_remove_groups = kfn('sysfs_remove_groups', function* (k: Kernel, mdev: MdevDevice) {
-  const dir = k.get(mdev, 'dev_groups_kn') as KernfsNode;
-  if (dir !== 0) yield* kernfs_remove(k, dir, 'sysfs_remove_group');
-  k.set(mdev, 'dev_groups_kn', 0);
+  if (k.get(mdev, 'dev_groups_kn') !== 0) yield* device_remove_groups(k, mdev);
 });
 
 export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel, kobj: MdevType, dev: Device, uuid: number) {

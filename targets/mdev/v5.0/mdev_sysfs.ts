@@ -2,7 +2,7 @@
 // file per type, and the device's links and "remove" file. Note add_mdev_supported_type sets
 // type->parent only after "create" is live.
 
-import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
+import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
 import {
   EINVAL,
   ENOMEM,
@@ -145,13 +145,17 @@ export function mdev_of_remove(k: Kernel, node: KernfsNode): MdevDevice {
   return k.live(mdev_device).find((m) => k.get(m, 'remove_kn') === node) ?? (0 as MdevDevice);
 }
 
-export const create_store = kfn('create_store', function* (k: Kernel, node: KernfsNode, uuid: number) {
-  const type = type_of_create(k, node);
-  yield k.at('kobj->parent->parent');
-  const dev = device_of_kobj(k, k.get(k.get(type, 'kn') as KernfsNode, 'parent') as KernfsNode);
-  const ret = yield* mdev_device_create(k, type, dev, uuid);
-  return ret !== 0 ? ret : 0;
-});
+/** create_store around a version's mdev_device_create. */
+export function create_store_of(mdev_device_create: (k: Kernel, kobj: MdevType, dev: Device, uuid: number) => Gen<number>) {
+  return kfn('create_store', function* (k: Kernel, node: KernfsNode, uuid: number) {
+    const type = type_of_create(k, node);
+    yield k.at('kobj->parent->parent');
+    const dev = device_of_kobj(k, k.get(k.get(type, 'kn') as KernfsNode, 'parent') as KernfsNode);
+    return yield* mdev_device_create(k, type, dev, uuid);
+  });
+}
+
+export const create_store = create_store_of((k, kobj, dev, uuid) => mdev_device_create(k, kobj, dev, uuid));
 
 export const remove_store = kfn('remove_store', function* (k: Kernel, node: KernfsNode) {
   const mdev = mdev_of_remove(k, node);
