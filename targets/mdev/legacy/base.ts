@@ -3,11 +3,11 @@
 // device_lock, and unbinding on device_del.
 
 import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
-import { kernfs_create, kernfs_create_root, kernfs_remove, ENOMEM, type KernfsNode } from '../../../harness/kernel/kernfs.js';
+import { kernfs_create, kernfs_create_root, kernfs_remove, ENODEV, ENOMEM, type KernfsNode } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_entries, list_new } from '../../../harness/kernel/list.js';
 import { module_text, type Module } from '../../../harness/kernel/module.js';
 import { kref_get, kref_put, mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
-import type { MdevDriver } from './ops.js';
+import type { AttrGroup, MdevDriver } from './ops.js';
 import {
   device,
   device_driver,
@@ -89,12 +89,26 @@ export const device_unlock = kfn('device_unlock', function* (k: Kernel, mdev: Md
   yield* mutex_unlock(k, mdev, 'dev_lock');
 });
 
-/** really_probe: bind, call the bus probe; a failing probe leaves the device unbound. */
+/** really_probe: bind, call the bus probe, then add the driver's dev_groups; a failing probe unbinds. */
 const really_probe = kfn('really_probe', function* (k: Kernel, bus: BusType, mdev: MdevDevice, drv: DeviceDriver) {
   yield k.at('dev->driver');
   k.set(mdev, 'dev_driver', drv);
   const ret = yield* bus.probe(k, mdev, drv);
-  if (ret !== 0) k.set(mdev, 'dev_driver', 0);
+  if (ret !== 0) {
+    k.set(mdev, 'dev_driver', 0);
+    return ret;
+  }
+  const groups = driver_code(k, drv).dev_groups;
+  if (groups) yield* device_add_groups(k, mdev, groups);
+  return 0;
+});
+
+/** device_driver_attach: bind this driver explicitly (v6: mdev_match never binds on its own). */
+export const device_driver_attach = kfn('device_driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver, mdev: MdevDevice) {
+  yield* device_lock(k, mdev);
+  let ret = -ENODEV;
+  if (k.get(mdev, 'dev_driver') === 0) ret = yield* really_probe(k, bus, mdev, drv);
+  yield* device_unlock(k, mdev);
   return ret;
 });
 
@@ -115,6 +129,7 @@ export const device_release_driver = kfn('device_release_driver', function* (k: 
   yield* device_lock(k, mdev);
   const drv = k.get(mdev, 'dev_driver') as DeviceDriver;
   if (drv !== 0) {
+    if (driver_code(k, drv).dev_groups && k.get(mdev, 'dev_groups_kn') !== 0) yield* device_remove_groups(k, mdev);
     yield* bus.remove(k, mdev, drv);
     k.set(mdev, 'dev_driver', 0);
   }
@@ -122,15 +137,15 @@ export const device_release_driver = kfn('device_release_driver', function* (k: 
 });
 
 /** device_add: sysfs directory, the parent's klist of children, then the bus probes a driver. */
-/** `groups` are dev->groups, created with the directory (v5.2: the vendor's mdev_attr_groups). */
-export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, mdev: MdevDevice, groups: readonly string[] = []) {
+/** `groups` are dev->groups, created with the directory (v5.2: the vendor's; v6: the core's "remove"). */
+export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, mdev: MdevDevice, groups?: AttrGroup) {
   const parent = k.get(mdev, 'dev_parent') as Device;
   yield k.at('kobject_add');
   if (k.shouldFail('kobject_add')) return -ENOMEM;
   const kn = yield* kernfs_create(k, k.get(parent, 'kn') as KernfsNode, uuid_name(k.get(mdev, 'uuid')), 'sysfs_create_dir_ns');
   if (kn === 0) return -ENOMEM;
   k.set(mdev, 'dev_kn', kn);
-  if (groups.length > 0) yield* device_add_groups(k, mdev, groups);
+  if (groups && groups.attrs.length > 0) yield* device_add_groups(k, mdev, groups);
   yield* get_device(k, parent);
   yield k.at('klist_add_tail');
   list_add(k, k.get(parent, 'children'), mdev);
@@ -144,12 +159,21 @@ export const device_register = kfn('device_register', function* (k: Kernel, bus:
   return yield* device_add(k, bus, mdev);
 });
 
-/** The attribute groups of a device, in a "vendor" directory: dev->groups, or sysfs_create_groups. */
-export const device_add_groups = kfn('device_add_groups', function* (k: Kernel, mdev: MdevDevice, groups: readonly string[]) {
-  const dir = yield* kernfs_create(k, k.get(mdev, 'dev_kn') as KernfsNode, 'vendor', 'sysfs_create_group');
-  if (dir === 0) return -ENOMEM;
-  for (const a of groups) yield* kernfs_create(k, dir, a, 'sysfs_create_group');
-  k.set(mdev, 'dev_groups_kn', dir);
+/**
+ * Attribute groups of a device: a "vendor" directory (dev_groups_kn), or files in the device's own
+ * directory, of which the model keeps the "remove" file (remove_kn).
+ */
+export const device_add_groups = kfn('device_add_groups', function* (k: Kernel, mdev: MdevDevice, group: AttrGroup) {
+  let dir = k.get(mdev, 'dev_kn') as KernfsNode;
+  if (group.dir !== null) {
+    dir = yield* kernfs_create(k, dir, group.dir, 'sysfs_create_group');
+    if (dir === 0) return -ENOMEM;
+    k.set(mdev, 'dev_groups_kn', dir);
+  }
+  for (const a of group.attrs) {
+    const node = yield* kernfs_create(k, dir, a, 'sysfs_create_group');
+    if (group.dir === null && a === 'remove') k.set(mdev, 'remove_kn', node);
+  }
   return 0;
 });
 

@@ -22,13 +22,22 @@ export interface ParentOps {
   show?(k: Kernel, mdev: MdevDevice, attr: string): Gen<number>;
 }
 
+/** Attribute groups of a device: files in a subdirectory, or (dir null) in the device's own. */
+export interface AttrGroup {
+  dir: string | null;
+  attrs: readonly string[];
+}
+
 /** An mdev bus driver (struct mdev_driver). */
 export interface MdevDriver {
   name: string;
-  /** Which devices it binds (the model's stand-in for matching by the parent's class). */
+  /** Which devices it binds on its own (v6: none, binding is explicit). */
   match(k: Kernel, mdev: MdevDevice): boolean;
   probe(k: Kernel, mdev: MdevDevice): Gen<number>;
   remove(k: Kernel, mdev: MdevDevice): Gen;
+  /** driver->dev_groups: added after a successful probe, removed before remove (v6 vendors). */
+  dev_groups?: AttrGroup;
+  show?(k: Kernel, mdev: MdevDevice, attr: string): Gen<number>;
 }
 
 /** What vendor modules call in the mdev core of one version. */

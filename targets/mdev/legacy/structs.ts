@@ -1,6 +1,6 @@
-// The structures of the legacy (v5.0 / v5.2) mdev core, driver core and VFIO, as slots of the
-// model's SharedArrayBuffer. Field names follow the kernel's; `dev_*` are the fields of the
-// struct device embedded in struct mdev_device.
+// The structures of the mdev core, driver core and VFIO, as slots of the model's SharedArrayBuffer,
+// for every modelled version (a field a version does not have stays 0). Field names follow the
+// kernel's; `dev_*` are the fields of the struct device embedded in struct mdev_device.
 
 import { defineStruct, makeLayout, type Ref } from '../../../harness/kernel/layout.js';
 import { kernfs_node } from '../../../harness/kernel/kernfs.js';
@@ -24,9 +24,19 @@ export const globals = defineStruct('globals', [
 /** A parent struct device (mtty_dev, the vfio_ap matrix device, the mlx5 PCI function). */
 export const device = defineStruct('device', ['name', 'refcount', 'kn', 'children']);
 
-export const mdev_parent = defineStruct('mdev_parent', ['dev', 'ops', 'ref', 'type_list', 'mdev_types_kset', 'unreg_sem']);
+export const mdev_parent = defineStruct('mdev_parent', [
+  'dev',
+  'ops',
+  'ref',
+  'type_list',
+  'mdev_types_kset',
+  'unreg_sem',
+  // v6: struct mdev_parent embedded in the vendor's data
+  'mdev_driver',
+  'available_instances',
+]);
 
-export const mdev_type = defineStruct('mdev_type', ['kn', 'devices_kn', 'create_kn', 'attr_kn', 'parent', 'name']);
+export const mdev_type = defineStruct('mdev_type', ['kn', 'devices_kn', 'create_kn', 'attr_kn', 'parent', 'name', 'kref']);
 
 export const mdev_device = defineStruct('mdev_device', [
   'dev_refcount',
@@ -47,6 +57,8 @@ export const mdev_device = defineStruct('mdev_device', [
   'remove_kn',
   'type_link_kn',
   'devices_link_kn',
+  // v6: the type, with a kobject reference held
+  'type',
 ]);
 
 /** A registered mdev bus driver (vfio_mdev, the mlx5 sub-function driver). */
@@ -54,9 +66,20 @@ export const device_driver = defineStruct('device_driver', ['name', 'owner']);
 
 export const iommu_group = defineStruct('iommu_group', ['refcount']);
 
-export const vfio_group = defineStruct('vfio_group', ['kref', 'device_list', 'device_lock', 'ndevices', 'iommu_group']);
+export const vfio_group = defineStruct('vfio_group', ['kref', 'device_list', 'device_lock', 'ndevices', 'iommu_group', 'group_lock']);
 
-export const vfio_device = defineStruct('vfio_device', ['kref', 'group', 'dev', 'device_data']);
+export const vfio_device = defineStruct('vfio_device', [
+  'kref',
+  'group',
+  'dev',
+  'device_data',
+  // v6: registration refcount with its completion, first-open/last-close count under dev_set->lock
+  'refcount',
+  'comp',
+  'open_count',
+  'dev_set_lock',
+  'ops',
+]);
 
 /** An open VFIO device file. */
 export const file = defineStruct('file', ['private_data']);
@@ -72,6 +95,8 @@ export const mtty_globals = defineStruct('mtty_globals', ['mdev_devices_list', '
 export const ap_matrix_mdev = defineStruct('ap_matrix_mdev', ['mdev', 'matrix', 'kvm', 'group_notifier']);
 export const ap_matrix_dev = defineStruct('ap_matrix_dev', ['available_instances', 'lock', 'mdev_list']);
 export const mlx5_sf = defineStruct('mlx5_sf', ['mdev', 'hw_id', 'netdev']);
+/** v6 vendor modules' static data: struct mtty_dev / matrix_dev with the embedded mdev_parent. */
+export const vendor_dev = defineStruct('vendor_dev', ['parent', 'dev', 'driver', 'avail_ports', 'types', 'mdev_list', 'lock']);
 
 export type Globals = Ref<FieldsOf<typeof globals>>;
 export type Device = Ref<FieldsOf<typeof device>>;
@@ -87,6 +112,7 @@ export type Task = Ref<FieldsOf<typeof task>>;
 export type MdevState = Ref<FieldsOf<typeof mdev_state>>;
 export type ApMatrixMdev = Ref<FieldsOf<typeof ap_matrix_mdev>>;
 export type Mlx5Sf = Ref<FieldsOf<typeof mlx5_sf>>;
+export type VendorDev = Ref<FieldsOf<typeof vendor_dev>>;
 
 export const LEGACY_LAYOUT = makeLayout([
   { def: globals, capacity: 1 },
@@ -109,6 +135,7 @@ export const LEGACY_LAYOUT = makeLayout([
   { def: ap_matrix_mdev, capacity: 32 },
   { def: ap_matrix_dev, capacity: 8 },
   { def: mlx5_sf, capacity: 32 },
+  { def: vendor_dev, capacity: 16 },
 ]);
 
 /** Structs whose live slots after teardown are leaks. */

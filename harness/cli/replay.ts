@@ -1,0 +1,83 @@
+// `mdevfuzz replay FILE`: re-execute a corpus entry exactly (its minimized form when it has one) and
+// say whether its signature recurred. Exit code: 0 it did, 1 it did not, 2 the file is not an entry.
+
+import { promises as fs } from 'node:fs';
+import { CorpusError, parseEntry, type CorpusEntry } from '../corpus/entry.js';
+import { targetHash } from '../corpus/identity.js';
+import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
+import { replayExecution } from '../engine/runner.js';
+import { renderLadder } from '../report/ladder.js';
+import type { Finding } from '../types.js';
+import { findTarget } from '../../targets/index.js';
+
+export interface ReplayOptions {
+  json?: boolean;
+  ladder?: boolean;
+  /** Load the target from this file instead of the bundled target the entry names. */
+  targetFile?: string;
+}
+
+export interface ReplayReport {
+  file: string;
+  target: string;
+  signature: string;
+  kind: string;
+  /** Which repro ran. */
+  form: 'minimized' | 'original';
+  reproduced: boolean;
+  /** False when the target's code changed since the entry was written. */
+  sameTargetHash: boolean;
+  /** Everything the replay found, the signature's finding included when it recurred. */
+  findings: Pick<Finding, 'kind' | 'title' | 'detail'>[];
+  ladder?: string;
+}
+
+async function readCorpusFile(file: string): Promise<CorpusEntry> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new CorpusError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot be read (${(e as Error).message})`);
+  }
+  return parseEntry(text, file);
+}
+
+function printReport(r: ReplayReport, entry: CorpusEntry): void {
+  const lines: string[] = [];
+  const match = r.findings.find((f) => f.title === r.signature);
+  lines.push(`${r.reproduced ? 'reproduced' : 'did NOT reproduce'}: ${r.signature}`);
+  lines.push(`  ${r.target}, ${r.form} repro, found with seed ${JSON.stringify(entry.seed)} at index ${entry.index} (${entry.strategy} depth ${entry.depth})`);
+  if (!r.sameTargetHash) lines.push(`  note: the target's code changed since this entry was written (${entry.targetHash})`);
+  if (match) lines.push('', `${match.kind}: ${match.title}`, ...match.detail.map((d) => `  ${d}`));
+  const others = r.findings.filter((f) => f.title !== r.signature);
+  if (others.length > 0) lines.push('', r.reproduced ? 'the replay also found:' : 'the replay found instead:', ...others.map((f) => `  ${f.title}`));
+  if (!r.reproduced && others.length === 0) lines.push('', 'the replay found nothing.');
+  if (r.ladder !== undefined) lines.push('', r.ladder);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export async function replayCommand(file: string, o: ReplayOptions): Promise<number> {
+  const entry = await readCorpusFile(file);
+  if (o.targetFile === undefined && !findTarget(entry.target)) {
+    throw new UsageError(`${file}: target '${entry.target}' is not bundled; pass its module with --target-file FILE`);
+  }
+  const ref: TargetRef = o.targetFile !== undefined ? { file: o.targetFile } : { name: entry.target };
+  const target = await loadTarget(ref);
+  if (target.name !== entry.target) throw new UsageError(`${file} is an entry of target '${entry.target}', not of '${target.name}'`);
+  const repro = entry.minimized ?? entry;
+  const { result } = replayExecution(target, repro.program, repro.faults, repro.schedule, { events: true });
+  const report: ReplayReport = {
+    file,
+    target: target.name,
+    signature: entry.signature,
+    kind: entry.kind,
+    form: entry.minimized ? 'minimized' : 'original',
+    reproduced: result.findings.some((f) => f.title === entry.signature),
+    sameTargetHash: targetHash(ref) === entry.targetHash,
+    findings: result.findings.map((f) => ({ kind: f.kind, title: f.title, detail: f.detail })),
+  };
+  if (o.ladder) report.ladder = renderLadder(result.events ?? [], repro.program.cpus.length);
+  if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else printReport(report, entry);
+  return report.reproduced ? 0 : 1;
+}

@@ -1,0 +1,56 @@
+// Assembles an mdev target from the userspace of one version: boot allocates the globals and one
+// task per CPU, then loads the boot modules; teardown unloads every module; whatever is still
+// allocated afterwards is a leak.
+
+import type { Gen, Kernel } from '../../harness/kernel/kernel.js';
+import { list_new } from '../../harness/kernel/list.js';
+import { MAX_CPUS } from '../../harness/kernel/layout.js';
+import type { Expectation, Target } from '../../harness/target.js';
+import { uuid_unique } from './legacy/oracles.js';
+import { globals, LEAK_CHECKED, LEGACY_LAYOUT, task } from './legacy/structs.js';
+import { MDEV_OPS, type Userspace } from './userspace.js';
+
+export interface MdevTargetSpec {
+  name: string;
+  description: string;
+  kernelVersion: string;
+  user: Userspace;
+  expectations: readonly Expectation[];
+}
+
+export function mdevTarget(spec: MdevTargetSpec): Target {
+  const { user } = spec;
+
+  function* setup(k: Kernel): Gen {
+    yield 'start_kernel:mdev_init';
+    const g = k.alloc(globals, 'start_kernel:globals');
+    k.set(g, 'parent_list', list_new(k, 'start_kernel:LIST_HEAD(parent_list)'));
+    k.set(g, 'mdev_list', list_new(k, 'start_kernel:LIST_HEAD(mdev_list)'));
+    k.set(g, 'bus_drivers', list_new(k, 'start_kernel:bus_register'));
+    k.set(g, 'vfio_group_list', list_new(k, 'start_kernel:vfio_init'));
+    for (let c = 0; c < MAX_CPUS; c++) k.alloc(task, 'start_kernel:fork');
+    yield* user.boot(k);
+  }
+
+  /** One report per execution: the first leaked type in LEAK_CHECKED order, with the others listed. */
+  function leakCheck(k: Kernel): void {
+    const leaked = LEAK_CHECKED.map((def) => ({ def, n: k.live(def).length })).filter((x) => x.n > 0);
+    if (leaked.length === 0) return;
+    k.warn('leak', `memory leak: ${leaked[0]!.def.name}`, leaked.map((x) => `unreferenced after teardown: ${x.n} x ${x.def.name}`));
+  }
+
+  return {
+    name: spec.name,
+    description: spec.description,
+    kernelVersion: spec.kernelVersion,
+    layout: LEGACY_LAYOUT,
+    ops: MDEV_OPS,
+    setup,
+    run: user.run,
+    exitCpu: user.exitCpu,
+    teardown: user.teardown,
+    invariants: [uuid_unique],
+    leakCheck,
+    expectations: spec.expectations,
+  };
+}

@@ -1,0 +1,168 @@
+// What user processes do to an mdev core, whatever its version: write a UUID to a type's
+// "create", 1 to a device's "remove", open the device through VFIO, ioctl and close the fd, read a
+// vendor attribute, insmod and rmmod. Each CPU is a process with its own fd table; its fds are
+// closed when it exits. The same operations and argument domains serve every version, so one
+// seed draws the same programs for all of them.
+
+import type { Gen, Kernel } from '../../harness/kernel/kernel.js';
+import { EBADF, EINVAL, ENOENT, kernfs_find, sysfs_read, sysfs_write, type KernfsNode } from '../../harness/kernel/kernfs.js';
+import { delete_module, load_module, type Module } from '../../harness/kernel/module.js';
+import type { OpSpec } from '../../harness/target.js';
+import type { Op } from '../../harness/types.js';
+import { uuid_name } from './legacy/base.js';
+import { mdev_device, task, TASK_FDS, type File, type MdevDevice, type Task } from './legacy/structs.js';
+
+export const EMFILE = 24;
+
+export const TYPES = ['mtty-1', 'mtty-2', 'vfio_ap-passthrough', 'mlx5_core-sf'] as const;
+export const UUIDS = [0, 1] as const;
+export const FDS = [0, 1] as const;
+/** Modules a program may load or unload (vfio_mdev, where it exists, stays). */
+export const PROGRAM_MODULES = ['mlx5_sf', 'mtty', 'vfio_ap', 'mlx5_core'] as const;
+
+export const MDEV_OPS: readonly OpSpec[] = [
+  { name: 'create', weight: 5, args: { type: TYPES, uuid: UUIDS } },
+  { name: 'remove', weight: 4, args: { uuid: UUIDS } },
+  { name: 'open', weight: 4, args: { uuid: UUIDS } },
+  { name: 'ioctl', weight: 3, args: { fd: FDS } },
+  { name: 'close', weight: 1, args: { fd: FDS } },
+  { name: 'read_attr', weight: 2, args: { uuid: UUIDS } },
+  { name: 'insmod', weight: 1, args: { module: PROGRAM_MODULES } },
+  { name: 'rmmod', weight: 2, args: { module: PROGRAM_MODULES } },
+];
+
+/** A loadable module: init and exit receive the version's core API. */
+export interface ModuleSpec<C> {
+  name: string;
+  init(k: Kernel, core: C, mod: Module): Gen<number>;
+  exit(k: Kernel, core: C, mod: Module): Gen;
+}
+
+/** The version-specific half of userspace: the kernel entry points the operations reach. */
+export interface Platform<C> {
+  core: C;
+  /** Every module a program may load or unload, in teardown order. */
+  modules: readonly ModuleSpec<C>[];
+  /** Loaded at boot, in order. */
+  boot: readonly ModuleSpec<C>[];
+  /** Parent device names by type prefix ("mtty" in "mtty-1"). */
+  parents: readonly { driver: string; dev: string }[];
+  create_store(k: Kernel, node: KernfsNode, uuid: number): Gen<number>;
+  remove_store(k: Kernel, node: KernfsNode): Gen<number>;
+  /** VFIO_GROUP_GET_DEVICE_FD: a file, or a negative errno. */
+  open(k: Kernel, uuid: number): Gen<number>;
+  ioctl(k: Kernel, f: File): Gen<number>;
+  release(k: Kernel, f: File): Gen<number>;
+  /** The vendor attribute of a device and its show(), when it has one. */
+  attr(k: Kernel, mdev: MdevDevice): { name: string; show(): Gen<number> } | null;
+}
+
+export interface Userspace {
+  run(k: Kernel, op: Op): Gen<number>;
+  exitCpu(k: Kernel): Gen;
+  boot(k: Kernel): Gen;
+  teardown(k: Kernel): Gen;
+}
+
+function current_task(k: Kernel): Task {
+  return k.nth(task, k.cpu);
+}
+
+export function makeUserspace<C>(p: Platform<C>): Userspace {
+  const parent_dev_of_type = (type: string): string => p.parents.find((x) => type.startsWith(`${x.driver}-`))?.dev ?? 'none';
+
+  /** /sys/bus/mdev/devices/<uuid>: the device directory, wherever its parent is. */
+  function mdev_dir(k: Kernel, uuid: number): string | undefined {
+    for (const x of p.parents) {
+      const path = `devices/${x.dev}/${uuid_name(uuid)}`;
+      if (kernfs_find(k, path) !== 0) return path;
+    }
+    return undefined;
+  }
+
+  function* insmod(k: Kernel, def: ModuleSpec<C>): Gen<number> {
+    return yield* load_module(k, def.name, (mod) => def.init(k, p.core, mod));
+  }
+
+  function* rmmod(k: Kernel, def: ModuleSpec<C>): Gen<number> {
+    return yield* delete_module(k, def.name, (mod) => def.exit(k, p.core, mod));
+  }
+
+  function* close(k: Kernel, fd: number): Gen<number> {
+    const t = current_task(k);
+    const slot = TASK_FDS[fd]!;
+    const f = k.get(t, slot) as File;
+    if (f === 0) return -EBADF;
+    k.set(t, slot, 0);
+    return yield* p.release(k, f);
+  }
+
+  function* open(k: Kernel, uuid: number): Gen<number> {
+    const t = current_task(k);
+    const slot = TASK_FDS.findIndex((s) => k.get(t, s) === 0);
+    if (slot < 0) return -EMFILE;
+    const f = yield* p.open(k, uuid);
+    if (f < 0) return f;
+    k.set(t, TASK_FDS[slot]!, f);
+    return slot;
+  }
+
+  function* read_attr(k: Kernel, uuid: number): Gen<number> {
+    const dir = mdev_dir(k, uuid);
+    const mdev = k.find(mdev_device, (m) => k.get(m, 'uuid') === uuid && k.get(m, 'dev_groups_kn') !== 0);
+    const attr = dir !== undefined && mdev !== 0 ? p.attr(k, mdev) : null;
+    if (!attr) return -ENOENT;
+    return yield* sysfs_read(k, `${dir}/vendor/${attr.name}`, () => attr.show());
+  }
+
+  function* run(k: Kernel, op: Op): Gen<number> {
+    const a = op.args;
+    switch (op.op) {
+      case 'create': {
+        const type = String(a.type);
+        const path = `devices/${parent_dev_of_type(type)}/mdev_supported_types/${type}/create`;
+        return yield* sysfs_write(k, path, (node) => p.create_store(k, node, Number(a.uuid)));
+      }
+      case 'remove': {
+        const dir = mdev_dir(k, Number(a.uuid));
+        if (!dir) return -ENOENT;
+        return yield* sysfs_write(k, `${dir}/remove`, (node) => p.remove_store(k, node));
+      }
+      case 'open':
+        return yield* open(k, Number(a.uuid));
+      case 'ioctl': {
+        const f = k.get(current_task(k), TASK_FDS[Number(a.fd)]!) as File;
+        return f === 0 ? -EBADF : yield* p.ioctl(k, f);
+      }
+      case 'close':
+        return yield* close(k, Number(a.fd));
+      case 'read_attr':
+        return yield* read_attr(k, Number(a.uuid));
+      case 'insmod':
+      case 'rmmod': {
+        const def = p.modules.find((m) => m.name === a.module);
+        if (!def) return -ENOENT;
+        return op.op === 'insmod' ? yield* insmod(k, def) : yield* rmmod(k, def);
+      }
+      default:
+        return -EINVAL;
+    }
+  }
+
+  function* exitCpu(k: Kernel): Gen {
+    for (let fd = 0; fd < TASK_FDS.length; fd++) if (k.get(current_task(k), TASK_FDS[fd]!) !== 0) yield* close(k, fd);
+  }
+
+  function* boot(k: Kernel): Gen {
+    for (const def of p.boot) {
+      const ret = yield* insmod(k, def);
+      if (ret !== 0) throw new Error(`boot: insmod ${def.name} failed with ${ret}`);
+    }
+  }
+
+  function* teardown(k: Kernel): Gen {
+    for (const def of p.modules) yield* rmmod(k, def);
+  }
+
+  return { run, exitCpu, boot, teardown };
+}

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parseEntry, serializeEntry } from '../harness/corpus/entry.js';
+import { replayExecution } from '../harness/engine/runner.js';
+import type { RunSummary } from '../harness/cli/run.js';
+import { findTarget } from '../targets/index.js';
+
+const MAIN = fileURLToPath(new URL('../harness/cli/main.js', import.meta.url));
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Every file under `dir`, by path relative to it, with its bytes. */
+function snapshot(dir: string, prefix = ''): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const d of readdirSync(path.join(dir, prefix), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const rel = path.join(prefix, d.name);
+    if (d.isDirectory()) for (const [k, v] of snapshot(dir, rel)) files.set(k, v);
+    else files.set(rel, readFileSync(path.join(dir, rel), 'base64'));
+  }
+  return files;
+}
+
+let tmp: string;
+let corpus: string;
+let results: string;
+let first: CliResult;
+let summary: RunSummary;
+
+const runArgs = (corpusDir: string, execs = 3000): string[] =>
+  ['run', '--target', 'mdev-v5.0', '--execs', String(execs), '--seed', '1', '--workers', '1', '--corpus', corpusDir, '--results', results, '--json'];
+
+before(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-cli-'));
+  corpus = path.join(tmp, 'corpus');
+  results = path.join(tmp, 'results');
+  first = await cli(runArgs(corpus));
+  summary = JSON.parse(first.stdout) as RunSummary;
+});
+
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('mdevfuzz run', () => {
+  test('--json prints exactly the summary, which is also written to results/<run-id>/summary.json', () => {
+    assert.equal(summary.target, 'mdev-v5.0');
+    assert.equal(summary.seed, '1');
+    assert.equal(summary.executions, 3000);
+    assert.equal(summary.workers, 1);
+    assert.equal(summary.strategy, 'pct');
+    assert.equal(summary.depth, 3);
+    for (const key of ['steps', 'elapsedMs', 'execsPerSec'] as const) assert.equal(typeof summary[key], 'number', key);
+    assert.ok(summary.findings.length >= 3, `found ${summary.findings.length}`);
+    assert.equal(path.dirname(path.dirname(summary.summaryFile)), results);
+    assert.equal(readFileSync(summary.summaryFile, 'utf8'), first.stdout);
+  });
+
+  test('on an empty corpus, a finding is new exactly when the target does not expect it, and the exit code says so', () => {
+    const target = findTarget('mdev-v5.0')!;
+    for (const f of summary.findings) {
+      const expectation = target.expectations.find((e) => e.title === f.signature);
+      assert.equal(f.expected, expectation?.status ?? null, f.signature);
+      assert.equal(f.new, expectation === undefined, f.signature);
+    }
+    assert.equal(summary.newFindings, summary.findings.filter((f) => f.new).length);
+    assert.equal(first.code, summary.newFindings > 0 ? 1 : 0);
+  });
+
+  test('every finding has its own corpus file, holding its signature', () => {
+    const files = readdirSync(path.join(corpus, 'mdev-v5.0')).sort();
+    assert.equal(files.length, summary.findings.length);
+    for (const f of summary.findings) {
+      assert.ok(f.corpusFile, f.signature);
+      assert.equal(f.execIndex >= 0 && f.hits >= 1 && f.timeToFindMs >= 0, true);
+      const entry = parseEntry(readFileSync(f.corpusFile, 'utf8'), f.corpusFile);
+      assert.equal(entry.signature, f.signature);
+      assert.equal(entry.index, f.execIndex);
+      assert.equal(entry.hits, f.hits);
+    }
+  });
+
+  test('replay of every produced entry exits 0 and says the signature recurred', async () => {
+    const replays = await Promise.all(summary.findings.map((f) => cli(['replay', f.corpusFile!, '--json'])));
+    replays.forEach((r, i) => {
+      assert.equal(r.code, 0, `${summary.findings[i]!.signature}: ${r.stderr}`);
+      assert.equal((JSON.parse(r.stdout) as { reproduced: boolean }).reproduced, true);
+    });
+  });
+
+  test('the same run again finds nothing new, exits 0 and adds its hits to the entries', async () => {
+    const copy = path.join(tmp, 'corpus-again');
+    cpSync(corpus, copy, { recursive: true });
+    const again = await cli(runArgs(copy));
+    const s = JSON.parse(again.stdout) as RunSummary;
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(s.newFindings, 0);
+    assert.equal(s.corpusCreated, 0);
+    assert.notEqual(s.summaryFile, summary.summaryFile, 'each run has its own results directory');
+    for (const f of s.findings) {
+      const entry = parseEntry(readFileSync(f.corpusFile!, 'utf8'), f.corpusFile!);
+      assert.equal(entry.hits, 2 * f.hits, f.signature);
+    }
+  });
+
+  test('a corrupt entry is reported by name, left as it was, and its finding is not saved', async () => {
+    const copy = path.join(tmp, 'corpus-corrupt');
+    cpSync(corpus, copy, { recursive: true });
+    const victim = summary.findings.find((f) => f.execIndex < 200)!;
+    const file = path.join(copy, 'mdev-v5.0', path.basename(victim.corpusFile!));
+    writeFileSync(file, '{"schemaVersion": 1, "signature": ');
+    const before = snapshot(copy);
+    const r = await cli(runArgs(copy, 200));
+    const s = JSON.parse(r.stdout) as RunSummary;
+    assert.ok(r.stderr.includes(file), r.stderr);
+    assert.deepEqual(s.corpusErrors.map((e) => e.split(': ')[0]), [file]);
+    const row = s.findings.find((f) => f.signature === victim.signature)!;
+    assert.equal(row.corpusFile, null);
+    assert.ok(row.corpusError?.startsWith(file));
+    const afterRun = snapshot(copy);
+    assert.equal(afterRun.get(path.join('mdev-v5.0', path.basename(file))), before.get(path.join('mdev-v5.0', path.basename(file))));
+    assert.deepEqual([...afterRun.keys()], [...before.keys()]);
+  });
+});
+
+describe('mdevfuzz replay', () => {
+  test('an entry whose schedule was edited so that it no longer reproduces exits 1', async () => {
+    const target = findTarget('mdev-v5.0')!;
+    const candidates = summary.findings.map((f) => parseEntry(readFileSync(f.corpusFile!, 'utf8'), f.corpusFile!)).filter((e) => e.schedule.length > 0);
+    const edited = candidates.find((e) => !replayExecution(target, e.program, e.faults, []).result.findings.some((f) => f.title === e.signature));
+    assert.ok(edited, 'some entry needs its preemptions to reproduce');
+    const file = path.join(tmp, 'edited.json');
+    writeFileSync(file, serializeEntry({ ...edited, schedule: [] }));
+    const r = await cli(['replay', file]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^did NOT reproduce: /);
+    const json = await cli(['replay', file, '--json']);
+    assert.equal(json.code, 1);
+    assert.equal((JSON.parse(json.stdout) as { reproduced: boolean }).reproduced, false);
+  });
+
+  test('--ladder prints the ladder of the replay', async () => {
+    const r = await cli(['replay', summary.findings[0]!.corpusFile!, '--ladder']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^reproduced: /);
+    assert.match(r.stdout, /CPU0 +CPU1/);
+    assert.match(r.stdout, /\^\^\^ /);
+  });
+});
+
+describe('bad arguments', () => {
+  const cases: string[][] = [
+    ['frobnicate'],
+    [],
+    ['run', '--target', 'mdev-v5.0', '--bogus'],
+    ['run', '--target', 'mdev-v5.0', '--execs', 'many'],
+    ['run', '--target', 'mdev-v5.0', '--execs', '-5'],
+    ['run', '--target', 'mdev-v5.0', '--time', '5 minutes'],
+    ['run', '--target', 'mdev-v5.0', '--strategy', 'dfs'],
+    ['run', '--target', 'no-such-target'],
+    ['run', '--target', 'mdev-v5.0', '--target-file', 'x.js'],
+    ['run'],
+    ['replay'],
+    ['replay', 'no-such-entry.json'],
+    ['targets', '--verbose'],
+  ];
+
+  test('each gets exactly one line on stderr, nothing on stdout, exit 2, and the corpus is untouched', async () => {
+    const before = snapshot(corpus);
+    for (const args of cases) {
+      const withCorpus = args[0] === 'run' ? [...args, '--corpus', corpus, '--results', results] : args;
+      const r = await cli(withCorpus);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^mdevfuzz: [^\n]+\n$/, args.join(' '));
+      assert.equal(r.stdout, '', args.join(' '));
+    }
+    assert.deepEqual(snapshot(corpus), before);
+  });
+
+  test('a corrupt corpus file given to replay is named in the one line', async () => {
+    const file = path.join(tmp, 'corrupt.json');
+    writeFileSync(file, '[1, 2');
+    const r = await cli(['replay', file]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1);
+    assert.ok(r.stderr.startsWith(`mdevfuzz: ${file}: not valid JSON`), r.stderr);
+  });
+});
+
+describe('mdevfuzz targets', () => {
+  test('lists every bundled target with its kernel version', async () => {
+    const r = await cli(['targets']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^mdev-v5\.0 +v5\.0 +VFIO mdev core/m);
+  });
+});
