@@ -136,7 +136,7 @@ export const mdev_device_remove_ops = kfn('mdev_device_remove_ops', function* (k
 
 /** sysfs_create_groups(&mdev->dev.kobj, parent->ops->mdev_attr_groups) */
 const sysfs_create_groups = kfn('sysfs_create_groups', function* (k: Kernel, mdev: MdevDevice, attrs: readonly string[]) {
-  return attrs.length === 0 ? 0 : yield* device_add_groups(k, mdev, attrs);
+  return attrs.length === 0 ? 0 : yield* device_add_groups(k, mdev, { dir: 'vendor', attrs });
 });
 
 const sysfs_remove_groups = kfn('sysfs_remove_groups', function* (k: Kernel, mdev: MdevDevice) {

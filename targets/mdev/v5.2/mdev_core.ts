@@ -167,7 +167,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
 
   let ret = yield* ops.create(k, kobj, mdev);
   if (ret === 0) {
-    ret = yield* device_add(k, mdev_bus_type, mdev, ops.mdev_attr_groups);
+    ret = yield* device_add(k, mdev_bus_type, mdev, { dir: 'vendor', attrs: ops.mdev_attr_groups });
     if (ret === 0) {
       ret = yield* mdev_create_sysfs_files(k, mdev, kobj);
       if (ret === 0) {
