@@ -96,7 +96,7 @@ export const ap_matrix_mdev = defineStruct('ap_matrix_mdev', ['mdev', 'matrix', 
 export const ap_matrix_dev = defineStruct('ap_matrix_dev', ['available_instances', 'lock', 'mdev_list']);
 export const mlx5_sf = defineStruct('mlx5_sf', ['mdev', 'hw_id', 'netdev']);
 /** v6 vendor modules' static data: struct mtty_dev / matrix_dev with the embedded mdev_parent. */
-export const vendor_dev = defineStruct('vendor_dev', ['parent', 'dev', 'driver', 'avail_ports', 'types', 'mdev_list', 'lock']);
+export const vendor_dev = defineStruct('vendor_dev', ['name', 'parent', 'dev', 'driver', 'avail_ports', 'types', 'mdev_list', 'lock']);
 
 export type Globals = Ref<FieldsOf<typeof globals>>;
 export type Device = Ref<FieldsOf<typeof device>>;

@@ -1,0 +1,42 @@
+// mdev-v6: the modern core (v6.1 and later), where the vendor is the mdev driver.
+
+import type { Kernel } from '../../../harness/kernel/kernel.js';
+import { driver_code } from '../legacy/base.js';
+import type { DeviceDriver, MdevDevice } from '../legacy/structs.js';
+import { mdevTarget } from '../target.js';
+import { makeUserspace } from '../userspace.js';
+import { mlx5_core_v6 } from '../vendors/modern/mlx5.js';
+import { mtty_v6 } from '../vendors/modern/mtty.js';
+import { vfio_ap_v6 } from '../vendors/modern/vfio_ap.js';
+import { core_v6, type CoreV6 } from './mdev_core.js';
+import { create_store, remove_store } from './mdev_sysfs.js';
+import { vfio_device_fops_release, vfio_device_fops_unl_ioctl, vfio_group_ioctl_get_device_fd } from './vfio.js';
+
+const VENDORS = [mtty_v6, vfio_ap_v6, mlx5_core_v6];
+
+const user = makeUserspace<CoreV6>({
+  core: core_v6,
+  modules: VENDORS,
+  boot: VENDORS,
+  parents: VENDORS.map((v) => ({ driver: v.driver_name, dev: v.parent_dev })),
+  create_store,
+  remove_store,
+  open: vfio_group_ioctl_get_device_fd,
+  ioctl: vfio_device_fops_unl_ioctl,
+  release: vfio_device_fops_release,
+  attr(k: Kernel, mdev: MdevDevice) {
+    const drv = k.get(mdev, 'dev_driver') as DeviceDriver;
+    const code = drv === 0 ? undefined : driver_code(k, drv);
+    const name = code?.dev_groups?.attrs[0];
+    if (!code?.show || name === undefined) return null;
+    return { name, show: () => code.show!(k, mdev, name) };
+  },
+});
+
+export default mdevTarget({
+  name: 'mdev-v6',
+  description: 'VFIO mdev core of Linux v6.x: mdev_driver probe builds vendor state, vfio registration refcount, module pinned while open',
+  kernelVersion: 'v6.1+',
+  user,
+  expectations: [],
+});
