@@ -1,0 +1,141 @@
+// The inline executor (harness/engine/inline.ts) and the strategies (harness/sched): budget and
+// hang oracles, exact replay of the canonical schedule, its robustness to deleting a CPU's
+// operations, and determinism of the strategies for a given PRNG seed.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { execute } from '../harness/engine/inline.js';
+import { programFor, replayExecution, runIndex } from '../harness/engine/runner.js';
+import type { Kernel } from '../harness/kernel/kernel.js';
+import { defineStruct } from '../harness/kernel/layout.js';
+import { mutex_lock, mutex_unlock } from '../harness/kernel/sync.js';
+import { makeRng } from '../harness/rng.js';
+import { makeStrategy, STRATEGIES } from '../harness/sched/index.js';
+import type { Program, Schedule, TraceStep } from '../harness/types.js';
+import { findTarget } from '../targets/index.js';
+import { miniTarget, op, prog, rets, runWith, titles } from './fixtures/mini.js';
+
+const mdev = findTarget('mdev-v5.0')!;
+
+const globals = defineStruct('globals', ['a', 'b']);
+const g = (k: Kernel) => k.nth(globals, 0);
+
+const kit = miniTarget({
+  name: 'engine-kit',
+  pools: [{ def: globals, capacity: 1 }],
+  *setup(k) {
+    k.alloc(globals, 'setup');
+  },
+  ops: {
+    *spin(k) {
+      for (;;) yield k.at('cpu_relax');
+    },
+    *ab(k) {
+      yield* mutex_lock(k, g(k), 'a');
+      yield* mutex_lock(k, g(k), 'b');
+      yield* mutex_unlock(k, g(k), 'b');
+      yield* mutex_unlock(k, g(k), 'a');
+      return 0;
+    },
+    *ba(k) {
+      yield* mutex_lock(k, g(k), 'b');
+      yield* mutex_lock(k, g(k), 'a');
+      yield* mutex_unlock(k, g(k), 'a');
+      yield* mutex_unlock(k, g(k), 'b');
+      return 0;
+    },
+  },
+});
+
+describe('executor oracles', () => {
+  test('an operation that yields forever is a livelock at the step budget, and execute returns', () => {
+    const { result } = runWith(kit, prog(['spin'], ['ab']), [], { maxSteps: 50 });
+    assert.deepEqual(titles(result), ['livelock: step budget exceeded in spin']);
+    assert.equal(result.findings[0]!.kind, 'livelock');
+    assert.equal(result.steps, 50);
+    assert.equal(result.trace!.length, 50);
+  });
+
+  test('two CPUs each waiting for the other is a hung task, and execute returns', () => {
+    // cpu0 holds a and is about to take b; cpu1 takes b and waits for a; cpu0 then waits for b.
+    const { result } = runWith(kit, prog(['ab'], ['ba']), [{ cpu: 0, step: 2, to: 1 }]);
+    const hung = result.findings.find((f) => f.kind === 'hung-task');
+    assert.ok(hung, JSON.stringify(result.findings));
+    assert.equal(hung.title, 'INFO: task hung in ab');
+    assert.ok(hung.detail.includes('cpu0 blocked in ab'), hung.detail.join('\n'));
+    assert.ok(hung.detail.includes('cpu1 blocked in ba'), hung.detail.join('\n'));
+    assert.deepEqual(rets(result, 2), [[], []], 'neither operation returned');
+    // The same program without the preemption runs to the end.
+    const { result: serial } = runWith(kit, prog(['ab'], ['ba']));
+    assert.equal(serial.findings.some((f) => f.kind === 'hung-task'), false);
+    assert.deepEqual(rets(serial, 2), [[0], [0]]);
+  });
+});
+
+describe('canonical schedule', () => {
+  const sameTrace = (a: readonly TraceStep[] | undefined, b: readonly TraceStep[] | undefined): boolean =>
+    JSON.stringify(a) === JSON.stringify(b);
+
+  for (const strategy of STRATEGIES) {
+    test(`executions of mdev-v5.0 under ${strategy} replay to the identical trace from their schedule`, () => {
+      const cfg = { seed: `canonical-${strategy}`, strategy, depth: 3 };
+      let preempted = 0;
+      let found = 0;
+      for (let i = 0; i < 100; i++) {
+        const run = runIndex(mdev, cfg, i, { trace: true });
+        const again = replayExecution(mdev, run.program, run.faults, run.result.schedule, { trace: true }).result;
+        assert.ok(sameTrace(again.trace, run.result.trace), `index ${i}: the replay diverged`);
+        assert.deepEqual(titles(again), titles(run.result), `index ${i}`);
+        assert.deepEqual(again.schedule, run.result.schedule, `index ${i}: the replay records the schedule it was given`);
+        if (run.result.schedule.length > 0) preempted++;
+        if (run.result.findings.length > 0) found++;
+      }
+      // Not vacuous: most executions have preemptions, and some find something.
+      assert.ok(preempted >= 50, `only ${preempted} of 100 executions had a preemption`);
+      assert.ok(found >= 1, 'no execution found anything');
+    });
+  }
+
+  test('a schedule keyed by CPU and own step count survives deleting the operations of another CPU', () => {
+    // P2 between cpu0 (remove) and cpu2 (create, open, ioctl); cpu1 runs first and does unrelated work.
+    const withCpu1: Program = prog(
+      [op('remove', { uuid: 0 })],
+      [op('create', { type: 'mtty-2', uuid: 1 }), op('open', { uuid: 1 })],
+      [op('create', { type: 'mtty-1', uuid: 0 }), op('open', { uuid: 0 }), op('ioctl', { fd: 0 })],
+    );
+    const withoutCpu1: Program = { cpus: [withCpu1.cpus[0]!, [], withCpu1.cpus[2]!] };
+    const schedule: Schedule = [
+      { cpu: 0, step: 0, to: 1 }, // cpu1 first
+      { cpu: 2, step: 61, to: 0 }, // cpu2 inside mtty_ioctl, between mdev_get_drvdata and the use
+    ];
+    const a = runWith(mdev, withCpu1, schedule).result;
+    const b = runWith(mdev, withoutCpu1, schedule).result;
+    const cpu1Steps = (r: typeof a) => r.trace!.filter(([c]) => c === 1).length;
+    assert.ok(cpu1Steps(a) > 20 && cpu1Steps(b) === 1, 'cpu1 did real work in one run and none in the other');
+    const others = (r: typeof a) => r.trace!.filter(([c]) => c !== 1);
+    assert.deepEqual(others(b), others(a), 'cpu0 and cpu2 interleave identically');
+    assert.deepEqual(others(a)[60], [2, 'mtty_ioctl:mtty_get_device_info']);
+    for (const r of [a, b]) assert.ok(titles(r).includes('KASAN: use-after-free Read in mtty_ioctl'), JSON.stringify(titles(r)));
+  });
+});
+
+describe('strategies', () => {
+  for (const name of STRATEGIES) {
+    test(`${name} makes the same choices for the same PRNG seed, and other choices for others`, () => {
+      const traces = new Set<string>();
+      for (let i = 0; i < 10; i++) {
+        const program = programFor(mdev, 'strategies', i);
+        const run = (seed: string) => execute(mdev, program, makeStrategy(name, 3), makeRng(seed), { trace: true }).result;
+        const a = run('seed-a');
+        const b = run('seed-a');
+        assert.deepEqual(b.trace, a.trace, `program ${i}`);
+        assert.deepEqual(b.schedule, a.schedule, `program ${i}`);
+        assert.deepEqual(b.findings, a.findings, `program ${i}`);
+        traces.add(JSON.stringify(a.trace));
+        for (const seed of ['seed-b', 'seed-c', 'seed-d']) traces.add(JSON.stringify(run(seed).trace));
+      }
+      // Four seeds over ten programs: the seed must change at least some of the interleavings.
+      assert.ok(traces.size > 10, `the seed changed nothing: ${traces.size} distinct traces`);
+    });
+  }
+});
