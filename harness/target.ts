@@ -12,6 +12,12 @@ export interface OpSpec {
   weight: number;
   /** The domain of each argument; the first value is the simplest (the minimizer's choice). */
   args: Record<string, readonly (number | string)[]>;
+  /**
+   * The operation whose result this one uses (ioctl uses what open returned): right after that
+   * operation on the same CPU, the generator draws this one half of the time, as syzkaller
+   * prefers calls that consume a resource just produced.
+   */
+  after?: string;
 }
 
 export interface Expectation {

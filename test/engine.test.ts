@@ -30,6 +30,10 @@ const kit = miniTarget({
     *spin(k) {
       for (;;) yield k.at('cpu_relax');
     },
+    *boom(k) {
+      yield k.at('before');
+      throw new Error('boom');
+    },
     *ab(k) {
       yield* mutex_lock(k, g(k), 'a');
       yield* mutex_lock(k, g(k), 'b');
@@ -54,6 +58,14 @@ describe('executor oracles', () => {
     assert.equal(result.findings[0]!.kind, 'livelock');
     assert.equal(result.steps, 50);
     assert.equal(result.trace!.length, 50);
+  });
+
+  test('a JavaScript exception in target code is a harness-error finding, and execute returns', () => {
+    const { result } = runWith(kit, prog(['boom'], ['ab']));
+    assert.deepEqual(titles(result), ['harness-error: boom in boom']);
+    assert.equal(result.findings[0]!.kind, 'harness-error');
+    assert.equal(result.findings[0]!.cpu, 0);
+    assert.ok(result.findings[0]!.detail.some((l) => l.includes('boom')), result.findings[0]!.detail.join('\n'));
   });
 
   test('two CPUs each waiting for the other is a hung task, and execute returns', () => {
@@ -114,8 +126,8 @@ describe('canonical schedule', () => {
     assert.ok(cpu1Steps(a) > 20 && cpu1Steps(b) === 1, 'cpu1 did real work in one run and none in the other');
     const others = (r: typeof a) => r.trace!.filter(([c]) => c !== 1);
     assert.deepEqual(others(b), others(a), 'cpu0 and cpu2 interleave identically');
-    assert.deepEqual(others(a)[60], [2, 'mtty_ioctl:mtty_get_device_info']);
-    for (const r of [a, b]) assert.ok(titles(r).includes('KASAN: use-after-free Read in mtty_ioctl'), JSON.stringify(titles(r)));
+    assert.deepEqual(others(a)[60], [2, 'mtty_ioctl:copy_from_user']);
+    for (const r of [a, b]) assert.ok(titles(r).includes('KASAN: use-after-free Write in mtty_ioctl'), JSON.stringify(titles(r)));
   });
 });
 

@@ -47,13 +47,13 @@ const problems: Problem[] = [
   },
   {
     id: 'P2',
-    title: 'KASAN: use-after-free Read in mtty_ioctl',
+    title: 'KASAN: use-after-free Write in mtty_ioctl',
     kind: 'use-after-free',
     cpu: 0,
     cpus: [[create('mtty-1', 0), open(0), ioctl(0)], [remove(0)]],
     // mtty_ioctl has read drvdata and not yet used it; the remove frees mdev_state, then waits
     // in vfio_del_group_dev for the open fd.
-    cuts: [{ cpu: 0, step: 61, to: 1, at: 'mtty_ioctl:mtty_get_device_info' }],
+    cuts: [{ cpu: 0, step: 61, to: 1, at: 'mtty_ioctl:copy_from_user' }],
     race: true,
     serialRets: [[0, 0, 0], [0]],
     detail: ['The buggy address belongs to an object of type mdev_state', 'Allocated at mtty_create:kzalloc(mdev_state)', 'Freed at mtty_remove:kfree'],

@@ -239,7 +239,7 @@ describe('staged minimizer, against a fake executor', () => {
 describe('mdev-v5.0', () => {
   const target = findTarget('mdev-v5.0')!;
   const P1 = 'BUG: kernel NULL pointer dereference in vfio_ap_mdev_open';
-  const P2 = 'KASAN: use-after-free Read in mtty_ioctl';
+  const P2 = 'KASAN: use-after-free Write in mtty_ioctl';
   const opNames = (r: Repro) => r.program.cpus.flat().map((o) => o.op).sort();
 
   function check(t: { diagnostic(msg: string): void }, title: string, found: Repro, need: string[]): void {

@@ -54,8 +54,7 @@ function cpuBody(target: Target, k: Kernel, cpu: number, program: Program): Gen 
 function fault(k: Kernel, e: unknown): Finding {
   if (e instanceof KernelOops) return e.finding;
   const msg = e instanceof Error ? e.message : String(e);
-  k.warn('harness-error', `harness-error: ${msg.split('\n')[0]} in ${k.fn()}`, e instanceof Error && e.stack ? e.stack.split('\n').slice(1, 4) : []);
-  return k.findings[k.findings.length - 1]!;
+  return k.report('harness-error', `harness-error: ${msg.split('\n')[0]} in ${k.fn()}`, e instanceof Error && e.stack ? e.stack.split('\n').slice(1, 4) : []);
 }
 
 function hung(k: Kernel, blocked: number[]): never {

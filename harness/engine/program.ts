@@ -9,7 +9,9 @@ export const MIN_CPUS = 2;
 export const MAX_CPUS = 4;
 export const MAX_OPS_PER_CPU = 4;
 
-function drawOp(specs: readonly OpSpec[], rng: Rng): Op {
+function drawOp(all: readonly OpSpec[], prev: Op | undefined, rng: Rng): Op {
+  const consumers = prev === undefined ? [] : all.filter((o) => o.after === prev.op);
+  const specs = consumers.length > 0 && rng.next() < 0.5 ? consumers : all;
   const total = specs.reduce((s, o) => s + o.weight, 0);
   let x = rng.next() * total;
   let spec = specs[specs.length - 1]!;
@@ -31,7 +33,9 @@ export function generateProgram(target: Target, rng: Rng): Program {
   const cpus: Op[][] = [];
   for (let c = 0; c < ncpus; c++) {
     const n = 1 + rng.int(MAX_OPS_PER_CPU);
-    cpus.push(Array.from({ length: n }, () => drawOp(target.ops, rng)));
+    const ops: Op[] = [];
+    for (let i = 0; i < n; i++) ops.push(drawOp(target.ops, ops[i - 1], rng));
+    cpus.push(ops);
   }
   return { cpus };
 }

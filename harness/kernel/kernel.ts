@@ -118,14 +118,18 @@ export class Kernel {
 
   /** A fatal report: recorded, then thrown so the execution stops here. */
   oops(kind: FindingKind, title: string, detail: string[] = []): never {
-    const finding = this.record(kind, title, detail) ?? this.findings.find((f) => f.title === title)!;
-    throw new KernelOops(finding);
+    throw new KernelOops(this.report(kind, title, detail));
   }
 
   /** A warning (WARN, lockdep, invariant): recorded once per title, and the execution goes on. */
   warn(kind: FindingKind, title: string, detail: string[] = []): void {
     if (FATAL_KINDS.has(kind)) this.oops(kind, title, detail);
     this.record(kind, title, detail);
+  }
+
+  /** Record a finding (once per title) without stopping; returns the recorded one. */
+  report(kind: FindingKind, title: string, detail: string[] = []): Finding {
+    return this.record(kind, title, detail) ?? this.findings.find((f) => f.title === title)!;
   }
 
   private record(kind: FindingKind, title: string, detail: string[]): Finding | undefined {
@@ -273,11 +277,15 @@ export class Kernel {
 
   // ---- blocking ----
 
-  /** Mark the current CPU blocked until a word satisfies a condition; the CPU then yields. */
-  block(addr: number, mask: number, op: typeof WAIT_ZERO | typeof WAIT_NONZERO): void {
+  /**
+   * Mark the current CPU blocked until a field of `ref` satisfies a condition; the CPU then
+   * yields. If the slot is freed meanwhile the CPU is woken, to find that out on its next access.
+   */
+  block<F extends string>(ref: Ref<F>, field: F, mask: number, op: typeof WAIT_ZERO | typeof WAIT_NONZERO): void {
     const c = this.cpu * CPU_WORDS;
     this.mem[c + CPU.state] = CPU_BLOCKED;
-    this.mem[c + CPU.waitAddr] = addr;
+    this.mem[c + CPU.waitAddr] = this.addr(ref, field);
+    this.mem[c + CPU.waitRef] = ref;
     this.mem[c + CPU.waitMask] = mask;
     this.mem[c + CPU.waitOp] = op;
   }
@@ -287,6 +295,7 @@ export class Kernel {
     const c = cpu * CPU_WORDS;
     const op = this.mem[c + CPU.waitOp];
     if (op === WAIT_NONE) return true;
+    if (!this.isLive(this.mem[c + CPU.waitRef]! as Ref)) return true;
     const v = Atomics.load(this.mem, this.mem[c + CPU.waitAddr]!) & this.mem[c + CPU.waitMask]!;
     return op === WAIT_ZERO ? v === 0 : v !== 0;
   }

@@ -88,9 +88,8 @@ export function* kernfs_remove(k: Kernel, node: KernfsNode, caller: string): Gen
   const nodes = subtree(k, node);
   for (const n of nodes) k.set(n, 'deactivated', DEACTIVATED);
   for (const n of nodes) {
-    const a = k.addr(n, 'active');
-    while (Atomics.load(k.mem, a) !== 0) {
-      k.block(a, -1, WAIT_ZERO);
+    while (Atomics.load(k.mem, k.addr(n, 'active')) !== 0) {
+      k.block(n, 'active', -1, WAIT_ZERO);
       yield label;
     }
   }
@@ -112,9 +111,8 @@ export function* kernfs_remove_self(k: Kernel, node: KernfsNode): Gen<boolean> {
     yield* kernfs_remove(k, node, 'kernfs_remove');
     won = true;
   } else {
-    const a = k.addr(node, 'deactivated');
-    while ((Atomics.load(k.mem, a) & REMOVED) === 0) {
-      k.block(a, REMOVED, WAIT_NONZERO);
+    while ((Atomics.load(k.mem, k.addr(node, 'deactivated')) & REMOVED) === 0) {
+      k.block(node, 'deactivated', REMOVED, WAIT_NONZERO);
       yield label;
     }
   }

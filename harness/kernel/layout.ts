@@ -24,7 +24,7 @@ export const SLOT_FREED = 2;
 export const POISON = 0x6b6b6b6b;
 
 export const MAX_CPUS = 6;
-export const CPU = { state: 0, waitAddr: 1, waitMask: 2, waitOp: 3, steps: 4 } as const;
+export const CPU = { state: 0, waitAddr: 1, waitMask: 2, waitOp: 3, steps: 4, waitRef: 5 } as const;
 export const CPU_WORDS = 8;
 export const CPU_IDLE = 0;
 export const CPU_RUNNABLE = 1;

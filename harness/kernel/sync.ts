@@ -13,9 +13,8 @@ export function* mutex_lock<F extends string>(k: Kernel, ref: Ref<F>, field: F):
   yield label;
   const cls = lockClass(k, ref, field);
   lockdep_acquire(k, cls);
-  const a = k.addr(ref, field);
-  while (Atomics.compareExchange(k.mem, a, 0, k.cpu + 1) !== 0) {
-    k.block(a, -1, WAIT_ZERO);
+  while (Atomics.compareExchange(k.mem, k.addr(ref, field), 0, k.cpu + 1) !== 0) {
+    k.block(ref, field, -1, WAIT_ZERO);
     yield label;
   }
   lockdep_acquired(k, cls);
@@ -39,11 +38,11 @@ export function* down_read<F extends string>(k: Kernel, ref: Ref<F>, field: F): 
   yield label;
   const cls = lockClass(k, ref, field);
   lockdep_acquire(k, cls, true);
-  const a = k.addr(ref, field);
   for (;;) {
+    const a = k.addr(ref, field);
     const v = Atomics.load(k.mem, a);
     if ((v & (RWSEM_WRITER | RWSEM_WAITERS)) === 0 && Atomics.compareExchange(k.mem, a, v, v + 1) === v) break;
-    k.block(a, RWSEM_WRITER | RWSEM_WAITERS, WAIT_ZERO);
+    k.block(ref, field, RWSEM_WRITER | RWSEM_WAITERS, WAIT_ZERO);
     yield label;
   }
   lockdep_acquired(k, cls);
@@ -71,12 +70,12 @@ export function* down_write<F extends string>(k: Kernel, ref: Ref<F>, field: F):
   yield label;
   const cls = lockClass(k, ref, field);
   lockdep_acquire(k, cls);
-  const a = k.addr(ref, field);
-  Atomics.add(k.mem, a, RWSEM_WAITER);
+  Atomics.add(k.mem, k.addr(ref, field), RWSEM_WAITER);
   for (;;) {
+    const a = k.addr(ref, field);
     const v = Atomics.load(k.mem, a);
     if ((v & (RWSEM_READERS | RWSEM_WRITER)) === 0 && Atomics.compareExchange(k.mem, a, v, v - RWSEM_WAITER + RWSEM_WRITER) === v) break;
-    k.block(a, RWSEM_READERS | RWSEM_WRITER, WAIT_ZERO);
+    k.block(ref, field, RWSEM_READERS | RWSEM_WRITER, WAIT_ZERO);
     yield label;
   }
   lockdep_acquired(k, cls);
@@ -135,21 +134,19 @@ export function* complete<F extends string>(k: Kernel, ref: Ref<F>, field: F): G
 export function* wait_for_completion<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
   const label = k.at(`wait_for_completion(${field})`);
   yield label;
-  const a = k.addr(ref, field);
-  while (Atomics.load(k.mem, a) === 0) {
-    k.block(a, -1, WAIT_NONZERO);
+  while (Atomics.load(k.mem, k.addr(ref, field)) === 0) {
+    k.block(ref, field, -1, WAIT_NONZERO);
     yield label;
   }
-  Atomics.sub(k.mem, a, 1);
+  Atomics.sub(k.mem, k.addr(ref, field), 1);
 }
 
 /** wait_event(cond) where cond is "this field is zero", e.g. until the last reference is gone. */
 export function* wait_event_zero<F extends string>(k: Kernel, ref: Ref<F>, field: F, what: string): Gen {
   const label = k.at(`wait_event(${what})`);
   yield label;
-  const a = k.addr(ref, field);
-  while (Atomics.load(k.mem, a) !== 0) {
-    k.block(a, -1, WAIT_ZERO);
+  while (Atomics.load(k.mem, k.addr(ref, field)) !== 0) {
+    k.block(ref, field, -1, WAIT_ZERO);
     yield label;
   }
 }

@@ -4,7 +4,7 @@
 
 import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
 import { kernfs_create, kernfs_create_root, kernfs_remove, ENODEV, ENOMEM, type KernfsNode } from '../../../harness/kernel/kernfs.js';
-import { list_add, list_del, list_entries, list_new } from '../../../harness/kernel/list.js';
+import { list_add, list_contains, list_del, list_entries, list_new } from '../../../harness/kernel/list.js';
 import { module_text, type Module } from '../../../harness/kernel/module.js';
 import { kref_get, kref_put, mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
 import type { AttrGroup, MdevDriver } from './ops.js';
@@ -27,9 +27,30 @@ export function driver_code(k: Kernel, drv: DeviceDriver): MdevDriver {
   return d;
 }
 
+/** The mdev bus: probe and remove of bound drivers, and dev->release of its devices (the core's). */
 export interface BusType {
   probe(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): Gen<number>;
   remove(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): Gen;
+  release(k: Kernel, mdev: MdevDevice): Gen;
+}
+
+/** A version's mdev bus with the driver registration that goes through it. */
+export interface MdevBus {
+  type: BusType;
+  mdev_register_driver(k: Kernel, drv: MdevDriver, owner: Module): Gen<DeviceDriver>;
+  mdev_unregister_driver(k: Kernel, drv: DeviceDriver): Gen;
+}
+
+export function mdev_bus(type: BusType): MdevBus {
+  return {
+    type,
+    mdev_register_driver: kfn('mdev_register_driver', function* (k: Kernel, drv: MdevDriver, owner: Module) {
+      return yield* driver_register(k, type, drv, owner);
+    }),
+    mdev_unregister_driver: kfn('mdev_unregister_driver', function* (k: Kernel, drv: DeviceDriver) {
+      yield* driver_unregister(k, type, drv);
+    }),
+  };
 }
 
 export function uuid_name(uuid: number): string {
@@ -76,10 +97,21 @@ export const get_mdev_device = kfn('get_device', function* (k: Kernel, mdev: Mde
   yield* kref_get(k, mdev, 'dev_refcount');
 });
 
-/** put_device on an mdev: `release` is dev->release, mdev_device_release of the core. */
-export const put_mdev_device = kfn('put_device', function* (k: Kernel, mdev: MdevDevice, release: (k: Kernel, mdev: MdevDevice) => Gen) {
-  yield* kref_put(k, mdev, 'dev_refcount', () => release(k, mdev));
+/** put_device on an mdev: the last one calls dev->release, the core's mdev_device_release. */
+export const put_mdev_device = kfn('put_device', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
+  yield* kref_put(k, mdev, 'dev_refcount', () => bus.release(k, mdev));
 });
+
+/**
+ * klist_next: the next device of a klist walk, with a reference taken atomically with finding it
+ * (under the klist's lock), or false when it has left the list since the walk began.
+ */
+function* klist_next(k: Kernel, mdev: MdevDevice, still_listed: (m: MdevDevice) => boolean): Gen<boolean> {
+  yield k.at('klist_next');
+  if (!k.isLive(mdev) || !still_listed(mdev)) return false;
+  Atomics.add(k.mem, k.addr(mdev, 'dev_refcount'), 1);
+  return true;
+}
 
 export const device_lock = kfn('device_lock', function* (k: Kernel, mdev: MdevDevice) {
   yield* mutex_lock(k, mdev, 'dev_lock');
@@ -196,21 +228,21 @@ export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, 
   yield* put_device(k, parent);
 });
 
-export const device_unregister = kfn(
-  'device_unregister',
-  function* (k: Kernel, bus: BusType, mdev: MdevDevice, release: (k: Kernel, mdev: MdevDevice) => Gen) {
-    yield* device_del(k, bus, mdev);
-    yield* put_mdev_device(k, mdev, release);
-  },
-);
+export const device_unregister = kfn('device_unregister', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
+  yield* device_del(k, bus, mdev);
+  yield* put_mdev_device(k, bus, mdev);
+});
 
 /** device_for_each_child: stops at the first callback that returns non-zero, and returns that. */
 export const device_for_each_child = kfn(
   'device_for_each_child',
-  function* (k: Kernel, parent: Device, fn: (k: Kernel, child: MdevDevice) => Gen<number>) {
-    yield k.at('klist_iter');
-    for (const child of list_entries<MdevDevice>(k, k.get(parent, 'children'))) {
+  function* (k: Kernel, bus: BusType, parent: Device, fn: (k: Kernel, child: MdevDevice) => Gen<number>) {
+    yield k.at('klist_iter_init');
+    const children = k.get(parent, 'children');
+    for (const child of list_entries<MdevDevice>(k, children)) {
+      if (!(yield* klist_next(k, child, () => k.isLive(children) && list_contains(k, children, child)))) continue;
       const ret = yield* fn(k, child);
+      yield* put_mdev_device(k, bus, child);
       if (ret !== 0) return ret;
     }
     return 0;
@@ -219,7 +251,7 @@ export const device_for_each_child = kfn(
 
 // ---- drivers on the mdev bus ----
 
-export const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusType, drv: MdevDriver, owner: Module) {
+const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusType, drv: MdevDriver, owner: Module) {
   yield k.at('kzalloc');
   drivers.set(drv.name, drv);
   const d = k.alloc(device_driver, k.at('kzalloc'));
@@ -236,19 +268,26 @@ export function bus_devices(k: Kernel): MdevDevice[] {
   return k.live(mdev_device).filter((m) => k.get(m, 'dev_on_bus') !== 0);
 }
 
+const on_bus = (k: Kernel) => (m: MdevDevice) => k.get(m, 'dev_on_bus') !== 0;
+
 /** driver_attach: probe the new driver on every unbound device it matches. */
 const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
   for (const mdev of bus_devices(k)) {
-    if (!driver_code(k, drv).match(k, mdev)) continue;
-    yield* device_lock(k, mdev);
-    if (k.get(mdev, 'dev_driver') === 0 && k.isLive(mdev)) yield* really_probe(k, bus, mdev, drv);
-    yield* device_unlock(k, mdev);
+    if (!(yield* klist_next(k, mdev, on_bus(k)))) continue;
+    if (driver_code(k, drv).match(k, mdev)) {
+      yield* device_lock(k, mdev);
+      if (k.get(mdev, 'dev_driver') === 0) yield* really_probe(k, bus, mdev, drv);
+      yield* device_unlock(k, mdev);
+    }
+    yield* put_mdev_device(k, bus, mdev);
   }
 });
 
-export const driver_unregister = kfn('driver_unregister', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
+const driver_unregister = kfn('driver_unregister', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
   for (const mdev of bus_devices(k)) {
+    if (!(yield* klist_next(k, mdev, on_bus(k)))) continue;
     if (k.get(mdev, 'dev_driver') === drv) yield* device_release_driver(k, bus, mdev);
+    yield* put_mdev_device(k, bus, mdev);
   }
   yield k.at('bus_remove_driver');
   const g = k.nth(globals, 0);

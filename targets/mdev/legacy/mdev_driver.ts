@@ -1,13 +1,11 @@
 // drivers/vfio/mdev/mdev_driver.c (legacy): the mdev bus. Probe gives the device its own iommu
 // group and calls the bus driver's probe under device_lock; remove undoes both.
 
-import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
-import type { Module } from '../../../harness/kernel/module.js';
+import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
 import { kref_get, kref_put } from '../../../harness/kernel/sync.js';
 import { ENOMEM } from '../../../harness/kernel/kernfs.js';
 import { kzalloc, kfree } from './alloc.js';
-import { driver_register, driver_text, driver_unregister, type BusType } from './base.js';
-import type { MdevDriver } from './ops.js';
+import { driver_text, mdev_bus, type MdevBus } from './base.js';
 import { iommu_group, type DeviceDriver, type IommuGroup, type MdevDevice } from './structs.js';
 
 const iommu_group_put = kfn('iommu_group_put', function* (k: Kernel, group: IommuGroup) {
@@ -45,12 +43,7 @@ export const mdev_remove = kfn('mdev_remove', function* (k: Kernel, mdev: MdevDe
   yield* mdev_detach_iommu(k, mdev);
 });
 
-export const mdev_bus_type: BusType = { probe: mdev_probe, remove: mdev_remove };
-
-export const mdev_register_driver = kfn('mdev_register_driver', function* (k: Kernel, drv: MdevDriver, owner: Module) {
-  return yield* driver_register(k, mdev_bus_type, drv, owner);
-});
-
-export const mdev_unregister_driver = kfn('mdev_unregister_driver', function* (k: Kernel, drv: DeviceDriver) {
-  yield* driver_unregister(k, mdev_bus_type, drv);
-});
+/** The legacy mdev bus, with the core's mdev_device_release as dev->release. */
+export function legacy_mdev_bus(release: (k: Kernel, mdev: MdevDevice) => Gen): MdevBus {
+  return mdev_bus({ probe: mdev_probe, remove: mdev_remove, release });
+}

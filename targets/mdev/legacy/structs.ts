@@ -89,7 +89,7 @@ export const task = defineStruct('task', ['fd0', 'fd1', 'fd2', 'fd3']);
 export const TASK_FDS = ['fd0', 'fd1', 'fd2', 'fd3'] as const;
 
 /** Vendor state: mtty's mdev_state, vfio_ap's ap_matrix_mdev, the mlx5 sub-function. */
-export const mdev_state = defineStruct('mdev_state', ['mdev', 'nr_ports', 'ops_lock', 'vconfig']);
+export const mdev_state = defineStruct('mdev_state', ['mdev', 'nr_ports', 'ops_lock', 'vconfig', 'dev_info']);
 export const mtty_vconfig = defineStruct('mtty_vconfig', ['pci_cfg']);
 export const mtty_globals = defineStruct('mtty_globals', ['mdev_devices_list', 'mdev_list_lock', 'list_initialized']);
 export const ap_matrix_mdev = defineStruct('ap_matrix_mdev', ['mdev', 'matrix', 'kvm', 'group_notifier']);

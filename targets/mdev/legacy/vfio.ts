@@ -10,7 +10,6 @@ import { module_put, try_module_get, type Module } from '../../../harness/kernel
 import { kref_get, kref_put, mutex_lock, mutex_unlock, wait_event_zero } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from './alloc.js';
 import { device_driver, file, globals, vfio_device, vfio_group, type DeviceDriver, type File, type MdevDevice, type MdevParent, type VfioDevice, type VfioGroup } from './structs.js';
-import { mdev_register_driver, mdev_unregister_driver } from './mdev_driver.js';
 import type { MdevCore, MdevDriver, ModuleDef } from './ops.js';
 import { parent_ops } from './registry.js';
 
@@ -194,7 +193,7 @@ export const vfio_mdev_open = kfn('vfio_mdev_open', function* (k: Kernel, mdev: 
   if (!ops.open) return -EINVAL;
   if (!(yield* try_module_get(k, this_module(k, mdev)))) return -ENODEV;
   if (k.get(mdev, 'driver_data') === 0) {
-    k.warn('invariant', 'invariant: openable implies vendor state in vfio_mdev_open', ['reference D.2.1: vendor open runs before vendor create']);
+    k.warn('invariant', 'invariant: openable implies vendor state in vfio_mdev_open', ['reference D.2.1: the vendor is opened while its state is absent (not yet created, or already removed)']);
   }
   const ret = yield* ops.open(k, mdev);
   if (ret !== 0) yield* module_put(k, this_module(k, mdev));
@@ -234,15 +233,15 @@ export const vfio_mdev_driver: MdevDriver = {
   remove: vfio_mdev_remove,
 };
 
-const vfio_mdev_init = kfn('vfio_mdev_init', function* (k: Kernel, _core: MdevCore, mod: Module) {
-  yield* mdev_register_driver(k, vfio_mdev_driver, mod);
+const vfio_mdev_init = kfn('vfio_mdev_init', function* (k: Kernel, core: MdevCore, mod: Module) {
+  yield* core.mdev_register_driver(k, vfio_mdev_driver, mod);
   return 0;
 });
 
-const vfio_mdev_exit = kfn('vfio_mdev_exit', function* (k: Kernel, _core: MdevCore, mod: Module) {
+const vfio_mdev_exit = kfn('vfio_mdev_exit', function* (k: Kernel, core: MdevCore, mod: Module) {
   const h = k.intern(vfio_mdev_driver.name);
   const drv = k.live(device_driver).find((d) => k.get(d, 'name') === h && k.get(d, 'owner') === mod) as DeviceDriver;
-  yield* mdev_unregister_driver(k, drv);
+  yield* core.mdev_unregister_driver(k, drv);
 });
 
 export const vfio_mdev: ModuleDef = { name: 'vfio_mdev', init: vfio_mdev_init, exit: vfio_mdev_exit, mdev_driver: vfio_mdev_driver };

@@ -17,7 +17,7 @@ export default legacyTarget({
       reason: 'P1: open reaches the vendor between device_register and vendor create (reference B.1)',
     },
     {
-      title: 'KASAN: use-after-free Read in mtty_ioctl',
+      title: 'KASAN: use-after-free Write in mtty_ioctl',
       status: 'known',
       reason: 'P2: mtty_remove frees mdev_state under an open fd; remove is not the mirror of create (B.2)',
     },

@@ -10,7 +10,7 @@ import type { Module } from '../../../harness/kernel/module.js';
 import { kref_get, kref_init, kref_put, mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { device_add_groups, device_remove_groups, device_register, device_unregister, device_for_each_child, get_device, put_device, put_mdev_device } from '../legacy/base.js';
-import { mdev_bus_type, mdev_register_driver, mdev_unregister_driver } from '../legacy/mdev_driver.js';
+import { legacy_mdev_bus } from '../legacy/mdev_driver.js';
 import type { MdevCore } from '../legacy/ops.js';
 import { parent_ops } from '../legacy/registry.js';
 import { globals, mdev_device, mdev_parent, type Device, type MdevDevice, type MdevParent, type MdevType, type VfioDevice } from '../legacy/structs.js';
@@ -21,6 +21,9 @@ import {
   parent_create_sysfs_files,
   parent_remove_sysfs_files,
 } from './mdev_sysfs.js';
+
+const mdev_bus = legacy_mdev_bus((k, mdev) => mdev_device_release(k, mdev));
+const mdev_bus_type = mdev_bus.type;
 
 function g(k: Kernel) {
   return k.nth(globals, 0);
@@ -97,7 +100,7 @@ export const mdev_unregister_device = kfn('mdev_unregister_device', function* (k
   }
   list_del(k, k.get(g(k), 'parent_list'), parent);
   yield k.at('class_compat_remove_link');
-  yield* device_for_each_child(k, dev, (k, child) => mdev_device_remove_cb(k, child, true));
+  yield* device_for_each_child(k, mdev_bus_type, dev, (k, child) => mdev_device_remove_cb(k, child, true));
   yield* parent_remove_sysfs_files(k, parent);
   yield* mutex_unlock(k, g(k), 'parent_list_lock');
   yield* mdev_put_parent(k, parent);
@@ -173,7 +176,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
 
   let ret = yield* device_register(k, mdev_bus_type, mdev);
   if (ret !== 0) {
-    yield* put_mdev_device(k, mdev, mdev_device_release);
+    yield* put_mdev_device(k, mdev_bus_type, mdev);
     yield* mdev_put_parent(k, parent);
     return ret;
   }
@@ -185,7 +188,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
   }
   if (ret !== 0) {
     // create_fail: unbinding vfio waits for any fd a fast open already has.
-    yield* device_unregister(k, mdev_bus_type, mdev, mdev_device_release);
+    yield* device_unregister(k, mdev_bus_type, mdev);
     yield* mdev_put_parent(k, parent);
     return ret;
   }
@@ -222,7 +225,7 @@ export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel
   }
 
   yield* mdev_remove_sysfs_files(k, mdev, type);
-  yield* device_unregister(k, mdev_bus_type, mdev, mdev_device_release);
+  yield* device_unregister(k, mdev_bus_type, mdev);
   yield* mdev_put_parent(k, parent);
   return 0;
 });
@@ -238,6 +241,6 @@ function check_remove_mirrors_create(k: Kernel, mdev: MdevDevice): void {
 export const core_v5_0: MdevCore = {
   mdev_register_device,
   mdev_unregister_device,
-  mdev_register_driver,
-  mdev_unregister_driver,
+  mdev_register_driver: mdev_bus.mdev_register_driver,
+  mdev_unregister_driver: mdev_bus.mdev_unregister_driver,
 };

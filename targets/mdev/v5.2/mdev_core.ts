@@ -10,13 +10,16 @@ import type { Module } from '../../../harness/kernel/module.js';
 import { down_read_trylock, down_write, kref_get, kref_init, kref_put, mutex_lock, mutex_unlock, up_read, up_write } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { device_add, device_del, device_for_each_child, device_initialize, get_device, put_device, put_mdev_device } from '../legacy/base.js';
-import { mdev_bus_type, mdev_register_driver, mdev_unregister_driver } from '../legacy/mdev_driver.js';
+import { legacy_mdev_bus } from '../legacy/mdev_driver.js';
 import type { MdevCore } from '../legacy/ops.js';
 import { check_no_orphans } from '../legacy/oracles.js';
 import { parent_ops } from '../legacy/registry.js';
 import { globals, mdev_parent, mdev_device, type Device, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
 import { parent_create_sysfs_files, parent_remove_sysfs_files, mdev_create_sysfs_files } from '../v5.0/mdev_sysfs.js';
 import { mdev_remove_sysfs_files } from './mdev_sysfs.js';
+
+const mdev_bus = legacy_mdev_bus((k, mdev) => mdev_device_release(k, mdev));
+const mdev_bus_type = mdev_bus.type;
 
 function g(k: Kernel) {
   return k.nth(globals, 0);
@@ -54,7 +57,7 @@ const mdev_device_remove_common = kfn('mdev_device_remove_common', function* (k:
   const ret = yield* parent_ops(k, parent).remove(k, mdev);
   if (ret !== 0) yield k.at('dev_err(Remove failed)');
   // Balances with device_initialize()
-  yield* put_mdev_device(k, mdev, mdev_device_release);
+  yield* put_mdev_device(k, mdev_bus_type, mdev);
   yield* mdev_put_parent(k, parent);
 });
 
@@ -108,7 +111,7 @@ export const mdev_unregister_device = kfn('mdev_unregister_device', function* (k
 
   yield* down_write(k, parent, 'unreg_sem');
   yield k.at('class_compat_remove_link');
-  yield* device_for_each_child(k, dev, mdev_device_remove_cb);
+  yield* device_for_each_child(k, mdev_bus_type, dev, mdev_device_remove_cb);
   yield* parent_remove_sysfs_files(k, parent);
   yield* up_write(k, parent, 'unreg_sem');
   yield* mdev_put_parent(k, parent);
@@ -184,7 +187,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
   }
   // ops_create_fail:
   yield* up_read(k, parent, 'unreg_sem');
-  yield* put_mdev_device(k, mdev, mdev_device_release);
+  yield* put_mdev_device(k, mdev_bus_type, mdev);
   yield* mdev_put_parent(k, parent);
   return ret;
 });
@@ -216,6 +219,6 @@ export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel
 export const core_v5_2: MdevCore = {
   mdev_register_device,
   mdev_unregister_device,
-  mdev_register_driver,
-  mdev_unregister_driver,
+  mdev_register_driver: mdev_bus.mdev_register_driver,
+  mdev_unregister_driver: mdev_bus.mdev_unregister_driver,
 };

@@ -11,7 +11,7 @@ import { kfree, kzalloc } from '../legacy/alloc.js';
 import { device_add, device_del, device_driver_attach, device_for_each_child, device_initialize, put_mdev_device } from '../legacy/base.js';
 import { check_no_orphans } from '../legacy/oracles.js';
 import { globals, mdev_device, type Device, type DeviceDriver, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
-import { mdev_bus_type } from './mdev_driver.js';
+import { v6_mdev_bus } from './mdev_driver.js';
 import {
   mdev_create_sysfs_files,
   mdev_remove_sysfs_files,
@@ -19,6 +19,9 @@ import {
   parent_create_sysfs_files,
   parent_remove_sysfs_files,
 } from './mdev_sysfs.js';
+
+const mdev_bus = v6_mdev_bus((k, mdev) => mdev_device_release(k, mdev));
+const mdev_bus_type = mdev_bus.type;
 
 function g(k: Kernel) {
   return k.nth(globals, 0);
@@ -54,7 +57,7 @@ export const mdev_unregister_parent = kfn('mdev_unregister_parent', function* (k
   yield* down_write(k, parent, 'unreg_sem');
   yield k.at('class_compat_remove_link');
   const dev = k.get(parent, 'dev') as Device;
-  yield* device_for_each_child(k, dev, mdev_device_remove_cb);
+  yield* device_for_each_child(k, mdev_bus_type, dev, mdev_device_remove_cb);
   yield* parent_remove_sysfs_files(k, parent);
   yield* up_write(k, parent, 'unreg_sem');
   check_no_orphans(k, dev);
@@ -77,7 +80,7 @@ const mdev_device_remove_common = kfn('mdev_device_remove_common', function* (k:
   yield* mdev_remove_sysfs_files(k, mdev);
   yield* device_del(k, mdev_bus_type, mdev);
   // Balances with device_initialize()
-  yield* put_mdev_device(k, mdev, mdev_device_release);
+  yield* put_mdev_device(k, mdev_bus_type, mdev);
 });
 
 export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel, type: MdevType, uuid: number) {
@@ -114,19 +117,19 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
 
   yield k.at('dev_set_name');
   if (k.shouldFail('dev_set_name')) {
-    yield* put_mdev_device(k, mdev, mdev_device_release);
+    yield* put_mdev_device(k, mdev_bus_type, mdev);
     return -ENOMEM;
   }
 
   if (!(yield* down_read_trylock(k, parent, 'unreg_sem'))) {
-    yield* put_mdev_device(k, mdev, mdev_device_release);
+    yield* put_mdev_device(k, mdev_bus_type, mdev);
     return -ENODEV;
   }
 
   let ret = yield* device_add(k, mdev_bus_type, mdev, MDEV_DEVICE_GROUPS);
   if (ret !== 0) {
     yield* up_read(k, parent, 'unreg_sem');
-    yield* put_mdev_device(k, mdev, mdev_device_release);
+    yield* put_mdev_device(k, mdev_bus_type, mdev);
     return ret;
   }
 
@@ -136,7 +139,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
   if (ret !== 0) {
     yield* device_del(k, mdev_bus_type, mdev);
     yield* up_read(k, parent, 'unreg_sem');
-    yield* put_mdev_device(k, mdev, mdev_device_release);
+    yield* put_mdev_device(k, mdev_bus_type, mdev);
     return ret;
   }
 
@@ -171,5 +174,10 @@ export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel
   return 0;
 });
 
-export const core_v6 = { mdev_register_parent, mdev_unregister_parent };
+export const core_v6 = {
+  mdev_register_parent,
+  mdev_unregister_parent,
+  mdev_register_driver: mdev_bus.mdev_register_driver,
+  mdev_unregister_driver: mdev_bus.mdev_unregister_driver,
+};
 export type CoreV6 = typeof core_v6;

@@ -7,7 +7,6 @@ import { EINVAL, ENOMEM } from '../../../harness/kernel/kernfs.js';
 import type { Module } from '../../../harness/kernel/module.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { parent_device_register, parent_device_unregister } from '../legacy/base.js';
-import { mdev_register_driver, mdev_unregister_driver } from '../legacy/mdev_driver.js';
 import type { MdevCore, MdevDriver, ModuleDef, ParentOps } from '../legacy/ops.js';
 import { device, device_driver, mlx5_sf as mlx5_sf_state, type Device, type DeviceDriver, type MdevDevice, type MdevType, type Mlx5Sf } from '../legacy/structs.js';
 import { mdev_get_drvdata, mdev_set_drvdata } from './drvdata.js';
@@ -91,15 +90,15 @@ export const mlx5_sf_driver: MdevDriver = {
   remove: mlx5_sf_remove,
 };
 
-const mlx5_sf_init = kfn('mlx5_sf_init', function* (k: Kernel, _core: MdevCore, mod: Module) {
-  yield* mdev_register_driver(k, mlx5_sf_driver, mod);
+const mlx5_sf_init = kfn('mlx5_sf_init', function* (k: Kernel, core: MdevCore, mod: Module) {
+  yield* core.mdev_register_driver(k, mlx5_sf_driver, mod);
   return 0;
 });
 
-const mlx5_sf_exit = kfn('mlx5_sf_exit', function* (k: Kernel, _core: MdevCore, mod: Module) {
+const mlx5_sf_exit = kfn('mlx5_sf_exit', function* (k: Kernel, core: MdevCore, mod: Module) {
   const h = k.intern(mlx5_sf_driver.name);
   const drv = k.live(device_driver).find((d) => k.get(d, 'name') === h && k.get(d, 'owner') === mod) as DeviceDriver;
-  yield* mdev_unregister_driver(k, drv);
+  yield* core.mdev_unregister_driver(k, drv);
 });
 
 export const mlx5_sf: ModuleDef = {

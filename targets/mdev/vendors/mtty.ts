@@ -84,14 +84,22 @@ const mtty_close = kfn('mtty_close', function* (k: Kernel, _mdev: MdevDevice) {
   yield k.at('pr_info');
 });
 
-/** VFIO_DEVICE_GET_INFO: fills the reply from mdev_state->dev_info. */
+const mtty_get_device_info = kfn('mtty_get_device_info', function* (k: Kernel, _mdev: MdevDevice) {
+  yield k.at('info->num_regions');
+  return 0;
+});
+
+/** VFIO_DEVICE_GET_INFO: copy the request in, fill it, keep a copy in mdev_state->dev_info. */
 const mtty_ioctl = kfn('mtty_ioctl', function* (k: Kernel, mdev: MdevDevice) {
   if (mdev === 0) return -EINVAL;
   const state = yield* mdev_get_drvdata<MdevState>(k, mdev);
   if (state === 0) return -ENODEV;
-  yield k.at('mtty_get_device_info');
-  const nr_ports = k.get(state, 'nr_ports');
-  k.set(state, 'nr_ports', nr_ports);
+  yield k.at('copy_from_user');
+  const ret = yield* mtty_get_device_info(k, mdev);
+  if (ret !== 0) return ret;
+  // memcpy(&mdev_state->dev_info, &info, sizeof(info))
+  k.set(state, 'dev_info', 1);
+  yield k.at('copy_to_user');
   return 0;
 });
 

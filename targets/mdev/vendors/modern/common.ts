@@ -10,7 +10,6 @@ import { parent_device_register, parent_device_unregister } from '../../legacy/b
 import type { MdevDriver } from '../../legacy/ops.js';
 import { mdev_parent, mdev_type, vendor_dev, type Device, type DeviceDriver, type MdevParent, type MdevType, type VendorDev } from '../../legacy/structs.js';
 import type { CoreV6 } from '../../v6/mdev_core.js';
-import { mdev_register_driver, mdev_unregister_driver } from '../../v6/mdev_driver.js';
 import type { ModuleSpec } from '../../userspace.js';
 
 export interface ModernVendor {
@@ -47,7 +46,7 @@ export function vendor_init(v: ModernVendor) {
     k.set(data, 'name', k.intern(v.name));
     k.set(data, 'avail_ports', v.ports ?? 0);
     k.set(data, 'mdev_list', list_new(k, k.at('INIT_LIST_HEAD')));
-    const drv: DeviceDriver = yield* mdev_register_driver(k, v.driver, mod);
+    const drv: DeviceDriver = yield* core.mdev_register_driver(k, v.driver, mod);
     k.set(data, 'driver', drv);
     const dev = yield* parent_device_register(k, v.parent_dev);
     k.set(data, 'dev', dev);
@@ -61,18 +60,18 @@ export function vendor_init(v: ModernVendor) {
     }
     k.set(data, 'parent', parent);
     const ret = yield* core.mdev_register_parent(k, parent, dev, drv, v.name, v.max_instances);
-    if (ret !== 0) yield* teardown(k, data);
+    if (ret !== 0) yield* teardown(k, core, data);
     return ret;
   });
 }
 
-function* teardown(k: Kernel, data: VendorDev): Gen {
+function* teardown(k: Kernel, core: CoreV6, data: VendorDev): Gen {
   const parent = k.get(data, 'parent') as MdevParent;
   yield* parent_device_unregister(k, k.get(data, 'dev') as Device);
   for (const type of list_entries<MdevType>(k, k.get(parent, 'type_list'))) yield* kfree(k, type);
   k.free(k.get(parent, 'type_list'), k.at('kfree'));
   k.free(parent, k.at('static'));
-  yield* mdev_unregister_driver(k, k.get(data, 'driver') as DeviceDriver);
+  yield* core.mdev_unregister_driver(k, k.get(data, 'driver') as DeviceDriver);
   k.free(k.get(data, 'mdev_list'), k.at('kfree'));
   k.free(data, k.at('static'));
 }
@@ -82,6 +81,6 @@ export function vendor_exit(v: ModernVendor) {
   return kfn(`${v.name}_dev_exit`, function* (k: Kernel, core: CoreV6, _mod: Module): Gen {
     const data = vendor_data(k, v.name);
     yield* core.mdev_unregister_parent(k, k.get(data, 'parent') as MdevParent);
-    yield* teardown(k, data);
+    yield* teardown(k, core, data);
   });
 }

@@ -61,7 +61,9 @@ const mtty_ioctl = kfn('mtty_ioctl', function* (k: Kernel, vdev: VfioDevice) {
   const state = state_of(k, vdev);
   yield k.at('copy_from_user');
   yield k.at('mtty_get_device_info');
-  k.set(state, 'nr_ports', k.get(state, 'nr_ports'));
+  // memcpy(&mdev_state->dev_info, &info, sizeof(info))
+  k.set(state, 'dev_info', 1);
+  yield k.at('copy_to_user');
   return 0;
 });
 
