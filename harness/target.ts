@@ -47,6 +47,8 @@ export interface Target {
   /** After teardown: what is still allocated is a leak. */
   leakCheck(k: Kernel): void;
   expectations: readonly Expectation[];
+  /** The fallible calls fault injection may fail (Kernel.shouldFail names), e.g. 'kmalloc'. */
+  faultCalls: readonly string[];
   /** Draws a program; the harness's generic generator is used when absent. */
   generate?(rng: Rng): Program;
 }

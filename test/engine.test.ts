@@ -118,7 +118,7 @@ describe('canonical schedule', () => {
     const withoutCpu1: Program = { cpus: [withCpu1.cpus[0]!, [], withCpu1.cpus[2]!] };
     const schedule: Schedule = [
       { cpu: 0, step: 0, to: 1 }, // cpu1 first
-      { cpu: 2, step: 61, to: 0 }, // cpu2 inside mtty_ioctl, between mdev_get_drvdata and the use
+      { cpu: 2, step: 62, to: 0 }, // cpu2 inside mtty_ioctl, between mdev_get_drvdata and the use
     ];
     const a = runWith(mdev, withCpu1, schedule).result;
     const b = runWith(mdev, withoutCpu1, schedule).result;
@@ -126,7 +126,7 @@ describe('canonical schedule', () => {
     assert.ok(cpu1Steps(a) > 20 && cpu1Steps(b) === 1, 'cpu1 did real work in one run and none in the other');
     const others = (r: typeof a) => r.trace!.filter(([c]) => c !== 1);
     assert.deepEqual(others(b), others(a), 'cpu0 and cpu2 interleave identically');
-    assert.deepEqual(others(a)[60], [2, 'mtty_ioctl:copy_from_user']);
+    assert.deepEqual(others(a)[61], [2, 'mtty_ioctl:copy_from_user']);
     for (const r of [a, b]) assert.ok(titles(r).includes('KASAN: use-after-free Write in mtty_ioctl'), JSON.stringify(titles(r)));
   });
 });

@@ -41,7 +41,7 @@ const problems: Problem[] = [
     cpus: [[create('vfio_ap-passthrough', 0)], [open(0)]],
     // device_register has returned (the device is bound to vfio_mdev and openable); the vendor's
     // create has not yet run past its first step, so drvdata is still NULL.
-    cuts: [{ cpu: 0, step: 32, to: 1, at: 'vfio_ap_mdev_create:atomic_dec_if_positive' }],
+    cuts: [{ cpu: 0, step: 33, to: 1, at: 'vfio_ap_mdev_create:atomic_dec_if_positive' }],
     race: true,
     serialRets: [[0], [0]],
   },
@@ -53,7 +53,7 @@ const problems: Problem[] = [
     cpus: [[create('mtty-1', 0), open(0), ioctl(0)], [remove(0)]],
     // mtty_ioctl has read drvdata and not yet used it; the remove frees mdev_state, then waits
     // in vfio_del_group_dev for the open fd.
-    cuts: [{ cpu: 0, step: 61, to: 1, at: 'mtty_ioctl:copy_from_user' }],
+    cuts: [{ cpu: 0, step: 62, to: 1, at: 'mtty_ioctl:copy_from_user' }],
     race: true,
     serialRets: [[0, 0, 0], [0]],
     detail: ['The buggy address belongs to an object of type mdev_state', 'Allocated at mtty_create:kzalloc(mdev_state)', 'Freed at mtty_remove:kfree'],
@@ -93,7 +93,7 @@ const problems: Problem[] = [
     cpus: [[create('mtty-1', 0), remove(0)], [rmmod('mtty')]],
     // The remove has set active = false and dropped mdev_list_lock; unregistration then skips the
     // inactive child (-EAGAIN) and mtty is unloaded before the remove calls parent->ops.
-    cuts: [{ cpu: 0, step: 50, to: 1, at: 'mdev_device_remove:mdev->type_kobj' }],
+    cuts: [{ cpu: 0, step: 51, to: 1, at: 'mdev_device_remove:mdev->type_kobj' }],
     race: true,
     serialRets: [[0, 0], [0]],
     detail: ['mdev_device_remove_ops calls parent->ops in module mtty, which has been unloaded'],

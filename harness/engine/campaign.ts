@@ -92,7 +92,7 @@ class Merger {
 export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult> {
   if (opts.execs === undefined && opts.timeMs === undefined) throw new Error('a campaign needs --execs or --time');
   const target = await loadTarget(opts.target);
-  const cfg: CampaignConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps };
+  const cfg: CampaignConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps, faults: opts.faults };
   const batch = opts.batchSize ?? DEFAULT_BATCH;
   const limit = opts.execs ?? Number.MAX_SAFE_INTEGER;
   const t0 = performance.now();

@@ -14,7 +14,13 @@ export interface CampaignConfig {
   strategy: StrategyName;
   depth: number;
   maxSteps?: number;
+  /** Fault injection (default on): some executions fail one fallible call. */
+  faults?: boolean;
 }
+
+/** The share of executions that get a fault, and how far into the occurrences it may fall. */
+export const FAULT_RATE = 0.25;
+export const FAULT_MAX_NTH = 8;
 
 export interface IndexedExecution {
   index: number;
@@ -27,9 +33,17 @@ export function programFor(target: Target, seed: string, index: number): Program
   return generateProgram(target, execRng(seed, index, 'program'));
 }
 
+/** fail_nth for one execution: at most one fault, drawn from its own stream. */
+export function faultsFor(target: Target, seed: string, index: number): Fault[] {
+  if (target.faultCalls.length === 0) return [];
+  const rng = execRng(seed, index, 'faults');
+  if (rng.next() >= FAULT_RATE) return [];
+  return [{ call: rng.pick(target.faultCalls), nth: 1 + rng.int(FAULT_MAX_NTH) }];
+}
+
 export function runIndex(target: Target, cfg: CampaignConfig, index: number, opts: ExecOptions = {}): IndexedExecution & { execution: Execution } {
   const program = programFor(target, cfg.seed, index);
-  const faults: Fault[] = [];
+  const faults = cfg.faults === false ? [] : faultsFor(target, cfg.seed, index);
   const strategy = makeStrategy(cfg.strategy, cfg.depth);
   const execution = execute(target, program, strategy, execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
   return { index, program, faults, result: execution.result, execution };

@@ -28,6 +28,7 @@ export function* kernfs_create(k: Kernel, parent: KernfsNode, name: string, call
     k.warn('sysfs-warn', `WARNING in ${caller}`, [`${caller}: the parent of '${name}' has no directory or is being removed`]);
     return 0 as KernfsNode;
   }
+  if (k.shouldFail('sysfs_create')) return 0 as KernfsNode;
   return new_node(k, parent, `${kernfs_path(k, parent)}/${name}`, caller);
 }
 

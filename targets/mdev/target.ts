@@ -10,6 +10,18 @@ import { uuid_unique } from './legacy/oracles.js';
 import { globals, LEAK_CHECKED, LEGACY_LAYOUT, task } from './legacy/structs.js';
 import { MDEV_OPS, type Userspace } from './userspace.js';
 
+/** Fallible calls of the models: allocation, sysfs and kobject creation, vendor create, probe, registration. */
+export const FAULT_CALLS = [
+  'kmalloc',
+  'sysfs_create',
+  'kobject_add',
+  'kobject_init_and_add',
+  'vendor_create',
+  'probe',
+  'vfio_register',
+  'dev_set_name',
+] as const;
+
 export interface MdevTargetSpec {
   name: string;
   description: string;
@@ -52,5 +64,6 @@ export function mdevTarget(spec: MdevTargetSpec): Target {
     invariants: [uuid_unique],
     leakCheck,
     expectations: spec.expectations,
+    faultCalls: FAULT_CALLS,
   };
 }

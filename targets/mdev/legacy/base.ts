@@ -125,7 +125,7 @@ export const device_unlock = kfn('device_unlock', function* (k: Kernel, mdev: Md
 const really_probe = kfn('really_probe', function* (k: Kernel, bus: BusType, mdev: MdevDevice, drv: DeviceDriver) {
   yield k.at('dev->driver');
   k.set(mdev, 'dev_driver', drv);
-  const ret = yield* bus.probe(k, mdev, drv);
+  const ret = k.shouldFail('probe') ? -ENOMEM : yield* bus.probe(k, mdev, drv);
   if (ret !== 0) {
     k.set(mdev, 'dev_driver', 0);
     return ret;
@@ -170,19 +170,31 @@ export const device_release_driver = kfn('device_release_driver', function* (k: 
 
 /** device_add: sysfs directory, the parent's klist of children, then the bus probes a driver. */
 /** `groups` are dev->groups, created with the directory (v5.2: the vendor's; v6: the core's "remove"). */
+/**
+ * device_add, in the driver core's order: the parent's reference, the sysfs directory with
+ * dev->groups, onto the bus, probe a driver, and only then onto the parent's klist of children.
+ */
 export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, mdev: MdevDevice, groups?: AttrGroup) {
   const parent = k.get(mdev, 'dev_parent') as Device;
-  yield k.at('kobject_add');
-  if (k.shouldFail('kobject_add')) return -ENOMEM;
-  const kn = yield* kernfs_create(k, k.get(parent, 'kn') as KernfsNode, uuid_name(k.get(mdev, 'uuid')), 'sysfs_create_dir_ns');
-  if (kn === 0) return -ENOMEM;
-  k.set(mdev, 'dev_kn', kn);
-  if (groups && groups.attrs.length > 0) yield* device_add_groups(k, mdev, groups);
   yield* get_device(k, parent);
-  yield k.at('klist_add_tail');
-  list_add(k, k.get(parent, 'children'), mdev);
+  yield k.at('kobject_add');
+  const kn = k.shouldFail('kobject_add') ? 0 : yield* kernfs_create(k, k.get(parent, 'kn') as KernfsNode, uuid_name(k.get(mdev, 'uuid')), 'sysfs_create_dir_ns');
+  if (kn === 0) {
+    yield* put_device(k, parent);
+    return -ENOMEM;
+  }
+  k.set(mdev, 'dev_kn', kn);
+  if (groups && groups.attrs.length > 0 && (yield* device_add_groups(k, mdev, groups)) !== 0) {
+    yield* kernfs_remove(k, kn, 'kobject_del');
+    k.set(mdev, 'dev_kn', 0);
+    yield* put_device(k, parent);
+    return -ENOMEM;
+  }
+  yield k.at('bus_add_device');
   k.set(mdev, 'dev_on_bus', 1);
   yield* device_attach(k, bus, mdev);
+  yield k.at('klist_add_tail');
+  list_add(k, k.get(parent, 'children'), mdev);
   return 0;
 });
 
@@ -196,16 +208,20 @@ export const device_register = kfn('device_register', function* (k: Kernel, bus:
  * directory, of which the model keeps the "remove" file (remove_kn).
  */
 export const device_add_groups = kfn('device_add_groups', function* (k: Kernel, mdev: MdevDevice, group: AttrGroup) {
-  let dir = k.get(mdev, 'dev_kn') as KernfsNode;
-  if (group.dir !== null) {
-    dir = yield* kernfs_create(k, dir, group.dir, 'sysfs_create_group');
-    if (dir === 0) return -ENOMEM;
-    k.set(mdev, 'dev_groups_kn', dir);
-  }
+  const base = k.get(mdev, 'dev_kn') as KernfsNode;
+  const dir = group.dir === null ? base : yield* kernfs_create(k, base, group.dir, 'sysfs_create_group');
+  if (dir === 0) return -ENOMEM;
+  const made: KernfsNode[] = [];
   for (const a of group.attrs) {
     const node = yield* kernfs_create(k, dir, a, 'sysfs_create_group');
+    if (node === 0) {
+      for (const n of group.dir === null ? made : [dir]) yield* kernfs_remove(k, n, 'sysfs_remove_group');
+      return -ENOMEM;
+    }
+    made.push(node);
     if (group.dir === null && a === 'remove') k.set(mdev, 'remove_kn', node);
   }
+  if (group.dir !== null) k.set(mdev, 'dev_groups_kn', dir);
   return 0;
 });
 

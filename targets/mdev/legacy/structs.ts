@@ -36,7 +36,9 @@ export const mdev_parent = defineStruct('mdev_parent', [
   'available_instances',
 ]);
 
-export const mdev_type = defineStruct('mdev_type', ['kn', 'devices_kn', 'create_kn', 'attr_kn', 'parent', 'name', 'kref']);
+export const mdev_type = defineStruct('mdev_type', ['kn', 'devices_kn', 'create_kn', 'attr_kn', 'parent', 'name', 'kref', 'kobj_name']);
+/** The string kobject_set_name allocates; freed when the kobject's last reference goes. */
+export const kobject_name = defineStruct('kobject_name', ['len']);
 
 export const mdev_device = defineStruct('mdev_device', [
   'dev_refcount',
@@ -123,6 +125,7 @@ export const LEGACY_LAYOUT = makeLayout([
   { def: device, capacity: 16 },
   { def: mdev_parent, capacity: 16 },
   { def: mdev_type, capacity: 32 },
+  { def: kobject_name, capacity: 32 },
   { def: mdev_device, capacity: 32 },
   { def: device_driver, capacity: 16 },
   { def: iommu_group, capacity: 32 },
@@ -143,6 +146,7 @@ export const LEAK_CHECKED = [
   mdev_device,
   mdev_parent,
   mdev_type,
+  kobject_name,
   vfio_device,
   vfio_group,
   iommu_group,

@@ -12,10 +12,11 @@ import {
   type KernfsNode,
 } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_entries, list_new } from '../../../harness/kernel/list.js';
+import { kref_put } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import type { ParentOps } from '../legacy/ops.js';
 import { uuid_name } from '../legacy/base.js';
-import { device, mdev_device, mdev_type, type Device, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
+import { device, kobject_name, mdev_device, mdev_type, type Device, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
 import type { Module } from '../../../harness/kernel/module.js';
 import { parent_ops, VENDORS } from '../legacy/registry.js';
 import { mdev_device_create, mdev_device_remove } from './mdev_core.js';
@@ -26,25 +27,60 @@ function driver_name(k: Kernel, parent: MdevParent): string {
   return VENDORS.find((v) => v.name === name)?.driver_name ?? name;
 }
 
+/** kobject_init_and_add: the name is allocated first (kobject_set_name), so a failing add leaves it set. */
+const kobject_init_and_add = kfn('kobject_init_and_add', function* (k: Kernel, type: MdevType, parent_kn: KernfsNode, name: string) {
+  const kname = yield* kzalloc(k, kobject_name);
+  if (kname === 0) return -ENOMEM;
+  k.set(type, 'kobj_name', kname);
+  k.set(type, 'kref', 1);
+  const kn = k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, parent_kn, name, 'kobject_add_internal');
+  if (kn === 0) return -ENOMEM;
+  k.set(type, 'kn', kn);
+  return 0;
+});
+
+/** kobject_put(&type->kobj): the last reference frees the name, then mdev_type_release frees the type. */
+const mdev_type_put = kfn('kobject_put', function* (k: Kernel, type: MdevType) {
+  yield* kref_put(k, type, 'kref', function* () {
+    yield* kfree(k, k.get(type, 'kobj_name'));
+    yield* kfree(k, type);
+  });
+});
+
 const add_mdev_supported_type = kfn('add_mdev_supported_type', function* (k: Kernel, parent: MdevParent, group: string) {
   const type: MdevType = yield* kzalloc(k, mdev_type);
   if (type === 0) return -ENOMEM;
   const name = `${driver_name(k, parent)}-${group}`;
   k.set(type, 'name', k.intern(name));
-  yield k.at('kobject_init_and_add');
-  if (k.shouldFail('kobject_init_and_add')) {
+  let ret = yield* kobject_init_and_add(k, type, k.get(parent, 'mdev_types_kset') as KernfsNode, name);
+  if (ret !== 0) {
+    // Until v5.8 (aa8ba13cae31) the type is freed directly, so the kobject's name leaks.
     yield* kfree(k, type);
-    return -ENOMEM;
+    return ret;
   }
-  const kn = yield* kernfs_create(k, k.get(parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_init_and_add');
-  k.set(type, 'kn', kn);
-  k.set(type, 'create_kn', yield* kernfs_create(k, kn, 'create', 'sysfs_create_file'));
-  k.set(type, 'devices_kn', yield* kernfs_create(k, kn, 'devices', 'kobject_create_and_add'));
-  k.set(type, 'attr_kn', yield* kernfs_create(k, kn, 'available_instances', 'sysfs_create_files'));
-  yield k.at('type->parent');
-  k.set(type, 'parent', parent);
-  list_add(k, k.get(parent, 'type_list'), type);
-  return 0;
+  const kn = k.get(type, 'kn') as KernfsNode;
+  ret = -ENOMEM;
+  const create = yield* kernfs_create(k, kn, 'create', 'sysfs_create_file');
+  if (create !== 0) {
+    k.set(type, 'create_kn', create);
+    const devices = yield* kernfs_create(k, kn, 'devices', 'kobject_create_and_add');
+    if (devices !== 0) {
+      k.set(type, 'devices_kn', devices);
+      const attrs = yield* kernfs_create(k, kn, 'available_instances', 'sysfs_create_files');
+      if (attrs !== 0) {
+        k.set(type, 'attr_kn', attrs);
+        yield k.at('type->parent');
+        k.set(type, 'parent', parent);
+        list_add(k, k.get(parent, 'type_list'), type);
+        return 0;
+      }
+      yield* kernfs_remove(k, devices, 'kobject_put');
+    }
+    yield* kernfs_remove(k, create, 'sysfs_remove_file');
+  }
+  yield* kernfs_remove(k, kn, 'kobject_del');
+  yield* mdev_type_put(k, type);
+  return ret;
 });
 
 const remove_mdev_supported_type = kfn('remove_mdev_supported_type', function* (k: Kernel, type: MdevType) {
@@ -53,7 +89,7 @@ const remove_mdev_supported_type = kfn('remove_mdev_supported_type', function* (
   // Removing "create" waits for the create_store calls in flight.
   yield* kernfs_remove(k, k.get(type, 'create_kn') as KernfsNode, 'sysfs_remove_file');
   yield* kernfs_remove(k, k.get(type, 'kn') as KernfsNode, 'kobject_del');
-  yield* kfree(k, type);
+  yield* mdev_type_put(k, type);
 });
 
 export const parent_create_sysfs_files = kfn('parent_create_sysfs_files', function* (k: Kernel, parent: MdevParent) {
@@ -67,6 +103,8 @@ export const parent_create_sysfs_files = kfn('parent_create_sysfs_files', functi
     const ret = yield* add_mdev_supported_type(k, parent, group);
     if (ret !== 0) {
       for (const type of list_entries<MdevType>(k, k.get(parent, 'type_list'))) yield* remove_mdev_supported_type(k, type);
+      k.free(k.get(parent, 'type_list'), k.at('kfree'));
+      k.set(parent, 'type_list', 0);
       yield* kernfs_remove(k, kset, 'kset_unregister');
       return ret;
     }

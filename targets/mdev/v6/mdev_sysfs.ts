@@ -6,8 +6,9 @@ import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { ENOMEM, kernfs_create, kernfs_remove, kernfs_remove_self, type KernfsNode } from '../../../harness/kernel/kernfs.js';
 import { list_entries } from '../../../harness/kernel/list.js';
 import { kref_init, kref_put } from '../../../harness/kernel/sync.js';
+import { kfree, kzalloc } from '../legacy/alloc.js';
 import { get_device, put_device, uuid_name } from '../legacy/base.js';
-import { mdev_device, mdev_type, type Device, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
+import { kobject_name, mdev_device, mdev_type, type Device, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
 import { mdev_device_create, mdev_device_remove } from './mdev_core.js';
 
 const mdev_type_release = kfn('mdev_type_release', function* (k: Kernel, type: MdevType) {
@@ -16,8 +17,13 @@ const mdev_type_release = kfn('mdev_type_release', function* (k: Kernel, type: M
   yield* put_device(k, k.get(parent, 'dev') as Device);
 });
 
+/** kobject_put(&type->kobj): the last reference frees the kobject's name and calls the release. */
 export const mdev_type_put = kfn('kobject_put', function* (k: Kernel, type: MdevType) {
-  yield* kref_put(k, type, 'kref', () => mdev_type_release(k, type));
+  yield* kref_put(k, type, 'kref', function* () {
+    yield* kfree(k, k.get(type, 'kobj_name'));
+    k.set(type, 'kobj_name', 0);
+    yield* mdev_type_release(k, type);
+  });
 });
 
 const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: MdevParent, type: MdevType, drv_name: string) {
@@ -27,15 +33,29 @@ const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: MdevPar
   kref_init(k, type, 'kref');
   yield k.at('kobject_init_and_add');
   const name = `${drv_name}-${k.siteName(k.get(type, 'name'))}`;
-  const kn = k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, k.get(parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_init_and_add');
+  k.set(type, 'kobj_name', yield* kzalloc(k, kobject_name));
+  // The type's default groups ("create", "available_instances", ...) come with the directory.
+  let kn = k.get(type, 'kobj_name') === 0 || k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, k.get(parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_init_and_add');
+  const create = kn === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'create', 'sysfs_create_groups');
+  const attrs = create === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'available_instances', 'sysfs_create_groups');
+  if (kn !== 0 && attrs === 0) {
+    yield* kernfs_remove(k, kn as KernfsNode, 'kobject_del');
+    kn = 0;
+  }
   if (kn === 0) {
     yield* mdev_type_put(k, type);
     return -ENOMEM;
   }
   k.set(type, 'kn', kn);
-  k.set(type, 'create_kn', yield* kernfs_create(k, kn, 'create', 'sysfs_create_group'));
-  k.set(type, 'attr_kn', yield* kernfs_create(k, kn, 'available_instances', 'sysfs_create_group'));
-  k.set(type, 'devices_kn', yield* kernfs_create(k, kn, 'devices', 'kobject_create_and_add'));
+  k.set(type, 'create_kn', create);
+  k.set(type, 'attr_kn', attrs);
+  const devices = yield* kernfs_create(k, kn as KernfsNode, 'devices', 'kobject_create_and_add');
+  if (devices === 0) {
+    yield* kernfs_remove(k, kn as KernfsNode, 'kobject_del');
+    yield* mdev_type_put(k, type);
+    return -ENOMEM;
+  }
+  k.set(type, 'devices_kn', devices);
   return 0;
 });
 

@@ -59,15 +59,16 @@ const mtty_create = kfn('mtty_create', function* (k: Kernel, kobj: MdevType, mde
 });
 
 const mtty_remove = kfn('mtty_remove', function* (k: Kernel, mdev: MdevDevice) {
+  const mdev_state = yield* mdev_get_drvdata<MdevState>(k, mdev);
   let ret = -EINVAL;
   const data = mtty_data(k);
   yield* mutex_lock(k, data, 'mdev_list_lock');
-  for (const state of list_entries<MdevState>(k, k.get(data, 'mdev_devices_list'))) {
-    if (k.get(state, 'mdev') !== mdev) continue;
-    list_del(k, k.get(data, 'mdev_devices_list'), state);
+  for (const mds of list_entries<MdevState>(k, k.get(data, 'mdev_devices_list'))) {
+    if (mds !== mdev_state) continue;
+    list_del(k, k.get(data, 'mdev_devices_list'), mdev_state);
     yield* mdev_set_drvdata(k, mdev, 0);
-    yield* kfree(k, k.get(state, 'vconfig'));
-    yield* kfree(k, state);
+    yield* kfree(k, k.get(mdev_state, 'vconfig'));
+    yield* kfree(k, mdev_state);
     ret = 0;
     break;
   }

@@ -5,7 +5,6 @@
 import { kfn, type Gen, type Kernel } from '../../../../harness/kernel/kernel.js';
 import { list_add, list_entries, list_new } from '../../../../harness/kernel/list.js';
 import type { Module } from '../../../../harness/kernel/module.js';
-import { kfree, kzalloc } from '../../legacy/alloc.js';
 import { parent_device_register, parent_device_unregister } from '../../legacy/base.js';
 import type { MdevDriver } from '../../legacy/ops.js';
 import { mdev_parent, mdev_type, vendor_dev, type Device, type DeviceDriver, type MdevParent, type MdevType, type VendorDev } from '../../legacy/structs.js';
@@ -53,8 +52,9 @@ export function vendor_init(v: ModernVendor) {
     const parent = k.alloc(mdev_parent, k.at('static')) as MdevParent;
     const types = list_new(k, k.at('mdev_types[]'));
     k.set(parent, 'type_list', types);
+    // static struct mdev_type mtty_types[]: the vendor's static data, not allocations.
     for (const name of v.types) {
-      const type: MdevType = yield* kzalloc(k, mdev_type);
+      const type = k.alloc(mdev_type, k.at('static')) as MdevType;
       k.set(type, 'name', k.intern(name));
       list_add(k, types, type);
     }
@@ -68,7 +68,7 @@ export function vendor_init(v: ModernVendor) {
 function* teardown(k: Kernel, core: CoreV6, data: VendorDev): Gen {
   const parent = k.get(data, 'parent') as MdevParent;
   yield* parent_device_unregister(k, k.get(data, 'dev') as Device);
-  for (const type of list_entries<MdevType>(k, k.get(parent, 'type_list'))) yield* kfree(k, type);
+  for (const type of list_entries<MdevType>(k, k.get(parent, 'type_list'))) k.free(type, k.at('static'));
   k.free(k.get(parent, 'type_list'), k.at('kfree'));
   k.free(parent, k.at('static'));
   yield* core.mdev_unregister_driver(k, k.get(data, 'driver') as DeviceDriver);
