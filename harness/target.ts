@@ -26,6 +26,12 @@ export interface Expectation {
   /** 'known': a bug of the modelled kernel the target should show; 'by-design': accepted behaviour. */
   status: 'known' | 'by-design';
   reason: string;
+  /** One of the five seed problems of the 2019 thread ('P1'..'P5'), where it is one. */
+  problem?: string;
+}
+
+export function expectationOf(target: Target, title: string): Expectation | undefined {
+  return target.expectations.find((e) => e.title === title);
 }
 
 export interface Target {

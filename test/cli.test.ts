@@ -6,7 +6,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseEntry, serializeEntry } from '../harness/corpus/entry.js';
+import { countOps } from '../harness/engine/program.js';
 import { replayExecution } from '../harness/engine/runner.js';
+import { renderLadder } from '../harness/report/ladder.js';
 import type { RunSummary } from '../harness/cli/run.js';
 import { findTarget } from '../targets/index.js';
 
@@ -98,6 +100,45 @@ describe('mdevfuzz run', () => {
     }
   });
 
+  test('new entries are minimized before they are written, with the ladder of the minimized repro and the figures in summary.json', () => {
+    const target = findTarget('mdev-v5.0')!;
+    assert.equal(summary.minimize, true);
+    let shrank = 0;
+    for (const f of summary.findings) {
+      const entry = parseEntry(readFileSync(f.corpusFile!, 'utf8'), f.corpusFile!);
+      const m = f.minimize;
+      assert.ok(m && m.outcome !== 'failed', `${f.signature}: ${JSON.stringify(m)}`);
+      assert.ok(m.budgetMs >= 3000 && m.budgetMs <= 10_000, 'with --execs, about 10 s per finding');
+      if (m.outcome === 'budget') {
+        assert.equal(entry.minimized, null, 'the budget ran out: saved as found');
+        continue;
+      }
+      const r = entry.minimized!;
+      assert.deepEqual(r.stats.before, m.before);
+      assert.deepEqual(r.stats.after, m.after);
+      assert.deepEqual([m.before.cpus, m.before.ops, m.before.preemptions], [entry.program.cpus.length, countOps(entry.program), entry.schedule.length]);
+      assert.deepEqual([m.after.cpus, m.after.ops, m.after.preemptions], [r.program.cpus.length, countOps(r.program), r.schedule.length]);
+      assert.ok(m.after.ops <= m.before.ops && m.after.cpus <= m.before.cpus && m.after.preemptions <= m.before.preemptions, f.signature);
+      const { result } = replayExecution(target, r.program, r.faults, r.schedule, { events: true });
+      assert.ok(result.findings.some((x) => x.title === f.signature), `${f.signature}: the minimized repro replays`);
+      assert.equal(entry.ladder, renderLadder(result.events ?? [], r.program.cpus.length));
+      if (m.after.ops < m.before.ops) shrank++;
+    }
+    assert.ok(shrank > 0, 'some repro got smaller');
+  });
+
+  test('--no-minimize saves new entries as found', async () => {
+    const dir = path.join(tmp, 'corpus-unminimized');
+    const r = await cli([...runArgs(dir, 200), '--no-minimize']);
+    const s = JSON.parse(r.stdout) as RunSummary;
+    assert.equal(s.minimize, false);
+    assert.ok(s.findings.length > 0);
+    for (const f of s.findings) {
+      assert.equal(f.minimize, null);
+      assert.equal(parseEntry(readFileSync(f.corpusFile!, 'utf8'), f.corpusFile!).minimized, null);
+    }
+  });
+
   test('replay of every produced entry exits 0 and says the signature recurred', async () => {
     const replays = await Promise.all(summary.findings.map((f) => cli(['replay', f.corpusFile!, '--json'])));
     replays.forEach((r, i) => {
@@ -148,7 +189,7 @@ describe('mdevfuzz replay', () => {
     const edited = candidates.find((e) => !replayExecution(target, e.program, e.faults, []).result.findings.some((f) => f.title === e.signature));
     assert.ok(edited, 'some entry needs its preemptions to reproduce');
     const file = path.join(tmp, 'edited.json');
-    writeFileSync(file, serializeEntry({ ...edited, schedule: [] }));
+    writeFileSync(file, serializeEntry({ ...edited, schedule: [], minimized: null }));
     const r = await cli(['replay', file]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /^did NOT reproduce: /);
@@ -181,6 +222,7 @@ describe('bad arguments', () => {
     ['replay'],
     ['replay', 'no-such-entry.json'],
     ['targets', '--verbose'],
+    ['run', '--target', 'mdev-v5.0', '--minimize'],
   ];
 
   test('each gets exactly one line on stderr, nothing on stdout, exit 2, and the corpus is untouched', async () => {

@@ -8,7 +8,10 @@ import { harnessVersion } from '../corpus/identity.js';
 import { UsageError } from '../engine/load.js';
 import { STRATEGIES } from '../sched/index.js';
 import { parseDuration, parseNonNegative, parsePositive, parseSeed } from './args.js';
+import { compareCommand, parseTargetList, type CompareOptions } from './compare.js';
+import { corpusCheckCommand, corpusListCommand, corpusMergeCommand } from './corpus.js';
 import { oneLine } from './format.js';
+import { minimizeCommand, type MinimizeOptions } from './minimize.js';
 import { replayCommand, type ReplayOptions } from './replay.js';
 import { runCommand, type RunOptions } from './run.js';
 import { targetsCommand } from './targets.js';
@@ -36,6 +39,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--json', 'print exactly the summary JSON on stdout')
     .option('--corpus <dir>', 'corpus directory', './corpus')
     .option('--results <dir>', 'where results/<run-id>/summary.json goes', './results')
+    .option('--no-minimize', 'save new entries as found, without minimizing them')
     .action(async (opts: RunOptions) => setExitCode(await runCommand(opts)));
 
   program
@@ -48,6 +52,47 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (file: string, opts: ReplayOptions) => setExitCode(await replayCommand(file, opts)));
 
   program
+    .command('minimize')
+    .description("shrink a corpus entry's repro for its signature and store it in the entry")
+    .argument('<file>', 'a corpus entry')
+    .option('--json', 'print the outcome as JSON')
+    .option('--budget-ms <n>', 'stop minimizing after this many milliseconds (default 60000)', parsePositive)
+    .option('--target-file <file>', "the entry's target module, when it is not bundled")
+    .action(async (file: string, opts: MinimizeOptions) => setExitCode(await minimizeCommand(file, opts)));
+
+  const corpus = program.command('corpus').description('list, check and merge corpus entries');
+  corpus
+    .command('list')
+    .description('one line per entry: target, signature, kind, hits, repro sizes')
+    .argument('[dir]', 'a corpus directory', './corpus')
+    .option('--json', 'print the entries as JSON')
+    .action(async (dir: string, opts: { json?: boolean }) => setExitCode(await corpusListCommand(dir, opts)));
+  corpus
+    .command('check')
+    .description('validate every entry and replay it (minimized and original forms): the regression suite')
+    .argument('<dir...>', 'corpus directories or entry files')
+    .option('--json', 'print the results as JSON')
+    .action(async (dirs: string[], opts: { json?: boolean }) => setExitCode(await corpusCheckCommand(dirs, opts)));
+  corpus
+    .command('merge')
+    .description('merge corpora into OUT: one entry per (target, signature), the smallest repro, hits summed')
+    .argument('<out>', 'the corpus directory to write (its own entries take part)')
+    .argument('<dir...>', 'corpus directories or entry files to merge in')
+    .action(async (out: string, dirs: string[]) => setExitCode(await corpusMergeCommand(out, dirs)));
+
+  program
+    .command('compare')
+    .description('the same campaign on several targets, and one table of what each found')
+    .requiredOption('--targets <list>', 'comma-separated bundled targets, e.g. mdev-v5.0,mdev-v5.2,mdev-v6', parseTargetList)
+    .addOption(new Option('--time <duration>', 'per target: 500ms, 20s, 2m or seconds (default 10s)').argParser(parseDuration).conflicts('execs'))
+    .option('--execs <n>', 'per target: run exactly this many executions', parsePositive)
+    .option('--seed <seed>', 'campaign seed, the same for every target (default: a fresh random one)', parseSeed)
+    .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseNonNegative)
+    .option('--json', 'print exactly the compare JSON on stdout')
+    .option('--results <dir>', 'where results/<run-id>/compare.json goes', './results')
+    .action(async (opts: CompareOptions) => setExitCode(await compareCommand(opts)));
+
+  program
     .command('targets')
     .description('list the bundled targets')
     .option('--json', 'print them as JSON')
@@ -56,8 +101,9 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   return program;
 }
 
-function usageLine(err: CommanderError): string {
-  if (err.code === 'commander.help') return "missing command: run, replay or targets (see 'mdevfuzz --help')";
+function usageLine(err: CommanderError, command: string | undefined): string {
+  if (err.code === 'commander.help' && command === 'corpus') return "missing corpus command: list, check or merge (see 'mdevfuzz corpus --help')";
+  if (err.code === 'commander.help') return "missing command: run, replay, minimize, corpus, compare or targets (see 'mdevfuzz --help')";
   return oneLine(err.message.replace(/^error: /, ''));
 }
 
@@ -70,7 +116,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0; // --help, --version
-      process.stderr.write(`mdevfuzz: ${usageLine(err)}\n`);
+      process.stderr.write(`mdevfuzz: ${usageLine(err, argv[2])}\n`);
     } else if (err instanceof UsageError || err instanceof CorpusError) {
       process.stderr.write(`mdevfuzz: ${oneLine(err.message)}\n`);
     } else {

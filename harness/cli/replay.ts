@@ -7,6 +7,7 @@ import { targetHash } from '../corpus/identity.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
 import { replayExecution } from '../engine/runner.js';
 import { renderLadder } from '../report/ladder.js';
+import type { Target } from '../target.js';
 import type { Finding } from '../types.js';
 import { findTarget } from '../../targets/index.js';
 
@@ -32,7 +33,7 @@ export interface ReplayReport {
   ladder?: string;
 }
 
-async function readCorpusFile(file: string): Promise<CorpusEntry> {
+export async function readCorpusFile(file: string): Promise<CorpusEntry> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -56,14 +57,25 @@ function printReport(r: ReplayReport, entry: CorpusEntry): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-export async function replayCommand(file: string, o: ReplayOptions): Promise<number> {
-  const entry = await readCorpusFile(file);
-  if (o.targetFile === undefined && !findTarget(entry.target)) {
+/** How to load the target of the entry in `file`: the bundled one it names, or `targetFile`. */
+export function entryTargetRef(file: string, entry: CorpusEntry, targetFile?: string): TargetRef {
+  if (targetFile === undefined && !findTarget(entry.target)) {
     throw new UsageError(`${file}: target '${entry.target}' is not bundled; pass its module with --target-file FILE`);
   }
-  const ref: TargetRef = o.targetFile !== undefined ? { file: o.targetFile } : { name: entry.target };
-  const target = await loadTarget(ref);
+  return targetFile !== undefined ? { file: targetFile } : { name: entry.target };
+}
+
+/** The target of the entry in `file`, checked to be the one it names. */
+export async function entryTarget(file: string, entry: CorpusEntry, targetFile?: string): Promise<Target> {
+  const target = await loadTarget(entryTargetRef(file, entry, targetFile));
   if (target.name !== entry.target) throw new UsageError(`${file} is an entry of target '${entry.target}', not of '${target.name}'`);
+  return target;
+}
+
+export async function replayCommand(file: string, o: ReplayOptions): Promise<number> {
+  const entry = await readCorpusFile(file);
+  const ref = entryTargetRef(file, entry, o.targetFile);
+  const target = await entryTarget(file, entry, o.targetFile);
   const repro = entry.minimized ?? entry;
   const { result } = replayExecution(target, repro.program, repro.faults, repro.schedule, { events: true });
   const report: ReplayReport = {

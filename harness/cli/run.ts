@@ -1,24 +1,31 @@
 // `mdevfuzz run`: a campaign on one target, its findings recorded in the corpus, a summary written
 // to results/<run-id>/summary.json and printed (a table for people, or exactly the JSON).
+// A new entry is minimized before it is written, within the run's budget (MINIMIZE_MIN_MS to
+// MINIMIZE_MAX_MS per finding); one the budget does not suffice for is saved as found.
 // Exit code: 0 nothing new, 1 new findings, 2 a finding that could not be captured (harness error).
 
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { captureEntry } from '../corpus/capture.js';
-import { CorpusError } from '../corpus/entry.js';
+import { CorpusError, type CorpusEntry } from '../corpus/entry.js';
 import { harnessVersion, targetHash } from '../corpus/identity.js';
+import { minimizeEntry, type EntryMinimizeStats } from '../corpus/minimize-entry.js';
 import { slugify } from '../corpus/slug.js';
 import { loadCorpusDir, recordSighting, targetDir, writeFileAtomic } from '../corpus/store.js';
 import { defaultWorkers, runCampaign } from '../engine/campaign.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
 import type { StrategyName } from '../sched/index.js';
-import type { Target } from '../target.js';
+import { expectationOf, type Target } from '../target.js';
 import type { FindingKind } from '../types.js';
 import { formatCount, formatDuration, formatTable, oneLine } from './format.js';
 import { ProgressLine } from './progress.js';
 
 export const DEFAULT_TIME_MS = 30_000;
+/** Per new finding: at least this long to minimize it, even when --time is spent... */
+export const MINIMIZE_MIN_MS = 3_000;
+/** ...and never more than this (also the budget per finding under --execs alone). */
+export const MINIMIZE_MAX_MS = 10_000;
 
 export interface RunOptions {
   target?: string;
@@ -32,7 +39,17 @@ export interface RunOptions {
   json?: boolean;
   corpus: string;
   results: string;
+  /** False with --no-minimize. */
+  minimize: boolean;
 }
+
+/**
+ * How the minimization of a new entry went: 'minimized', saved in its minimized form; 'budget', the
+ * budget ran out first and it was saved as found; 'failed', the minimizer threw and it was saved as found.
+ */
+export type FindingMinimization =
+  | ({ outcome: 'minimized' | 'budget'; budgetMs: number } & EntryMinimizeStats)
+  | { outcome: 'failed'; budgetMs: number; error: string };
 
 export interface SummaryFinding {
   signature: string;
@@ -46,6 +63,8 @@ export interface SummaryFinding {
   corpusFile: string | null;
   /** Why it has no corpus file. */
   corpusError?: string;
+  /** Null unless this run wrote a new entry for it with minimization on. */
+  minimize: FindingMinimization | null;
   /** Not in the corpus before this run, and not in the target's expectations. */
   new: boolean;
   expected: 'known' | 'by-design' | null;
@@ -74,6 +93,9 @@ export interface RunSummary {
   /** Entries this run wrote, and entries it added hits to. */
   corpusCreated: number;
   corpusUpdated: number;
+  /** Whether new entries were minimized (not --no-minimize), and the time the minimizer took. */
+  minimize: boolean;
+  minimizeMs: number;
   summaryFile: string;
   newFindings: number;
   findings: SummaryFinding[];
@@ -91,7 +113,7 @@ function targetRefOf(o: RunOptions): TargetRef {
 }
 
 /** `20251124T090700123Z-<seed>`, made unique by a suffix when two runs start in the same millisecond. */
-async function makeRunDir(resultsDir: string, seed: string, startedAt: Date): Promise<{ runId: string; dir: string }> {
+export async function makeRunDir(resultsDir: string, seed: string, startedAt: Date): Promise<{ runId: string; dir: string }> {
   const stamp = startedAt.toISOString().replace(/[-:.]/g, '');
   await fs.mkdir(resultsDir, { recursive: true });
   for (let n = 1; ; n++) {
@@ -134,6 +156,15 @@ function repeatCommand(s: RunSummary, ref: TargetRef): string {
   return `mdevfuzz run ${target} --seed ${shellQuote(s.seed)} --execs ${s.executions} --strategy ${s.strategy} --depth ${s.depth}`;
 }
 
+/** `cpus/ops/preemptions before -> after`, or why there is no after. */
+function minimizeText(m: FindingMinimization | null): string {
+  if (!m) return '';
+  if (m.outcome === 'failed') return 'failed (saved as found)';
+  if (m.outcome === 'budget') return `budget ran out (${formatDuration(m.budgetMs)}; saved as found)`;
+  const size = (r: EntryMinimizeStats['before']): string => `${r.cpus}/${r.ops}/${r.preemptions}`;
+  return `${size(m.before)} -> ${size(m.after)}`;
+}
+
 function printSummary(s: RunSummary, ref: TargetRef): void {
   const lines: string[] = [''];
   const expected = s.findings.filter((f) => f.expected !== null).length;
@@ -144,7 +175,10 @@ function printSummary(s: RunSummary, ref: TargetRef): void {
   if (s.findings.length > 0) {
     const columns = [{ header: 'signature' }, { header: 'kind' }, { header: 'first index', right: true }, { header: 'hits', right: true }, { header: 'found after', right: true }, { header: 'status' }];
     const rows = s.findings.map((f) => [f.signature, f.kind, String(f.execIndex), formatCount(f.hits), formatDuration(f.timeToFindMs), statusOf(f)]);
-    lines.push('', formatTable(columns, rows));
+    const minimized = s.findings.some((f) => f.minimize);
+    if (minimized) columns.push({ header: 'minimized cpus/ops/preemptions' });
+    lines.push('', formatTable(columns, minimized ? rows.map((r, i) => [...r, minimizeText(s.findings[i]!.minimize)]) : rows));
+    if (minimized) lines.push('', `minimized ${s.findings.filter((f) => f.minimize?.outcome === 'minimized').length} new entries in ${formatDuration(s.minimizeMs)}`);
   }
   if (s.expectedNotFound.length > 0) lines.push('', 'expected but not found in this run:', ...s.expectedNotFound.map((t) => `  ${t}`));
   const example = s.findings.find((f) => f.new && f.corpusFile) ?? s.findings.find((f) => f.corpusFile);
@@ -158,8 +192,15 @@ function printSummary(s: RunSummary, ref: TargetRef): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-function expectationOf(target: Target, title: string): SummaryFinding['expected'] {
-  return target.expectations.find((e) => e.title === title)?.status ?? null;
+/** The time to minimize one of `pending` new findings: what is left of --time shared out, within bounds. */
+function minimizeBudget(deadline: number | undefined, pending: number): number {
+  if (deadline === undefined) return MINIMIZE_MAX_MS;
+  const share = (deadline - performance.now()) / Math.max(1, pending);
+  return Math.round(Math.min(MINIMIZE_MAX_MS, Math.max(MINIMIZE_MIN_MS, share)));
+}
+
+function expectedStatus(target: Target, title: string): SummaryFinding['expected'] {
+  return expectationOf(target, title)?.status ?? null;
 }
 
 export async function runCommand(o: RunOptions): Promise<number> {
@@ -180,6 +221,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   for (const e of before.errors) warn(`${e.message} (left as it is)`);
 
   const startedAt = new Date();
+  const campaignStart = performance.now();
   const progress = new ProgressLine(o.json ? process.stderr : process.stdout, timeMs);
   const sigint = workers > 0 ? interruptOnSigint((line) => log(line)) : undefined;
   const result = await runCampaign({
@@ -199,11 +241,13 @@ export async function runCommand(o: RunOptions): Promise<number> {
 
   const seenAt = new Date().toISOString();
   const capture = { target, ref, cfg: { seed, strategy: o.strategy, depth: o.depth }, seenAt };
+  const deadline = timeMs === undefined ? undefined : campaignStart + timeMs;
+  let pending = result.findings.filter((f) => !before.bySignature.has(f.title)).length;
   let harnessErrors = 0;
   let created = 0;
   const findings: SummaryFinding[] = [];
   for (const f of result.findings) {
-    const expected = expectationOf(target, f.title);
+    const expected = expectedStatus(target, f.title);
     const row: SummaryFinding = {
       signature: f.title,
       kind: f.kind,
@@ -215,9 +259,25 @@ export async function runCommand(o: RunOptions): Promise<number> {
       new: !before.bySignature.has(f.title) && expected === null,
       expected,
       detail: f.detail,
+      minimize: null,
+    };
+    const budgetMs = minimizeBudget(deadline, pending);
+    if (!before.bySignature.has(f.title)) pending--;
+    const makeEntry = (): CorpusEntry => {
+      const entry = captureEntry(capture, f);
+      if (!o.minimize) return entry;
+      try {
+        const m = minimizeEntry(target, entry, { timeMs: budgetMs });
+        row.minimize = { outcome: m.stats.exhausted ? 'budget' : 'minimized', budgetMs, ...m.stats };
+        return m.stats.exhausted ? entry : m.entry;
+      } catch (e) {
+        row.minimize = { outcome: 'failed', budgetMs, error: oneLine(e instanceof Error ? e.message : String(e)) };
+        warn(`not minimized: ${f.title}: ${row.minimize.error}`);
+        return entry;
+      }
     };
     try {
-      const recorded = await recordSighting(corpusDir, { signature: f.title, hits: f.hits, seenAt }, () => captureEntry(capture, f));
+      const recorded = await recordSighting(corpusDir, { signature: f.title, hits: f.hits, seenAt }, makeEntry);
       row.corpusFile = recorded.file;
       if (recorded.created) created++;
     } catch (e) {
@@ -250,6 +310,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
     corpusDir,
     corpusCreated: created,
     corpusUpdated: findings.filter((f) => f.corpusFile !== null).length - created,
+    minimize: o.minimize,
+    minimizeMs: findings.reduce((ms, f) => ms + (f.minimize && f.minimize.outcome !== 'failed' ? f.minimize.ms : 0), 0),
     summaryFile: path.join(dir, 'summary.json'),
     newFindings: findings.filter((f) => f.new).length,
     findings,

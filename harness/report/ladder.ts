@@ -46,7 +46,9 @@ export function renderLadder(events: readonly TraceEvent[], ncpus: number, opts:
         put(e.cpu, ` = ${e.ret}`);
         break;
       case 'finding':
-        put(e.cpu, `${' '.repeat(depth[e.cpu]! + 1)}^^^ ${e.title}`);
+        // The title is the signature: never cut it, even past the column.
+        put(e.cpu, '');
+        lines[lines.length - 1] = `${' '.repeat(col * Math.min(e.cpu, ncpus - 1) + depth[e.cpu]! + 1)}^^^ ${e.title}`;
         break;
       case 'step':
         break;

@@ -1,0 +1,182 @@
+// `mdevfuzz compare`: the same campaign (seed, strategy, budget) on several targets, one after the
+// other, and one table of which signature each found first at which index. Rows: the five seed
+// problems (mdev-v5.0's known expectations, in their order), then every other signature, sorted.
+// Exit code: 0 every finding is in its target's expectations, 1 otherwise, 2 bad arguments.
+// It writes results/<run-id>/compare.json and nothing to the corpus.
+
+import { InvalidArgumentError } from 'commander';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { harnessVersion, targetHash } from '../corpus/identity.js';
+import { writeFileAtomic } from '../corpus/store.js';
+import { defaultWorkers, runCampaign } from '../engine/campaign.js';
+import { UsageError } from '../engine/load.js';
+import { expectationOf, type Target } from '../target.js';
+import type { FindingKind } from '../types.js';
+import { TARGETS, findTarget } from '../../targets/index.js';
+import { formatCount, formatDuration, formatTable } from './format.js';
+import { ProgressLine } from './progress.js';
+import { makeRunDir } from './run.js';
+
+export const DEFAULT_COMPARE_TIME_MS = 10_000;
+const STRATEGY = 'pct';
+const DEPTH = 3;
+/** The target whose known expectations are the seed problems of the LKML thread. */
+const SEED_TARGET = 'mdev-v5.0';
+/** Appended to a cell whose finding is not in that target's expectations. */
+export const UNEXPECTED_MARK = '!';
+
+export interface CompareOptions {
+  targets: string[];
+  time?: number;
+  execs?: number;
+  seed?: string;
+  workers?: number;
+  json?: boolean;
+  results: string;
+}
+
+export interface CompareCell {
+  found: boolean;
+  firstIndex: number | null;
+  hits: number;
+  kind: FindingKind | null;
+  expected: 'known' | 'by-design' | null;
+  /** Found, and not in the target's expectations. */
+  unexpected: boolean;
+}
+
+export interface CompareRow {
+  signature: string;
+  /** One of the five seed problems. */
+  seedProblem: boolean;
+  /** By target name, in the order of `targets`. */
+  cells: Record<string, CompareCell>;
+}
+
+export interface CompareRun {
+  target: string;
+  targetHash: string;
+  executions: number;
+  steps: number;
+  elapsedMs: number;
+  execsPerSec: number;
+}
+
+export interface CompareSummary {
+  runId: string;
+  harnessVersion: string;
+  seed: string;
+  strategy: string;
+  depth: number;
+  workers: number;
+  execsLimit: number | null;
+  timeLimitMs: number | null;
+  targets: string[];
+  rows: CompareRow[];
+  runs: CompareRun[];
+  /** Findings, over all targets, that are not in their target's expectations. */
+  unexpected: number;
+  compareFile: string;
+}
+
+/** `--targets a,b,c`: names, at least one, no repeats (whether they exist is checked later, with the known list). */
+export function parseTargetList(text: string): string[] {
+  const names = text.split(',').map((s) => s.trim());
+  if (names.some((n) => n.length === 0)) throw new InvalidArgumentError('Expected target names separated by commas, e.g. mdev-v5.0,mdev-v6.');
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new InvalidArgumentError(`'${twice}' is listed twice.`);
+  return names;
+}
+
+function seedProblems(): string[] {
+  const seeds = (findTarget(SEED_TARGET)?.expectations ?? []).filter((e) => e.problem !== undefined);
+  return seeds.sort((a, b) => a.problem!.localeCompare(b.problem!)).map((e) => e.title);
+}
+
+function cellText(c: CompareCell): string {
+  return c.found ? `found @${c.firstIndex}${c.unexpected ? ` ${UNEXPECTED_MARK}` : ''}` : '-';
+}
+
+function printCompare(s: CompareSummary): void {
+  const columns = [{ header: 'signature' }, ...s.targets.map((t) => ({ header: t }))];
+  const row = (r: CompareRow): string[] => [r.signature, ...s.targets.map((t) => cellText(r.cells[t]!))];
+  const seeds = s.rows.filter((r) => r.seedProblem).map(row);
+  const others = s.rows.filter((r) => !r.seedProblem).map(row);
+  const rows = others.length > 0 ? [...seeds, [], ...others] : seeds; // an empty row: a blank line between the two groups
+  const budget = s.execsLimit !== null ? `${formatCount(s.execsLimit)} executions` : formatDuration(s.timeLimitMs ?? 0);
+  const lines = [
+    '',
+    `seed ${s.seed}, ${budget} per target, ${s.strategy} depth ${s.depth}`,
+    '',
+    formatTable(columns, rows).replace(/^ +$/m, ''),
+    '',
+    `  found @N: first found at execution index N (mdevfuzz run --seed ${s.seed} finds it there too)`,
+    `  ${UNEXPECTED_MARK}: not in that target's expectations (unexpected); -: not found`,
+    '',
+    ...s.runs.map((r) => `  ${r.target}: ${formatCount(r.executions)} executions in ${formatDuration(r.elapsedMs)} (${formatCount(r.execsPerSec)} exec/s)`),
+    '',
+    `${s.unexpected} unexpected finding${s.unexpected === 1 ? '' : 's'}`,
+    `compare:  ${s.compareFile}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export async function compareCommand(o: CompareOptions): Promise<number> {
+  const targets: Target[] = o.targets.map((name) => {
+    const t = findTarget(name);
+    if (!t) throw new UsageError(`unknown target '${name}' in --targets (known: ${TARGETS.map((x) => x.name).join(', ')})`);
+    return t;
+  });
+  const seed = o.seed ?? randomBytes(8).toString('hex');
+  const timeMs = o.execs === undefined ? (o.time ?? DEFAULT_COMPARE_TIME_MS) : undefined;
+  const workers = o.workers ?? defaultWorkers();
+  const log = (line: string): boolean => (o.json ? process.stderr : process.stdout).write(`${line}\n`);
+  log(`seed ${seed}`);
+
+  const startedAt = new Date();
+  const runs: CompareRun[] = [];
+  const found = new Map<string, Map<string, { index: number; hits: number; kind: FindingKind }>>();
+  for (const target of targets) {
+    log(`target ${target.name} (${target.kernelVersion})`);
+    const progress = new ProgressLine(o.json ? process.stderr : process.stdout, timeMs);
+    const r = await runCampaign({ target: { name: target.name }, seed, strategy: STRATEGY, depth: DEPTH, execs: o.execs, timeMs, workers, onProgress: (p) => progress.update(p) }).finally(() => progress.done());
+    const execsPerSec = r.elapsedMs > 0 ? Math.round((r.executions * 1000) / r.elapsedMs) : 0;
+    runs.push({ target: target.name, targetHash: targetHash({ name: target.name }), executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs, execsPerSec });
+    found.set(target.name, new Map(r.findings.map((f) => [f.title, { index: f.index, hits: f.hits, kind: f.kind }])));
+  }
+
+  const seeds = seedProblems();
+  const others = [...new Set([...found.values()].flatMap((m) => [...m.keys()]))].filter((t) => !seeds.includes(t)).sort();
+  const rows: CompareRow[] = [...seeds, ...others].map((signature) => {
+    const cells: Record<string, CompareCell> = {};
+    for (const t of targets) {
+      const f = found.get(t.name)!.get(signature);
+      const expected = expectationOf(t, signature)?.status ?? null;
+      cells[t.name] = { found: !!f, firstIndex: f?.index ?? null, hits: f?.hits ?? 0, kind: f?.kind ?? null, expected, unexpected: !!f && expected === null };
+    }
+    return { signature, seedProblem: seeds.includes(signature), cells };
+  });
+
+  const { runId, dir } = await makeRunDir(o.results, seed, startedAt);
+  const summary: CompareSummary = {
+    runId,
+    harnessVersion: harnessVersion(),
+    seed,
+    strategy: STRATEGY,
+    depth: DEPTH,
+    workers,
+    execsLimit: o.execs ?? null,
+    timeLimitMs: timeMs ?? null,
+    targets: targets.map((t) => t.name),
+    rows,
+    runs,
+    unexpected: rows.reduce((n, r) => n + Object.values(r.cells).filter((c) => c.unexpected).length, 0),
+    compareFile: path.join(dir, 'compare.json'),
+  };
+  const json = `${JSON.stringify(summary, null, 2)}\n`;
+  await writeFileAtomic(summary.compareFile, json);
+  if (o.json) process.stdout.write(json);
+  else printCompare(summary);
+  return summary.unexpected > 0 ? 1 : 0;
+}

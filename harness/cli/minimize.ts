@@ -1,0 +1,73 @@
+// `mdevfuzz minimize FILE`: shrink a corpus entry's original repro for its signature, store the
+// result in its `minimized` field with the ladder redrawn from it, and print a before/after table.
+// Exit code: 0 minimized, 1 the entry no longer reproduces, 2 the file is not an entry.
+
+import { CorpusError, serializeEntry } from '../corpus/entry.js';
+import { minimizeEntry, originalRepro, replaysSignature, type EntryMinimizeStats } from '../corpus/minimize-entry.js';
+import { readEntry, writeFileAtomic } from '../corpus/store.js';
+import { DEFAULT_TIME_MS } from '../minimize/minimize.js';
+import { formatCount, formatDuration, formatTable } from './format.js';
+import { entryTarget, readCorpusFile } from './replay.js';
+
+export interface MinimizeOptions {
+  json?: boolean;
+  budgetMs?: number;
+  targetFile?: string;
+}
+
+export interface MinimizeReport {
+  file: string;
+  target: string;
+  signature: string;
+  reproduced: boolean;
+  /** Absent when the entry no longer reproduces. */
+  stats?: EntryMinimizeStats;
+  /** What the replay of the original found instead, when it no longer reproduces. */
+  foundInstead?: string[];
+}
+
+const SIZES = ['cpus', 'ops', 'preemptions', 'faults', 'steps'] as const;
+
+/** The before/after table shared with `run`'s summary. */
+export function sizeTable(s: EntryMinimizeStats): string {
+  const rows = SIZES.map((k) => [k, formatCount(s.before[k]), formatCount(s.after[k])]);
+  return formatTable([{ header: '' }, { header: 'before', right: true }, { header: 'after', right: true }], rows);
+}
+
+export async function minimizeCommand(file: string, o: MinimizeOptions): Promise<number> {
+  const entry = await readCorpusFile(file);
+  const target = await entryTarget(file, entry, o.targetFile);
+  const report: MinimizeReport = { file, target: target.name, signature: entry.signature, reproduced: false };
+  const check = replaysSignature(target, originalRepro(entry), entry.signature);
+  if (!check.reproduced) {
+    report.foundInstead = check.titles;
+    if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(`did NOT reproduce: ${entry.signature}\n  the original repro of ${file} ${check.titles.length ? `found instead: ${check.titles.join('; ')}` : 'found nothing'}; the file is unchanged\n`);
+    return 1;
+  }
+  const { entry: shrunk, stats } = minimizeEntry(target, entry, { timeMs: o.budgetMs ?? DEFAULT_TIME_MS });
+  // Read the file again just before writing: keep what another run added meanwhile (hits, lastSeen).
+  const current = await readEntry(file);
+  if (!current || JSON.stringify(originalRepro(current)) !== JSON.stringify(originalRepro(entry)) || current.signature !== entry.signature) {
+    throw new CorpusError(file, 'changed while being minimized; nothing written');
+  }
+  await writeFileAtomic(file, serializeEntry({ ...current, minimized: shrunk.minimized, ladder: shrunk.ladder }));
+  report.reproduced = true;
+  report.stats = stats;
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  }
+  const lines = [
+    `minimized: ${entry.signature}`,
+    `  ${target.name}, ${formatCount(stats.replays)} replays in ${formatDuration(stats.ms)}${stats.exhausted ? ' (the budget ran out first: run again with a larger --budget-ms to go further)' : ''}`,
+    '',
+    sizeTable(stats),
+    '',
+    shrunk.ladder,
+    '',
+    `written: ${file}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
