@@ -13,7 +13,7 @@ import { makeRng } from '../harness/rng.js';
 import { makeStrategy, STRATEGIES } from '../harness/sched/index.js';
 import type { Program, Schedule, TraceStep } from '../harness/types.js';
 import { findTarget } from '../targets/index.js';
-import { miniTarget, op, prog, rets, runWith, titles } from './fixtures/mini.js';
+import { miniTarget, op, prog, resolveCuts, rets, runWith, titles } from './fixtures/mini.js';
 
 const mdev = findTarget('mdev-v5.0')!;
 
@@ -116,17 +116,19 @@ describe('canonical schedule', () => {
       [op('create', { type: 'mtty-1', uuid: 0 }), op('open', { uuid: 0 }), op('ioctl', { fd: 0 })],
     );
     const withoutCpu1: Program = { cpus: [withCpu1.cpus[0]!, [], withCpu1.cpus[2]!] };
-    const schedule: Schedule = [
-      { cpu: 0, step: 0, to: 1 }, // cpu1 first
-      { cpu: 2, step: 62, to: 0 }, // cpu2 inside mtty_ioctl, between mdev_get_drvdata and the use
-    ];
+    // cpu1 first; then cpu2 stopped inside mtty_ioctl, between mdev_get_drvdata and the use.
+    const schedule: Schedule = resolveCuts(mdev, withCpu1, [
+      { cpu: 0, to: 1, at: null },
+      { cpu: 2, to: 0, at: 'mtty_ioctl:copy_from_user' },
+    ]).map(({ cpu, step, to }) => ({ cpu, step, to }));
+    const cut = schedule[1]!.step;
     const a = runWith(mdev, withCpu1, schedule).result;
     const b = runWith(mdev, withoutCpu1, schedule).result;
     const cpu1Steps = (r: typeof a) => r.trace!.filter(([c]) => c === 1).length;
     assert.ok(cpu1Steps(a) > 20 && cpu1Steps(b) === 1, 'cpu1 did real work in one run and none in the other');
     const others = (r: typeof a) => r.trace!.filter(([c]) => c !== 1);
     assert.deepEqual(others(b), others(a), 'cpu0 and cpu2 interleave identically');
-    assert.deepEqual(others(a)[61], [2, 'mtty_ioctl:copy_from_user']);
+    assert.deepEqual(others(a)[cut - 1], [2, 'mtty_ioctl:copy_from_user']);
     for (const r of [a, b]) assert.ok(titles(r).includes('KASAN: use-after-free Write in mtty_ioctl'), JSON.stringify(titles(r)));
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FindingKind, Op } from '../harness/types.js';
 import { findTarget } from '../targets/index.js';
-import { assertCuts, findingTitled, op, rets, runWith, schedule, titles, type Cut } from './fixtures/mini.js';
+import { assertCuts, findingTitled, op, resolveCuts, rets, runWith, schedule, titles, type LabelCut } from './fixtures/mini.js';
 
 const target = findTarget('mdev-v5.0')!;
 
@@ -24,7 +24,7 @@ interface Problem {
   /** The CPU the finding fires on. */
   cpu: number;
   cpus: Op[][];
-  cuts: Cut[];
+  cuts: LabelCut[];
   /** A race needs its preemptions; an ordering bug fires in program order. */
   race: boolean;
   /** Return values of the operations in program order, without preemption. */
@@ -41,7 +41,7 @@ const problems: Problem[] = [
     cpus: [[create('vfio_ap-passthrough', 0)], [open(0)]],
     // device_register has returned (the device is bound to vfio_mdev and openable); the vendor's
     // create has not yet run past its first step, so drvdata is still NULL.
-    cuts: [{ cpu: 0, step: 33, to: 1, at: 'vfio_ap_mdev_create:atomic_dec_if_positive' }],
+    cuts: [{ cpu: 0, to: 1, at: 'vfio_ap_mdev_create:atomic_dec_if_positive' }],
     race: true,
     serialRets: [[0], [0]],
   },
@@ -53,7 +53,7 @@ const problems: Problem[] = [
     cpus: [[create('mtty-1', 0), open(0), ioctl(0)], [remove(0)]],
     // mtty_ioctl has read drvdata and not yet used it; the remove frees mdev_state, then waits
     // in vfio_del_group_dev for the open fd.
-    cuts: [{ cpu: 0, step: 62, to: 1, at: 'mtty_ioctl:copy_from_user' }],
+    cuts: [{ cpu: 0, to: 1, at: 'mtty_ioctl:copy_from_user' }],
     race: true,
     serialRets: [[0, 0, 0], [0]],
     detail: ['The buggy address belongs to an object of type mdev_state', 'Allocated at mtty_create:kzalloc(mdev_state)', 'Freed at mtty_remove:kfree'],
@@ -77,10 +77,10 @@ const problems: Problem[] = [
     cpus: [[create('mtty-1', 0)], [rmmod('mtty')]],
     cuts: [
       // The create holds an active reference on "create" (it passed the kernfs check)...
-      { cpu: 0, step: 2, to: 1, at: 'create_store:kobj->parent->parent' },
+      { cpu: 0, to: 1, at: 'create_store:kobj->parent->parent' },
       // ...unregistration has walked the parent's (still empty) children and is about to remove
       // the types; the create then completes, and the new mdev outlives its parent.
-      { cpu: 1, step: 5, to: 0, at: 'remove_mdev_supported_type:sysfs_remove_files' },
+      { cpu: 1, to: 0, at: 'remove_mdev_supported_type:sysfs_remove_files' },
     ],
     race: true,
     serialRets: [[0], [0]],
@@ -93,7 +93,7 @@ const problems: Problem[] = [
     cpus: [[create('mtty-1', 0), remove(0)], [rmmod('mtty')]],
     // The remove has set active = false and dropped mdev_list_lock; unregistration then skips the
     // inactive child (-EAGAIN) and mtty is unloaded before the remove calls parent->ops.
-    cuts: [{ cpu: 0, step: 51, to: 1, at: 'mdev_device_remove:mdev->type_kobj' }],
+    cuts: [{ cpu: 0, to: 1, at: 'mdev_device_remove:mdev->type_kobj' }],
     race: true,
     serialRets: [[0, 0], [0]],
     detail: ['mdev_device_remove_ops calls parent->ops in module mtty, which has been unloaded'],
@@ -105,8 +105,9 @@ describe('mdev-v5.0 seed problems', () => {
     const program = { cpus: p.cpus };
 
     test(`${p.id} reproduces: ${p.title}`, () => {
-      const { result } = runWith(target, program, schedule(p.cuts));
-      assertCuts(result.trace!, p.cuts);
+      const cuts = resolveCuts(target, program, p.cuts);
+      const { result } = runWith(target, program, schedule(cuts));
+      assertCuts(result.trace!, cuts);
       const f = findingTitled(result, p.title);
       assert.equal(f.kind, p.kind);
       assert.equal(f.cpu, p.cpu);

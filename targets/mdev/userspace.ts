@@ -107,12 +107,18 @@ export function makeUserspace<C>(p: Platform<C>): Userspace {
     return slot;
   }
 
+  /** cat <device>/vendor/<attr>: the show runs on the device that owns the file (container_of). */
   function* read_attr(k: Kernel, uuid: number): Gen<number> {
     const dir = mdev_dir(k, uuid);
-    const mdev = k.find(mdev_device, (m) => k.get(m, 'uuid') === uuid && k.get(m, 'dev_groups_kn') !== 0);
-    const attr = dir !== undefined && mdev !== 0 ? p.attr(k, mdev) : null;
-    if (!attr) return -ENOENT;
-    return yield* sysfs_read(k, `${dir}/vendor/${attr.name}`, () => attr.show());
+    const named = k.find(mdev_device, (m) => k.get(m, 'uuid') === uuid && k.get(m, 'dev_groups_kn') !== 0);
+    const name = dir !== undefined && named !== 0 ? p.attr(k, named)?.name : undefined;
+    if (name === undefined) return -ENOENT;
+    return yield* sysfs_read(k, `${dir}/vendor/${name}`, function* (node) {
+      const group = k.get(node, 'parent');
+      const mdev = k.find(mdev_device, (m) => k.get(m, 'dev_groups_kn') === group);
+      const attr = mdev === 0 ? null : p.attr(k, mdev);
+      return attr ? yield* attr.show() : -ENOENT;
+    });
   }
 
   function* run(k: Kernel, op: Op): Gen<number> {

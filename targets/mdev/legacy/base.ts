@@ -6,7 +6,7 @@ import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
 import { kernfs_create, kernfs_create_root, kernfs_remove, ENODEV, ENOMEM, type KernfsNode } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_contains, list_del, list_entries, list_new } from '../../../harness/kernel/list.js';
 import { module_text, type Module } from '../../../harness/kernel/module.js';
-import { kref_get, kref_put, mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
+import { kref_get, kref_put, mutex_lock, mutex_unlock, wait_event_zero } from '../../../harness/kernel/sync.js';
 import type { AttrGroup, MdevDriver } from './ops.js';
 import {
   device,
@@ -148,10 +148,15 @@ export const device_driver_attach = kfn('device_driver_attach', function* (k: Ke
 export const device_attach = kfn('device_attach', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
   yield* device_lock(k, mdev);
   if (k.get(mdev, 'dev_driver') === 0) {
-    const g = k.nth(globals, 0);
-    for (const drv of list_entries<DeviceDriver>(k, k.get(g, 'bus_drivers'))) {
-      if (!driver_code(k, drv).match(k, mdev)) continue;
-      if ((yield* really_probe(k, bus, mdev, drv)) === 0) break;
+    const drivers = k.get(k.nth(globals, 0), 'bus_drivers');
+    for (const drv of list_entries<DeviceDriver>(k, drivers)) {
+      // bus_for_each_drv: the klist node of each driver is pinned while it is looked at.
+      yield k.at('klist_next');
+      if (!k.isLive(drv) || !list_contains(k, drivers, drv)) continue;
+      Atomics.add(k.mem, k.addr(drv, 'klist_refs'), 1);
+      const bound = driver_code(k, drv).match(k, mdev) && (yield* really_probe(k, bus, mdev, drv)) === 0;
+      Atomics.sub(k.mem, k.addr(drv, 'klist_refs'), 1);
+      if (bound) break;
     }
   }
   yield* device_unlock(k, mdev);
@@ -234,6 +239,9 @@ export const device_remove_groups = kfn('device_remove_groups', function* (k: Ke
 /** device_del: off the parent's klist, dev->groups gone, unbind (which may wait), remove the directory. */
 export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
   const parent = k.get(mdev, 'dev_parent') as Device;
+  yield* device_lock(k, mdev);
+  k.set(mdev, 'dev_dead', 1);
+  yield* device_unlock(k, mdev);
   yield k.at('klist_del');
   list_del(k, k.get(parent, 'children'), mdev);
   k.set(mdev, 'dev_on_bus', 0);
@@ -292,7 +300,8 @@ const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: BusType, d
     if (!(yield* klist_next(k, mdev, on_bus(k)))) continue;
     if (driver_code(k, drv).match(k, mdev)) {
       yield* device_lock(k, mdev);
-      if (k.get(mdev, 'dev_driver') === 0) yield* really_probe(k, bus, mdev, drv);
+      // dev->p->dead (v5.1+): device_del has begun, do not probe.
+      if (k.get(mdev, 'dev_dead') === 0 && k.get(mdev, 'dev_driver') === 0) yield* really_probe(k, bus, mdev, drv);
       yield* device_unlock(k, mdev);
     }
     yield* put_mdev_device(k, bus, mdev);
@@ -308,6 +317,8 @@ const driver_unregister = kfn('driver_unregister', function* (k: Kernel, bus: Bu
   yield k.at('bus_remove_driver');
   const g = k.nth(globals, 0);
   list_del(k, k.get(g, 'bus_drivers'), drv);
+  // klist_remove waits for the walks that still hold the driver's node.
+  yield* wait_event_zero(k, drv, 'klist_refs', 'klist_remove');
   k.free(drv, k.at('kfree'));
 });
 

@@ -45,6 +45,7 @@ export const mdev_device = defineStruct('mdev_device', [
   'dev_parent',
   'dev_kn',
   'dev_on_bus',
+  'dev_dead',
   'dev_driver',
   'dev_drvdata',
   'dev_lock',
@@ -64,7 +65,7 @@ export const mdev_device = defineStruct('mdev_device', [
 ]);
 
 /** A registered mdev bus driver (vfio_mdev, the mlx5 sub-function driver). */
-export const device_driver = defineStruct('device_driver', ['name', 'owner']);
+export const device_driver = defineStruct('device_driver', ['name', 'owner', 'klist_refs']);
 
 export const iommu_group = defineStruct('iommu_group', ['refcount']);
 

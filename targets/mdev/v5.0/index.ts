@@ -1,5 +1,6 @@
 // mdev-v5.0: the legacy core that Parav Pandit's March 2019 series set out to fix.
 
+import { V5_0_EXPECTATIONS } from './expectations.js';
 import { legacyTarget } from '../legacy/target.js';
 import { core_v5_0 } from './mdev_core.js';
 import { create_store, remove_store } from './mdev_sysfs.js';
@@ -10,31 +11,5 @@ export default legacyTarget({
   kernelVersion: 'v5.0',
   core: core_v5_0,
   stores: { create_store, remove_store },
-  expectations: [
-    {
-      title: 'BUG: kernel NULL pointer dereference in vfio_ap_mdev_open',
-      status: 'known',
-      reason: 'P1: open reaches the vendor between device_register and vendor create (reference B.1)',
-    },
-    {
-      title: 'KASAN: use-after-free Write in mtty_ioctl',
-      status: 'known',
-      reason: 'P2: mtty_remove frees mdev_state under an open fd; remove is not the mirror of create (B.2)',
-    },
-    {
-      title: 'BUG: kernel NULL pointer dereference in mlx5_sf_probe',
-      status: 'known',
-      reason: 'P3: a bus driver probes inside device_register, before vendor create (B.3)',
-    },
-    {
-      title: 'memory leak: mdev_device orphaned by mdev_unregister_device',
-      status: 'known',
-      reason: 'P4: a create that passed the kernfs check survives parent unregistration (B.4)',
-    },
-    {
-      title: 'BUG: unable to handle page fault in mdev_device_remove_ops',
-      status: 'known',
-      reason: 'P5: remove_store racing unregistration calls parent->ops of an unloaded vendor (B.5)',
-    },
-  ],
+  expectations: V5_0_EXPECTATIONS,
 });

@@ -1,5 +1,6 @@
 // mdev-v5.2: the core with Parav Pandit's fixes merged for v5.2.
 
+import { V5_2_EXPECTATIONS } from './expectations.js';
 import { legacyTarget } from '../legacy/target.js';
 import { core_v5_2 } from './mdev_core.js';
 import { create_store, remove_store } from './mdev_sysfs.js';
@@ -10,5 +11,5 @@ export default legacyTarget({
   kernelVersion: 'v5.2',
   core: core_v5_2,
   stores: { create_store, remove_store },
-  expectations: [],
+  expectations: V5_2_EXPECTATIONS,
 });

@@ -3,6 +3,7 @@
 import type { Kernel } from '../../../harness/kernel/kernel.js';
 import { driver_code } from '../legacy/base.js';
 import type { DeviceDriver, MdevDevice } from '../legacy/structs.js';
+import { V6_EXPECTATIONS } from './expectations.js';
 import { mdevTarget } from '../target.js';
 import { makeUserspace } from '../userspace.js';
 import { mlx5_core_v6 } from '../vendors/modern/mlx5.js';
@@ -38,5 +39,5 @@ export default mdevTarget({
   description: 'VFIO mdev core of Linux v6.x: mdev_driver probe builds vendor state, vfio registration refcount, module pinned while open',
   kernelVersion: 'v6.1+',
   user,
-  expectations: [],
+  expectations: V6_EXPECTATIONS,
 });

@@ -37,6 +37,7 @@ const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: MdevPar
   // The type's default groups ("create", "available_instances", ...) come with the directory.
   let kn = k.get(type, 'kobj_name') === 0 || k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, k.get(parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_init_and_add');
   const create = kn === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'create', 'sysfs_create_groups');
+  k.set(type, 'create_kn', create);
   const attrs = create === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'available_instances', 'sysfs_create_groups');
   if (kn !== 0 && attrs === 0) {
     yield* kernfs_remove(k, kn as KernfsNode, 'kobject_del');
@@ -47,7 +48,6 @@ const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: MdevPar
     return -ENOMEM;
   }
   k.set(type, 'kn', kn);
-  k.set(type, 'create_kn', create);
   k.set(type, 'attr_kn', attrs);
   const devices = yield* kernfs_create(k, kn as KernfsNode, 'devices', 'kobject_create_and_add');
   if (devices === 0) {
