@@ -40,6 +40,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--corpus <dir>', 'corpus directory', './corpus')
     .option('--results <dir>', 'where results/<run-id>/summary.json goes', './results')
     .option('--no-minimize', 'save new entries as found, without minimizing them')
+    .option('--no-faults', 'no fault injection (by default one execution in four fails one fallible call)')
     .action(async (opts: RunOptions) => setExitCode(await runCommand(opts)));
 
   program

@@ -41,6 +41,8 @@ export interface RunOptions {
   results: string;
   /** False with --no-minimize. */
   minimize: boolean;
+  /** False with --no-faults. */
+  faults: boolean;
 }
 
 /**
@@ -79,6 +81,8 @@ export interface RunSummary {
   seed: string;
   strategy: StrategyName;
   depth: number;
+  /** Whether fault injection was on. */
+  faults: boolean;
   workers: number;
   /** What was asked: a number of executions and/or a time budget. */
   execsLimit: number | null;
@@ -153,7 +157,7 @@ function shellQuote(word: string): string {
 
 function repeatCommand(s: RunSummary, ref: TargetRef): string {
   const target = 'name' in ref ? `--target ${ref.name}` : `--target-file ${shellQuote(ref.file)}`;
-  return `mdevfuzz run ${target} --seed ${shellQuote(s.seed)} --execs ${s.executions} --strategy ${s.strategy} --depth ${s.depth}`;
+  return `mdevfuzz run ${target} --seed ${shellQuote(s.seed)} --execs ${s.executions} --strategy ${s.strategy} --depth ${s.depth}${s.faults ? '' : ' --no-faults'}`;
 }
 
 /** `cpus/ops/preemptions before -> after`, or why there is no after. */
@@ -229,6 +233,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     seed,
     strategy: o.strategy,
     depth: o.depth,
+    faults: o.faults,
     execs: o.execs,
     timeMs,
     workers,
@@ -240,7 +245,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   });
 
   const seenAt = new Date().toISOString();
-  const capture = { target, ref, cfg: { seed, strategy: o.strategy, depth: o.depth }, seenAt };
+  const capture = { target, ref, cfg: { seed, strategy: o.strategy, depth: o.depth, faults: o.faults }, seenAt };
   const deadline = timeMs === undefined ? undefined : campaignStart + timeMs;
   let pending = result.findings.filter((f) => !before.bySignature.has(f.title)).length;
   let harnessErrors = 0;
@@ -298,6 +303,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     seed,
     strategy: o.strategy,
     depth: o.depth,
+    faults: o.faults,
     workers,
     execsLimit: o.execs ?? null,
     timeLimitMs: timeMs ?? null,

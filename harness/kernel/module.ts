@@ -2,7 +2,7 @@
 // an unloaded module is the page fault of a freed module address.
 
 import { Kernel, type Gen } from './kernel.js';
-import { defineStruct, type Ref } from './layout.js';
+import { defineStruct, type Ref, type StructDef } from './layout.js';
 import { EBUSY, EEXIST, ENOENT } from './kernfs.js';
 
 export const module = defineStruct('module', ['name', 'state', 'refcnt']);
@@ -67,4 +67,16 @@ export function module_text(k: Kernel, mod: Module, what: string): void {
       `${k.fn()} calls ${what} in module ${k.siteName(k.get(mod, 'name'))}, which has been unloaded`,
     ]);
   }
+}
+
+/**
+ * The static data of a module, for code of that module: allocated at load, freed at unload, so
+ * code of the module still running after unload faults on its own text and data.
+ */
+export function module_data<F extends string>(k: Kernel, def: StructDef<F>, match: (ref: Ref<F>) => boolean = () => true): Ref<F> {
+  const data = k.find(def, match);
+  if (data === 0) {
+    k.oops('unloaded-module', `BUG: unable to handle page fault in ${k.fn()}`, [`${k.fn()} runs after its module was unloaded (its ${def.name} is gone)`]);
+  }
+  return data;
 }

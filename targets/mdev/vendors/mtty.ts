@@ -6,7 +6,7 @@
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EINVAL, ENODEV, ENOMEM } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_entries, list_new } from '../../../harness/kernel/list.js';
-import type { Module } from '../../../harness/kernel/module.js';
+import { module_data, type Module } from '../../../harness/kernel/module.js';
 import { mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { parent_device_register, parent_device_unregister } from '../legacy/base.js';
@@ -25,8 +25,7 @@ import { mdev_get_drvdata, mdev_set_drvdata } from './drvdata.js';
 
 /** mtty's static data: mdev_devices_list and its mdev_list_lock. */
 function mtty_data(k: Kernel) {
-  const live = k.live(mtty_globals);
-  return live[live.length - 1]!;
+  return module_data(k, mtty_globals);
 }
 
 function mtty_dev(k: Kernel): Device {

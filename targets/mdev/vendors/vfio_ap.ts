@@ -5,7 +5,7 @@
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EBUSY, ENODEV, ENOMEM, EPERM } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_new } from '../../../harness/kernel/list.js';
-import { find_module, module_put, try_module_get, type Module } from '../../../harness/kernel/module.js';
+import { find_module, module_data, module_put, try_module_get, type Module } from '../../../harness/kernel/module.js';
 import { mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { parent_device_register, parent_device_unregister } from '../legacy/base.js';
@@ -16,8 +16,7 @@ import { mdev_get_drvdata, mdev_set_drvdata } from './drvdata.js';
 const MAX_INSTANCES = 2;
 
 function matrix_dev(k: Kernel) {
-  const live = k.live(ap_matrix_dev);
-  return live[live.length - 1]!;
+  return module_data(k, ap_matrix_dev);
 }
 
 function matrix_device(k: Kernel): Device {

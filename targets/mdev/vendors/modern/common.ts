@@ -4,7 +4,7 @@
 
 import { kfn, type Gen, type Kernel } from '../../../../harness/kernel/kernel.js';
 import { list_add, list_entries, list_new } from '../../../../harness/kernel/list.js';
-import type { Module } from '../../../../harness/kernel/module.js';
+import { module_data, type Module } from '../../../../harness/kernel/module.js';
 import { parent_device_register, parent_device_unregister } from '../../legacy/base.js';
 import type { MdevDriver } from '../../legacy/ops.js';
 import { mdev_parent, mdev_type, vendor_dev, type Device, type DeviceDriver, type MdevParent, type MdevType, type VendorDev } from '../../legacy/structs.js';
@@ -35,7 +35,7 @@ export function modernModule(v: ModernVendor): ModernModule {
 /** The static data of a vendor module (by module name) while it is loaded. */
 export function vendor_data(k: Kernel, module: string): VendorDev {
   const h = k.intern(module);
-  return k.find(vendor_dev, (v) => k.get(v, 'name') === h);
+  return module_data(k, vendor_dev, (v) => k.get(v, 'name') === h);
 }
 
 /** module_init: register the driver, the parent device, then the mdev parent with its types. */
