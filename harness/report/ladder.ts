@@ -23,9 +23,15 @@ export function renderLadder(events: readonly TraceEvent[], ncpus: number, opts:
   const header = Array.from({ length: ncpus }, (_, c) => fit(`CPU${c}`, col)).join('');
   lines.push(header.trimEnd(), Array.from({ length: ncpus }, () => fit('-'.repeat(col - 2), col)).join('').trimEnd());
   let last = -1;
+  const lastLabel: (string | undefined)[] = [];
   const put = (cpu: number, text: string): void => {
     if (cpu >= ncpus) return;
-    if (last !== -1 && last !== cpu) lines.push('');
+    if (last !== -1 && last !== cpu) {
+      // Where the CPU that ran was switched out: the preemption point, by label.
+      const at = lastLabel[last];
+      if (at !== undefined) lines.push((' '.repeat(col * last + depth[last]! + 1) + `~ ${at}`).trimEnd());
+      lines.push('');
+    }
     last = cpu;
     lines.push((' '.repeat(col * cpu) + fit(text, col)).trimEnd());
   };
@@ -51,6 +57,7 @@ export function renderLadder(events: readonly TraceEvent[], ncpus: number, opts:
         lines[lines.length - 1] = `${' '.repeat(col * Math.min(e.cpu, ncpus - 1) + depth[e.cpu]! + 1)}^^^ ${e.title}`;
         break;
       case 'step':
+        lastLabel[e.cpu] = e.label;
         break;
     }
   }
