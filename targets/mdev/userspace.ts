@@ -22,7 +22,7 @@ export const PROGRAM_MODULES = ['mlx5_sf', 'mtty', 'vfio_ap', 'mlx5_core'] as co
 
 export const MDEV_OPS: readonly OpSpec[] = [
   { name: 'create', weight: 5, args: { type: TYPES, uuid: UUIDS } },
-  { name: 'remove', weight: 4, args: { uuid: UUIDS } },
+  { name: 'remove', weight: 4, args: { uuid: UUIDS }, after: 'create' },
   { name: 'open', weight: 4, args: { uuid: UUIDS }, after: 'create' },
   { name: 'ioctl', weight: 3, args: { fd: FDS }, after: 'open' },
   { name: 'close', weight: 1, args: { fd: FDS } },
