@@ -1,0 +1,67 @@
+// `npm run bench -- NAME [options]`: one benchmark per file, or `all` of them in turn.
+
+import { parseArgs } from 'node:util';
+import { formatDuration } from '../harness/cli/format.js';
+import { machine, type Benchmark, type BenchOptions } from './common.js';
+import { throughput } from './throughput.js';
+import { timeToBug } from './time-to-bug.js';
+
+const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug];
+
+function usage(): string {
+  return [
+    'usage: npm run bench -- NAME [--execs N] [--seeds K] [--budget N]',
+    '',
+    ...BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.description}`),
+    `  ${'all'.padEnd(12)} every one of them in turn`,
+    '',
+    '  --execs N    throughput: executions per measurement',
+    '  --seeds K    time-to-bug: seeds per (problem, strategy)',
+    '  --budget N   time-to-bug: executions per seed before a miss',
+  ].join('\n');
+}
+
+function fail(message: string): never {
+  console.error(`mdevfuzz bench: ${message}`);
+  process.exit(2);
+}
+
+function positive(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) fail(`--${name} expects an integer >= 1, not '${text}'`);
+  return Number(text);
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { execs: { type: 'string' }, seeds: { type: 'string' }, budget: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (e) {
+    fail(e instanceof Error ? e.message : String(e));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(usage());
+    return;
+  }
+  const name = positionals[0];
+  const chosen = name === 'all' ? BENCHMARKS : BENCHMARKS.filter((b) => b.name === name);
+  if (positionals.length !== 1 || chosen.length === 0) {
+    console.error(name === undefined ? 'mdevfuzz bench: which benchmark?' : `mdevfuzz bench: unknown benchmark '${positionals.join(' ')}'`);
+    console.error(usage());
+    process.exit(2);
+  }
+  const opts: BenchOptions = { execs: positive('execs', values.execs), seeds: positive('seeds', values.seeds), budget: positive('budget', values.budget) };
+  const m = machine();
+  console.log(`${m.cpu}, ${m.cores} cores, node ${m.node}, ${new Date().toISOString()}, load average ${m.load1}\n`);
+  for (const b of chosen) {
+    const t0 = performance.now();
+    await b.run(opts);
+    console.log(`${b.name} took ${formatDuration(performance.now() - t0)} (load average now ${machine().load1})\n`);
+  }
+}
+
+await main();

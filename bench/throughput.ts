@@ -1,0 +1,153 @@
+// Executions/s and model steps/s of the inline engine on every bundled target, against the bare cost
+// of stepping empty generators of the same shape measured in the same process; then pool scaling.
+// The machine is shared: every figure is the best of a few interleaved rounds, and only ratios
+// taken within this one run are meant to be compared.
+
+import { runBatch, type BatchResult } from '../harness/engine/batch.js';
+import { runCampaign } from '../harness/engine/campaign.js';
+import type { CampaignConfig } from '../harness/engine/runner.js';
+import { formatTable } from '../harness/cli/format.js';
+import { TARGETS } from '../targets/index.js';
+import { measureShape, plan, stepCeiling } from './ceiling.js';
+import { machine, num, paragraph, pct, writeResult, type Benchmark, type BenchOptions } from './common.js';
+
+/** About 60 s for the whole benchmark on a busy 2-core machine, 30 s on an idle one. */
+const DEFAULT_EXECS = 6_000;
+const INLINE_ROUNDS = 3;
+const POOL_ROUNDS = 2;
+const SHAPE_EXECS = 2_000;
+const POOL_TARGET = 'mdev-v5.0';
+
+const cfg: CampaignConfig = { seed: 'bench', strategy: 'pct', depth: 3 };
+
+const rate = (n: number, ms: number): number => (n / ms) * 1000;
+
+const signature = (fs: readonly { title: string; index: number }[]): string =>
+  fs.map((f) => `${f.index} ${f.title}`).sort().join('\n');
+
+function timed<T>(f: () => T): { ms: number; value: T } {
+  const t0 = performance.now();
+  const value = f();
+  return { ms: performance.now() - t0, value };
+}
+
+/** A pool campaign: its exec/s over the whole run, and over what was merged after the first third. */
+async function pooled(workers: number, execs: number): Promise<{ execPerS: number; warmExecPerS: number; findings: string }> {
+  let warm: { executions: number; ms: number } | undefined;
+  const r = await runCampaign({
+    target: { name: POOL_TARGET },
+    ...cfg,
+    execs,
+    workers,
+    onProgress: (p) => {
+      if (!warm && p.executions >= execs / 3) warm = { executions: p.executions, ms: p.elapsedMs };
+    },
+  });
+  return { execPerS: rate(r.executions, r.elapsedMs), warmExecPerS: rate(r.executions - warm!.executions, r.elapsedMs - warm!.ms), findings: signature(r.findings) };
+}
+
+async function run(opts: BenchOptions): Promise<void> {
+  const execs = opts.execs ?? DEFAULT_EXECS;
+  console.log(`throughput: ${num(execs)} executions per measurement, seed '${cfg.seed}', ${cfg.strategy} d=${cfg.depth}, best of ${INLINE_ROUNDS} rounds inline\n`);
+
+  const targets = [];
+  for (const target of TARGETS) {
+    const shape = measureShape(target, cfg, 0, Math.min(SHAPE_EXECS, execs)); // also the warm-up
+    const chains = plan(shape);
+    let model: { ms: number; value?: BatchResult } = { ms: Infinity };
+    let ceiling = { ms: Infinity, value: 0 };
+    for (let r = 0; r < INLINE_ROUNDS; r++) {
+      const m = timed(() => runBatch(target, cfg, 0, execs));
+      const c = timed(() => stepCeiling(chains, execs));
+      if (m.ms < model.ms) model = m;
+      if (c.ms < ceiling.ms) ceiling = c;
+    }
+    const batch = model.value!;
+    const execPerS = rate(execs, model.ms);
+    const ceilingExecPerS = rate(execs, ceiling.ms);
+    targets.push({
+      target: target.name,
+      execPerS,
+      cpuStepsPerS: rate(batch.steps, model.ms),
+      shape,
+      stepsPerS: execPerS * shape.steps,
+      ceilingStepsPerS: rate(ceiling.value, ceiling.ms),
+      ceilingExecPerS,
+      ofCeiling: execPerS / ceilingExecPerS,
+      findings: signature(batch.findings),
+    });
+  }
+  console.log(
+    formatTable(
+      ['target', 'exec/s', 'cpu steps/s', 'steps/exec', 'kfn depth', 'kfn calls/exec', 'steps/s', 'ceiling steps/s', 'ceiling exec/s', 'of ceiling'].map((header, i) => ({ header, right: i > 0 })),
+      targets.map((t) => [
+        t.target,
+        num(t.execPerS),
+        num(t.cpuStepsPerS),
+        num(t.shape.steps, 1),
+        num(t.shape.depth, 2),
+        num(t.shape.calls, 1),
+        num(t.stepsPerS),
+        num(t.ceilingStepsPerS),
+        num(t.ceilingExecPerS),
+        pct(t.ofCeiling),
+      ]),
+    ),
+  );
+  console.log(
+    '\n' +
+      paragraph(
+        `How to read this: exec/s and cpu steps/s are the inline engine (runBatch, one thread) on executions 0..${num(execs - 1)} ` +
+          `of each target, the fastest of ${INLINE_ROUNDS} rounds; cpu steps are the CPUs' preemption points, as the CLI counts ` +
+          `them. steps/exec adds the teardown's steps; kfn depth is the mean number of kfn frames on the stack at a step and ` +
+          `kfn calls/exec the kfn calls (two generators each), measured on the first ${num(Math.min(SHAPE_EXECS, execs))} of ` +
+          `those executions; steps/s is exec/s times steps/exec. The ceiling steps nested kfn-style empty generators of that ` +
+          `shape (same steps, calls and mean depth per execution), in rounds interleaved with the model's; "of ceiling" is our ` +
+          `steps/s over the ceiling's (equally, exec/s over ceiling exec/s), i.e. the share of our time that stepping generators alone would take. The rest is the ` +
+          `model itself: checked accessors, kernfs lookups, label strings, strategy, invariants, boot-image copy, teardown ` +
+          `and leak check.`,
+      ),
+  );
+
+  console.log(`\npool scaling: runCampaign on ${POOL_TARGET}, the same ${num(execs)} executions, best of ${POOL_ROUNDS} rounds\n`);
+  await runCampaign({ target: { name: POOL_TARGET }, ...cfg, execs: Math.min(2000, execs), workers: 2 }); // warm-up
+  const inline = targets.find((t) => t.target === POOL_TARGET)!;
+  const pool = [1, 2].map((workers) => ({ workers, execPerS: 0, warmExecPerS: 0, same: true }));
+  for (let r = 0; r < POOL_ROUNDS; r++) {
+    for (const p of pool) {
+      const got = await pooled(p.workers, execs);
+      p.execPerS = Math.max(p.execPerS, got.execPerS);
+      p.warmExecPerS = Math.max(p.warmExecPerS, got.warmExecPerS);
+      p.same &&= got.findings === inline.findings;
+    }
+  }
+  const rows = [
+    { engine: 'inline', execPerS: inline.execPerS, warmExecPerS: inline.execPerS, same: true },
+    ...pool.map((p) => ({ engine: `pool, ${p.workers} worker${p.workers > 1 ? 's' : ''}`, execPerS: p.execPerS, warmExecPerS: p.warmExecPerS, same: p.same })),
+  ].map((r) => ({ ...r, warmVsInline: r.warmExecPerS / inline.execPerS, warmVsOne: r.warmExecPerS / pool[0]!.warmExecPerS }));
+  console.log(
+    formatTable(
+      ['engine', 'exec/s, whole run', 'exec/s, warm', 'warm vs inline', 'warm vs 1 worker', 'same findings'].map((header, i) => ({ header, right: i > 0 })),
+      rows.map((r) => [r.engine, num(r.execPerS), num(r.warmExecPerS), `${r.warmVsInline.toFixed(2)}x`, `${r.warmVsOne.toFixed(2)}x`, r.same ? 'yes' : 'NO']),
+    ),
+  );
+  console.log(
+    '\n' +
+      paragraph(
+        `How to read this: each pool run is a fresh Piscina pool, as for a user, after one warm-up campaign (which warms ` +
+          `files, not the new threads); rounds alternate 1 and 2 workers. "whole run" includes starting the threads and their ` +
+          `JIT warm-up; "warm" counts only the executions merged after the first third, when the workers are warm. The inline ` +
+          `row is the single-thread figure of the first table. "warm vs 1 worker" is the scaling: the ideal for 2 workers is ` +
+          `2.00x on ${machine().cores} idle cores, less whatever else the machine runs meanwhile. "same findings": the pool ` +
+          `found the same titles at the same first index as the inline run, as the determinism contract says.`,
+      ),
+  );
+  const figures = { config: { ...cfg, execs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS }, targets: targets.map(({ findings: _, ...t }) => t), pool: rows };
+  console.log(`\nwrote ${writeResult('throughput', figures)}`);
+}
+
+export const throughput: Benchmark = {
+  name: 'throughput',
+  description: 'executions/s and steps/s of the inline engine against an empty-generator ceiling; pool scaling',
+  run,
+};
