@@ -27,6 +27,7 @@ export const V5_0_EXPECTATIONS: readonly Expectation[] = [
   known('BUG: unable to handle page fault in mtty_remove', 'B.5: mtty_remove runs after the mtty module is gone'),
   known('KASAN: use-after-free Read in mdev_remove_sysfs_files', 'B.4: removing an orphan reads its type, freed by parent unregistration (no reference held until v5.13)'),
   known('KASAN: use-after-free Read in device_create_file', 'B.6.5: remove_store re-creates "remove" on a device freed by a concurrent forced removal'),
+  known('KASAN: use-after-free Write in device_create_file', 'B.6.5: as above, the write of the re-created file into the freed device'),
   known('BUG: unable to handle page fault in vfio_mdev_open', 'B.5: vfio_mdev relays open to parent->ops of an unloaded vendor (the vendor module is never pinned)'),
   known('BUG: unable to handle page fault in vfio_mdev_release', 'B.5: vfio_mdev relays release to parent->ops of an unloaded vendor'),
   known('KASAN: use-after-free Write in vfio_ap_mdev_open', 'B.2: vfio_ap remove frees matrix_mdev between the open reading drvdata and using it (the -EBUSY veto checks kvm before the open sets it)'),
@@ -42,5 +43,6 @@ export const V5_0_EXPECTATIONS: readonly Expectation[] = [
 
   byDesign('INFO: task hung in vfio_del_group_dev', 'C.4.2: a process removes (or unregisters the parent of) a device it holds open; vfio_mdev has no ->request and the wait never ends'),
   byDesign('INFO: task hung in mdev_unregister_device', 'C.4.4: parent_list_lock is held while a child removal waits for an fd whose owner is itself waiting for parent_list_lock'),
+  byDesign('INFO: task hung in mdev_register_device', 'C.4.4: a vendor registering waits for parent_list_lock, held by an unregistration blocked on an fd'),
   byDesign('INFO: task hung in remove_mdev_supported_type', 'C.4.4/B.1: unregistration drains "create" while that create_store waits in create_fail for an fd held by the unregistering process'),
 ];
