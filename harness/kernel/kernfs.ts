@@ -9,7 +9,7 @@ const ACTIVE = 0;
 const DEACTIVATED = 1;
 const REMOVED = 2;
 
-export const kernfs_node = defineStruct('kernfs_node', ['parent', 'path', 'active', 'deactivated', 'removing']);
+export const kernfs_node = defineStruct('kernfs_node', ['parent', 'path', 'active', 'deactivated', 'removing', 'children']);
 export type KernfsNode = Ref<(typeof kernfs_node.fields)[number]>;
 
 /** Full path of a node (the root is ""). */
@@ -40,6 +40,7 @@ export function* kernfs_create_root(k: Kernel, name: string, caller: string): Ge
 
 function new_node(k: Kernel, parent: KernfsNode, path: string, caller: string): KernfsNode {
   const node = k.alloc(kernfs_node, k.at(caller));
+  if (parent !== 0) k.set(parent, 'children', k.get(parent, 'children') + 1);
   k.set(node, 'parent', parent);
   k.set(node, 'path', k.intern(path));
   return node;
@@ -67,6 +68,7 @@ export function kernfs_put_active(k: Kernel, node: KernfsNode): void {
  */
 function subtree(k: Kernel, node: KernfsNode): KernfsNode[] {
   const out = [node];
+  if (k.get(node, 'children') === 0) return out;
   const inside = new Set<number>(out);
   k.find(kernfs_node, (n) => {
     if (!inside.has(n) && inside.has(k.get(n, 'parent')) && k.get(n, 'deactivated') !== REMOVED) {
@@ -95,6 +97,8 @@ export function* kernfs_remove(k: Kernel, node: KernfsNode, caller: string): Gen
     }
   }
   for (const n of nodes) k.set(n, 'deactivated', REMOVED);
+  const parent = k.get(node, 'parent') as KernfsNode;
+  if (parent !== 0) k.set(parent, 'children', k.get(parent, 'children') - 1);
 }
 
 /**
