@@ -308,17 +308,20 @@ const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: BusType, d
   }
 });
 
+/**
+ * bus_remove_driver: off the bus's driver list first (klist_remove waits for the device_attach
+ * walks that hold the driver's node, i.e. for probes in flight), then unbind every bound device.
+ */
 const driver_unregister = kfn('driver_unregister', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
+  yield k.at('bus_remove_driver');
+  list_del(k, k.get(k.nth(globals, 0), 'bus_drivers'), drv);
+  yield* wait_event_zero(k, drv, 'klist_refs', 'klist_remove');
+  // driver_detach
   for (const mdev of bus_devices(k)) {
     if (!(yield* klist_next(k, mdev, on_bus(k)))) continue;
     if (k.get(mdev, 'dev_driver') === drv) yield* device_release_driver(k, bus, mdev);
     yield* put_mdev_device(k, bus, mdev);
   }
-  yield k.at('bus_remove_driver');
-  const g = k.nth(globals, 0);
-  list_del(k, k.get(g, 'bus_drivers'), drv);
-  // klist_remove waits for the walks that still hold the driver's node.
-  yield* wait_event_zero(k, drv, 'klist_refs', 'klist_remove');
   k.free(drv, k.at('kfree'));
 });
 
