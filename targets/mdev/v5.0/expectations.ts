@@ -30,6 +30,8 @@ export const V5_0_EXPECTATIONS: readonly Expectation[] = [
   known('KASAN: use-after-free Write in device_create_file', 'B.6.5: as above, the write of the re-created file into the freed device'),
   known('BUG: unable to handle page fault in vfio_mdev_open', 'B.5: vfio_mdev relays open to parent->ops of an unloaded vendor (the vendor module is never pinned)'),
   known('BUG: unable to handle page fault in vfio_mdev_release', 'B.5: vfio_mdev relays release to parent->ops of an unloaded vendor'),
+  known('BUG: unable to handle page fault in vfio_mdev_ioctl', 'B.5: vfio_mdev relays ioctl to parent->ops of an unloaded vendor'),
+  known('memory leak: ap_matrix_mdev', 'C.1: a forced removal ignores the vendor\'s -EBUSY (vfio_ap refuses while a guest holds it), so the device goes and its matrix_mdev stays'),
   known('KASAN: use-after-free Write in vfio_ap_mdev_open', 'B.2: vfio_ap remove frees matrix_mdev between the open reading drvdata and using it (the -EBUSY veto checks kvm before the open sets it)'),
   known('BUG: kernel NULL pointer dereference in vfio_ap_mdev_release', 'B.1/B.2: release on a device whose matrix_mdev is not yet set or already cleared'),
   known('KASAN: use-after-free Write in vfio_ap_mdev_release', 'B.2: release uses matrix_mdev freed by a concurrent remove'),
