@@ -23,6 +23,7 @@ export type Stage = (repro: Repro, ctx: StageContext) => Repro | null;
 /** In order: the program first (CPUs, operations, arguments), then faults, then preemptions. */
 export const STAGES: readonly Stage[] = [
   dropCpus,
+  mergeCpus,
   dropOps,
   simplifyArgs,
   dropFaults,
@@ -67,6 +68,30 @@ export function keepCpus(r: Repro, keep: readonly number[], handOver: boolean): 
     if (renumber.has(to) && to !== p.cpu) schedule.push({ cpu: renumber.get(p.cpu)!, step: p.step, to: renumber.get(to)! });
   });
   return { program: { cpus: keep.map((c) => r.program.cpus[c]!) }, faults: r.faults, schedule };
+}
+
+/**
+ * One CPU's operations moved to the front of another's, the CPU dropped: the setup another CPU did
+ * first (a create before the open that races) can usually be done by the racing CPU itself. The
+ * receiving CPU's preemptions move later by the steps the moved operations took.
+ */
+export function mergeCpus(r: Repro, ctx: StageContext): Repro | null {
+  const n = r.program.cpus.length;
+  const spans = ctx.spans(r);
+  if (n < 2 || !spans) return null;
+  for (let from = 0; from < n; from++) {
+    for (let into = 0; into < n; into++) {
+      if (from === into || ctx.budget() <= 0) continue;
+      const moved = Math.max(0, spans.total[from]! - 1); // its steps, less the exit
+      const cpus = r.program.cpus.map((ops, i) => (i === into ? [...r.program.cpus[from]!, ...ops] : ops));
+      const schedule = r.schedule
+        .filter((p) => p.cpu !== from && p.to !== from)
+        .map((p) => (p.cpu === into ? { ...p, step: p.step + moved } : p));
+      const candidate = keepCpus({ program: { cpus }, faults: r.faults, schedule }, range(n).filter((c) => c !== from), false);
+      if (ctx.keeps(candidate)) return ctx.canonical(candidate);
+    }
+  }
+  return null;
 }
 
 /**
