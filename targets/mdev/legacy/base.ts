@@ -18,11 +18,20 @@ import {
   type MdevDevice,
 } from './structs.js';
 
-/** The mdev bus drivers by name: the code of each, found from the name kept in the buffer. */
-const drivers = new Map<string, MdevDriver>();
+/**
+ * The code of every mdev bus driver, registered when its module file is evaluated (the same order
+ * in every thread), so a struct device_driver in the buffer names its code by index. Names alone
+ * would not do: the legacy and v6 mlx5_sf drivers share one.
+ */
+const driverCode: MdevDriver[] = [];
+
+export function register_driver_code<D extends MdevDriver>(drv: D): D {
+  if (!driverCode.includes(drv)) driverCode.push(drv);
+  return drv;
+}
 
 export function driver_code(k: Kernel, drv: DeviceDriver): MdevDriver {
-  const d = drivers.get(k.siteName(k.get(drv, 'name')));
+  const d = driverCode[k.get(drv, 'code') - 1];
   if (!d) throw new Error('unknown mdev driver');
   return d;
 }
@@ -277,8 +286,8 @@ export const device_for_each_child = kfn(
 
 const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusType, drv: MdevDriver, owner: Module) {
   yield k.at('kzalloc');
-  drivers.set(drv.name, drv);
   const d = k.alloc(device_driver, k.at('kzalloc'));
+  k.set(d, 'code', driverCode.indexOf(register_driver_code(drv)) + 1);
   k.set(d, 'name', k.intern(drv.name));
   k.set(d, 'owner', owner);
   const g = k.nth(globals, 0);

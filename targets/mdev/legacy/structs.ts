@@ -65,7 +65,7 @@ export const mdev_device = defineStruct('mdev_device', [
 ]);
 
 /** A registered mdev bus driver (vfio_mdev, the mlx5 sub-function driver). */
-export const device_driver = defineStruct('device_driver', ['name', 'owner', 'klist_refs']);
+export const device_driver = defineStruct('device_driver', ['name', 'code', 'owner', 'klist_refs']);
 
 export const iommu_group = defineStruct('iommu_group', ['refcount']);
 

@@ -12,6 +12,7 @@ import { kfree, kzalloc } from './alloc.js';
 import { device_driver, file, globals, vfio_device, vfio_group, type DeviceDriver, type File, type MdevDevice, type MdevParent, type VfioDevice, type VfioGroup } from './structs.js';
 import type { MdevCore, MdevDriver, ModuleDef } from './ops.js';
 import { parent_ops } from './registry.js';
+import { register_driver_code } from './base.js';
 
 function g(k: Kernel) {
   return k.nth(globals, 0);
@@ -222,7 +223,7 @@ const vfio_mdev_remove = kfn('vfio_mdev_remove', function* (k: Kernel, mdev: Mde
   yield* vfio_del_group_dev(k, mdev);
 });
 
-export const vfio_mdev_driver: MdevDriver = {
+export const vfio_mdev_driver: MdevDriver = register_driver_code({
   name: 'vfio_mdev',
   /** Binds the mdevs of parents whose ops can be opened through VFIO. */
   match(k, mdev) {
@@ -231,7 +232,7 @@ export const vfio_mdev_driver: MdevDriver = {
   },
   probe: vfio_mdev_probe,
   remove: vfio_mdev_remove,
-};
+});
 
 const vfio_mdev_init = kfn('vfio_mdev_init', function* (k: Kernel, core: MdevCore, mod: Module) {
   yield* core.mdev_register_driver(k, vfio_mdev_driver, mod);

@@ -6,7 +6,7 @@ import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EINVAL, ENOMEM } from '../../../harness/kernel/kernfs.js';
 import type { Module } from '../../../harness/kernel/module.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
-import { parent_device_register, parent_device_unregister } from '../legacy/base.js';
+import { parent_device_register, parent_device_unregister, register_driver_code } from '../legacy/base.js';
 import type { MdevCore, MdevDriver, ModuleDef, ParentOps } from '../legacy/ops.js';
 import { device, device_driver, mlx5_sf as mlx5_sf_state, type Device, type DeviceDriver, type MdevDevice, type MdevType, type Mlx5Sf } from '../legacy/structs.js';
 import { mdev_get_drvdata, mdev_set_drvdata } from './drvdata.js';
@@ -81,14 +81,14 @@ const mlx5_sf_remove = kfn('mlx5_sf_remove', function* (k: Kernel, mdev: MdevDev
   k.set(sf, 'netdev', 0);
 });
 
-export const mlx5_sf_driver: MdevDriver = {
+export const mlx5_sf_driver: MdevDriver = register_driver_code({
   name: 'mlx5_sf',
   match(k, mdev) {
     return k.get(k.get(mdev, 'dev_parent') as Device, 'name') === k.intern(MLX5_PARENT);
   },
   probe: mlx5_sf_probe,
   remove: mlx5_sf_remove,
-};
+});
 
 const mlx5_sf_init = kfn('mlx5_sf_init', function* (k: Kernel, core: MdevCore, mod: Module) {
   yield* core.mdev_register_driver(k, mlx5_sf_driver, mod);

@@ -8,6 +8,7 @@ import type { MdevDriver } from '../../legacy/ops.js';
 import { mlx5_sf, type MdevDevice, type Mlx5Sf } from '../../legacy/structs.js';
 import { MLX5_PARENT } from '../mlx5.js';
 import { modernModule } from './common.js';
+import { register_driver_code } from '../../legacy/base.js';
 
 const mlx5_sf_probe = kfn('mlx5_sf_probe', function* (k: Kernel, mdev: MdevDevice) {
   const sf: Mlx5Sf = yield* kzalloc(k, mlx5_sf);
@@ -28,7 +29,7 @@ const mlx5_sf_remove = kfn('mlx5_sf_remove', function* (k: Kernel, mdev: MdevDev
   yield* kfree(k, sf);
 });
 
-const mlx5_sf_driver: MdevDriver = { name: 'mlx5_sf', match: () => false, probe: mlx5_sf_probe, remove: mlx5_sf_remove };
+const mlx5_sf_driver: MdevDriver = register_driver_code({ name: 'mlx5_sf', match: () => false, probe: mlx5_sf_probe, remove: mlx5_sf_remove });
 
 export const mlx5_core_v6 = modernModule({
   name: 'mlx5_core',

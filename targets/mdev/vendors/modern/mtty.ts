@@ -11,6 +11,7 @@ import type { MdevDriver } from '../../legacy/ops.js';
 import { mdev_state, mtty_vconfig, type MdevDevice, type MdevState, type MdevType, type VfioDevice } from '../../legacy/structs.js';
 import { register_vfio_ops, vfio_alloc_device, vfio_put_device, vfio_register_emulated_iommu_dev, vfio_unregister_group_dev } from '../../v6/vfio.js';
 import { modernModule, vendor_data } from './common.js';
+import { register_driver_code } from '../../legacy/base.js';
 
 const MAX_MTTYS = 24;
 
@@ -95,14 +96,14 @@ const sample_mdev_dev_show = kfn('sample_mdev_dev_show', function* (k: Kernel, m
   return k.get(mdev, 'uuid') >= 0 ? 0 : -ENOMEM;
 });
 
-const mtty_driver: MdevDriver = {
+const mtty_driver: MdevDriver = register_driver_code({
   name: 'mtty',
   match: () => false,
   probe: mtty_probe,
   remove: mtty_remove,
   dev_groups: { dir: 'vendor', attrs: ['sample_mdev_dev'] },
   show: sample_mdev_dev_show,
-};
+});
 
 export const mtty_v6 = modernModule({
   name: 'mtty',

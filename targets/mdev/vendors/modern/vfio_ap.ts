@@ -13,6 +13,7 @@ import type { MdevDriver } from '../../legacy/ops.js';
 import { ap_matrix_mdev, type ApMatrixMdev, type MdevDevice, type VfioDevice } from '../../legacy/structs.js';
 import { register_vfio_ops, vfio_alloc_device, vfio_put_device, vfio_register_emulated_iommu_dev, vfio_unregister_group_dev } from '../../v6/vfio.js';
 import { modernModule, vendor_data } from './common.js';
+import { register_driver_code } from '../../legacy/base.js';
 
 function matrix_of(k: Kernel, vdev: VfioDevice): ApMatrixMdev {
   return k.get(vdev, 'device_data') as ApMatrixMdev;
@@ -96,14 +97,14 @@ const matrix_show = kfn('matrix_show', function* (k: Kernel, mdev: MdevDevice, _
   return k.get(matrix_of(k, vdev), 'matrix') > 0 ? 0 : -ENODEV;
 });
 
-const vfio_ap_matrix_driver: MdevDriver = {
+const vfio_ap_matrix_driver: MdevDriver = register_driver_code({
   name: 'vfio_ap_mdev',
   match: () => false,
   probe: vfio_ap_mdev_probe,
   remove: vfio_ap_mdev_remove,
   dev_groups: { dir: 'vendor', attrs: ['matrix'] },
   show: matrix_show,
-};
+});
 
 export const vfio_ap_v6 = modernModule({
   name: 'vfio_ap',
