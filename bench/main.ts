@@ -5,8 +5,9 @@ import { formatDuration } from '../harness/cli/format.js';
 import { machine, type Benchmark, type BenchOptions } from './common.js';
 import { throughput } from './throughput.js';
 import { timeToBug } from './time-to-bug.js';
+import { threadsBench } from './threads.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug];
+const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, threadsBench];
 
 function usage(): string {
   return [

@@ -39,7 +39,7 @@ export interface Execution {
 
 export const EXIT_LABEL = 'do_exit';
 
-function cpuBody(target: Target, k: Kernel, cpu: number, program: Program): Gen {
+export function cpuBody(target: Target, k: Kernel, cpu: number, program: Program): Gen {
   return (function* () {
     for (const op of program.cpus[cpu]!) {
       k.events?.push({ e: 'op', cpu, op });
@@ -51,13 +51,13 @@ function cpuBody(target: Target, k: Kernel, cpu: number, program: Program): Gen 
 }
 
 /** Turn an exception out of target code into a finding; an oops is already recorded. */
-function fault(k: Kernel, e: unknown): Finding {
+export function fault(k: Kernel, e: unknown): Finding {
   if (e instanceof KernelOops) return e.finding;
   const msg = e instanceof Error ? e.message : String(e);
   return k.report('harness-error', `harness-error: ${msg.split('\n')[0]} in ${k.fn()}`, e instanceof Error && e.stack ? e.stack.split('\n').slice(1, 4) : []);
 }
 
-function hung(k: Kernel, blocked: number[]): never {
+export function hung(k: Kernel, blocked: number[]): never {
   const first = blocked[0]!;
   k.cpu = first;
   const detail: string[] = [];
@@ -68,7 +68,7 @@ function hung(k: Kernel, blocked: number[]): never {
 }
 
 /** Run a generator alone (setup, teardown) on the extra CPU; blocking there is a hang. */
-function runSolo(k: Kernel, cpu: number, gen: Gen, labels: Set<string> | undefined): void {
+export function runSolo(k: Kernel, cpu: number, gen: Gen, labels: Set<string> | undefined): void {
   k.cpu = cpu;
   for (let n = 0; ; n++) {
     if (n > SOLO_MAX_STEPS) k.oops('livelock', `livelock: step budget exceeded in ${k.fn()}`);
@@ -84,7 +84,7 @@ function runSolo(k: Kernel, cpu: number, gen: Gen, labels: Set<string> | undefin
   }
 }
 
-interface BootImage {
+export interface BootImage {
   words: Int32Array;
   lockOrder: Map<string, Set<string>>;
 }
@@ -92,7 +92,7 @@ interface BootImage {
 const bootImages = new WeakMap<Target, BootImage>();
 
 /** The state after the target's setup, computed once and copied into every execution. */
-function bootImage(target: Target): BootImage {
+export function bootImage(target: Target): BootImage {
   let img = bootImages.get(target);
   if (img) return img;
   const k = new Kernel(target.layout, new SharedArrayBuffer(target.layout.words * 4), { ncpus: MAX_CPUS - 1 });

@@ -45,6 +45,23 @@ export function hashLabel(s: string): number {
 /** Interned strings by hash: shared by every execution, so names survive the boot image. */
 const sites = new Map<number, string>();
 
+/**
+ * A table of interned strings shared between threads: the threads and stress engines install one
+ * so that a name interned by the thread of one CPU can be read back by the others.
+ */
+export interface SiteTable {
+  added(h: number, s: string): void;
+  lookup(h: number): string | undefined;
+}
+
+let sharedSites: SiteTable | undefined;
+
+/** Install the shared table of this thread; the strings interned so far go into it. */
+export function shareSites(table: SiteTable): void {
+  sharedSites = table;
+  for (const [h, s] of sites) table.added(h, s);
+}
+
 export interface KernelOptions {
   ncpus: number;
   faults?: readonly Fault[];
@@ -106,12 +123,20 @@ export class Kernel {
   /** A string (label, path, module name) as an int32 for the buffer; siteName() reverses it. */
   intern(s: string): number {
     const h = hashLabel(s);
-    if (!sites.has(h)) sites.set(h, s);
+    if (!sites.has(h)) {
+      sites.set(h, s);
+      sharedSites?.added(h, s);
+    }
     return h;
   }
 
   siteName(h: number): string {
-    return sites.get(h) ?? `site#${h >>> 0}`;
+    let s = sites.get(h);
+    if (s === undefined && sharedSites) {
+      s = sharedSites.lookup(h);
+      if (s !== undefined) sites.set(h, s);
+    }
+    return s ?? `site#${h >>> 0}`;
   }
 
   // ---- oracles ----

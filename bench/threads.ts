@@ -1,0 +1,99 @@
+// The engines on real threads against inline, on the same executions in the same run: handoffs/s of
+// the threads engine (a grant and a reply per step) without and with spinning, and preemption
+// points/s of free-running stress. Each is given with inline's steps/s on those very executions.
+
+import { formatTable } from '../harness/cli/format.js';
+import { runIndex, type CampaignConfig } from '../harness/engine/runner.js';
+import { runStress } from '../harness/engine/stress.js';
+import { runIndexThreads } from '../harness/engine/threads-run.js';
+import { ThreadsEngine, type SpinMode } from '../harness/engine/threads.js';
+import { findTarget } from '../targets/index.js';
+import { num, paragraph, writeResult, type Benchmark, type BenchOptions } from './common.js';
+
+const TARGET = 'mdev-v5.0';
+const THREADS_EXECS = 300;
+const STRESS_EXECS = 3_000;
+const ROUNDS = 2;
+const cfg: CampaignConfig = { seed: 'bench', strategy: 'pct', depth: 3 };
+
+const rate = (n: number, ms: number): number => (n / ms) * 1000;
+
+/** Inline over indices [0, n): steps and milliseconds. */
+function inline(n: number): { steps: number; ms: number } {
+  const target = findTarget(TARGET)!;
+  const buffer = new SharedArrayBuffer(target.layout.words * 4);
+  const t0 = performance.now();
+  let steps = 0;
+  for (let i = 0; i < n; i++) steps += runIndex(target, cfg, i, { buffer }).result.steps;
+  return { steps, ms: performance.now() - t0 };
+}
+
+async function threads(n: number, spin: SpinMode): Promise<{ steps: number; handoffs: number; ms: number }> {
+  const target = findTarget(TARGET)!;
+  const engine = new ThreadsEngine({ spin });
+  try {
+    await runIndexThreads(engine, { name: TARGET }, target, cfg, 0); // workers started and warm
+    const h0 = engine.handoffs;
+    const t0 = performance.now();
+    let steps = 0;
+    for (let i = 0; i < n; i++) steps += (await runIndexThreads(engine, { name: TARGET }, target, cfg, i)).result.steps;
+    return { steps, handoffs: engine.handoffs - h0, ms: performance.now() - t0 };
+  } finally {
+    await engine.close();
+  }
+}
+
+async function stress(n: number): Promise<{ steps: number; ms: number }> {
+  const totals = await runStress({ target: { name: TARGET }, seed: cfg.seed, execs: n }, () => {});
+  return { steps: totals.steps, ms: totals.elapsedMs };
+}
+
+async function run(opts: BenchOptions): Promise<void> {
+  const nThreads = opts.execs ?? THREADS_EXECS;
+  const nStress = opts.execs ? opts.execs * 10 : STRESS_EXECS;
+  const best = { inlineT: Infinity, inlineS: Infinity, never: { handoffsPerS: 0, stepsPerS: 0 }, always: { handoffsPerS: 0, stepsPerS: 0 }, stress: 0 };
+  let inlineSteps = { threads: 0, stress: 0 };
+  for (let round = 0; round < ROUNDS; round++) {
+    const a = inline(nThreads);
+    best.inlineT = Math.min(best.inlineT, a.ms);
+    inlineSteps.threads = a.steps;
+    for (const spin of ['never', 'always'] as const) {
+      const t = await threads(nThreads, spin);
+      if (rate(t.handoffs, t.ms) > best[spin].handoffsPerS) best[spin] = { handoffsPerS: rate(t.handoffs, t.ms), stepsPerS: rate(t.steps, t.ms) };
+    }
+    const b = inline(nStress);
+    best.inlineS = Math.min(best.inlineS, b.ms);
+    inlineSteps = { ...inlineSteps, stress: b.steps };
+    const s = await stress(nStress);
+    best.stress = Math.max(best.stress, rate(s.steps, s.ms));
+  }
+  const inlineRateT = rate(inlineSteps.threads, best.inlineT);
+  const inlineRateS = rate(inlineSteps.stress, best.inlineS);
+  const rows = [
+    ['threads, no spinning', `${num(nThreads)} execs`, num(best.never.handoffsPerS), num(best.never.stepsPerS), num(inlineRateT), `${num(inlineRateT / best.never.stepsPerS, 1)}x`],
+    ['threads, spinning', `${num(nThreads)} execs`, num(best.always.handoffsPerS), num(best.always.stepsPerS), num(inlineRateT), `${num(inlineRateT / best.always.stepsPerS, 1)}x`],
+    ['stress (free-running)', `${num(nStress)} execs`, '', num(best.stress), num(inlineRateS), `${num(inlineRateS / best.stress, 1)}x`],
+  ];
+  console.log(`threads: ${TARGET}, seed '${cfg.seed}', best of ${ROUNDS} rounds\n`);
+  console.log(
+    formatTable(
+      [{ header: 'engine' }, { header: 'on', right: true }, { header: 'handoffs/s', right: true }, { header: 'steps/s', right: true }, { header: 'inline steps/s', right: true }, { header: 'inline is', right: true }],
+      rows,
+    ),
+  );
+  console.log(
+    `\n${paragraph(
+      'A handoff is one grant or one reply through the buffer: the threads engine makes two per step, so its steps/s is half its handoffs/s. ' +
+        "Spinning polls the word for a few tens of microseconds before sleeping; it pays only while the engine's running threads have " +
+        'the cores to themselves (the default mode, auto, checks /proc/loadavg for that). Stress steps are preemption points taken ' +
+        'free-running by all CPUs at once, perturbations included. The inline column is inline on the same indices, in this run.',
+    )}`,
+  );
+  console.log(`\nwritten: ${writeResult('threads', { target: TARGET, threadsExecs: nThreads, stressExecs: nStress, inlineStepsPerS: { threads: inlineRateT, stress: inlineRateS }, threadsNoSpin: best.never, threadsSpin: best.always, stressStepsPerS: best.stress })}`);
+}
+
+export const threadsBench: Benchmark = {
+  name: 'threads',
+  description: 'handoffs/s of the threads engine (with and without spinning), steps/s of stress, each against inline',
+  run,
+};

@@ -1,0 +1,219 @@
+// `mdevfuzz stress`: the model free-running on real threads for a while. Every failing execution
+// is replayed inline in its ticket order; what recurs goes to the corpus with that deterministic
+// repro, what does not goes to <corpus>/<target>/unconfirmed/ with its raw trace. The summary
+// gives executions, findings and the confirmation rate. Exit code: 0 nothing new, 1 new confirmed
+// findings, 2 a harness error.
+
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { CorpusError } from '../corpus/entry.js';
+import { harnessVersion, targetHash } from '../corpus/identity.js';
+import { slugify } from '../corpus/slug.js';
+import { loadCorpusDir, recordSighting, targetDir, writeFileAtomic } from '../corpus/store.js';
+import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
+import { defaultStressWorkers, runStress, type StressExecution } from '../engine/stress.js';
+import { confirmInline, saveUnconfirmed, stressEntry, type Confirmation, type StressSave } from '../engine/stress-confirm.js';
+import { expectationOf } from '../target.js';
+import type { Finding, FindingKind } from '../types.js';
+import { formatCount, formatDuration, formatTable, oneLine } from './format.js';
+
+export const DEFAULT_STRESS_MS = 30_000;
+
+export interface StressCliOptions {
+  target?: string;
+  targetFile?: string;
+  time?: number;
+  execs?: number;
+  workers?: number;
+  seed?: string;
+  json?: boolean;
+  corpus: string;
+  results: string;
+  faults: boolean;
+}
+
+export interface StressSummaryFinding {
+  signature: string;
+  kind: FindingKind;
+  /** The seed problem (P1..P5) of the target's expectations, when it is one. */
+  problem: string | null;
+  expected: 'known' | 'by-design' | null;
+  /** Confirmed, not in the corpus before this run, and not expected. */
+  new: boolean;
+  /** Stress executions that reported it, and how many of those the inline replay confirmed. */
+  hits: number;
+  confirmed: number;
+  firstIndex: number;
+  timeToFindMs: number;
+  corpusFile: string | null;
+  unconfirmedFile: string | null;
+  error?: string;
+}
+
+export interface StressSummary {
+  runId: string;
+  harnessVersion: string;
+  engine: 'stress';
+  target: string;
+  targetHash: string;
+  seed: string;
+  workers: number;
+  faults: boolean;
+  timeLimitMs: number | null;
+  execsLimit: number | null;
+  executions: number;
+  steps: number;
+  elapsedMs: number;
+  execsPerSec: number;
+  stepsPerSec: number;
+  /** Executions with at least one finding. */
+  failures: number;
+  /** (execution, finding) pairs, and those the inline replay confirmed. */
+  sightings: number;
+  confirmedSightings: number;
+  confirmationRate: number;
+  corpusDir: string;
+  summaryFile: string;
+  findings: StressSummaryFinding[];
+}
+
+interface Tally {
+  finding: Finding;
+  hits: number;
+  confirmed: number;
+  firstIndex: number;
+  timeToFindMs: number;
+  /** The first execution that confirmed it, or the first one that did not. */
+  confirmedBy?: { x: StressExecution; c: Confirmation };
+  unconfirmedBy?: { x: StressExecution; c: Confirmation };
+}
+
+function targetRefOf(o: StressCliOptions): TargetRef {
+  if (o.target !== undefined && o.targetFile !== undefined) throw new UsageError('give either --target or --target-file, not both');
+  if (o.target !== undefined) return { name: o.target };
+  if (o.targetFile !== undefined) return { file: o.targetFile };
+  throw new UsageError("stress needs --target NAME or --target-file FILE (see 'mdevfuzz targets')");
+}
+
+export async function stressCommand(o: StressCliOptions): Promise<number> {
+  const ref = targetRefOf(o);
+  const target = await loadTarget(ref);
+  const corpusDir = targetDir(o.corpus, target.name);
+  const seed = o.seed ?? randomBytes(8).toString('hex');
+  const timeMs = o.execs === undefined && o.time === undefined ? DEFAULT_STRESS_MS : o.time;
+  const workers = o.workers ?? defaultStressWorkers();
+  const log = (line: string): boolean => (o.json ? process.stderr : process.stdout).write(`${line}\n`);
+  log(`seed ${seed}`);
+  log(`stress ${target.name} (${target.kernelVersion}) on real threads, ${workers} execution${workers > 1 ? 's' : ''} at a time, for ${timeMs !== undefined ? formatDuration(timeMs) : `${formatCount(o.execs!)} executions`}`);
+
+  const before = await loadCorpusDir(corpusDir);
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const tallies = new Map<string, Tally>();
+  let failures = 0;
+  const totals = await runStress({ target: ref, seed, timeMs, execs: o.execs, workers, faults: o.faults }, (x) => {
+    if (x.findings.length === 0) return;
+    failures++;
+    const c = confirmInline(target, x, seed);
+    for (const f of x.findings) {
+      let t = tallies.get(f.title);
+      if (!t) tallies.set(f.title, (t = { finding: f, hits: 0, confirmed: 0, firstIndex: x.index, timeToFindMs: Math.round(performance.now() - t0) }));
+      t.hits++;
+      if (c.confirmed.has(f.title)) {
+        t.confirmed++;
+        t.confirmedBy ??= { x, c };
+      } else t.unconfirmedBy ??= { x, c };
+    }
+  });
+
+  const save: StressSave = { target, ref, seed, seenAt: new Date().toISOString() };
+  let harnessErrors = 0;
+  const findings: StressSummaryFinding[] = [];
+  for (const t of [...tallies.values()].sort((a, b) => a.firstIndex - b.firstIndex || a.finding.title.localeCompare(b.finding.title))) {
+    const title = t.finding.title;
+    const e = expectationOf(target, title);
+    const row: StressSummaryFinding = {
+      signature: title,
+      kind: t.finding.kind,
+      problem: e?.problem ?? null,
+      expected: e?.status ?? null,
+      new: t.confirmed > 0 && !before.bySignature.has(title) && e === undefined,
+      hits: t.hits,
+      confirmed: t.confirmed,
+      firstIndex: t.firstIndex,
+      timeToFindMs: t.timeToFindMs,
+      corpusFile: null,
+      unconfirmedFile: null,
+    };
+    try {
+      if (t.confirmedBy) {
+        const { x, c } = t.confirmedBy;
+        row.corpusFile = (await recordSighting(corpusDir, { signature: title, hits: t.confirmed, seenAt: save.seenAt }, () => stressEntry(save, x, title, c.schedule, t.confirmed))).file;
+      } else if (t.unconfirmedBy) {
+        const { x, c } = t.unconfirmedBy;
+        row.unconfirmedFile = await saveUnconfirmed(corpusDir, save, x, x.findings.find((f) => f.title === title)!, c, t.hits);
+      }
+    } catch (err) {
+      if (!(err instanceof CorpusError)) harnessErrors++;
+      row.error = oneLine(err instanceof Error ? err.message : String(err));
+      process.stderr.write(`mdevfuzz: warning: not saved: ${title}: ${row.error}\n`);
+    }
+    findings.push(row);
+  }
+
+  const sightings = findings.reduce((n, f) => n + f.hits, 0);
+  const confirmedSightings = findings.reduce((n, f) => n + f.confirmed, 0);
+  const runId = `${startedAt.toISOString().replace(/[-:.]/g, '')}-stress-${slugify(seed, 40)}-${randomBytes(2).toString('hex')}`;
+  const summaryFile = path.join(o.results, runId, 'summary.json');
+  const per = (n: number): number => (totals.elapsedMs > 0 ? Math.round((n * 1000) / totals.elapsedMs) : 0);
+  const summary: StressSummary = {
+    runId,
+    harnessVersion: harnessVersion(),
+    engine: 'stress',
+    target: target.name,
+    targetHash: targetHash(ref),
+    seed,
+    workers,
+    faults: o.faults,
+    timeLimitMs: timeMs ?? null,
+    execsLimit: o.execs ?? null,
+    executions: totals.executions,
+    steps: totals.steps,
+    elapsedMs: totals.elapsedMs,
+    execsPerSec: per(totals.executions),
+    stepsPerSec: per(totals.steps),
+    failures,
+    sightings,
+    confirmedSightings,
+    confirmationRate: sightings > 0 ? Math.round((confirmedSightings / sightings) * 1000) / 1000 : 0,
+    corpusDir,
+    summaryFile,
+    findings,
+  };
+  const json = `${JSON.stringify(summary, null, 2)}\n`;
+  await writeFileAtomic(summaryFile, json);
+  if (o.json) process.stdout.write(json);
+  else printSummary(summary);
+  if (harnessErrors > 0) return 2;
+  return findings.some((f) => f.new) ? 1 : 0;
+}
+
+function printSummary(s: StressSummary): void {
+  const pct = (x: number): string => `${Math.round(x * 100)}%`;
+  const lines = [
+    '',
+    `${formatCount(s.executions)} executions (${formatCount(s.steps)} steps) in ${formatDuration(s.elapsedMs)}: ${formatCount(s.execsPerSec)} exec/s, ${formatCount(s.stepsPerSec)} steps/s`,
+    `${s.findings.length} distinct findings in ${formatCount(s.failures)} failing executions; ${formatCount(s.confirmedSightings)} of ${formatCount(s.sightings)} sightings confirmed inline (${pct(s.confirmationRate)})`,
+  ];
+  if (s.findings.length > 0) {
+    const status = (f: StressSummaryFinding): string =>
+      f.confirmed === 0 ? 'unconfirmed' : f.new ? 'NEW' : f.expected === 'known' ? 'expected' : f.expected === 'by-design' ? 'by-design' : 'in corpus';
+    const rows = s.findings.map((f) => [f.signature, f.problem ?? '', formatCount(f.hits), formatCount(f.confirmed), formatDuration(f.timeToFindMs), status(f)]);
+    const columns = [{ header: 'signature' }, { header: 'problem' }, { header: 'hits', right: true }, { header: 'confirmed', right: true }, { header: 'found after', right: true }, { header: 'status' }];
+    lines.push('', formatTable(columns, rows));
+  }
+  lines.push('', `corpus:   ${s.corpusDir}`, `summary:  ${s.summaryFile}`);
+  const example = s.findings.find((f) => f.new && f.corpusFile) ?? s.findings.find((f) => f.corpusFile);
+  if (example) lines.push(`replay:   mdevfuzz replay ${example.corpusFile} --ladder`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

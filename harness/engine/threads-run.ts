@@ -1,0 +1,103 @@
+// The threads engine behind the same entry points as inline: one execution index of a campaign,
+// the exact replay of a saved repro, and a campaign over indices (one execution at a time, its
+// CPUs on the engine's workers) with the result shape of runCampaign.
+
+import { execRng } from '../rng.js';
+import { makeStrategy } from '../sched/index.js';
+import { replay } from '../sched/replay.js';
+import type { Target } from '../target.js';
+import type { Fault, Program, Schedule } from '../types.js';
+import type { CampaignFinding, CampaignOptions, CampaignResult } from './campaign.js';
+import type { ExecOptions, Execution } from './inline.js';
+import { loadTarget, type TargetRef } from './load.js';
+import { faultsFor, programFor, type CampaignConfig, type IndexedExecution } from './runner.js';
+import { ThreadsEngine } from './threads.js';
+
+/** The engines of `run`, `replay` and `minimize` (`--engine`). */
+export const ENGINES = ['inline', 'threads'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+export async function runIndexThreads(
+  engine: ThreadsEngine,
+  ref: TargetRef,
+  target: Target,
+  cfg: CampaignConfig,
+  index: number,
+  opts: ExecOptions = {},
+): Promise<IndexedExecution & { execution: Execution }> {
+  const program = programFor(target, cfg.seed, index);
+  const faults = cfg.faults === false ? [] : faultsFor(target, cfg.seed, index);
+  const strategy = makeStrategy(cfg.strategy, cfg.depth);
+  const execution = await engine.execute(ref, target, program, strategy, execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
+  return { index, program, faults, result: execution.result, execution };
+}
+
+/** Exact re-execution of a saved (program, faults, schedule) on threads: runner.replayExecution's twin. */
+export function replayThreads(
+  engine: ThreadsEngine,
+  ref: TargetRef,
+  target: Target,
+  program: Program,
+  faults: readonly Fault[],
+  schedule: Schedule,
+  opts: ExecOptions = {},
+): Promise<Execution> {
+  return engine.execute(ref, target, program, replay(schedule), execRng('replay', 0, 'schedule'), { ...opts, faults });
+}
+
+/** runCampaign on the threads engine (`workers` is ignored: the CPUs are the workers). */
+export async function runThreadsCampaign(opts: CampaignOptions, engine?: ThreadsEngine): Promise<CampaignResult> {
+  if (opts.execs === undefined && opts.timeMs === undefined) throw new Error('a campaign needs --execs or --time');
+  const target = await loadTarget(opts.target);
+  const cfg: CampaignConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps, faults: opts.faults };
+  const own = engine ?? new ThreadsEngine();
+  const t0 = performance.now();
+  const deadline = opts.timeMs === undefined ? Infinity : t0 + opts.timeMs;
+  const first = opts.startIndex ?? 0;
+  const limit = opts.execs === undefined ? Number.MAX_SAFE_INTEGER : first + opts.execs;
+  const byTitle = new Map<string, CampaignFinding>();
+  let steps = 0;
+  let index = first;
+  let reported = t0;
+  try {
+    for (; index < limit && performance.now() < deadline && !(opts.shouldStop?.() ?? false); index++) {
+      const { result } = await runIndexThreads(own, opts.target, target, cfg, index);
+      steps += result.steps;
+      for (const f of result.findings) {
+        const seen = byTitle.get(f.title);
+        if (seen) seen.hits++;
+        else byTitle.set(f.title, { title: f.title, kind: f.kind, index, detail: f.detail, hits: 1, timeToFindMs: Math.round(performance.now() - t0) });
+      }
+      if (performance.now() - reported > 200) {
+        reported = performance.now();
+        opts.onProgress?.({ executions: index + 1 - first, steps, elapsedMs: reported - t0, findings: byTitle.size });
+      }
+    }
+  } finally {
+    if (!engine) await own.close();
+  }
+  const findings = [...byTitle.values()].sort((a, b) => a.index - b.index || a.title.localeCompare(b.title)); // as runCampaign orders them
+  return { executions: index - first, steps, elapsedMs: Math.round(performance.now() - t0), findings };
+}
+
+/** Run `fn` with a threads engine of its own, closed afterwards. */
+export async function withThreadsEngine<T>(fn: (engine: ThreadsEngine) => Promise<T>): Promise<T> {
+  const engine = new ThreadsEngine();
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** minimize-entry.replaysSignature on the threads engine. */
+export async function replaysSignatureThreads(
+  ref: TargetRef,
+  target: Target,
+  repro: { program: Program; faults: readonly Fault[]; schedule: Schedule },
+  signature: string,
+): Promise<{ reproduced: boolean; titles: string[]; steps: number }> {
+  const { result } = await withThreadsEngine((e) => replayThreads(e, ref, target, repro.program, repro.faults, repro.schedule));
+  const titles = result.findings.map((f) => f.title);
+  return { reproduced: titles.includes(signature), titles, steps: result.steps };
+}
