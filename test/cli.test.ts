@@ -199,7 +199,10 @@ describe('mdevfuzz replay', () => {
   });
 
   test('--ladder prints the ladder of the replay', async () => {
-    const r = await cli(['replay', summary.findings[0]!.corpusFile!, '--ladder']);
+    // P1 takes two CPUs even minimized (create | open), so its ladder has two columns.
+    const p1 = summary.findings.find((f) => f.signature === 'BUG: kernel NULL pointer dereference in vfio_ap_mdev_open');
+    assert.ok(p1?.corpusFile, 'the run found P1');
+    const r = await cli(['replay', p1.corpusFile, '--ladder']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /^reproduced: /);
     assert.match(r.stdout, /CPU0 +CPU1/);
@@ -218,7 +221,7 @@ describe('bad arguments', () => {
     ['run', '--target', 'mdev-v5.0', '--strategy', 'dfs'],
     ['run', '--target', 'no-such-target'],
     ['run', '--target', 'mdev-v5.0', '--target-file', 'x.js'],
-    ['run'],
+    ['run', '--shard', '0/2'],
     ['replay'],
     ['replay', 'no-such-entry.json'],
     ['targets', '--verbose'],

@@ -29,3 +29,11 @@ export function parseSeed(text: string): string {
   if (text.length === 0) throw new InvalidArgumentError('A seed is a non-empty string.');
   return text;
 }
+
+/** `--shard i/n`: the i-th (from 0) of n slices of the execution indices. */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(count >= 1 && index >= 0 && index < count)) throw new InvalidArgumentError('Expected i/n with 0 <= i < n, e.g. 0/4 for the first of four shards.');
+  return { index, count };
+}

@@ -103,7 +103,16 @@ function stepsOf(): (e: CorpusEntry) => number {
   };
 }
 
-export async function corpusMergeCommand(out: string, dirs: readonly string[]): Promise<number> {
+export interface CorpusMergeResult {
+  /** Every entry of OUT after the merge, by file. */
+  files: Map<string, CorpusEntry>;
+  inputs: number;
+  written: number;
+  moved: number;
+}
+
+/** Merge the entries under `dirs` (and those already in `out`) into `out`; a UsageError naming every invalid input writes nothing. */
+export async function mergeCorpora(out: string, dirs: readonly string[]): Promise<CorpusMergeResult> {
   const outStat = await fs.stat(out).catch(() => undefined);
   if (outStat && !outStat.isDirectory()) throw new UsageError(`${out}: not a directory`);
   // OUT's own entries take part: merging into a corpus never loses what it held.
@@ -127,7 +136,12 @@ export async function corpusMergeCommand(out: string, dirs: readonly string[]): 
   const under = (file: string): boolean => !path.relative(path.resolve(out), path.resolve(file)).startsWith('..');
   const stale = inputs.filter((s) => under(s.file) && !kept.has(path.resolve(s.file)));
   for (const s of stale) await fs.rm(s.file);
-  const moved = stale.length > 0 ? `, ${stale.length} moved` : '';
-  process.stdout.write(`${out}: ${files.size} entries from ${inputs.length} files (${written} written, ${files.size - written} unchanged${moved})\n`);
+  return { files, inputs: inputs.length, written, moved: stale.length };
+}
+
+export async function corpusMergeCommand(out: string, dirs: readonly string[]): Promise<number> {
+  const m = await mergeCorpora(out, dirs);
+  const moved = m.moved > 0 ? `, ${m.moved} moved` : '';
+  process.stdout.write(`${out}: ${m.files.size} entries from ${m.inputs} files (${m.written} written, ${m.files.size - m.written} unchanged${moved})\n`);
   return 0;
 }

@@ -7,13 +7,16 @@ import { CorpusError } from '../corpus/entry.js';
 import { harnessVersion } from '../corpus/identity.js';
 import { UsageError } from '../engine/load.js';
 import { STRATEGIES } from '../sched/index.js';
-import { parseDuration, parseNonNegative, parsePositive, parseSeed } from './args.js';
+import { parseDuration, parseNonNegative, parsePositive, parseSeed, parseShard } from './args.js';
 import { compareCommand, parseTargetList, type CompareOptions } from './compare.js';
 import { corpusCheckCommand, corpusListCommand, corpusMergeCommand } from './corpus.js';
 import { oneLine } from './format.js';
+import { mergeCommand, type MergeOptions } from './merge.js';
 import { minimizeCommand, type MinimizeOptions } from './minimize.js';
 import { replayCommand, type ReplayOptions } from './replay.js';
 import { runCommand, type RunOptions } from './run.js';
+import { stressCommand, type StressCliOptions } from './stress.js';
+import { ENGINES } from '../engine/threads-run.js';
 import { targetsCommand } from './targets.js';
 
 const EXIT_USAGE = 2;
@@ -27,21 +30,33 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('run')
-    .description('run a campaign on one target; new findings go to the corpus')
-    .addOption(new Option('--target <name>', "a bundled target (see 'mdevfuzz targets')").conflicts('targetFile'))
+    .description('a campaign over every bundled target (or --target ...); new findings go to the corpus')
+    .addOption(new Option('--target <names>', "bundled targets, comma-separated (default: all; see 'mdevfuzz targets')").argParser(parseTargetList).conflicts('targetFile'))
     .addOption(new Option('--target-file <file>', 'a target module of your own (its default export)'))
     .option('--seed <seed>', 'campaign seed (default: a fresh random one, printed first)', parseSeed)
-    .option('--execs <n>', 'stop after this many executions', parsePositive)
-    .option('--time <duration>', 'stop after this long: 500ms, 20s, 2m or seconds (default 30s without --execs)', parseDuration)
+    .option('--execs <n>', 'stop after this many executions per target', parsePositive)
+    .option('--time <duration>', 'stop after this long in all, split evenly between the targets: 500ms, 20s, 2m or seconds (default 60s without --execs)', parseDuration)
+    .option('--shard <i/n>', 'run only the i-th (from 0) of n slices of the --execs indices', parseShard)
     .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseNonNegative)
+    .addOption(new Option('--engine <name>', 'inline (with --workers), or threads: the CPUs of one execution at a time on their own worker threads').choices(ENGINES).default('inline'))
     .addOption(new Option('--strategy <name>', 'scheduling strategy').choices(STRATEGIES).default('pct'))
     .option('--depth <d>', 'PCT depth: number of priority change points + 1', parsePositive, 3)
     .option('--json', 'print exactly the summary JSON on stdout')
     .option('--corpus <dir>', 'corpus directory', './corpus')
-    .option('--results <dir>', 'where results/<run-id>/summary.json goes', './results')
+    .option('--results <dir>', 'where results/<run-id>/ goes', './results')
+    .option('--run-id <id>', 'name of the results directory (default: <time>-<seed>)')
     .option('--no-minimize', 'save new entries as found, without minimizing them')
     .option('--no-faults', 'no fault injection (by default one execution in four fails one fallible call)')
     .action(async (opts: RunOptions) => setExitCode(await runCommand(opts)));
+
+  program
+    .command('merge')
+    .description('combine runs of one campaign (its shards) into <results>/OUT: summary, junit, report and corpus')
+    .argument('<out>', 'the run id to write under --results')
+    .argument('<run-dir...>', 'results/<run-id> directories of the runs to merge')
+    .option('--results <dir>', 'where OUT goes', './results')
+    .option('--json', 'print exactly the merged summary JSON on stdout')
+    .action(async (out: string, dirs: string[], opts: MergeOptions) => setExitCode(await mergeCommand(out, dirs, opts)));
 
   program
     .command('replay')
@@ -50,6 +65,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--json', 'print the outcome as JSON')
     .option('--ladder', 'print the ladder diagram of the replay')
     .option('--target-file <file>', "the entry's target module, when it is not bundled")
+    .addOption(new Option('--engine <name>', 'inline, or threads: each CPU on its own worker thread').choices(ENGINES).default('inline'))
     .action(async (file: string, opts: ReplayOptions) => setExitCode(await replayCommand(file, opts)));
 
   program
@@ -59,6 +75,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--json', 'print the outcome as JSON')
     .option('--budget-ms <n>', 'stop minimizing after this many milliseconds (default 60000)', parsePositive)
     .option('--target-file <file>', "the entry's target module, when it is not bundled")
+    .addOption(new Option('--engine <name>', 'where the original and the result are checked: inline, or threads').choices(ENGINES).default('inline'))
     .action(async (file: string, opts: MinimizeOptions) => setExitCode(await minimizeCommand(file, opts)));
 
   const corpus = program.command('corpus').description('list, check and merge corpus entries');
@@ -94,6 +111,21 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (opts: CompareOptions) => setExitCode(await compareCommand(opts)));
 
   program
+    .command('stress')
+    .description('free-running real threads on one target; failures are confirmed inline before they are saved')
+    .addOption(new Option('--target <name>', "a bundled target (see 'mdevfuzz targets')").conflicts('targetFile'))
+    .addOption(new Option('--target-file <file>', 'a target module of your own (its default export)'))
+    .option('--time <duration>', 'stop after this long: 500ms, 20s, 2m or seconds (default 30s without --execs)', parseDuration)
+    .option('--execs <n>', 'stop after this many executions', parsePositive)
+    .option('--workers <n>', 'executions at a time, each on its own CPU threads (default: one per two cores)', parsePositive)
+    .option('--seed <seed>', 'seed of the programs, faults and timing perturbations (default: a fresh random one)', parseSeed)
+    .option('--json', 'print exactly the summary JSON on stdout')
+    .option('--corpus <dir>', 'corpus directory', './corpus')
+    .option('--results <dir>', 'where results/<run-id>/summary.json goes', './results')
+    .option('--no-faults', 'no fault injection')
+    .action(async (opts: StressCliOptions) => setExitCode(await stressCommand(opts)));
+
+  program
     .command('targets')
     .description('list the bundled targets')
     .option('--json', 'print them as JSON')
@@ -104,7 +136,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
 function usageLine(err: CommanderError, command: string | undefined): string {
   if (err.code === 'commander.help' && command === 'corpus') return "missing corpus command: list, check or merge (see 'mdevfuzz corpus --help')";
-  if (err.code === 'commander.help') return "missing command: run, replay, minimize, corpus, compare or targets (see 'mdevfuzz --help')";
+  if (err.code === 'commander.help') return "missing command: run, merge, replay, minimize, corpus, compare, stress or targets (see 'mdevfuzz --help')";
   return oneLine(err.message.replace(/^error: /, ''));
 }
 

@@ -7,12 +7,15 @@ import { minimizeEntry, originalRepro, replaysSignature, type EntryMinimizeStats
 import { readEntry, writeFileAtomic } from '../corpus/store.js';
 import { DEFAULT_TIME_MS } from '../minimize/minimize.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
-import { entryTarget, readCorpusFile } from './replay.js';
+import { entryTarget, entryTargetRef, readCorpusFile } from './replay.js';
+import { replaysSignatureThreads, type EngineName } from '../engine/threads-run.js';
 
 export interface MinimizeOptions {
   json?: boolean;
   budgetMs?: number;
   targetFile?: string;
+  /** 'threads': the original and the minimized repro are checked on the threads engine (the search runs inline). */
+  engine?: EngineName;
 }
 
 export interface MinimizeReport {
@@ -38,7 +41,8 @@ export async function minimizeCommand(file: string, o: MinimizeOptions): Promise
   const entry = await readCorpusFile(file);
   const target = await entryTarget(file, entry, o.targetFile);
   const report: MinimizeReport = { file, target: target.name, signature: entry.signature, reproduced: false };
-  const check = replaysSignature(target, originalRepro(entry), entry.signature);
+  const threads = o.engine === 'threads' ? entryTargetRef(file, entry, o.targetFile) : undefined;
+  const check = threads ? await replaysSignatureThreads(threads, target, originalRepro(entry), entry.signature) : replaysSignature(target, originalRepro(entry), entry.signature);
   if (!check.reproduced) {
     report.foundInstead = check.titles;
     if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -46,6 +50,9 @@ export async function minimizeCommand(file: string, o: MinimizeOptions): Promise
     return 1;
   }
   const { entry: shrunk, stats } = minimizeEntry(target, entry, { timeMs: o.budgetMs ?? DEFAULT_TIME_MS });
+  if (threads && shrunk.minimized && !(await replaysSignatureThreads(threads, target, shrunk.minimized, entry.signature)).reproduced) {
+    throw new Error(`the minimized repro of ${file} does not reproduce on the threads engine; nothing written`);
+  }
   // Read the file again just before writing: keep what another run added meanwhile (hits, lastSeen).
   const current = await readEntry(file);
   if (!current || JSON.stringify(originalRepro(current)) !== JSON.stringify(originalRepro(entry)) || current.signature !== entry.signature) {

@@ -6,6 +6,7 @@ import { CorpusError, parseEntry, type CorpusEntry } from '../corpus/entry.js';
 import { targetHash } from '../corpus/identity.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
 import { replayExecution } from '../engine/runner.js';
+import { replayThreads, withThreadsEngine, type EngineName } from '../engine/threads-run.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
 import type { Finding } from '../types.js';
@@ -16,6 +17,8 @@ export interface ReplayOptions {
   ladder?: boolean;
   /** Load the target from this file instead of the bundled target the entry names. */
   targetFile?: string;
+  /** 'threads': each CPU on its own worker thread (the same result as inline, by design). */
+  engine?: EngineName;
 }
 
 export interface ReplayReport {
@@ -77,7 +80,10 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
   const ref = entryTargetRef(file, entry, o.targetFile);
   const target = await entryTarget(file, entry, o.targetFile);
   const repro = entry.minimized ?? entry;
-  const { result } = replayExecution(target, repro.program, repro.faults, repro.schedule, { events: true });
+  const { result } =
+    o.engine === 'threads'
+      ? await withThreadsEngine((e) => replayThreads(e, ref, target, repro.program, repro.faults, repro.schedule, { events: true }))
+      : replayExecution(target, repro.program, repro.faults, repro.schedule, { events: true });
   const report: ReplayReport = {
     file,
     target: target.name,

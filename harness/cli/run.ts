@@ -1,38 +1,46 @@
-// `mdevfuzz run`: a campaign on one target, its findings recorded in the corpus, a summary written
-// to results/<run-id>/summary.json and printed (a table for people, or exactly the JSON).
-// A new entry is minimized before it is written, within the run's budget (MINIMIZE_MIN_MS to
-// MINIMIZE_MAX_MS per finding); one the budget does not suffice for is saved as found.
-// Exit code: 0 nothing new, 1 new findings, 2 a finding that could not be captured (harness error).
+// `mdevfuzz run`: a campaign over one, several or (by default) every bundled target, one after the
+// other, the time budget split evenly between them; findings recorded in the corpus; and in
+// results/<run-id>/: summary.json, junit.xml, report.html and corpus/ (this run's entries).
+// Exit code: 0 nothing new, 1 new findings or a lost expected finding, 2 usage or harness error
+// (an invalid corpus file included), 130 stopped by SIGINT or SIGTERM (results still written).
 
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { captureEntry } from '../corpus/capture.js';
-import { CorpusError, type CorpusEntry } from '../corpus/entry.js';
-import { harnessVersion, targetHash } from '../corpus/identity.js';
-import { minimizeEntry, type EntryMinimizeStats } from '../corpus/minimize-entry.js';
+import { harnessVersion } from '../corpus/identity.js';
 import { slugify } from '../corpus/slug.js';
-import { loadCorpusDir, recordSighting, targetDir, writeFileAtomic } from '../corpus/store.js';
-import { defaultWorkers, runCampaign } from '../engine/campaign.js';
-import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
+import { targetDir } from '../corpus/store.js';
+import { defaultWorkers } from '../engine/campaign.js';
+import { loadTarget, UsageError } from '../engine/load.js';
+import { writeRunOutputs } from '../report/outputs.js';
+import {
+  countExpectations, EXIT_ERROR, EXIT_INTERRUPTED, outcomeExitCode,
+  type RunSummary, type ShardInfo, type SummaryFinding, type TargetResult,
+} from '../report/summary.js';
 import type { StrategyName } from '../sched/index.js';
-import { expectationOf, type Target } from '../target.js';
-import type { FindingKind } from '../types.js';
-import { formatCount, formatDuration, formatTable, oneLine } from './format.js';
-import { ProgressLine } from './progress.js';
+import { TARGETS, findTarget } from '../../targets/index.js';
+import { makeProgress } from './bars.js';
+import { formatCount, formatDuration } from './format.js';
+import { Interrupt } from './interrupt.js';
+import { printRunSummary } from './print.js';
+import type { EngineName } from '../engine/threads-run.js';
+import { campaignFlags, notRun, runTarget, targetFlag, type RunContext, type TargetPlan } from './run-target.js';
 
-export const DEFAULT_TIME_MS = 30_000;
-/** Per new finding: at least this long to minimize it, even when --time is spent... */
-export const MINIMIZE_MIN_MS = 3_000;
-/** ...and never more than this (also the budget per finding under --execs alone). */
-export const MINIMIZE_MAX_MS = 10_000;
+export type { FindingMinimization, RunSummary, SummaryFinding, TargetResult } from '../report/summary.js';
+export { MINIMIZE_MAX_MS, MINIMIZE_MIN_MS } from './run-target.js';
+
+/** The whole run's time budget when neither --time nor --execs is given, split between the targets. */
+export const DEFAULT_TIME_MS = 60_000;
 
 export interface RunOptions {
-  target?: string;
+  /** Bundled target names; every bundled target when neither this nor targetFile is given. */
+  target?: string[];
   targetFile?: string;
   seed?: string;
   execs?: number;
   time?: number;
+  shard?: { index: number; count: number };
+  runId?: string;
   workers?: number;
   strategy: StrategyName;
   depth: number;
@@ -43,292 +51,196 @@ export interface RunOptions {
   minimize: boolean;
   /** False with --no-faults. */
   faults: boolean;
+  /** 'threads': each CPU of an execution on its own worker thread (--workers is then unused). */
+  engine?: EngineName;
 }
 
-/**
- * How the minimization of a new entry went: 'minimized', saved in its minimized form; 'budget', the
- * budget ran out first and it was saved as found; 'failed', the minimizer threw and it was saved as found.
- */
-export type FindingMinimization =
-  | ({ outcome: 'minimized' | 'budget'; budgetMs: number } & EntryMinimizeStats)
-  | { outcome: 'failed'; budgetMs: number; error: string };
+export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export interface SummaryFinding {
-  signature: string;
-  kind: FindingKind;
-  target: string;
-  /** The first execution index that found it: `--seed S` and this index replay it. */
-  execIndex: number;
-  timeToFindMs: number;
-  /** Executions of this run that found it. */
-  hits: number;
-  corpusFile: string | null;
-  /** Why it has no corpus file. */
-  corpusError?: string;
-  /** Null unless this run wrote a new entry for it with minimization on. */
-  minimize: FindingMinimization | null;
-  /** Not in the corpus before this run, and not in the target's expectations. */
-  new: boolean;
-  expected: 'known' | 'by-design' | null;
-  detail: string[];
-}
-
-export interface RunSummary {
-  runId: string;
-  harnessVersion: string;
-  target: string;
-  targetHash: string;
-  seed: string;
-  strategy: StrategyName;
-  depth: number;
-  /** Whether fault injection was on. */
-  faults: boolean;
-  workers: number;
-  /** What was asked: a number of executions and/or a time budget. */
-  execsLimit: number | null;
-  timeLimitMs: number | null;
-  interrupted: boolean;
-  startedAt: string;
-  executions: number;
-  steps: number;
-  elapsedMs: number;
-  execsPerSec: number;
-  corpusDir: string;
-  /** Entries this run wrote, and entries it added hits to. */
-  corpusCreated: number;
-  corpusUpdated: number;
-  /** Whether new entries were minimized (not --no-minimize), and the time the minimizer took. */
-  minimize: boolean;
-  minimizeMs: number;
-  summaryFile: string;
-  newFindings: number;
-  findings: SummaryFinding[];
-  /** Known expectations of the target that this run did not find. */
-  expectedNotFound: string[];
-  /** Corpus files that are invalid; they were left as they are. */
-  corpusErrors: string[];
-}
-
-function targetRefOf(o: RunOptions): TargetRef {
-  if (o.target !== undefined && o.targetFile !== undefined) throw new UsageError('give either --target or --target-file, not both');
-  if (o.target !== undefined) return { name: o.target };
-  if (o.targetFile !== undefined) return { file: o.targetFile };
-  throw new UsageError("run needs --target NAME or --target-file FILE (see 'mdevfuzz targets')");
-}
-
-/** `20251124T090700123Z-<seed>`, made unique by a suffix when two runs start in the same millisecond. */
-export async function makeRunDir(resultsDir: string, seed: string, startedAt: Date): Promise<{ runId: string; dir: string }> {
-  const stamp = startedAt.toISOString().replace(/[-:.]/g, '');
+/** `20251124T090700123Z-<seed>` (unique by a suffix when two runs start in the same millisecond), or `runId` exactly. */
+export async function makeRunDir(resultsDir: string, seed: string, startedAt: Date, runId?: string): Promise<{ runId: string; dir: string }> {
   await fs.mkdir(resultsDir, { recursive: true });
-  for (let n = 1; ; n++) {
-    const runId = `${stamp}-${slugify(seed, 40)}${n > 1 ? `-${n}` : ''}`;
+  if (runId !== undefined) {
     const dir = path.join(resultsDir, runId);
+    await fs.mkdir(dir).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'EEXIST' ? new UsageError(`${dir} already exists: choose another --run-id`) : e;
+    });
+    return { runId, dir };
+  }
+  const stamp = startedAt.toISOString().replace(/[-:.]/g, '');
+  for (let n = 1; ; n++) {
+    const id = `${stamp}-${slugify(seed, 40)}${n > 1 ? `-${n}` : ''}`;
+    const dir = path.join(resultsDir, id);
     try {
       await fs.mkdir(dir);
-      return { runId, dir };
+      return { runId: id, dir };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
 }
 
-/** Stop dispatching on the first Ctrl-C (the results are still written), abort on the second. */
-function interruptOnSigint(log: (line: string) => void): { stopped: () => boolean; dispose: () => void } {
-  let stopped = false;
-  const onSigint = (): void => {
-    if (stopped) process.exit(130);
-    stopped = true;
-    log('\nstopping after the batches in flight (Ctrl-C again to abort)');
-  };
-  process.on('SIGINT', onSigint);
-  return { stopped: () => stopped, dispose: () => process.off('SIGINT', onSigint) };
-}
-
-function statusOf(f: SummaryFinding): string {
-  if (f.new) return f.corpusFile ? 'NEW' : 'NEW (not saved)';
-  if (f.expected === 'known') return 'expected';
-  if (f.expected === 'by-design') return 'by-design';
-  return 'in corpus';
-}
-
-function shellQuote(word: string): string {
-  return /^[\w.,:=@%+/-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-function repeatCommand(s: RunSummary, ref: TargetRef): string {
-  const target = 'name' in ref ? `--target ${ref.name}` : `--target-file ${shellQuote(ref.file)}`;
-  return `mdevfuzz run ${target} --seed ${shellQuote(s.seed)} --execs ${s.executions} --strategy ${s.strategy} --depth ${s.depth}${s.faults ? '' : ' --no-faults'}`;
-}
-
-/** `cpus/ops/preemptions before -> after`, or why there is no after. */
-function minimizeText(m: FindingMinimization | null): string {
-  if (!m) return '';
-  if (m.outcome === 'failed') return 'failed (saved as found)';
-  if (m.outcome === 'budget') return `budget ran out (${formatDuration(m.budgetMs)}; saved as found)`;
-  const size = (r: EntryMinimizeStats['before']): string => `${r.cpus}/${r.ops}/${r.preemptions}`;
-  return `${size(m.before)} -> ${size(m.after)}`;
-}
-
-function printSummary(s: RunSummary, ref: TargetRef): void {
-  const lines: string[] = [''];
-  const expected = s.findings.filter((f) => f.expected !== null).length;
-  lines.push(
-    `${formatCount(s.executions)} executions in ${formatDuration(s.elapsedMs)} (${formatCount(s.execsPerSec)} exec/s)${s.interrupted ? ', interrupted' : ''}: ` +
-      `${s.findings.length} distinct findings, ${s.newFindings} new, ${expected} expected`,
-  );
-  if (s.findings.length > 0) {
-    const columns = [{ header: 'signature' }, { header: 'kind' }, { header: 'first index', right: true }, { header: 'hits', right: true }, { header: 'found after', right: true }, { header: 'status' }];
-    const rows = s.findings.map((f) => [f.signature, f.kind, String(f.execIndex), formatCount(f.hits), formatDuration(f.timeToFindMs), statusOf(f)]);
-    const minimized = s.findings.some((f) => f.minimize);
-    if (minimized) columns.push({ header: 'minimized cpus/ops/preemptions' });
-    lines.push('', formatTable(columns, minimized ? rows.map((r, i) => [...r, minimizeText(s.findings[i]!.minimize)]) : rows));
-    if (minimized) lines.push('', `minimized ${s.findings.filter((f) => f.minimize?.outcome === 'minimized').length} new entries in ${formatDuration(s.minimizeMs)}`);
+/** Fails with one line, before anything runs, when `dir` cannot be created or written to. */
+export async function checkWritableDir(dir: string, option: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    const probe = path.join(dir, `.mdevfuzz-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await fs.writeFile(probe, '');
+    await fs.rm(probe);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EEXIST' || err.code === 'ENOTDIR' ? 'a file is in the way' : (err.code ?? err.message);
+    throw new UsageError(`${option} ${dir} is not a writable directory (${why})`);
   }
-  if (s.expectedNotFound.length > 0) lines.push('', 'expected but not found in this run:', ...s.expectedNotFound.map((t) => `  ${t}`));
-  const example = s.findings.find((f) => f.new && f.corpusFile) ?? s.findings.find((f) => f.corpusFile);
-  lines.push(
-    '',
-    `corpus:   ${s.corpusDir}  (${s.corpusCreated} new entries, ${s.corpusUpdated} updated)`,
-    `summary:  ${s.summaryFile}`,
-    `repeat:   ${repeatCommand(s, ref)}`,
-  );
-  if (example) lines.push(`replay:   mdevfuzz replay ${example.corpusFile} --ladder`);
-  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** The time to minimize one of `pending` new findings: what is left of --time shared out, within bounds. */
-function minimizeBudget(deadline: number | undefined, pending: number): number {
-  if (deadline === undefined) return MINIMIZE_MAX_MS;
-  const share = (deadline - performance.now()) / Math.max(1, pending);
-  return Math.round(Math.min(MINIMIZE_MAX_MS, Math.max(MINIMIZE_MIN_MS, share)));
+async function plansOf(o: RunOptions): Promise<Omit<TargetPlan, 'firstIndex' | 'execs' | 'timeMs'>[]> {
+  if (o.targetFile !== undefined) {
+    const ref = { file: o.targetFile };
+    return [{ target: await loadTarget(ref), ref }];
+  }
+  const names = o.target ?? TARGETS.map((t) => t.name);
+  return names.map((name) => {
+    const target = findTarget(name);
+    if (!target) throw new UsageError(`unknown target '${name}' (known: ${TARGETS.map((x) => x.name).join(', ')})`);
+    return { target, ref: { name } };
+  });
 }
 
-function expectedStatus(target: Target, title: string): SummaryFinding['expected'] {
-  return expectationOf(target, title)?.status ?? null;
+/** Shard i of n over [0, execs): the contiguous slice [floor(i*N/n), floor((i+1)*N/n)). */
+export function shardOf(shard: { index: number; count: number }, execs: number): ShardInfo {
+  const firstIndex = Math.floor((shard.index * execs) / shard.count);
+  const end = Math.floor(((shard.index + 1) * execs) / shard.count);
+  return { ...shard, firstIndex, slice: end - firstIndex };
+}
+
+/** The seed problems of the 2019 thread: expectations with `problem` set, of any bundled target. */
+export function seedProblems(): RunSummary['seedProblems'] {
+  const byTitle = new Map<string, string>();
+  for (const t of TARGETS) for (const e of t.expectations) if (e.problem !== undefined && !byTitle.has(e.title)) byTitle.set(e.title, e.problem);
+  return [...byTitle].map(([title, problem]) => ({ problem, title })).sort((a, b) => a.problem.localeCompare(b.problem));
+}
+
+/** Commands that run the same executions again: one for an --execs run, else one per target. */
+function repeatCommands(o: RunOptions, plans: readonly TargetPlan[], s: RunSummary): string[] {
+  const flags = campaignFlags({ seed: s.seed, strategy: s.strategy, depth: s.depth, faults: s.faults });
+  if (o.execs === undefined) return s.results.flatMap((r, i) => (r.executions > 0 ? [`mdevfuzz run ${targetFlag(plans[i]!.ref)} ${flags} --execs ${r.executions}`] : []));
+  const everyTarget = o.targetFile === undefined && o.target === undefined;
+  const targets = everyTarget ? '' : o.targetFile !== undefined ? `${targetFlag({ file: o.targetFile })} ` : `--target ${plans.map((p) => p.target.name).join(',')} `;
+  return [`mdevfuzz run ${targets}${flags} --execs ${o.execs}${s.shard ? ` --shard ${s.shard.index}/${s.shard.count}` : ''}`];
 }
 
 export async function runCommand(o: RunOptions): Promise<number> {
-  const ref = targetRefOf(o);
-  const target = await loadTarget(ref);
-  const corpusDir = targetDir(o.corpus, target.name);
-  const seed = o.seed ?? randomBytes(8).toString('hex');
-  const timeMs = o.execs === undefined && o.time === undefined ? DEFAULT_TIME_MS : o.time;
-  const workers = o.workers ?? defaultWorkers();
-  const log = (line: string): boolean => (o.json ? process.stderr : process.stdout).write(`${line}\n`);
-  const warn = (line: string): boolean => process.stderr.write(`mdevfuzz: warning: ${line}\n`);
-
-  const budget = [o.execs !== undefined ? `${formatCount(o.execs)} executions` : '', timeMs !== undefined ? formatDuration(timeMs) : ''].filter(Boolean).join(' or ');
-  log(`seed ${seed}`);
-  log(`target ${target.name} (${target.kernelVersion}), strategy ${o.strategy} depth ${o.depth}, ${workers === 0 ? 'inline' : `${workers} worker${workers > 1 ? 's' : ''}`}, for ${budget}`);
-
-  const before = await loadCorpusDir(corpusDir);
-  for (const e of before.errors) warn(`${e.message} (left as it is)`);
-
-  const startedAt = new Date();
-  const campaignStart = performance.now();
-  const progress = new ProgressLine(o.json ? process.stderr : process.stdout, timeMs);
-  const sigint = workers > 0 ? interruptOnSigint((line) => log(line)) : undefined;
-  const result = await runCampaign({
-    target: ref,
-    seed,
-    strategy: o.strategy,
-    depth: o.depth,
-    faults: o.faults,
-    execs: o.execs,
-    timeMs,
-    workers,
-    onProgress: (p) => progress.update(p),
-    shouldStop: sigint?.stopped,
-  }).finally(() => {
-    progress.done();
-    sigint?.dispose();
-  });
-
-  const seenAt = new Date().toISOString();
-  const capture = { target, ref, cfg: { seed, strategy: o.strategy, depth: o.depth, faults: o.faults }, seenAt };
-  const deadline = timeMs === undefined ? undefined : campaignStart + timeMs;
-  let pending = result.findings.filter((f) => !before.bySignature.has(f.title)).length;
-  let harnessErrors = 0;
-  let created = 0;
-  const findings: SummaryFinding[] = [];
-  for (const f of result.findings) {
-    const expected = expectedStatus(target, f.title);
-    const row: SummaryFinding = {
-      signature: f.title,
-      kind: f.kind,
-      target: target.name,
-      execIndex: f.index,
-      timeToFindMs: f.timeToFindMs,
-      hits: f.hits,
-      corpusFile: null,
-      new: !before.bySignature.has(f.title) && expected === null,
-      expected,
-      detail: f.detail,
-      minimize: null,
-    };
-    const budgetMs = minimizeBudget(deadline, pending);
-    if (!before.bySignature.has(f.title)) pending--;
-    const makeEntry = (): CorpusEntry => {
-      const entry = captureEntry(capture, f);
-      if (!o.minimize) return entry;
-      try {
-        const m = minimizeEntry(target, entry, { timeMs: budgetMs });
-        row.minimize = { outcome: m.stats.exhausted ? 'budget' : 'minimized', budgetMs, ...m.stats };
-        return m.stats.exhausted ? entry : m.entry;
-      } catch (e) {
-        row.minimize = { outcome: 'failed', budgetMs, error: oneLine(e instanceof Error ? e.message : String(e)) };
-        warn(`not minimized: ${f.title}: ${row.minimize.error}`);
-        return entry;
-      }
-    };
-    try {
-      const recorded = await recordSighting(corpusDir, { signature: f.title, hits: f.hits, seenAt }, makeEntry);
-      row.corpusFile = recorded.file;
-      if (recorded.created) created++;
-    } catch (e) {
-      if (!(e instanceof CorpusError)) harnessErrors++;
-      row.corpusError = oneLine(e instanceof Error ? e.message : String(e));
-      warn(`not saved: ${f.title}: ${row.corpusError}`);
-    }
-    findings.push(row);
+  // Everything that can be wrong with what was asked is checked before anything runs or prints.
+  const base = await plansOf(o);
+  if (o.shard && o.execs === undefined) throw new UsageError('--shard needs --execs: the shards split the execution indices [0, N)');
+  if (o.runId !== undefined && !RUN_ID.test(o.runId)) throw new UsageError(`--run-id '${o.runId}': letters, digits, '.', '_' and '-' only`);
+  const totalTimeMs = o.execs === undefined && o.time === undefined ? DEFAULT_TIME_MS : o.time;
+  const shard = o.shard ? shardOf(o.shard, o.execs!) : null;
+  const plans: TargetPlan[] = base.map((p) => ({
+    ...p,
+    firstIndex: shard?.firstIndex ?? 0,
+    execs: shard ? shard.slice : o.execs,
+    timeMs: totalTimeMs === undefined ? undefined : Math.max(1, Math.floor(totalTimeMs / base.length)),
+  }));
+  await checkWritableDir(o.results, '--results');
+  await checkWritableDir(o.corpus, '--corpus');
+  for (const p of plans) {
+    const dir = targetDir(o.corpus, p.target.name);
+    if (await fs.stat(dir).catch(() => undefined)) await checkWritableDir(dir, '--corpus');
   }
+  const seed = o.seed ?? randomBytes(8).toString('hex');
+  const workers = o.workers ?? defaultWorkers();
+  const startedAt = new Date();
+  const { runId, dir } = await makeRunDir(o.results, seed, startedAt, o.runId);
 
-  const { runId, dir } = await makeRunDir(o.results, seed, startedAt);
-  const found = new Set(findings.map((f) => f.signature));
-  const summary: RunSummary = {
-    runId,
-    harnessVersion: harnessVersion(),
-    target: target.name,
-    targetHash: targetHash(ref),
-    seed,
-    strategy: o.strategy,
-    depth: o.depth,
-    faults: o.faults,
-    workers,
-    execsLimit: o.execs ?? null,
-    timeLimitMs: timeMs ?? null,
-    interrupted: sigint?.stopped() ?? false,
-    startedAt: startedAt.toISOString(),
-    executions: result.executions,
-    steps: result.steps,
-    elapsedMs: result.elapsedMs,
-    execsPerSec: result.elapsedMs > 0 ? Math.round((result.executions * 1000) / result.elapsedMs) : 0,
-    corpusDir,
-    corpusCreated: created,
-    corpusUpdated: findings.filter((f) => f.corpusFile !== null).length - created,
-    minimize: o.minimize,
-    minimizeMs: findings.reduce((ms, f) => ms + (f.minimize && f.minimize.outcome !== 'failed' ? f.minimize.ms : 0), 0),
-    summaryFile: path.join(dir, 'summary.json'),
-    newFindings: findings.filter((f) => f.new).length,
-    findings,
-    expectedNotFound: target.expectations.filter((e) => e.status === 'known' && !found.has(e.title)).map((e) => e.title),
-    corpusErrors: before.errors.map((e) => e.message),
+  const out = o.json ? process.stderr : process.stdout;
+  const log = (line: string): boolean => out.write(`${line}\n`);
+  const budget = [o.execs !== undefined ? `${formatCount(o.execs)} executions` : '', totalTimeMs !== undefined ? formatDuration(totalTimeMs) : ''].filter(Boolean).join(' or ');
+  log(`seed ${seed}`);
+  log(
+    `${plans.map((p) => `${p.target.name} (${p.target.kernelVersion})`).join(', ')}: strategy ${o.strategy} depth ${o.depth}, ` +
+      `${workers === 0 ? 'inline' : `${workers} worker${workers > 1 ? 's' : ''}`}, for ${budget}${plans.length > 1 && totalTimeMs !== undefined ? ' in all' : ''}` +
+      `${shard ? `, shard ${shard.index}/${shard.count}: indices ${shard.firstIndex} to ${shard.firstIndex + shard.slice - 1}` : ''}`,
+  );
+
+  const progress = makeProgress(out, plans.map((p) => ({ name: p.target.name, execs: p.execs, timeMs: p.timeMs })));
+  let current = plans[0]!.target.name;
+  const interrupt = new Interrupt((signal) => progress.phase(current, `${signal}: stopping; writing the results of what ran (again to abort at once)`, true));
+  const ctx: RunContext = {
+    cfg: { seed, strategy: o.strategy, depth: o.depth, faults: o.faults },
+    workers, engine: o.engine, minimize: o.minimize, corpusRoot: o.corpus, runCorpus: path.join(dir, 'corpus'), interrupt, progress,
+    warn: (line) => process.stderr.write(`mdevfuzz: warning: ${line}\n`),
   };
-  const json = `${JSON.stringify(summary, null, 2)}\n`;
-  await writeFileAtomic(summary.summaryFile, json);
+  try {
+    const results: TargetResult[] = [];
+    const findings: SummaryFinding[] = [];
+    let created = 0;
+    let harnessErrors = 0;
+    for (const plan of plans) {
+      if (interrupt.stopped()) {
+        results.push(notRun(plan, o.corpus));
+        continue;
+      }
+      current = plan.target.name;
+      const t = await runTarget(plan, ctx);
+      results.push(t.result);
+      findings.push(...t.findings);
+      created += t.created;
+      harnessErrors += t.harnessErrors;
+    }
+    progress.stop();
 
-  if (o.json) process.stdout.write(json);
-  else printSummary(summary, ref);
-  if (harnessErrors > 0) return 2;
-  return summary.newFindings > 0 ? 1 : 0;
+    const elapsedMs = results.reduce((ms, r) => ms + r.elapsedMs, 0);
+    const executions = results.reduce((n, r) => n + r.executions, 0);
+    const corpusErrors = results.flatMap((r) => r.corpusErrors);
+    const expectations = countExpectations(results);
+    const summary: RunSummary = {
+      runId,
+      harnessVersion: harnessVersion(),
+      target: results.map((r) => r.target).join(','),
+      targets: results.map((r) => r.target),
+      targetHash: results[0]!.targetHash,
+      seed,
+      strategy: o.strategy,
+      depth: o.depth,
+      faults: o.faults,
+      workers,
+      execsLimit: o.execs ?? null,
+      timeLimitMs: totalTimeMs ?? null,
+      shard,
+      interrupted: interrupt.stopped(),
+      startedAt: startedAt.toISOString(),
+      executions,
+      steps: results.reduce((n, r) => n + r.steps, 0),
+      elapsedMs,
+      execsPerSec: elapsedMs > 0 ? Math.round((executions * 1000) / elapsedMs) : 0,
+      corpusDir: plans.length === 1 ? results[0]!.corpusDir : o.corpus,
+      corpusCreated: created,
+      corpusUpdated: findings.filter((f) => f.corpusFile !== null).length - created,
+      minimize: o.minimize,
+      minimizeMs: findings.reduce((ms, f) => ms + (f.minimize && f.minimize.outcome !== 'failed' ? f.minimize.ms : 0), 0),
+      summaryFile: path.join(dir, 'summary.json'),
+      junitFile: path.join(dir, 'junit.xml'),
+      reportFile: path.join(dir, 'report.html'),
+      newFindings: findings.filter((f) => f.new).length,
+      findings,
+      expectedNotFound: results.flatMap((r) => r.expectations.expectedNotFound.map((t) => (plans.length === 1 ? t : `${r.target}: ${t}`))),
+      expectations,
+      corpusErrors,
+      results,
+      seedProblems: seedProblems(),
+      exitCode: 0,
+    };
+    summary.exitCode = interrupt.stopped() ? EXIT_INTERRUPTED : harnessErrors > 0 || corpusErrors.length > 0 ? EXIT_ERROR : outcomeExitCode(summary);
+    const json = await writeRunOutputs(summary);
+    if (o.json) process.stdout.write(json);
+    else printRunSummary(summary, repeatCommands(o, plans, summary));
+    if (corpusErrors.length > 0) process.stderr.write(`mdevfuzz: ${corpusErrors.length} invalid corpus file${corpusErrors.length > 1 ? 's' : ''}, left as they are: ${corpusErrors.join('; ')}\n`);
+    if (harnessErrors > 0) process.stderr.write(`mdevfuzz: harness error: ${harnessErrors} finding${harnessErrors > 1 ? 's' : ''} could not be saved (see the warnings)\n`);
+    return summary.exitCode;
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+  }
 }

@@ -19,6 +19,8 @@ export interface CampaignOptions extends CampaignConfig {
   timeMs?: number;
   /** 0: inline in this thread; otherwise a pool of this many worker threads. */
   workers: number;
+  /** The first execution index (default 0): the campaign runs indices [startIndex, startIndex + execs). */
+  startIndex?: number;
   batchSize?: number;
   /** Called after every merged batch. */
   onProgress?(p: CampaignProgress): void;
@@ -94,7 +96,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   const target = await loadTarget(opts.target);
   const cfg: CampaignConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps, faults: opts.faults };
   const batch = opts.batchSize ?? DEFAULT_BATCH;
-  const limit = opts.execs ?? Number.MAX_SAFE_INTEGER;
+  const first = opts.startIndex ?? 0;
+  const limit = opts.execs === undefined ? Number.MAX_SAFE_INTEGER : first + opts.execs;
   const t0 = performance.now();
   const deadline = opts.timeMs === undefined ? Infinity : t0 + opts.timeMs;
   const merger = new Merger(t0);
@@ -102,13 +105,14 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     opts.onProgress?.({ executions: merger.executions, steps: merger.steps, elapsedMs: performance.now() - t0, findings: merger.byTitle.size });
   const more = (next: number): boolean => next < limit && performance.now() < deadline && !(opts.shouldStop?.() ?? false);
 
-  let next = 0;
+  let next = first;
   if (opts.workers <= 0) {
     while (more(next)) {
       const count = Math.min(batch, limit - next);
       merger.add(runBatch(target, cfg, next, count));
       next += count;
       progress();
+      await new Promise<void>((resolve) => setImmediate(resolve)); // lets signal handlers run between batches
     }
     return merger.result();
   }

@@ -1,0 +1,176 @@
+// `mdevfuzz merge OUT RUN_DIR...`: the runs of one campaign (typically its shards) as one run, in
+// <results>/OUT/: summary.json (findings by target and signature: the smallest first index, hits
+// summed), junit.xml, report.html, and corpus/ (the runs' corpus/ folders, by `corpus merge`).
+// The runs must share seed, strategy, depth, faults and --execs, and no two may have run the same
+// execution index of the same target. Exit code: as `run`'s (0, or 1 for new or lost), 2 on errors.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { harnessVersion } from '../corpus/identity.js';
+import { UsageError } from '../engine/load.js';
+import { writeRunOutputs } from '../report/outputs.js';
+import { countExpectations, outcomeExitCode, type RunSummary, type SummaryFinding, type TargetResult } from '../report/summary.js';
+import { TARGETS } from '../../targets/index.js';
+import { mergeCorpora } from './corpus.js';
+import { printRunSummary } from './print.js';
+import { campaignFlags, shellQuote } from './run-target.js';
+import { checkWritableDir, RUN_ID, seedProblems } from './run.js';
+
+export interface MergeOptions {
+  results: string;
+  json?: boolean;
+}
+
+/** What must be the same in every run merged. */
+const SAME = ['seed', 'strategy', 'depth', 'faults', 'execsLimit'] as const;
+
+async function readSummary(dir: string): Promise<RunSummary> {
+  const file = path.join(dir, 'summary.json');
+  const text = await fs.readFile(file, 'utf8').catch(() => {
+    throw new UsageError(`${dir}: no summary.json (not a run directory)`);
+  });
+  let s: Partial<RunSummary>;
+  try {
+    s = JSON.parse(text) as Partial<RunSummary>;
+  } catch {
+    throw new UsageError(`${file}: not valid JSON`);
+  }
+  if (typeof s.runId !== 'string' || typeof s.seed !== 'string' || !Array.isArray(s.findings) || !Array.isArray(s.results)) {
+    throw new UsageError(`${file}: not a run summary with per-target results`);
+  }
+  return s as RunSummary;
+}
+
+const shardText = (s: RunSummary): string | null => (s.shard ? `${s.shard.index}/${s.shard.count}` : null);
+const union = (lists: readonly string[][]): string[] => [...new Set(lists.flat())];
+
+/** Two runs that executed the same index of the same target would count its hits twice. */
+function checkDisjoint(dirs: readonly string[], runs: readonly RunSummary[]): void {
+  const seen: { dir: string; r: TargetResult }[] = [];
+  runs.forEach((s, i) => {
+    for (const r of s.results) {
+      const clash = seen.find((x) => x.r.target === r.target && r.executions > 0 && x.r.firstIndex < r.firstIndex + r.executions && r.firstIndex < x.r.firstIndex + x.r.executions);
+      if (clash) throw new UsageError(`${clash.dir} and ${dirs[i]} both ran execution indices of ${r.target} from ${Math.max(r.firstIndex, clash.r.firstIndex)}: merge shards of one campaign`);
+      if (r.executions > 0) seen.push({ dir: dirs[i]!, r });
+    }
+  });
+}
+
+function mergeResults(target: string, parts: readonly TargetResult[], findings: readonly SummaryFinding[]): TargetResult {
+  const mine = findings.filter((f) => f.target === target);
+  const found = new Set(mine.map((f) => f.signature));
+  const pick = (key: 'expectedNotFound' | 'lost' | 'reproducedFromCorpus'): string[] => union(parts.map((p) => p.expectations[key])).filter((t) => !found.has(t));
+  const lost = pick('lost');
+  const statuses = new Set(parts.map((p) => p.status));
+  const first = parts[0]!;
+  return {
+    ...first,
+    status: statuses.has('interrupted') ? 'interrupted' : statuses.size === 1 ? first.status : 'done',
+    firstIndex: Math.min(...parts.map((p) => p.firstIndex)),
+    execsLimit: parts.every((p) => p.execsLimit !== null) ? parts.reduce((n, p) => n + p.execsLimit!, 0) : null,
+    timeLimitMs: first.timeLimitMs,
+    executions: parts.reduce((n, p) => n + p.executions, 0),
+    steps: parts.reduce((n, p) => n + p.steps, 0),
+    elapsedMs: Math.max(...parts.map((p) => p.elapsedMs)),
+    execsPerSec: parts.reduce((n, p) => n + p.execsPerSec, 0),
+    findings: mine.length,
+    newFindings: mine.filter((f) => f.new).length,
+    expectations: {
+      expectedFound: mine.filter((f) => f.expected !== null).map((f) => f.signature),
+      expectedNotFound: pick('expectedNotFound'),
+      reproducedFromCorpus: pick('reproducedFromCorpus').filter((t) => !lost.includes(t)),
+      lost,
+      unexpected: mine.filter((f) => f.expected === null).map((f) => f.signature),
+    },
+    corpusErrors: union(parts.map((p) => p.corpusErrors)),
+  };
+}
+
+export async function mergeCommand(out: string, dirs: readonly string[], o: MergeOptions): Promise<number> {
+  if (!RUN_ID.test(out)) throw new UsageError(`OUT '${out}' is a run id under --results: letters, digits, '.', '_' and '-' only`);
+  const outDir = path.join(o.results, out);
+  if ((await fs.readdir(outDir).catch(() => [])).length > 0) throw new UsageError(`${outDir} already exists and is not empty`);
+  const runs: RunSummary[] = [];
+  for (const dir of dirs) runs.push(await readSummary(dir));
+  for (const key of SAME) {
+    const other = runs.findIndex((s) => s[key] !== runs[0]![key]);
+    if (other > 0) throw new UsageError(`${dirs[other]} is another campaign: its ${key} is ${JSON.stringify(runs[other]![key])}, not ${JSON.stringify(runs[0]![key])}`);
+  }
+  checkDisjoint(dirs, runs);
+  await checkWritableDir(o.results, '--results');
+
+  // The corpus first: it validates every input entry before writing any.
+  const corpusOut = path.join(outDir, 'corpus');
+  const corpusIns: string[] = [];
+  for (const d of dirs) if ((await fs.stat(path.join(d, 'corpus')).catch(() => undefined))?.isDirectory()) corpusIns.push(path.join(d, 'corpus'));
+  const corpus = corpusIns.length > 0 ? await mergeCorpora(corpusOut, corpusIns) : undefined;
+  await fs.mkdir(outDir, { recursive: true });
+  const fileOf = new Map([...(corpus?.files ?? [])].map(([file, e]) => [`${e.target}\0${e.signature}`, { file, ladder: e.ladder }]));
+
+  const byKey = new Map<string, SummaryFinding>();
+  for (const f of runs.flatMap((s) => s.findings)) {
+    const key = `${f.target}\0${f.signature}`;
+    const seen = byKey.get(key);
+    if (!seen) byKey.set(key, { ...f });
+    else {
+      const best = f.execIndex < seen.execIndex ? { ...f } : seen;
+      const merged = { hits: seen.hits + f.hits, timeToFindMs: Math.min(seen.timeToFindMs, f.timeToFindMs), new: seen.new || f.new, corpusCreated: seen.corpusCreated || f.corpusCreated };
+      byKey.set(key, { ...best, ...merged });
+    }
+  }
+  const targets = union(runs.map((s) => s.targets));
+  const findings = [...byKey.entries()].map(([key, f]) => {
+    const stored = fileOf.get(key);
+    if (!stored) return f;
+    const { corpusError: _dropped, ...rest } = f;
+    return { ...rest, corpusFile: stored.file, ladder: stored.ladder, replay: `mdevfuzz replay ${shellQuote(stored.file)} --ladder` };
+  });
+  findings.sort((a, b) => targets.indexOf(a.target) - targets.indexOf(b.target) || a.execIndex - b.execIndex || a.signature.localeCompare(b.signature));
+  const results = targets.map((t) => mergeResults(t, runs.flatMap((s) => s.results.filter((r) => r.target === t)), findings));
+
+  const first = runs[0]!;
+  const executions = results.reduce((n, r) => n + r.executions, 0);
+  const summary: RunSummary = {
+    ...first,
+    runId: out,
+    harnessVersion: harnessVersion(),
+    target: targets.join(','),
+    targets,
+    workers: runs.reduce((n, s) => n + s.workers, 0),
+    shard: null,
+    interrupted: runs.some((s) => s.interrupted),
+    startedAt: runs.map((s) => s.startedAt).sort()[0]!,
+    executions,
+    steps: results.reduce((n, r) => n + r.steps, 0),
+    elapsedMs: Math.max(...runs.map((s) => s.elapsedMs)),
+    execsPerSec: runs.reduce((n, s) => n + s.execsPerSec, 0),
+    corpusDir: corpusOut,
+    corpusCreated: findings.filter((f) => f.corpusCreated).length,
+    corpusUpdated: findings.filter((f) => f.corpusFile !== null && !f.corpusCreated).length,
+    minimize: runs.some((s) => s.minimize),
+    minimizeMs: runs.reduce((n, s) => n + s.minimizeMs, 0),
+    summaryFile: path.join(outDir, 'summary.json'),
+    junitFile: path.join(outDir, 'junit.xml'),
+    reportFile: path.join(outDir, 'report.html'),
+    newFindings: findings.filter((f) => f.new).length,
+    findings,
+    expectedNotFound: results.flatMap((r) => r.expectations.expectedNotFound.map((t) => (targets.length === 1 ? t : `${r.target}: ${t}`))),
+    expectations: countExpectations(results),
+    corpusErrors: union(runs.map((s) => s.corpusErrors)),
+    results,
+    seedProblems: seedProblems(),
+    mergedFrom: runs.map((s) => ({ runId: s.runId, shard: shardText(s) })),
+    exitCode: 0,
+  };
+  summary.exitCode = outcomeExitCode(summary);
+  const json = await writeRunOutputs(summary);
+  if (o.json) process.stdout.write(json);
+  else {
+    const every = targets.length === TARGETS.length && TARGETS.every((t) => targets.includes(t.name));
+    const flags = campaignFlags(summary);
+    const repeat = summary.execsLimit === null ? [] : [`mdevfuzz run ${every ? '' : `--target ${targets.join(',')} `}${flags} --execs ${summary.execsLimit}`];
+    process.stdout.write(`merged ${runs.length} runs: ${runs.map((s) => s.runId + (s.shard ? ` (shard ${shardText(s)})` : '')).join(', ')}\n`);
+    printRunSummary(summary, repeat);
+  }
+  return summary.exitCode;
+}

@@ -1,0 +1,185 @@
+// report.html: one self-contained page (inline CSS, SVG and a few lines of JS; no network, which
+// its Content-Security-Policy also forbids) for a person to look at after a night: the verdict, the
+// run's figures, the compare table of targets x signatures (seed problems first), each finding with
+// its replay command and ladder, and a section for coverage.
+
+import { slugify } from '../corpus/slug.js';
+import { findingStatus, type RunSummary, type SummaryFinding, type TargetResult } from './summary.js';
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+export function findingId(f: Pick<SummaryFinding, 'target' | 'signature'>): string {
+  return `f-${slugify(f.target, 40)}-${slugify(f.signature)}`;
+}
+
+const STATUS_CLASS: Record<string, string> = { NEW: 'new', 'NEW (not saved)': 'new', expected: 'known', 'by-design': 'design', 'in corpus': 'corpus' };
+
+const CSS = `
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1280px;padding:0 24px 48px;color:#1d2329;background:#fbfbfa}
+h1{font-size:22px;margin:24px 0 4px}h2{font-size:17px;margin:32px 0 8px;border-bottom:1px solid #d8dadd;padding-bottom:4px}
+code,pre{font:12px/1.35 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+pre{background:#f1f2f3;border:1px solid #dfe1e4;border-radius:4px;padding:8px 10px;overflow-x:auto;margin:6px 0}
+table{border-collapse:collapse;background:#fff}th,td{border:1px solid #d8dadd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#eef0f2;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.verdict{font-size:16px;font-weight:600;padding:8px 12px;border-radius:4px;display:inline-block}
+.verdict.ok{background:#e3f4e6;color:#1e6b2e}.verdict.bad{background:#fde7e7;color:#a01c1c}.verdict.stop{background:#fff3d6;color:#7a5300}
+dl.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:6px 16px;margin:0}
+dl.figures div{background:#fff;border:1px solid #dfe1e4;border-radius:4px;padding:6px 10px}dt{color:#5b6570;font-size:12px}dd{margin:0;font-weight:600;overflow-wrap:anywhere}
+.badge{display:inline-block;border-radius:3px;padding:0 5px;font-size:11px;font-weight:700;letter-spacing:.02em}
+.new{background:#fde7e7;color:#a01c1c}.known{background:#fff1d9;color:#7a4a00}.design{background:#eceff3;color:#4b5560}
+.corpus{background:#e4eefb;color:#1f4f8f}.lost{background:#a01c1c;color:#fff}.replayed{background:#e3f4e6;color:#1e6b2e}
+.missing{color:#7a4a00}.absent{color:#9aa3ad}td.cell a{font-weight:600}tr.gap td{border:0;height:8px;background:transparent}
+td.problem{font-weight:700;color:#5b6570}
+details.finding{background:#fff;border:1px solid #dfe1e4;border-radius:4px;margin:8px 0;padding:4px 10px}
+details.finding>summary{cursor:pointer;padding:4px 0}details.finding>summary .t{color:#5b6570;font-size:12px;margin-left:6px}
+.legend{color:#5b6570;font-size:12px}#coverage p{color:#5b6570}
+`;
+
+const SCRIPT = `
+function openFromHash(){var el=document.getElementById(decodeURIComponent(location.hash.slice(1)));
+if(el&&el.tagName==='DETAILS'){el.open=true;el.scrollIntoView({block:'start'});}}
+addEventListener('hashchange',openFromHash);openFromHash();
+`;
+
+function verdict(s: RunSummary): string {
+  const lost = s.expectations.lost;
+  const parts = [s.newFindings > 0 ? `${s.newFindings} new finding${s.newFindings > 1 ? 's' : ''}` : '', lost > 0 ? `${lost} expected finding${lost > 1 ? 's' : ''} lost` : ''].filter(Boolean);
+  if (s.interrupted) return `<p class="verdict stop">Interrupted: these are the results of what ran${parts.length ? `; ${esc(parts.join(', '))}` : ''}</p>`;
+  if (parts.length) return `<p class="verdict bad">${esc(parts.join(', '))}</p>`;
+  return '<p class="verdict ok">Nothing new: every finding is in the corpus or expected</p>';
+}
+
+function figures(s: RunSummary): string {
+  const shard = s.shard ? `${s.shard.index}/${s.shard.count} (indices ${count(s.shard.firstIndex)}-${count(s.shard.firstIndex + s.shard.slice - 1)})` : '';
+  const items: [string, string][] = [
+    ['executions', count(s.executions)],
+    ['exec/s', count(s.execsPerSec)],
+    ['elapsed', secs(s.elapsedMs)],
+    ['seed', s.seed],
+    ['strategy', `${s.strategy}, depth ${s.depth}${s.faults ? '' : ', no faults'}`],
+    ['workers', s.workers === 0 ? 'inline' : String(s.workers)],
+    ['budget', [s.execsLimit !== null ? `${count(s.execsLimit)} executions per target` : '', s.timeLimitMs !== null ? `${secs(s.timeLimitMs)} in all` : ''].filter(Boolean).join(' or ')],
+    ...(shard ? ([['shard', shard]] as [string, string][]) : []),
+    ...(s.mergedFrom ? ([['merged from', s.mergedFrom.map((m) => m.runId).join(', ')]] as [string, string][]) : []),
+    ['started', s.startedAt],
+    ['run id', s.runId],
+    ['harness', s.harnessVersion],
+    ['exit code', String(s.exitCode)],
+  ];
+  return `<dl class="figures">${items.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>`;
+}
+
+/** Executions per target as horizontal bars, labelled with exec/s. */
+function throughputChart(results: readonly TargetResult[]): string {
+  const max = Math.max(1, ...results.map((r) => r.executions));
+  const [label, bar, row] = [110, 360, 24];
+  const bars = results.map((r, i) => {
+    const y = i * row;
+    const w = Math.max(1, Math.round((r.executions / max) * bar));
+    return (
+      `<text x="0" y="${y + 15}">${esc(r.target)}</text>` +
+      `<rect x="${label}" y="${y + 3}" width="${w}" height="16" rx="2" fill="#5b8bd0"/>` +
+      `<text x="${label + w + 6}" y="${y + 15}">${count(r.executions)} execs, ${count(r.execsPerSec)}/s</text>`
+    );
+  });
+  const height = results.length * row + 4;
+  return `<svg role="img" aria-label="executions per target" width="${label + bar + 170}" height="${height}" font-size="12" font-family="system-ui,sans-serif" fill="#1d2329">${bars.join('')}</svg>`;
+}
+
+function cell(s: RunSummary, r: TargetResult, signature: string): string {
+  const f = s.findings.find((x) => x.target === r.target && x.signature === signature);
+  const e = r.expectations;
+  if (f) {
+    const status = findingStatus(f);
+    return `<td class="cell" title="${esc(`${count(f.hits)} hits`)}"><a href="#${findingId(f)}">@${f.execIndex}</a> <span class="badge ${STATUS_CLASS[status]}">${esc(status)}</span></td>`;
+  }
+  if (e.lost.includes(signature)) return '<td class="cell"><span class="badge lost">LOST</span></td>';
+  if (e.reproducedFromCorpus.includes(signature)) return '<td class="cell"><span class="badge replayed">replayed from corpus</span></td>';
+  if (e.expectedNotFound.includes(signature)) return '<td class="cell missing">expected, not reached</td>';
+  if (r.status === 'not run') return '<td class="cell absent">not run</td>';
+  return '<td class="cell absent">-</td>';
+}
+
+function compareTable(s: RunSummary): string {
+  const seeds = s.seedProblems;
+  const seedTitles = new Set(seeds.map((p) => p.title));
+  const others = new Set<string>();
+  for (const f of s.findings) others.add(f.signature);
+  for (const r of s.results) for (const t of [...r.expectations.lost, ...r.expectations.reproducedFromCorpus]) others.add(t);
+  const rest = [...others].filter((t) => !seedTitles.has(t)).sort();
+  const row = (problem: string, title: string): string =>
+    `<tr><td class="problem">${esc(problem)}</td><td>${esc(title)}</td>${s.results.map((r) => cell(s, r, title)).join('')}</tr>`;
+  const gap = seeds.length > 0 && rest.length > 0 ? `<tr class="gap"><td colspan="${s.results.length + 2}"></td></tr>` : '';
+  return [
+    '<table id="compare-table">',
+    `<thead><tr><th></th><th>signature</th>${s.results.map((r) => `<th>${esc(r.target)}<br><span class="legend">${esc(r.kernelVersion)}</span></th>`).join('')}</tr></thead>`,
+    '<tbody>',
+    ...seeds.map((p) => row(p.problem, p.title)),
+    gap,
+    ...rest.map((t) => row('', t)),
+    '</tbody></table>',
+    '<p class="legend">@N: first found at execution index N of this seed. NEW: not in the corpus and not expected. expected / by-design: in the target\'s expectations. ' +
+      'in corpus: seen by an earlier run. LOST: a known expectation this run did not find and whose corpus entry no longer reproduces it. ' +
+      'P1-P5: the seed problems of the 2019 LKML thread.</p>',
+  ].join('\n');
+}
+
+function targetTable(s: RunSummary): string {
+  const head = ['target', 'status', 'executions', 'exec/s', 'elapsed', 'findings', 'new', 'expected found', 'expected, not reached', 'replayed from corpus', 'lost', 'unexpected'];
+  const rows = s.results.map((r) => {
+    const e = r.expectations;
+    const nums = [r.executions, r.execsPerSec].map((n) => `<td class="num">${count(n)}</td>`).join('');
+    const lists = [r.findings, r.newFindings, e.expectedFound.length, e.expectedNotFound.length, e.reproducedFromCorpus.length, e.lost.length, e.unexpected.length];
+    return `<tr><td>${esc(r.target)}</td><td>${esc(r.status)}</td>${nums}<td class="num">${secs(r.elapsedMs)}</td>${lists.map((n) => `<td class="num">${n}</td>`).join('')}</tr>`;
+  });
+  return `<table id="target-table"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function findingBlock(f: SummaryFinding): string {
+  const status = findingStatus(f);
+  const facts = [
+    `kind ${f.kind}`,
+    `first index ${f.execIndex}`,
+    `${count(f.hits)} hits`,
+    `found after ${secs(f.timeToFindMs)}`,
+    f.corpusFile ? `corpus ${f.corpusFile}` : `not saved: ${f.corpusError ?? 'no corpus file'}`,
+  ];
+  return [
+    `<details class="finding" id="${findingId(f)}"${f.new ? ' open' : ''}>`,
+    `<summary><span class="badge ${STATUS_CLASS[status]}">${esc(status)}</span> ${esc(f.signature)}<span class="t">${esc(f.target)}</span></summary>`,
+    `<p class="legend">${facts.map(esc).join(' &middot; ')}</p>`,
+    `<p>replay: <code class="replay">${esc(f.replay)}</code></p>`,
+    f.detail.length ? `<pre class="detail">${esc(f.detail.join('\n'))}</pre>` : '',
+    `<pre class="ladder">${esc(f.ladder)}</pre>`,
+    '</details>',
+  ].join('\n');
+}
+
+export function renderHtml(s: RunSummary): string {
+  const findings = [...s.findings].sort((a, b) => Number(b.new) - Number(a.new) || a.target.localeCompare(b.target) || a.execIndex - b.execIndex);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>mdevfuzz ${esc(s.runId)}</title>
+<style>${CSS}</style></head>
+<body>
+<header><h1>mdevfuzz: ${esc(s.targets.join(', '))}</h1>
+${verdict(s)}</header>
+<section id="figures"><h2>The run</h2>
+${figures(s)}
+<p>${throughputChart(s.results)}</p></section>
+<section id="compare"><h2>Targets &times; signatures</h2>
+${compareTable(s)}</section>
+<section id="targets"><h2>Per target</h2>
+${targetTable(s)}</section>
+<section id="findings"><h2>Findings (${s.findings.length})</h2>
+${findings.length ? findings.map(findingBlock).join('\n') : '<p>No findings.</p>'}</section>
+<section id="coverage"><h2>Coverage of lifecycle paths</h2>
+<p>Transitions, preemption points and concurrent pairs reached will be drawn here; this run recorded no coverage.</p></section>
+<script>${SCRIPT}</script>
+</body></html>
+`;
+}

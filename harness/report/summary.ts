@@ -1,0 +1,161 @@
+// What a run (or a merge of runs) writes to results/<run-id>/summary.json, and what junit.xml and
+// report.html are drawn from. The report writers read nothing else.
+
+import type { EntryMinimizeStats } from '../corpus/minimize-entry.js';
+import type { StrategyName } from '../sched/index.js';
+import type { FindingKind } from '../types.js';
+
+/**
+ * How the minimization of a new entry went: 'minimized', saved in its minimized form; 'budget', the
+ * budget ran out first, and 'failed', the minimizer threw: saved as found. (One that a signal
+ * stopped is saved as found, with no minimization recorded.)
+ */
+export type FindingMinimization =
+  | ({ outcome: 'minimized' | 'budget'; budgetMs: number } & EntryMinimizeStats)
+  | { outcome: 'failed'; budgetMs: number; error: string };
+
+export interface SummaryFinding {
+  signature: string;
+  kind: FindingKind;
+  target: string;
+  /** The first execution index that found it: `--seed S` and this index replay it. */
+  execIndex: number;
+  timeToFindMs: number;
+  /** Executions of this run that found it. */
+  hits: number;
+  corpusFile: string | null;
+  /** This run wrote its corpus entry (it was not in the corpus). */
+  corpusCreated: boolean;
+  /** Why it has no corpus file. */
+  corpusError?: string;
+  /** Null unless this run wrote a new entry for it with minimization on. */
+  minimize: FindingMinimization | null;
+  /** Not in the corpus before this run, and not in the target's expectations. */
+  new: boolean;
+  expected: 'known' | 'by-design' | null;
+  detail: string[];
+  /** The ladder diagram of its corpus entry (of the minimized repro when there is one). */
+  ladder: string;
+  /** The command that shows it again. */
+  replay: string;
+}
+
+/** Which of a target's expectations a run met. */
+export interface ExpectationsOutcome {
+  /** Expectations (known or by-design) that the run found. */
+  expectedFound: string[];
+  /** Known expectations the campaign did not reach. */
+  expectedNotFound: string[];
+  /** Of those, the ones whose corpus entry, replayed at the end of the run, still shows them. */
+  reproducedFromCorpus: string[];
+  /** Of those, the ones whose corpus entry exists and did not show them on replay: a failure. */
+  lost: string[];
+  /** Findings that are not in the target's expectations. */
+  unexpected: string[];
+}
+
+export interface TargetResult {
+  target: string;
+  kernelVersion: string;
+  targetHash: string;
+  /** This target's directory of the corpus. */
+  corpusDir: string;
+  /** 'not run': a signal came before its turn. */
+  status: 'done' | 'interrupted' | 'not run';
+  /** The execution indices asked of it: [firstIndex, firstIndex + execsLimit), or from firstIndex until timeLimitMs. */
+  firstIndex: number;
+  execsLimit: number | null;
+  timeLimitMs: number | null;
+  executions: number;
+  steps: number;
+  elapsedMs: number;
+  execsPerSec: number;
+  findings: number;
+  newFindings: number;
+  expectations: ExpectationsOutcome;
+  /** Invalid files in its corpus directory; they were left as they are. */
+  corpusErrors: string[];
+}
+
+/** `--shard index/count` of `--execs execs`: the indices [firstIndex, firstIndex + slice). */
+export interface ShardInfo {
+  index: number;
+  count: number;
+  firstIndex: number;
+  slice: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  harnessVersion: string;
+  /** The target's name, or the names joined by commas when the run had several. */
+  target: string;
+  targets: string[];
+  targetHash: string;
+  seed: string;
+  strategy: StrategyName;
+  depth: number;
+  /** Whether fault injection was on. */
+  faults: boolean;
+  workers: number;
+  /** What was asked: a number of executions (of the whole campaign, all shards) and/or a time budget (all targets). */
+  execsLimit: number | null;
+  timeLimitMs: number | null;
+  shard: ShardInfo | null;
+  interrupted: boolean;
+  startedAt: string;
+  /** Over all targets. */
+  executions: number;
+  steps: number;
+  elapsedMs: number;
+  execsPerSec: number;
+  /** The target's corpus directory; the corpus root when the run had several targets. */
+  corpusDir: string;
+  /** Entries this run wrote, and entries it added hits to. */
+  corpusCreated: number;
+  corpusUpdated: number;
+  /** Whether new entries were minimized (not --no-minimize), and the time the minimizer took. */
+  minimize: boolean;
+  minimizeMs: number;
+  summaryFile: string;
+  junitFile: string;
+  reportFile: string;
+  newFindings: number;
+  findings: SummaryFinding[];
+  /** Known expectations not found (titles; `target: title` when the run had several targets). */
+  expectedNotFound: string[];
+  /** Counts over all targets; the lists are in `results[].expectations`. */
+  expectations: { expectedFound: number; expectedNotFound: number; reproducedFromCorpus: number; lost: number; unexpected: number };
+  corpusErrors: string[];
+  results: TargetResult[];
+  /** The five seed problems of the 2019 thread (expectations with `problem` set), first rows of the compare table. */
+  seedProblems: { problem: string; title: string }[];
+  /** For a merge: the runs it combined. */
+  mergedFrom?: { runId: string; shard: string | null }[];
+  /** 0 nothing new, 1 new findings or a lost expected finding, 2 harness error, 130 interrupted. */
+  exitCode: number;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_NEW = 1;
+export const EXIT_ERROR = 2;
+export const EXIT_INTERRUPTED = 130;
+
+/** The exit code a finished run's outcome calls for (before interruption or harness errors). */
+export function outcomeExitCode(s: Pick<RunSummary, 'newFindings' | 'expectations'>): number {
+  return s.newFindings > 0 || s.expectations.lost > 0 ? EXIT_NEW : EXIT_OK;
+}
+
+/** 'NEW', 'expected', 'by-design' or 'in corpus'. */
+export function findingStatus(f: SummaryFinding): string {
+  if (f.new) return f.corpusFile ? 'NEW' : 'NEW (not saved)';
+  if (f.expected === 'known') return 'expected';
+  if (f.expected === 'by-design') return 'by-design';
+  return 'in corpus';
+}
+
+/** The counts of `RunSummary.expectations`, over the targets' outcomes. */
+export function countExpectations(results: readonly TargetResult[]): RunSummary['expectations'] {
+  const sum = (key: keyof ExpectationsOutcome): number => results.reduce((n, r) => n + r.expectations[key].length, 0);
+  return { expectedFound: sum('expectedFound'), expectedNotFound: sum('expectedNotFound'), reproducedFromCorpus: sum('reproducedFromCorpus'), lost: sum('lost'), unexpected: sum('unexpected') };
+}
