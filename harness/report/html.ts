@@ -1,7 +1,7 @@
 // report.html: one self-contained page (inline CSS, SVG and a few lines of JS; no network, which
 // its Content-Security-Policy also forbids) for a person to look at after a night: the verdict, the
 // run's figures, the compare table of targets x signatures (seed problems first), each finding with
-// its replay command and ladder, and a section for coverage.
+// its replay command and ladder.
 
 import { slugify } from '../corpus/slug.js';
 import { findingStatus, type RunSummary, type SummaryFinding, type TargetResult } from './summary.js';
@@ -34,7 +34,7 @@ dl.figures div{background:#fff;border:1px solid #dfe1e4;border-radius:4px;paddin
 td.problem{font-weight:700;color:#5b6570}
 details.finding{background:#fff;border:1px solid #dfe1e4;border-radius:4px;margin:8px 0;padding:4px 10px}
 details.finding>summary{cursor:pointer;padding:4px 0}details.finding>summary .t{color:#5b6570;font-size:12px;margin-left:6px}
-.legend{color:#5b6570;font-size:12px}#coverage p{color:#5b6570}
+.legend{color:#5b6570;font-size:12px}
 `;
 
 const SCRIPT = `
@@ -177,8 +177,6 @@ ${compareTable(s)}</section>
 ${targetTable(s)}</section>
 <section id="findings"><h2>Findings (${s.findings.length})</h2>
 ${findings.length ? findings.map(findingBlock).join('\n') : '<p>No findings.</p>'}</section>
-<section id="coverage"><h2>Coverage of lifecycle paths</h2>
-<p>Transitions, preemption points and concurrent pairs reached will be drawn here; this run recorded no coverage.</p></section>
 <script>${SCRIPT}</script>
 </body></html>
 `;
