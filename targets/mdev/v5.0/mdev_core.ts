@@ -7,11 +7,12 @@ import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EAGAIN, EBUSY, EEXIST, EINVAL, ENODEV, ENOMEM } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_entries } from '../../../harness/kernel/list.js';
 import type { Module } from '../../../harness/kernel/module.js';
-import { kref_get, kref_init, kref_put, mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
+import { kref_init, mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { device_add_groups, device_remove_groups, device_register, device_unregister, device_for_each_child, get_device, put_device, put_mdev_device } from '../legacy/base.js';
 import { legacy_mdev_bus } from '../legacy/mdev_driver.js';
 import type { MdevCore } from '../legacy/ops.js';
+import { __find_parent_device, mdev_get_parent, mdev_put_parent } from '../legacy/mdev_parent.js';
 import { parent_ops } from '../legacy/registry.js';
 import { globals, mdev_device, mdev_parent, type Device, type MdevDevice, type MdevParent, type MdevType, type VfioDevice } from '../legacy/structs.js';
 import { check_no_orphans } from '../legacy/oracles.js';
@@ -28,29 +29,6 @@ const mdev_bus_type = mdev_bus.type;
 function g(k: Kernel) {
   return k.nth(globals, 0);
 }
-
-/** __find_parent_device, with parent_list_lock held. */
-function __find_parent_device(k: Kernel, dev: Device): MdevParent {
-  for (const parent of list_entries<MdevParent>(k, k.get(g(k), 'parent_list'))) {
-    if (k.get(parent, 'dev') === dev) return parent;
-  }
-  return 0 as MdevParent;
-}
-
-const mdev_release_parent = kfn('mdev_release_parent', function* (k: Kernel, parent: MdevParent) {
-  const dev = k.get(parent, 'dev') as Device;
-  yield* kfree(k, parent);
-  yield* put_device(k, dev);
-});
-
-export const mdev_get_parent = kfn('mdev_get_parent', function* (k: Kernel, parent: MdevParent) {
-  if (parent !== 0) yield* kref_get(k, parent, 'ref');
-  return parent;
-});
-
-export const mdev_put_parent = kfn('mdev_put_parent', function* (k: Kernel, parent: MdevParent) {
-  if (parent !== 0) yield* kref_put(k, parent, 'ref', () => mdev_release_parent(k, parent));
-});
 
 export const mdev_register_device = kfn('mdev_register_device', function* (k: Kernel, dev: Device, ops: Module) {
   yield* get_device(k, dev);

@@ -7,12 +7,13 @@ import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EAGAIN, EEXIST, EINVAL, ENODEV, ENOMEM } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_entries } from '../../../harness/kernel/list.js';
 import type { Module } from '../../../harness/kernel/module.js';
-import { down_read_trylock, down_write, kref_get, kref_init, kref_put, mutex_lock, mutex_unlock, up_read, up_write } from '../../../harness/kernel/sync.js';
+import { down_read_trylock, down_write, kref_init, mutex_lock, mutex_unlock, up_read, up_write } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { device_add, device_del, device_for_each_child, device_initialize, get_device, put_device, put_mdev_device } from '../legacy/base.js';
 import { legacy_mdev_bus } from '../legacy/mdev_driver.js';
 import type { MdevCore } from '../legacy/ops.js';
 import { check_no_orphans } from '../legacy/oracles.js';
+import { __find_parent_device, mdev_get_parent, mdev_put_parent } from '../legacy/mdev_parent.js';
 import { parent_ops } from '../legacy/registry.js';
 import { globals, mdev_parent, mdev_device, type Device, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
 import { parent_create_sysfs_files, parent_remove_sysfs_files, mdev_create_sysfs_files } from '../v5.0/mdev_sysfs.js';
@@ -24,28 +25,6 @@ const mdev_bus_type = mdev_bus.type;
 function g(k: Kernel) {
   return k.nth(globals, 0);
 }
-
-function __find_parent_device(k: Kernel, dev: Device): MdevParent {
-  for (const parent of list_entries<MdevParent>(k, k.get(g(k), 'parent_list'))) {
-    if (k.get(parent, 'dev') === dev) return parent;
-  }
-  return 0 as MdevParent;
-}
-
-const mdev_release_parent = kfn('mdev_release_parent', function* (k: Kernel, parent: MdevParent) {
-  const dev = k.get(parent, 'dev') as Device;
-  yield* kfree(k, parent);
-  yield* put_device(k, dev);
-});
-
-const mdev_get_parent = kfn('mdev_get_parent', function* (k: Kernel, parent: MdevParent) {
-  if (parent !== 0) yield* kref_get(k, parent, 'ref');
-  return parent;
-});
-
-const mdev_put_parent = kfn('mdev_put_parent', function* (k: Kernel, parent: MdevParent) {
-  if (parent !== 0) yield* kref_put(k, parent, 'ref', () => mdev_release_parent(k, parent));
-});
 
 /** Caller must hold parent unreg_sem read or write lock. */
 const mdev_device_remove_common = kfn('mdev_device_remove_common', function* (k: Kernel, mdev: MdevDevice) {
