@@ -73,7 +73,7 @@ export interface Finding {
   kind: FindingKind;
   /** Kernel-style title; also the signature for deduplication. */
   title: string;
-  /** CPU on which it fired (-1: the harness, e.g. a deadlock of all CPUs). */
+  /** CPU on which it fired (for a hang of all CPUs, the first blocked one). */
   cpu: number;
   /** Index in the execution's step sequence at which it fired. */
   step: number;

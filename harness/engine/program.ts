@@ -5,8 +5,9 @@ import type { Rng } from '../rng.js';
 import type { OpSpec, Target } from '../target.js';
 import type { Op, Program } from '../types.js';
 
-export const MIN_CPUS = 2;
-export const MAX_CPUS = 4;
+/** CPUs a drawn program has (the layout's MAX_CPUS also counts the setup/teardown CPU). */
+export const MIN_PROGRAM_CPUS = 2;
+export const MAX_PROGRAM_CPUS = 4;
 export const MAX_OPS_PER_CPU = 4;
 
 function drawOp(all: readonly OpSpec[], prev: Op | undefined, rng: Rng): Op {
@@ -29,7 +30,7 @@ function drawOp(all: readonly OpSpec[], prev: Op | undefined, rng: Rng): Op {
 
 export function generateProgram(target: Target, rng: Rng): Program {
   if (target.generate) return target.generate(rng);
-  const ncpus = MIN_CPUS + rng.int(MAX_CPUS - MIN_CPUS + 1);
+  const ncpus = MIN_PROGRAM_CPUS + rng.int(MAX_PROGRAM_CPUS - MIN_PROGRAM_CPUS + 1);
   const cpus: Op[][] = [];
   for (let c = 0; c < ncpus; c++) {
     const n = 1 + rng.int(MAX_OPS_PER_CPU);
