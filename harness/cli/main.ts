@@ -9,6 +9,7 @@ import { UsageError } from '../engine/load.js';
 import { STRATEGIES } from '../sched/index.js';
 import { parseDuration, parseNonNegative, parsePositive, parseSeed, parseShard } from './args.js';
 import { compareCommand, parseTargetList, type CompareOptions } from './compare.js';
+import { coverageCommand, type CoverageOptions } from './coverage.js';
 import { corpusCheckCommand, corpusListCommand, corpusMergeCommand } from './corpus.js';
 import { oneLine } from './format.js';
 import { mergeCommand, type MergeOptions } from './merge.js';
@@ -126,6 +127,17 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (opts: StressCliOptions) => setExitCode(await stressCommand(opts)));
 
   program
+    .command('coverage')
+    .description('a campaign on one target with coverage on: labels and concurrent pairs reached, per kernel function')
+    .requiredOption('--target <name>', "a bundled target (see 'mdevfuzz targets')")
+    .addOption(new Option('--time <duration>', 'stop after this long: 500ms, 20s, 2m or seconds (default 10s)').argParser(parseDuration).conflicts('execs'))
+    .option('--execs <n>', 'run exactly this many executions', parsePositive)
+    .option('--seed <seed>', 'campaign seed (default: a fresh random one)', parseSeed)
+    .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseNonNegative)
+    .option('--json', 'print the coverage as JSON')
+    .action(async (opts: CoverageOptions) => setExitCode(await coverageCommand(opts)));
+
+  program
     .command('targets')
     .description('list the bundled targets')
     .option('--json', 'print them as JSON')
@@ -136,7 +148,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
 function usageLine(err: CommanderError, command: string | undefined): string {
   if (err.code === 'commander.help' && command === 'corpus') return "missing corpus command: list, check or merge (see 'mdevfuzz corpus --help')";
-  if (err.code === 'commander.help') return "missing command: run, merge, replay, minimize, corpus, compare, stress or targets (see 'mdevfuzz --help')";
+  if (err.code === 'commander.help') return "missing command: run, merge, replay, minimize, corpus, compare, stress, coverage or targets (see 'mdevfuzz --help')";
   return oneLine(err.message.replace(/^error: /, ''));
 }
 

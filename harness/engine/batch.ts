@@ -1,6 +1,7 @@
 // A batch of consecutive execution indices, run inline: the unit of work of every engine, and
 // the task a pool worker runs. Its result keeps, per title, the first index that found it.
 
+import { CoverageCounter, type Coverage } from '../coverage/coverage.js';
 import type { Target } from '../target.js';
 import type { FindingKind } from '../types.js';
 import { runIndex, type CampaignConfig } from './runner.js';
@@ -20,20 +21,32 @@ export interface BatchResult {
   count: number;
   steps: number;
   findings: BatchFinding[];
+  /** Labels and concurrent pairs reached, when the config asks for coverage. */
+  coverage?: Coverage;
 }
 
-export function runBatch(target: Target, cfg: CampaignConfig, start: number, count: number): BatchResult {
+/** A campaign's config as a batch sees it: plain data, passed to pool workers as is. */
+export interface BatchConfig extends CampaignConfig {
+  coverage?: boolean;
+}
+
+export function runBatch(target: Target, cfg: BatchConfig, start: number, count: number): BatchResult {
   const byTitle = new Map<string, BatchFinding>();
   let steps = 0;
   const buffer = new SharedArrayBuffer(target.layout.words * 4);
+  const cov = cfg.coverage ? new CoverageCounter() : undefined;
+  const opts = cov ? { buffer, labels: true, pairs: true } : { buffer };
   for (let i = start; i < start + count; i++) {
-    const { result } = runIndex(target, cfg, i, { buffer });
+    const { result, execution } = runIndex(target, cfg, i, opts);
     steps += result.steps;
+    cov?.addExecution(result.labels ?? [], execution.pairs);
     for (const f of result.findings) {
       const seen = byTitle.get(f.title);
       if (seen) seen.hits++;
       else byTitle.set(f.title, { title: f.title, kind: f.kind, index: i, detail: f.detail, hits: 1 });
     }
   }
-  return { start, count, steps, findings: [...byTitle.values()] };
+  const out: BatchResult = { start, count, steps, findings: [...byTitle.values()] };
+  if (cov) out.coverage = cov.toJSON();
+  return out;
 }

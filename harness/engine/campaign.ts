@@ -5,8 +5,9 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { CoverageCounter, type Coverage } from '../coverage/coverage.js';
 import type { FindingKind } from '../types.js';
-import { runBatch, type BatchResult } from './batch.js';
+import { runBatch, type BatchConfig, type BatchResult } from './batch.js';
 import { loadTarget, type TargetRef } from './load.js';
 import type { BatchTask } from './pool-worker.js';
 import type { CampaignConfig } from './runner.js';
@@ -22,6 +23,8 @@ export interface CampaignOptions extends CampaignConfig {
   /** The first execution index (default 0): the campaign runs indices [startIndex, startIndex + execs). */
   startIndex?: number;
   batchSize?: number;
+  /** Collect label and concurrent-pair coverage (CampaignResult.coverage). */
+  coverage?: boolean;
   /** Called after every merged batch. */
   onProgress?(p: CampaignProgress): void;
   /** Stops dispatching new batches when it returns true (e.g. after SIGINT). */
@@ -51,6 +54,8 @@ export interface CampaignResult {
   elapsedMs: number;
   /** In order of first index. */
   findings: CampaignFinding[];
+  /** Present when asked: summed over batches, so the same indices give the same coverage. */
+  coverage?: Coverage;
 }
 
 export const DEFAULT_BATCH = 200;
@@ -64,10 +69,14 @@ class Merger {
   executions = 0;
   steps = 0;
 
-  constructor(private readonly t0: number) {}
+  constructor(
+    private readonly t0: number,
+    private readonly coverage?: CoverageCounter,
+  ) {}
 
   add(b: BatchResult): void {
     this.executions += b.count;
+    if (b.coverage) this.coverage?.add(b.coverage);
     this.steps += b.steps;
     const now = performance.now() - this.t0;
     for (const f of b.findings) {
@@ -87,20 +96,23 @@ class Merger {
 
   result(): CampaignResult {
     const findings = [...this.byTitle.values()].sort((a, b) => a.index - b.index || a.title.localeCompare(b.title));
-    return { executions: this.executions, steps: this.steps, elapsedMs: Math.round(performance.now() - this.t0), findings };
+    const r: CampaignResult = { executions: this.executions, steps: this.steps, elapsedMs: Math.round(performance.now() - this.t0), findings };
+    if (this.coverage) r.coverage = this.coverage.toJSON();
+    return r;
   }
 }
 
 export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult> {
   if (opts.execs === undefined && opts.timeMs === undefined) throw new Error('a campaign needs --execs or --time');
   const target = await loadTarget(opts.target);
-  const cfg: CampaignConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps, faults: opts.faults };
+  const cfg: BatchConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps, faults: opts.faults };
+  if (opts.coverage) cfg.coverage = true;
   const batch = opts.batchSize ?? DEFAULT_BATCH;
   const first = opts.startIndex ?? 0;
   const limit = opts.execs === undefined ? Number.MAX_SAFE_INTEGER : first + opts.execs;
   const t0 = performance.now();
   const deadline = opts.timeMs === undefined ? Infinity : t0 + opts.timeMs;
-  const merger = new Merger(t0);
+  const merger = new Merger(t0, opts.coverage ? new CoverageCounter() : undefined);
   const progress = (): void =>
     opts.onProgress?.({ executions: merger.executions, steps: merger.steps, elapsedMs: performance.now() - t0, findings: merger.byTitle.size });
   const more = (next: number): boolean => next < limit && performance.now() < deadline && !(opts.shouldStop?.() ?? false);

@@ -10,6 +10,7 @@ import type { Strategy } from '../sched/strategy.js';
 import { defaultNext } from '../sched/strategy.js';
 import type { Target } from '../target.js';
 import type { ExecResult, Fault, Finding, Program, Schedule, TraceStep } from '../types.js';
+import { pairKey } from '../coverage/coverage.js';
 import { countOps } from './program.js';
 
 export const DEFAULT_MAX_STEPS = 4000;
@@ -26,6 +27,11 @@ export interface ExecOptions {
   /** Collect the set of labels reached. */
   labels?: boolean;
   /**
+   * Count the concurrent pairs, keyed by pairKey: (label of the step after which a CPU that has
+   * not exited is switched out, label of the next step, on the CPU switched in).
+   */
+  pairs?: boolean;
+  /**
    * Run in this buffer (of target.layout.words int32s) instead of a new one: allocating a
    * SharedArrayBuffer costs more than a short execution, so batches reuse one.
    */
@@ -35,6 +41,8 @@ export interface ExecOptions {
 export interface Execution {
   result: ExecResult;
   kernel: Kernel;
+  /** Context switches per concurrent pair, when asked. */
+  pairs?: Map<string, number>;
 }
 
 export const EXIT_LABEL = 'do_exit';
@@ -119,6 +127,9 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
   const trace: TraceStep[] | undefined = opts.trace ? [] : undefined;
   const labels = opts.labels ? new Set<string>() : undefined;
+  const pairs = opts.pairs ? new Map<string, number>() : undefined;
+  let lastCpu = -1;
+  let lastLabel = '';
   const schedule: Schedule = [];
   const steps = new Array<number>(ncpus).fill(0);
   let t = 0;
@@ -162,6 +173,14 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
       t++;
       trace?.push([cpu, label]);
       labels?.add(label);
+      if (pairs) {
+        if (lastCpu >= 0 && cpu !== lastCpu) {
+          const key = pairKey(lastLabel, label);
+          pairs.set(key, (pairs.get(key) ?? 0) + 1);
+        }
+        lastCpu = r.done ? -1 : cpu; // an exiting CPU is not switched out
+        lastLabel = label;
+      }
       k.events?.push({ e: 'step', cpu, label });
       for (const inv of target.invariants) inv(k);
     }
@@ -176,5 +195,5 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   if (trace) result.trace = trace;
   if (k.events) result.events = k.events;
   if (labels) result.labels = [...labels];
-  return { kernel: k, result };
+  return pairs ? { kernel: k, result, pairs } : { kernel: k, result };
 }

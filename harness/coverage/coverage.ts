@@ -1,0 +1,88 @@
+// Coverage of lifecycle paths (design.md section 10): the preemption labels reached and the
+// concurrent pairs, (label of the step switched out on one CPU, label of the next step of the CPU
+// switched in), adjacent across a context switch. Counts are summed, so merging batches gives the
+// same result in any order; the JSON form is sorted arrays.
+
+export interface LabelCount {
+  label: string;
+  /** Executions that reached it. */
+  count: number;
+}
+
+export interface PairCount {
+  /** The label of the step of the CPU switched out... */
+  out: string;
+  /** ...and of the next step, on the CPU switched in. */
+  in: string;
+  /** Context switches between the two. */
+  count: number;
+}
+
+export interface Coverage {
+  labels: LabelCount[];
+  pairs: PairCount[];
+}
+
+const SEP = '\n';
+
+export function pairKey(out: string, into: string): string {
+  return `${out}${SEP}${into}`;
+}
+
+/** Counts accumulated over executions and batches. */
+export class CoverageCounter {
+  readonly labels = new Map<string, number>();
+  readonly pairs = new Map<string, number>();
+
+  /** One execution: the labels it reached, and its context switches per pair key. */
+  addExecution(labels: Iterable<string>, pairs: ReadonlyMap<string, number> | undefined): void {
+    for (const l of labels) this.labels.set(l, (this.labels.get(l) ?? 0) + 1);
+    if (pairs) for (const [k, n] of pairs) this.pairs.set(k, (this.pairs.get(k) ?? 0) + n);
+  }
+
+  add(c: Coverage): void {
+    for (const { label, count } of c.labels) this.labels.set(label, (this.labels.get(label) ?? 0) + count);
+    for (const p of c.pairs) {
+      const k = pairKey(p.out, p.in);
+      this.pairs.set(k, (this.pairs.get(k) ?? 0) + p.count);
+    }
+  }
+
+  toJSON(): Coverage {
+    const labels = [...this.labels].sort(([a], [b]) => cmp(a, b)).map(([label, count]) => ({ label, count }));
+    const pairs = [...this.pairs]
+      .sort(([a], [b]) => cmp(a, b))
+      .map(([k, count]) => {
+        const i = k.indexOf(SEP);
+        return { out: k.slice(0, i), in: k.slice(i + 1), count };
+      });
+    return { labels, pairs };
+  }
+}
+
+/** Code-unit order: the same whatever the locale. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface FunctionCoverage {
+  fn: string;
+  labels: number;
+}
+
+/** The kernel function of a label: what comes before its first ':'. */
+export function functionOf(label: string): string {
+  const i = label.indexOf(':');
+  return i < 0 ? label : label.slice(0, i);
+}
+
+export function byFunction(c: Coverage): FunctionCoverage[] {
+  const n = new Map<string, number>();
+  for (const { label } of c.labels) n.set(functionOf(label), (n.get(functionOf(label)) ?? 0) + 1);
+  return [...n].map(([fn, labels]) => ({ fn, labels })).sort((a, b) => b.labels - a.labels || cmp(a.fn, b.fn));
+}
+
+/** The most frequent pairs, ties broken by label order. */
+export function topPairs(c: Coverage, n: number): PairCount[] {
+  return [...c.pairs].sort((a, b) => b.count - a.count || cmp(a.out, b.out) || cmp(a.in, b.in)).slice(0, n);
+}
