@@ -15,7 +15,7 @@ import { expectationOf, type Target } from '../target.js';
 import type { FindingKind } from '../types.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
-import { ProgressLine } from './progress.js';
+import { makeProgress } from './bars.js';
 import { makeRunDir } from './run.js';
 
 export const DEFAULT_COMPARE_TIME_MS = 10_000;
@@ -137,15 +137,27 @@ export async function compareCommand(o: CompareOptions): Promise<number> {
   const startedAt = new Date();
   const runs: CompareRun[] = [];
   const found = new Map<string, Map<string, { index: number; hits: number; kind: FindingKind }>>();
+  const out = o.json ? process.stderr : process.stdout;
+  const progress = makeProgress(out, targets.map((t) => ({ name: t.name, execs: o.execs, timeMs })));
   for (const target of targets) {
-    log(`target ${target.name} (${target.kernelVersion})`);
-    const progress = new ProgressLine(o.json ? process.stderr : process.stdout, timeMs);
-    const r = await runCampaign({ target: { name: target.name }, seed, strategy: STRATEGY, depth: DEPTH, execs: o.execs, timeMs, workers, onProgress: (p) => progress.update(p) }).finally(() => progress.done());
+    // On a terminal the bars name the targets; a line printed under them would tear them.
+    if (!out.isTTY) log(`target ${target.name} (${target.kernelVersion})`);
+    let last = { executions: 0, steps: 0, elapsedMs: 0, findings: 0 };
+    const onProgress = (p: typeof last): void => {
+      last = p;
+      progress.update(target.name, p);
+    };
+    const r = await runCampaign({ target: { name: target.name }, seed, strategy: STRATEGY, depth: DEPTH, execs: o.execs, timeMs, workers, onProgress }).catch((e: unknown) => {
+      progress.stop();
+      throw e;
+    });
+    progress.end(target.name, last, true);
     const execsPerSec = r.elapsedMs > 0 ? Math.round((r.executions * 1000) / r.elapsedMs) : 0;
     runs.push({ target: target.name, targetHash: targetHash({ name: target.name }), executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs, execsPerSec });
     found.set(target.name, new Map(r.findings.map((f) => [f.title, { index: f.index, hits: f.hits, kind: f.kind }])));
   }
 
+  progress.stop();
   const seeds = seedProblems();
   const others = [...new Set([...found.values()].flatMap((m) => [...m.keys()]))].filter((t) => !seeds.includes(t)).sort();
   const rows: CompareRow[] = [...seeds, ...others].map((signature) => {
