@@ -1,30 +1,18 @@
 // `mdevfuzz compare` on two targets with a fixed seed and number of executions.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { CompareSummary } from '../harness/cli/compare.js';
 import { runCampaign } from '../harness/engine/campaign.js';
 import { findTarget } from '../targets/index.js';
+import { cli } from './fixtures/cli.js';
 
-const MAIN = fileURLToPath(new URL('../harness/cli/main.js', import.meta.url));
 const TARGETS = ['mdev-v5.0', 'mdev-v6'];
 const EXECS = 2000;
 
-function cli(args: readonly string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let [stdout, stderr] = ['', ''];
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let tmp: string;
 let out: { code: number | null; stdout: string; stderr: string };
@@ -32,7 +20,7 @@ let summary: CompareSummary;
 
 before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-compare-'));
-  out = await cli(['compare', '--targets', TARGETS.join(','), '--execs', String(EXECS), '--seed', '1', '--workers', '1'], tmp);
+  out = await cli(['compare', '--targets', TARGETS.join(','), '--execs', String(EXECS), '--seed', '1', '--workers', '1'], { cwd: tmp });
   const runs = readdirSync(path.join(tmp, 'results'));
   assert.equal(runs.length, 1, out.stderr);
   summary = JSON.parse(readFileSync(path.join(tmp, 'results', runs[0]!, 'compare.json'), 'utf8')) as CompareSummary;
@@ -100,7 +88,7 @@ describe('mdevfuzz compare', () => {
       ['compare', '--targets', 'mdev-v5.0', '--execs', '10', '--time', '1s'],
       ['compare', '--targets', 'mdev-v5.0', '--execs', 'lots'],
     ];
-    const results = await Promise.all(cases.map((args) => cli(args, tmp)));
+    const results = await Promise.all(cases.map((args) => cli(args, { cwd: tmp })));
     results.forEach((r, i) => {
       assert.equal(r.code, 2, `${cases[i]!.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /^mdevfuzz: [^\n]+\n$/, cases[i]!.join(' '));

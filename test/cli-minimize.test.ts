@@ -1,31 +1,19 @@
 // `mdevfuzz minimize FILE` on entries a short `run --no-minimize` wrote to a temp corpus.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { MinimizeReport } from '../harness/cli/minimize.js';
 import { parseEntry, serializeEntry, type CorpusEntry } from '../harness/corpus/entry.js';
 import { countOps } from '../harness/engine/program.js';
 import { replayExecution } from '../harness/engine/runner.js';
 import { renderLadder } from '../harness/report/ladder.js';
 import { findTarget } from '../targets/index.js';
+import { cli } from './fixtures/cli.js';
 
-const MAIN = fileURLToPath(new URL('../harness/cli/main.js', import.meta.url));
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let [stdout, stderr] = ['', ''];
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const target = findTarget('mdev-v5.0')!;
 let tmp: string;

@@ -1,47 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parseEntry, serializeEntry } from '../harness/corpus/entry.js';
 import { countOps } from '../harness/engine/program.js';
 import { replayExecution } from '../harness/engine/runner.js';
 import { renderLadder } from '../harness/report/ladder.js';
 import type { RunSummary } from '../harness/cli/run.js';
 import { findTarget } from '../targets/index.js';
+import { cli, type CliResult, snapshot } from './fixtures/cli.js';
 
-const MAIN = fileURLToPath(new URL('../harness/cli/main.js', import.meta.url));
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
-/** Every file under `dir`, by path relative to it, with its bytes. */
-function snapshot(dir: string, prefix = ''): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const d of readdirSync(path.join(dir, prefix), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const rel = path.join(prefix, d.name);
-    if (d.isDirectory()) for (const [k, v] of snapshot(dir, rel)) files.set(k, v);
-    else files.set(rel, readFileSync(path.join(dir, rel), 'base64'));
-  }
-  return files;
-}
 
 let tmp: string;
 let corpus: string;

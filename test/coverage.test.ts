@@ -2,14 +2,12 @@
 // of workers; a pair is counted only across a context switch; `mdevfuzz coverage` prints its table.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { byFunction, CoverageCounter, pairKey, topPairs } from '../harness/coverage/coverage.js';
 import { runCampaign } from '../harness/engine/campaign.js';
 import { miniTarget, prog, runWith } from './fixtures/mini.js';
+import { cli } from './fixtures/cli.js';
 
-const MAIN = fileURLToPath(new URL('../harness/cli/main.js', import.meta.url));
 
 const kit = miniTarget({
   name: 'coverage-kit',
@@ -27,17 +25,6 @@ const kit = miniTarget({
   },
 });
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('concurrent pairs', () => {
   const program = prog(['two'], ['one']);
