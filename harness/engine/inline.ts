@@ -140,10 +140,11 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
 
   let current = 0;
   const runnable: number[] = [];
+  const blocked: number[] = [];
   try {
     for (;;) {
       runnable.length = 0;
-      const blocked: number[] = [];
+      blocked.length = 0;
       for (let c = 0; c < ncpus; c++) {
         const s = k.mem[c * CPU_WORDS + CPU.state];
         if (s === CPU_RUNNABLE || (s === CPU_BLOCKED && k.waitSatisfied(c))) runnable.push(c);
