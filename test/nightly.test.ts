@@ -145,6 +145,18 @@ describe('shards and merge', () => {
     assert.equal(merged.code, whole.code);
   });
 
+  test('summary.json holds the coverage of each target: labels, pairs, switches, top pairs, per function', () => {
+    const s = summaryOf(at('results', 'whole'));
+    for (const r of s.results) {
+      const c = r.coverage;
+      assert.ok(c, `${r.target}: no coverage`);
+      assert.ok(c.labels > 0 && c.pairs > 0 && c.switches >= c.pairs, `${r.target}: ${JSON.stringify({ labels: c.labels, pairs: c.pairs, switches: c.switches })}`);
+      assert.ok(c.topPairs.length > 0 && c.topPairs.length <= 10);
+      assert.equal(c.functions.reduce((n, f) => n + f.labels, 0), c.labels);
+      assert.ok(c.functionPairs.length > 0);
+    }
+  });
+
   test("the merged corpus holds one entry per finding, with the night's hits", () => {
     const m = summaryOf(at('results', 'night'));
     assert.equal(assertIntactCorpus(at('results', 'night', 'corpus')), m.findings.length);

@@ -1,6 +1,6 @@
 // report.html in a real browser: Debian's chromium driven by playwright-core (which downloads no
 // browser of its own). It opens the report of a short run over every target, finds the compare
-// table and a ladder, checks that the page fetched nothing, and saves a screenshot under results/.
+// table, a ladder and the coverage heatmaps, checks that the page fetched nothing, and saves a screenshot under results/.
 // Without /usr/bin/chromium the test is skipped, unless CI is set: there it must run.
 
 import assert from 'node:assert/strict';
@@ -37,7 +37,7 @@ function cli(args: readonly string[]): Promise<{ code: number | null; stderr: st
   });
 }
 
-test('report.html in chromium: the compare table, a ladder, no network, a screenshot', { skip, timeout: 60_000 }, async () => {
+test('report.html in chromium: the compare table, a ladder, coverage heatmaps, no network, a screenshot', { skip, timeout: 60_000 }, async () => {
   const run = await cli(['run', '--seed', '1', '--execs', '800', '--workers', '0', '--corpus', path.join(tmp, 'corpus'), '--results', tmp, '--run-id', 'report']);
   assert.notEqual(run.code, 2, run.stderr);
   const report = path.join(tmp, 'report', 'report.html');
@@ -70,6 +70,15 @@ test('report.html in chromium: the compare table, a ladder, no network, a screen
     assert.ok(await ladder.isVisible());
     assert.match(await ladder.innerText(), /CPU0 +CPU1[\s\S]*\^\^\^ /);
     assert.match(await details.locator('code.replay').innerText(), /^mdevfuzz replay .+ --ladder$/);
+
+    // Coverage of lifecycle paths: per target a bar chart and a heatmap, drawn inline.
+    const coverage = page.locator('#coverage');
+    assert.equal(await coverage.locator('h2').innerText(), 'Coverage of lifecycle paths');
+    assert.equal(await coverage.locator('.coverage-target').count(), TARGETS.length);
+    const heatmap = coverage.locator('svg.heatmap').first();
+    assert.ok(await heatmap.isVisible());
+    assert.ok((await heatmap.locator('rect.cell').count()) > 1);
+    assert.equal(await coverage.locator('svg.function-chart').count(), TARGETS.length);
 
     assert.ok(fetched.every((u) => u.startsWith('file:') || u.startsWith('data:')), `fetched ${fetched.join(', ')}`);
     mkdirSync(RESULTS, { recursive: true });

@@ -63,8 +63,10 @@ function mergeResults(target: string, parts: readonly TargetResult[], findings: 
   const lost = pick('lost');
   const statuses = new Set(parts.map((p) => p.status));
   const first = parts[0]!;
+  // Coverage is stored as counts and top lists, which do not add up across shards: leave it out.
+  const { coverage: _shardCoverage, ...rest } = first;
   return {
-    ...first,
+    ...rest,
     status: statuses.has('interrupted') ? 'interrupted' : statuses.size === 1 ? first.status : 'done',
     firstIndex: Math.min(...parts.map((p) => p.firstIndex)),
     execsLimit: parts.every((p) => p.execsLimit !== null) ? parts.reduce((n, p) => n + p.execsLimit!, 0) : null,

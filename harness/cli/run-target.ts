@@ -18,7 +18,7 @@ import type { TargetRef } from '../engine/load.js';
 import { runIndex, type CampaignConfig } from '../engine/runner.js';
 import { runThreadsCampaign, type EngineName } from '../engine/threads-run.js';
 import { renderLadder } from '../report/ladder.js';
-import type { ExpectationsOutcome, SummaryFinding, TargetResult } from '../report/summary.js';
+import { summarizeCoverage, type ExpectationsOutcome, type SummaryFinding, type TargetResult } from '../report/summary.js';
 import { expectationOf, type Target } from '../target.js';
 import type { RunProgress } from './bars.js';
 import { oneLine } from './format.js';
@@ -98,7 +98,7 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
 
   const campaignStart = performance.now();
   const campaign = await (ctx.engine === 'threads' ? runThreadsCampaign : runCampaign)({
-    target: ref, ...cfg, execs: plan.execs, timeMs: plan.timeMs, workers: ctx.workers, startIndex: plan.firstIndex,
+    target: ref, ...cfg, execs: plan.execs, timeMs: plan.timeMs, workers: ctx.workers, startIndex: plan.firstIndex, coverage: true,
     onProgress: (p) => progress.update(target.name, p),
     shouldStop: interrupt.stopped,
   });
@@ -163,6 +163,7 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
     expectations,
     corpusErrors: before.errors.map((e) => e.message),
   };
+  if (campaign.coverage) result.coverage = summarizeCoverage(campaign.coverage);
   return { result, findings, created, harnessErrors };
 }
 

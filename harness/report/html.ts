@@ -4,7 +4,7 @@
 // its replay command and ladder.
 
 import { slugify } from '../corpus/slug.js';
-import { findingStatus, type RunSummary, type SummaryFinding, type TargetResult } from './summary.js';
+import { findingStatus, HEATMAP_FUNCTIONS, type CoverageSummary, type RunSummary, type SummaryFinding, type TargetResult } from './summary.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const count = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -35,6 +35,9 @@ td.problem{font-weight:700;color:#5b6570}
 details.finding{background:#fff;border:1px solid #dfe1e4;border-radius:4px;margin:8px 0;padding:4px 10px}
 details.finding>summary{cursor:pointer;padding:4px 0}details.finding>summary .t{color:#5b6570;font-size:12px;margin-left:6px}
 .legend{color:#5b6570;font-size:12px}
+.coverage-target{background:#fff;border:1px solid #dfe1e4;border-radius:4px;margin:12px 0;padding:4px 12px 12px}
+.coverage-target h3{font-size:15px;margin:8px 0 4px}.charts{display:flex;flex-wrap:wrap;gap:16px 32px;align-items:flex-start}
+.charts figure{margin:0}.charts figcaption{color:#5b6570;font-size:12px;margin-bottom:4px}
 `;
 
 const SCRIPT = `
@@ -86,6 +89,113 @@ function throughputChart(results: readonly TargetResult[]): string {
   });
   const height = results.length * row + 4;
   return `<svg role="img" aria-label="executions per target" width="${label + bar + 170}" height="${height}" font-size="12" font-family="system-ui,sans-serif" fill="#1d2329">${bars.join('')}</svg>`;
+}
+
+/** `n` in few characters: 950, 1.2k, 34k, 5.6M. */
+function compact(n: number): string {
+  if (n < 1000) return String(n);
+  const [d, u] = n < 1e6 ? [1e3, 'k'] : [1e6, 'M'];
+  const v = n / d;
+  return `${v < 10 ? v.toFixed(1).replace(/\.0$/, '') : Math.round(v)}${u}`;
+}
+
+/** At most `n` characters, with an ellipsis when cut. */
+const clip = (t: string, n: number): string => (t.length > n ? `${t.slice(0, n - 1)}\u2026` : t);
+
+const COVERAGE_FUNCTIONS = 15;
+
+/** Labels reached per kernel function, the COVERAGE_FUNCTIONS with most, as horizontal bars. */
+function functionChart(c: CoverageSummary): string {
+  const fns = c.functions.slice(0, COVERAGE_FUNCTIONS);
+  const max = Math.max(1, ...fns.map((f) => f.labels));
+  const [label, bar, row] = [170, 220, 20];
+  const bars = fns.map((f, i) => {
+    const y = i * row;
+    const w = Math.max(1, Math.round((f.labels / max) * bar));
+    return (
+      `<text x="${label - 6}" y="${y + 14}" text-anchor="end"><title>${esc(f.fn)}</title>${esc(clip(f.fn, 24))}</text>` +
+      `<rect x="${label}" y="${y + 3}" width="${w}" height="14" rx="2" fill="#5b8bd0"/>` +
+      `<text x="${label + w + 5}" y="${y + 14}">${count(f.labels)}</text>`
+    );
+  });
+  const height = Math.max(1, fns.length) * row + 4;
+  return `<svg class="function-chart" role="img" aria-label="labels reached per kernel function" width="${label + bar + 50}" height="${height}" font-size="12" font-family="system-ui,sans-serif" fill="#1d2329">${bars.join('')}</svg>`;
+}
+
+/** White to dark blue, on a log scale of count / max. */
+function shade(n: number, max: number): string {
+  if (n <= 0) return '#f4f5f6';
+  const t = max <= 1 ? 1 : Math.log1p(n) / Math.log1p(max);
+  const mix = (a: number, b: number): number => Math.round(a + (b - a) * (0.12 + 0.88 * t));
+  return `rgb(${mix(235, 16)},${mix(242, 58)},${mix(251, 120)})`;
+}
+
+/**
+ * Context switches between kernel functions: row the function of the step switched out, column the
+ * function of the next step on the CPU switched in, for the HEATMAP_FUNCTIONS functions in most switches.
+ */
+function pairHeatmap(c: CoverageSummary): string {
+  const involved = new Map<string, number>();
+  for (const p of c.functionPairs) {
+    involved.set(p.out, (involved.get(p.out) ?? 0) + p.count);
+    involved.set(p.in, (involved.get(p.in) ?? 0) + p.count);
+  }
+  const fns = [...involved].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, HEATMAP_FUNCTIONS).map(([fn]) => fn);
+  const at = new Map(c.functionPairs.map((p) => [`${p.out}\n${p.in}`, p.count]));
+  const max = Math.max(1, ...fns.flatMap((o) => fns.map((i) => at.get(`${o}\n${i}`) ?? 0)));
+  const [left, top, size] = [170, 130, 34];
+  const cells: string[] = [];
+  fns.forEach((o, r) =>
+    fns.forEach((i, k) => {
+      const n = at.get(`${o}\n${i}`) ?? 0;
+      const [x, y] = [left + k * size, top + r * size];
+      const dark = n > 0 && (max <= 1 || Math.log1p(n) / Math.log1p(max) > 0.55);
+      cells.push(
+        `<g><title>${esc(`${o} \u2192 ${i}: ${count(n)} context switch${n === 1 ? '' : 'es'}`)}</title>` +
+          `<rect class="cell" x="${x}" y="${y}" width="${size - 2}" height="${size - 2}" fill="${shade(n, max)}"/>` +
+          (n > 0 ? `<text x="${x + (size - 2) / 2}" y="${y + size / 2 + 3}" text-anchor="middle" font-size="10" fill="${dark ? '#fff' : '#1d2329'}">${compact(n)}</text>` : '') +
+          '</g>',
+      );
+    }),
+  );
+  const rows = fns.map((f, r) => `<text x="${left - 6}" y="${top + r * size + size / 2 + 3}" text-anchor="end"><title>${esc(f)}</title>${esc(clip(f, 24))}</text>`);
+  const cols = fns.map((f, k) => {
+    const x = left + k * size + size / 2;
+    return `<text transform="translate(${x},${top - 6}) rotate(-50)"><title>${esc(f)}</title>${esc(clip(f, 20))}</text>`;
+  });
+  const axes =
+    `<text x="${left - 6}" y="${top - 8}" text-anchor="end" fill="#5b6570">out \u2193 / in \u2192</text>`;
+  const width = left + Math.max(1, fns.length) * size + 40;
+  const height = top + Math.max(1, fns.length) * size + 4;
+  return `<svg class="heatmap" role="img" aria-label="context switches between kernel functions" width="${width}" height="${height}" font-size="11" font-family="system-ui,sans-serif" fill="#1d2329">${axes}${cols.join('')}${rows.join('')}${cells.join('')}</svg>`;
+}
+
+function coverageTarget(r: TargetResult): string {
+  const c = r.coverage!;
+  const pairs = c.topPairs.map((p) => `<tr><td class="num">${count(p.count)}</td><td><code>${esc(p.out)}</code></td><td><code>${esc(p.in)}</code></td></tr>`);
+  return [
+    `<div class="coverage-target" id="coverage-${slugify(r.target, 40)}">`,
+    `<h3>${esc(r.target)} <span class="legend">${esc(r.kernelVersion)}</span></h3>`,
+    `<p class="legend">${count(c.labels)} labels reached in ${count(c.functions.length)} kernel functions &middot; ${count(c.pairs)} concurrent pairs &middot; ${count(c.switches)} context switches &middot; ${count(r.executions)} executions</p>`,
+    '<div class="charts">',
+    `<figure><figcaption>labels reached per kernel function${c.functions.length > COVERAGE_FUNCTIONS ? ` (top ${COVERAGE_FUNCTIONS} of ${c.functions.length})` : ''}</figcaption>${functionChart(c)}</figure>`,
+    `<figure><figcaption>context switches between kernel functions (row: switched out, column: switched in)</figcaption>${pairHeatmap(c)}</figure>`,
+    '</div>',
+    pairs.length
+      ? `<details><summary>top ${pairs.length} concurrent pairs</summary><table class="top-pairs"><thead><tr><th>switches</th><th>switched out</th><th>switched in</th></tr></thead><tbody>${pairs.join('')}</tbody></table></details>`
+      : '',
+    '</div>',
+  ].join('\n');
+}
+
+function coverageSection(s: RunSummary): string {
+  const withCoverage = s.results.filter((r) => r.coverage);
+  if (withCoverage.length === 0) return '<p>No coverage collected (targets not run, a merge of shards, or the threads engine).</p>';
+  return [
+    '<p class="legend">A concurrent pair: the label of the step after which a CPU is switched out, and the label of the next step, on the CPU switched in. ' +
+      'A label\'s kernel function is its prefix before <code>:</code>. Shade: context switches, on a log scale per target.</p>',
+    ...withCoverage.map(coverageTarget),
+  ].join('\n');
 }
 
 function cell(s: RunSummary, r: TargetResult, signature: string): string {
@@ -175,6 +285,8 @@ ${figures(s)}
 ${compareTable(s)}</section>
 <section id="targets"><h2>Per target</h2>
 ${targetTable(s)}</section>
+<section id="coverage"><h2>Coverage of lifecycle paths</h2>
+${coverageSection(s)}</section>
 <section id="findings"><h2>Findings (${s.findings.length})</h2>
 ${findings.length ? findings.map(findingBlock).join('\n') : '<p>No findings.</p>'}</section>
 <script>${SCRIPT}</script>

@@ -2,6 +2,7 @@
 // report.html are drawn from. The report writers read nothing else.
 
 import type { EntryMinimizeStats } from '../corpus/minimize-entry.js';
+import { byFunction, functionOf, topPairs, type Coverage, type FunctionCoverage, type PairCount } from '../coverage/coverage.js';
 import type { StrategyName } from '../sched/index.js';
 import type { FindingKind } from '../types.js';
 
@@ -75,6 +76,55 @@ export interface TargetResult {
   expectations: ExpectationsOutcome;
   /** Invalid files in its corpus directory; they were left as they are. */
   corpusErrors: string[];
+  /** Coverage of lifecycle paths of its campaign (absent when not collected: not run, or the threads engine). */
+  coverage?: CoverageSummary;
+}
+
+/** The figures of a campaign's coverage that summary.json keeps: counts and top lists, not every label and pair. */
+export interface CoverageSummary {
+  /** Preemption labels reached. */
+  labels: number;
+  /** Concurrent pairs reached. */
+  pairs: number;
+  /** Context switches counted (over all pairs). */
+  switches: number;
+  /** The most frequent pairs (TOP_PAIRS of them). */
+  topPairs: PairCount[];
+  /** Per kernel function (a label's prefix before ':'): labels reached, most first. */
+  functions: FunctionCoverage[];
+  /**
+   * Pairs summed by kernel function (`out` and `in` are function names), between the HEATMAP_FUNCTIONS
+   * functions in most context switches: the report's heatmap.
+   */
+  functionPairs: PairCount[];
+}
+
+export const TOP_PAIRS = 10;
+export const HEATMAP_FUNCTIONS = 12;
+
+export function summarizeCoverage(c: Coverage): CoverageSummary {
+  const byFn = new Map<string, PairCount>();
+  for (const p of c.pairs) {
+    const [out, into] = [functionOf(p.out), functionOf(p.in)];
+    const k = `${out}\n${into}`;
+    const e = byFn.get(k);
+    if (e) e.count += p.count;
+    else byFn.set(k, { out, in: into, count: p.count });
+  }
+  const involved = new Map<string, number>();
+  for (const p of byFn.values()) {
+    involved.set(p.out, (involved.get(p.out) ?? 0) + p.count);
+    involved.set(p.in, (involved.get(p.in) ?? 0) + p.count);
+  }
+  const top = new Set([...involved].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, HEATMAP_FUNCTIONS).map(([fn]) => fn));
+  return {
+    labels: c.labels.length,
+    pairs: c.pairs.length,
+    switches: c.pairs.reduce((n, p) => n + p.count, 0),
+    topPairs: topPairs(c, TOP_PAIRS),
+    functions: byFunction(c),
+    functionPairs: topPairs({ labels: [], pairs: [...byFn.values()].filter((p) => top.has(p.out) && top.has(p.in)) }, Number.MAX_SAFE_INTEGER),
+  };
 }
 
 /** `--shard index/count` of `--execs execs`: the indices [firstIndex, firstIndex + slice). */
