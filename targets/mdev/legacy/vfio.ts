@@ -12,6 +12,7 @@ import { kfree, kzalloc } from './alloc.js';
 import { device_driver, file, globals, vfio_device, vfio_group, type DeviceDriver, type File, type MdevDevice, type MdevParent, type VfioDevice, type VfioGroup } from './structs.js';
 import type { MdevCore, MdevDriver, ModuleDef } from './ops.js';
 import { parent_ops } from './registry.js';
+import { dev_uuid, vfio_group_fops_open, vfio_group_get, vfio_group_put } from '../vfio_group.js';
 import { register_driver_code } from './base.js';
 
 function g(k: Kernel) {
@@ -19,21 +20,6 @@ function g(k: Kernel) {
 }
 
 // ---- vfio groups ----
-
-const vfio_group_get = kfn('vfio_group_get', function* (k: Kernel, group: VfioGroup) {
-  yield* kref_get(k, group, 'kref');
-});
-
-/** kref_put_mutex(&group->kref, vfio_group_release, &vfio.group_lock) */
-export const vfio_group_put = kfn('vfio_group_put', function* (k: Kernel, group: VfioGroup) {
-  yield* mutex_lock(k, g(k), 'vfio_group_lock');
-  yield* kref_put(k, group, 'kref', function* () {
-    list_del(k, k.get(g(k), 'vfio_group_list'), group);
-    k.free(k.get(group, 'device_list'), k.at('kfree'));
-    yield* kfree(k, group);
-  });
-  yield* mutex_unlock(k, g(k), 'vfio_group_lock');
-});
 
 const vfio_create_group = kfn('vfio_create_group', function* (k: Kernel, iommu_group: number) {
   const group: VfioGroup = yield* kzalloc(k, vfio_group);
@@ -114,22 +100,6 @@ export const vfio_del_group_dev = kfn('vfio_del_group_dev', function* (k: Kernel
   // vfio_mdev has no ->request before v5.11: nobody asks the user to close.
   yield* wait_event_zero(k, group, 'ndevices', 'vfio.release_q');
   yield* vfio_group_put(k, group);
-});
-
-function dev_uuid(k: Kernel, device: VfioDevice): number {
-  return k.get(k.get(device, 'dev') as MdevDevice, 'uuid');
-}
-
-/** Opening /dev/vfio/<group>: the group of the device the user names, with a reference. */
-const vfio_group_fops_open = kfn('vfio_group_fops_open', function* (k: Kernel, uuid: number) {
-  yield* mutex_lock(k, g(k), 'vfio_group_lock');
-  let found = 0 as VfioGroup;
-  for (const group of list_entries<VfioGroup>(k, k.get(g(k), 'vfio_group_list'))) {
-    if (list_entries<VfioDevice>(k, k.get(group, 'device_list')).some((d) => dev_uuid(k, d) === uuid)) found = group;
-  }
-  if (found !== 0) yield* vfio_group_get(k, found);
-  yield* mutex_unlock(k, g(k), 'vfio_group_lock');
-  return found;
 });
 
 /** vfio_device_get_from_name: a device being removed is still found while its kref is above 0. */

@@ -7,8 +7,9 @@ import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EINVAL, ENODEV, ENOENT, ENOMEM } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_entries, list_new } from '../../../harness/kernel/list.js';
 import { module_put, module_text, try_module_get, type Module } from '../../../harness/kernel/module.js';
-import { complete, kref_get, kref_put, mutex_lock, mutex_unlock, refcount_inc_not_zero, wait_for_completion } from '../../../harness/kernel/sync.js';
+import { complete, kref_put, mutex_lock, mutex_unlock, refcount_inc_not_zero, wait_for_completion } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
+import { dev_uuid, vfio_group_fops_open, vfio_group_put } from '../vfio_group.js';
 import { file, globals, vfio_device, vfio_group, type DeviceDriver, type File, type MdevDevice, type VfioDevice, type VfioGroup } from '../legacy/structs.js';
 
 /** struct vfio_device_ops of a vendor; the functions live in the vendor module's text. */
@@ -72,16 +73,6 @@ export const vfio_put_device = kfn('vfio_put_device', function* (k: Kernel, devi
   yield* kref_put(k, device, 'kref', () => vfio_device_release(k, device));
 });
 
-const vfio_group_put = kfn('vfio_group_put', function* (k: Kernel, group: VfioGroup) {
-  yield* mutex_lock(k, g(k), 'vfio_group_lock');
-  yield* kref_put(k, group, 'kref', function* () {
-    list_del(k, k.get(g(k), 'vfio_group_list'), group);
-    k.free(k.get(group, 'device_list'), k.at('kfree'));
-    yield* kfree(k, group);
-  });
-  yield* mutex_unlock(k, g(k), 'vfio_group_lock');
-});
-
 /** vfio_register_emulated_iommu_dev: a single-device emulated group; the device is openable after it. */
 export const vfio_register_emulated_iommu_dev = kfn('vfio_register_emulated_iommu_dev', function* (k: Kernel, device: VfioDevice) {
   if (k.shouldFail('vfio_register')) return -ENOMEM;
@@ -126,22 +117,6 @@ export const vfio_unregister_group_dev = kfn('vfio_unregister_group_dev', functi
 });
 
 // ---- the user's side: open, ioctl, close ----
-
-function dev_uuid(k: Kernel, device: VfioDevice): number {
-  return k.get(k.get(device, 'dev') as MdevDevice, 'uuid');
-}
-
-/** Opening /dev/vfio/<group>: the group of the device the user names, with a reference. */
-const vfio_group_fops_open = kfn('vfio_group_fops_open', function* (k: Kernel, uuid: number) {
-  yield* mutex_lock(k, g(k), 'vfio_group_lock');
-  let found = 0 as VfioGroup;
-  for (const group of list_entries<VfioGroup>(k, k.get(g(k), 'vfio_group_list'))) {
-    if (list_entries<VfioDevice>(k, k.get(group, 'device_list')).some((d) => dev_uuid(k, d) === uuid)) found = group;
-  }
-  if (found !== 0) yield* kref_get(k, found, 'kref');
-  yield* mutex_unlock(k, g(k), 'vfio_group_lock');
-  return found;
-});
 
 const vfio_device_get_from_name = kfn('vfio_device_get_from_name', function* (k: Kernel, group: VfioGroup, uuid: number) {
   yield* mutex_lock(k, group, 'device_lock');
