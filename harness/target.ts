@@ -2,7 +2,7 @@
 // harness knows nothing of mdev beyond this interface.
 
 import type { Gen, Kernel } from './kernel/kernel.js';
-import type { Layout } from './kernel/layout.js';
+import type { Layout, Ref, StructDef } from './kernel/layout.js';
 import type { Rng } from './rng.js';
 import type { Op, Program } from './types.js';
 
@@ -34,6 +34,33 @@ export function expectationOf(target: Target, title: string): Expectation | unde
   return target.expectations.find((e) => e.title === title);
 }
 
+/**
+ * A declared transition of an object kind: `from` and `to` are states, `event` the user operation
+ * of the CPU that made the change (create, remove, ..., `exit` for a process exit, `teardown`).
+ * Several events may share one row.
+ */
+export type TransitionDecl = readonly [from: string, events: string | readonly string[], to: string];
+
+/** The state an object has before its slot is allocated, and after it is freed. */
+export const STATE_NONE = 'none';
+export const STATE_FREED = 'freed';
+
+/**
+ * The state machine of one kind of object (design.md section 10): which slots are its objects,
+ * the state of a live one, the declared states and transitions. `none` and `freed` are implicit.
+ */
+export interface ObjectKind {
+  kind: string;
+  structs: readonly StructDef[];
+  /**
+   * The state of a live object, read from its own fields only: the harness re-reads it after a
+   * step that wrote to the slot. It must not change anything.
+   */
+  state(k: Kernel, ref: Ref): string;
+  states: readonly string[];
+  transitions: readonly TransitionDecl[];
+}
+
 export interface Target {
   name: string;
   description: string;
@@ -55,6 +82,8 @@ export interface Target {
   expectations: readonly Expectation[];
   /** The fallible calls fault injection may fail (Kernel.shouldFail names), e.g. 'kmalloc'. */
   faultCalls: readonly string[];
+  /** The state machines whose transitions coverage counts (design.md section 10). */
+  objects?: readonly ObjectKind[];
   /** Draws a program; the harness's generic generator is used when absent. */
   generate?(rng: Rng): Program;
 }

@@ -49,7 +49,7 @@ describe('concurrent pairs', () => {
   test('counts sum, sorted by label, with top pairs and labels per function', () => {
     const c = new CoverageCounter();
     c.addExecution(['b:1', 'a:1'], new Map([[pairKey('a:1', 'b:1'), 2]]));
-    c.add({ labels: [{ label: 'a:2', count: 1 }, { label: 'a:1', count: 3 }], pairs: [{ out: 'a:1', in: 'b:1', count: 1 }, { out: 'b:1', in: 'a:2', count: 1 }] });
+    c.add({ labels: [{ label: 'a:2', count: 1 }, { label: 'a:1', count: 3 }], pairs: [{ out: 'a:1', in: 'b:1', count: 1 }, { out: 'b:1', in: 'a:2', count: 1 }], transitions: [] });
     const cov = c.toJSON();
     assert.deepEqual(cov.labels, [{ label: 'a:1', count: 4 }, { label: 'a:2', count: 1 }, { label: 'b:1', count: 1 }]);
     assert.deepEqual(topPairs(cov, 1), [{ out: 'a:1', in: 'b:1', count: 3 }]);

@@ -1,7 +1,10 @@
-// Coverage of lifecycle paths (design.md section 10): the preemption labels reached and the
+// Coverage of lifecycle paths (design.md section 10): the preemption labels reached, the
 // concurrent pairs, (label of the step switched out on one CPU, label of the next step of the CPU
-// switched in), adjacent across a context switch. Counts are summed, so merging batches gives the
+// switched in), adjacent across a context switch, and the transitions of the declared object
+// kinds. Counts are summed and first indices kept at their least, so merging batches gives the
 // same result in any order; the JSON form is sorted arrays.
+
+import { parseTransitionKey, transitionKey, type TransitionCount } from './transitions.js';
 
 export interface LabelCount {
   label: string;
@@ -21,6 +24,7 @@ export interface PairCount {
 export interface Coverage {
   labels: LabelCount[];
   pairs: PairCount[];
+  transitions: TransitionCount[];
 }
 
 const SEP = '\n';
@@ -33,11 +37,22 @@ export function pairKey(out: string, into: string): string {
 export class CoverageCounter {
   readonly labels = new Map<string, number>();
   readonly pairs = new Map<string, number>();
+  readonly transitions = new Map<string, { count: number; first: number }>();
 
-  /** One execution: the labels it reached, and its context switches per pair key. */
-  addExecution(labels: Iterable<string>, pairs: ReadonlyMap<string, number> | undefined): void {
+  /** One execution: the labels it reached, its context switches per pair key, its transitions. */
+  addExecution(labels: Iterable<string>, pairs: ReadonlyMap<string, number> | undefined, transitions: Iterable<string> = [], index = 0): void {
     for (const l of labels) this.labels.set(l, (this.labels.get(l) ?? 0) + 1);
     if (pairs) for (const [k, n] of pairs) this.pairs.set(k, (this.pairs.get(k) ?? 0) + n);
+    for (const t of transitions) this.addTransition(t, 1, index);
+  }
+
+  private addTransition(key: string, count: number, first: number): void {
+    const seen = this.transitions.get(key);
+    if (!seen) this.transitions.set(key, { count, first });
+    else {
+      seen.count += count;
+      seen.first = Math.min(seen.first, first);
+    }
   }
 
   add(c: Coverage): void {
@@ -46,6 +61,7 @@ export class CoverageCounter {
       const k = pairKey(p.out, p.in);
       this.pairs.set(k, (this.pairs.get(k) ?? 0) + p.count);
     }
+    for (const t of c.transitions) this.addTransition(transitionKey(t), t.count, t.first);
   }
 
   toJSON(): Coverage {
@@ -56,12 +72,15 @@ export class CoverageCounter {
         const i = k.indexOf(SEP);
         return { out: k.slice(0, i), in: k.slice(i + 1), count };
       });
-    return { labels, pairs };
+    const transitions = [...this.transitions]
+      .sort(([a], [b]) => cmp(a, b))
+      .map(([k, { count, first }]) => ({ ...parseTransitionKey(k), count, first }));
+    return { labels, pairs, transitions };
   }
 }
 
 /** Code-unit order: the same whatever the locale. */
-function cmp(a: string, b: string): number {
+export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

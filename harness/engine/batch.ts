@@ -35,11 +35,11 @@ export function runBatch(target: Target, cfg: BatchConfig, start: number, count:
   let steps = 0;
   const buffer = new SharedArrayBuffer(target.layout.words * 4);
   const cov = cfg.coverage ? new CoverageCounter() : undefined;
-  const opts = cov ? { buffer, labels: true, pairs: true } : { buffer };
+  const opts = cov ? { buffer, labels: true, pairs: true, transitions: true } : { buffer };
   for (let i = start; i < start + count; i++) {
     const { result, execution } = runIndex(target, cfg, i, opts);
     steps += result.steps;
-    cov?.addExecution(result.labels ?? [], execution.pairs);
+    cov?.addExecution(result.labels ?? [], execution.pairs, execution.transitions, i);
     for (const f of result.findings) {
       const seen = byTitle.get(f.title);
       if (seen) seen.hits++;

@@ -11,6 +11,7 @@ import { defaultNext } from '../sched/strategy.js';
 import type { Target } from '../target.js';
 import type { ExecResult, Fault, Finding, Program, Schedule, TraceStep } from '../types.js';
 import { pairKey } from '../coverage/coverage.js';
+import { bootStates, TransitionTracker } from '../coverage/transitions.js';
 import { countOps } from './program.js';
 
 export const DEFAULT_MAX_STEPS = 4000;
@@ -31,6 +32,8 @@ export interface ExecOptions {
    * not exited is switched out, label of the next step, on the CPU switched in).
    */
   pairs?: boolean;
+  /** Record the transitions of the target's declared object kinds (Execution.transitions). */
+  transitions?: boolean;
   /**
    * Run in this buffer (of target.layout.words int32s) instead of a new one: allocating a
    * SharedArrayBuffer costs more than a short execution, so batches reuse one.
@@ -43,6 +46,8 @@ export interface Execution {
   kernel: Kernel;
   /** Context switches per concurrent pair, when asked. */
   pairs?: Map<string, number>;
+  /** The transitions observed, as transitionKey()s, when asked. */
+  transitions?: Set<string>;
 }
 
 export const EXIT_LABEL = 'do_exit';
@@ -50,10 +55,12 @@ export const EXIT_LABEL = 'do_exit';
 export function cpuBody(target: Target, k: Kernel, cpu: number, program: Program): Gen {
   return (function* () {
     for (const op of program.cpus[cpu]!) {
+      k.doing[cpu] = op.op;
       k.events?.push({ e: 'op', cpu, op });
       const ret = yield* target.run(k, op);
       k.events?.push({ e: 'ret', cpu, op: op.op, ret });
     }
+    k.doing[cpu] = 'exit';
     yield* target.exitCpu(k);
   })();
 }
@@ -76,11 +83,12 @@ export function hung(k: Kernel, blocked: number[]): never {
 }
 
 /** Run a generator alone (setup, teardown) on the extra CPU; blocking there is a hang. */
-export function runSolo(k: Kernel, cpu: number, gen: Gen, labels: Set<string> | undefined): void {
+export function runSolo(k: Kernel, cpu: number, gen: Gen, labels: Set<string> | undefined, transitions?: TransitionTracker): void {
   k.cpu = cpu;
   for (let n = 0; ; n++) {
     if (n > SOLO_MAX_STEPS) k.oops('livelock', `livelock: step budget exceeded in ${k.fn()}`);
     const r = gen.next();
+    transitions?.observe();
     if (r.done) return;
     labels?.add(r.value);
     const c = cpu * CPU_WORDS;
@@ -95,6 +103,8 @@ export function runSolo(k: Kernel, cpu: number, gen: Gen, labels: Set<string> | 
 export interface BootImage {
   words: Int32Array;
   lockOrder: Map<string, Set<string>>;
+  /** The state of each object of a declared kind after boot, by header word. */
+  states: Map<number, string>;
 }
 
 const bootImages = new WeakMap<Target, BootImage>();
@@ -111,7 +121,7 @@ export function bootImage(target: Target): BootImage {
   }
   if (k.findings.length > 0) throw new Error(`setup of ${target.name} reported: ${k.findings[0]!.title}`);
   k.mem.fill(0, 0, MAX_CPUS * CPU_WORDS);
-  img = { words: k.mem.slice(), lockOrder: k.lockOrder };
+  img = { words: k.mem.slice(), lockOrder: k.lockOrder, states: bootStates(target, k) };
   bootImages.set(target, img);
   return img;
 }
@@ -128,6 +138,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   const trace: TraceStep[] | undefined = opts.trace ? [] : undefined;
   const labels = opts.labels ? new Set<string>() : undefined;
   const pairs = opts.pairs ? new Map<string, number>() : undefined;
+  const transitions = opts.transitions && target.objects ? new TransitionTracker(target, k, img.states) : undefined;
   let lastCpu = -1;
   let lastLabel = '';
   const schedule: Schedule = [];
@@ -183,10 +194,12 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
         lastLabel = label;
       }
       k.events?.push({ e: 'step', cpu, label });
+      transitions?.observe();
       for (const inv of target.invariants) inv(k);
     }
     k.step = t;
-    runSolo(k, ncpus, target.teardown(k), labels);
+    k.doing[ncpus] = 'teardown';
+    runSolo(k, ncpus, target.teardown(k), labels, transitions);
     target.leakCheck(k);
   } catch (e) {
     fault(k, e);
@@ -196,5 +209,8 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   if (trace) result.trace = trace;
   if (k.events) result.events = k.events;
   if (labels) result.labels = [...labels];
-  return pairs ? { kernel: k, result, pairs } : { kernel: k, result };
+  const execution: Execution = { kernel: k, result };
+  if (pairs) execution.pairs = pairs;
+  if (transitions) execution.transitions = transitions.seen;
+  return execution;
 }

@@ -84,6 +84,13 @@ export class Kernel {
   private readonly faultCounts = new Map<string, number>();
   /** Lock-order graph of lock classes, for the lockdep oracle. */
   readonly lockOrder = new Map<string, Set<string>>();
+  /** The user operation each CPU is running: the event of the transitions its steps make. */
+  readonly doing: string[];
+  /**
+   * When tracked: the header word of each slot allocated, freed or written since it was last
+   * cleared, with the user operation of the CPU that last did (a step may end one and begin the next).
+   */
+  touched: Map<number, string> | undefined;
 
   constructor(
     readonly layout: Layout,
@@ -93,6 +100,7 @@ export class Kernel {
     this.mem = new Int32Array(sab);
     this.stacks = Array.from({ length: opts.ncpus + 1 }, () => []);
     this.held = Array.from({ length: opts.ncpus + 1 }, () => []);
+    this.doing = new Array<string>(opts.ncpus + 1).fill('');
     this.faults = opts.faults ?? [];
     this.events = opts.events ? [] : undefined;
   }
@@ -190,6 +198,7 @@ export class Kernel {
     this.mem[base + HDR.gen] = gen;
     this.mem[base + HDR.allocSite] = this.intern(site);
     this.mem[base + HDR.allocAt] = (this.cpu << 24) | (this.step & 0xffffff);
+    this.touched?.set(base, this.doing[this.cpu]!);
     return makeRef(p.id, gen, slot) as Ref<F>;
   }
 
@@ -201,6 +210,7 @@ export class Kernel {
     this.mem[base + HDR.freeSite] = this.intern(site);
     this.mem[base + HDR.freeAt] = (this.cpu << 24) | (this.step & 0xffffff);
     this.mem.fill(POISON, base + 6, base + p.slotWords);
+    this.touched?.set(base, this.doing[this.cpu]!);
   }
 
   isLive(ref: Ref): boolean {
@@ -248,6 +258,7 @@ export class Kernel {
     const p = this.layout.pools[refPool(ref) - 1]!;
     const i = p.def.index.get(name);
     if (i === undefined) throw new Error(`struct ${p.def.name} has no field ${name}`);
+    if (access === 'Write') this.touched?.set(base, this.doing[this.cpu]!);
     return base + 6 + i;
   }
 

@@ -5,7 +5,7 @@
 import type { Gen, Kernel } from '../../harness/kernel/kernel.js';
 import { list_new } from '../../harness/kernel/list.js';
 import { MAX_CPUS } from '../../harness/kernel/layout.js';
-import type { Expectation, Target } from '../../harness/target.js';
+import type { Expectation, ObjectKind, Target } from '../../harness/target.js';
 import { uuid_unique } from './legacy/oracles.js';
 import { globals, LEAK_CHECKED, LEGACY_LAYOUT, task } from './legacy/structs.js';
 import { MDEV_OPS, type Userspace } from './userspace.js';
@@ -28,6 +28,8 @@ export interface MdevTargetSpec {
   kernelVersion: string;
   user: Userspace;
   expectations: readonly Expectation[];
+  /** The state machines of its objects, for transition coverage. */
+  objects: readonly ObjectKind[];
 }
 
 export function mdevTarget(spec: MdevTargetSpec): Target {
@@ -64,6 +66,7 @@ export function mdevTarget(spec: MdevTargetSpec): Target {
     invariants: [uuid_unique],
     leakCheck,
     expectations: spec.expectations,
+    objects: spec.objects,
     faultCalls: FAULT_CALLS,
   };
 }

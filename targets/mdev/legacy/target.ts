@@ -1,6 +1,6 @@
 // A legacy-era target (v5.0, v5.2) from its core and its create/remove stores.
 
-import type { Expectation, Target } from '../../../harness/target.js';
+import type { Expectation, ObjectKind, Target } from '../../../harness/target.js';
 import { mdevTarget } from '../target.js';
 import type { MdevCore } from './ops.js';
 import { legacyUserspace, type Stores } from './userspace.js';
@@ -12,6 +12,7 @@ export interface LegacyTargetSpec {
   core: MdevCore;
   stores: Stores;
   expectations: readonly Expectation[];
+  objects: readonly ObjectKind[];
 }
 
 export function legacyTarget(spec: LegacyTargetSpec): Target {

@@ -1,6 +1,7 @@
 // mdev-v5.0: the legacy core that Parav Pandit's March 2019 series set out to fix.
 
 import { V5_0_EXPECTATIONS } from './expectations.js';
+import { V5_0_OBJECTS } from './states.js';
 import { legacyTarget } from '../legacy/target.js';
 import { core_v5_0 } from './mdev_core.js';
 import { create_store, remove_store } from './mdev_sysfs.js';
@@ -12,4 +13,5 @@ export default legacyTarget({
   core: core_v5_0,
   stores: { create_store, remove_store },
   expectations: V5_0_EXPECTATIONS,
+  objects: V5_0_OBJECTS,
 });

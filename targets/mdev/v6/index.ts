@@ -4,6 +4,7 @@ import type { Kernel } from '../../../harness/kernel/kernel.js';
 import { driver_code } from '../legacy/base.js';
 import type { DeviceDriver, MdevDevice } from '../legacy/structs.js';
 import { V6_EXPECTATIONS } from './expectations.js';
+import { V6_OBJECTS } from './states.js';
 import { mdevTarget } from '../target.js';
 import { makeUserspace } from '../userspace.js';
 import { mlx5_core_v6 } from '../vendors/modern/mlx5.js';
@@ -40,4 +41,5 @@ export default mdevTarget({
   kernelVersion: 'v6.1+',
   user,
   expectations: V6_EXPECTATIONS,
+  objects: V6_OBJECTS,
 });

@@ -1,0 +1,185 @@
+// Transition coverage (design.md section 10): each target declares the state machine of each kind
+// of object; after every step the executor re-reads the state of the objects that step allocated,
+// freed or wrote, and records (kind, state, event, next state) where it changed. The event is the
+// user operation of the CPU that ran the step. A transition is counted whether declared or not:
+// the report sets the observed ones against the declared ones, so an undeclared one is named.
+
+import type { Kernel } from '../kernel/kernel.js';
+import { HDR, SLOT_FREED, SLOT_LIVE, makeRef, type Pool } from '../kernel/layout.js';
+import { STATE_FREED, STATE_NONE, type ObjectKind, type Target } from '../target.js';
+
+export interface Transition {
+  kind: string;
+  from: string;
+  event: string;
+  to: string;
+}
+
+export interface TransitionCount extends Transition {
+  /** Executions that made it... */
+  count: number;
+  /** ...the first of them by execution index. */
+  first: number;
+}
+
+const SEP = '\n';
+
+export function transitionKey(t: Transition): string {
+  return [t.kind, t.from, t.event, t.to].join(SEP);
+}
+
+export function parseTransitionKey(key: string): Transition {
+  const [kind, from, event, to] = key.split(SEP) as [string, string, string, string];
+  return { kind, from, event, to };
+}
+
+/** `mdev: registered --create--> active` */
+export function formatTransition(t: Transition): string {
+  return `${t.kind}: ${t.from} --${t.event}--> ${t.to}`;
+}
+
+/** Every declared transition of a target, one per event, in declaration order. */
+export function declaredTransitions(target: Target): Transition[] {
+  const out: Transition[] = [];
+  for (const o of target.objects ?? []) {
+    for (const [from, events, to] of o.transitions) {
+      for (const event of typeof events === 'string' ? [events] : events) out.push({ kind: o.kind, from, event, to });
+    }
+  }
+  return out;
+}
+
+export interface KindCoverage {
+  kind: string;
+  declared: number;
+  reached: number;
+  /** Declared and not reached, in declaration order. */
+  unreached: Transition[];
+}
+
+export interface TransitionCoverage {
+  declared: number;
+  reached: number;
+  kinds: KindCoverage[];
+  /** Observed and not declared: a modelling error or a finding. */
+  undeclared: TransitionCount[];
+}
+
+/** The observed transitions set against the declared ones, per kind in declaration order. */
+export function transitionCoverage(declared: readonly Transition[], observed: readonly TransitionCount[]): TransitionCoverage {
+  const seen = new Set(observed.map(transitionKey));
+  const declaredKeys = new Set(declared.map(transitionKey));
+  const kinds = new Map<string, KindCoverage>();
+  for (const t of declared) {
+    let k = kinds.get(t.kind);
+    if (!k) kinds.set(t.kind, (k = { kind: t.kind, declared: 0, reached: 0, unreached: [] }));
+    k.declared++;
+    if (seen.has(transitionKey(t))) k.reached++;
+    else k.unreached.push(t);
+  }
+  const list = [...kinds.values()];
+  return {
+    declared: declared.length,
+    reached: list.reduce((n, k) => n + k.reached, 0),
+    kinds: list,
+    undeclared: observed.filter((t) => !declaredKeys.has(transitionKey(t))),
+  };
+}
+
+/** A declaration that names a state it did not declare, or declares a transition twice. */
+export function declarationErrors(target: Target): string[] {
+  const errors: string[] = [];
+  for (const o of target.objects ?? []) {
+    const states = new Set([STATE_NONE, STATE_FREED, ...o.states]);
+    const seen = new Set<string>();
+    for (const [from, events, to] of o.transitions) {
+      for (const s of [from, to]) if (!states.has(s)) errors.push(`${o.kind}: undeclared state '${s}'`);
+      for (const event of typeof events === 'string' ? [events] : events) {
+        const key = transitionKey({ kind: o.kind, from, event, to });
+        if (seen.has(key)) errors.push(`${formatTransition({ kind: o.kind, from, event, to })} declared twice`);
+        seen.add(key);
+      }
+    }
+  }
+  return errors;
+}
+
+interface Tracked {
+  kind: ObjectKind;
+  pool: Pool;
+}
+
+/** The pools whose slots are objects of a declared kind, sorted by base for lookup by word. */
+function trackedPools(target: Target): Tracked[] {
+  const out: Tracked[] = [];
+  for (const kind of target.objects ?? []) {
+    for (const def of kind.structs) {
+      const pool = target.layout.byName.get(def.name);
+      if (!pool) throw new Error(`${target.name}: object kind ${kind.kind} names struct ${def.name}, which has no pool`);
+      out.push({ kind, pool });
+    }
+  }
+  return out.sort((a, b) => a.pool.base - b.pool.base);
+}
+
+function trackedAt(tracked: readonly Tracked[], word: number): Tracked | undefined {
+  for (const t of tracked) if (word >= t.pool.base && word < t.pool.base + t.pool.capacity * t.pool.slotWords) return t;
+  return undefined;
+}
+
+/** The state of the object whose header is at `base`. */
+function stateAt(k: Kernel, t: Tracked, base: number): string {
+  const s = k.mem[base + HDR.state];
+  if (s === SLOT_FREED) return STATE_FREED;
+  if (s !== SLOT_LIVE) return STATE_NONE;
+  const slot = (base - t.pool.base) / t.pool.slotWords;
+  return t.kind.state(k, makeRef(t.pool.id, k.mem[base + HDR.gen]!, slot));
+}
+
+/** The state of every tracked object alive after boot, by header word: where executions start. */
+export function bootStates(target: Target, k: Kernel): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const t of trackedPools(target)) {
+    for (let slot = 0; slot < t.pool.capacity; slot++) {
+      const base = t.pool.base + slot * t.pool.slotWords;
+      if (k.mem[base + HDR.state] !== 0) out.set(base, stateAt(k, t, base));
+    }
+  }
+  return out;
+}
+
+const trackedByTarget = new WeakMap<Target, Tracked[]>();
+
+/** Follows the objects of one execution; `observe` after each step records what changed. */
+export class TransitionTracker {
+  readonly seen = new Set<string>();
+  private readonly states = new Map<number, string>();
+  private readonly tracked: Tracked[];
+
+  constructor(
+    target: Target,
+    private readonly k: Kernel,
+    private readonly boot: ReadonlyMap<number, string>,
+  ) {
+    let t = trackedByTarget.get(target);
+    if (!t) trackedByTarget.set(target, (t = trackedPools(target)));
+    this.tracked = t;
+    k.touched = new Map();
+  }
+
+  /** After a step: compare the state of every slot it touched with the one before. */
+  observe(): void {
+    const touched = this.k.touched!;
+    if (touched.size === 0) return;
+    for (const [base, event] of touched) {
+      const t = trackedAt(this.tracked, base);
+      if (!t) continue;
+      const from = this.states.get(base) ?? this.boot.get(base) ?? STATE_NONE;
+      const to = stateAt(this.k, t, base);
+      if (to === from) continue;
+      this.states.set(base, to);
+      this.seen.add(transitionKey({ kind: t.kind.kind, from, event, to }));
+    }
+    touched.clear();
+  }
+}

@@ -1,0 +1,83 @@
+// The transitions of the mdev objects that the v6 code makes, from (state, user operation) to
+// state; the states are read from the objects' fields in ../objects.ts. A transition observed and
+// not declared here is reported by `mdevfuzz coverage`: a change of the model or a finding.
+
+import { mdevObjects } from '../objects.js';
+
+export const V6_OBJECTS = mdevObjects(
+  {
+    parent: [
+      ['none', 'insmod', 'registering'],
+      ['registering', 'insmod', 'registered'],
+      ['registering', 'insmod', 'freed'],
+      ['registered', ['rmmod', 'teardown'], 'unregistering'],
+      ['registered', ['insmod', 'rmmod', 'teardown'], 'freed'],
+      ['unregistering', ['rmmod', 'teardown'], 'registered'],
+    ],
+    type: [
+      ['none', 'insmod', 'initialized'],
+      ['initialized', 'insmod', 'live'],
+      ['initialized', 'insmod', 'freed'],
+      ['live', ['insmod', 'rmmod', 'teardown'], 'freed'],
+    ],
+    mdev: [
+      ['none', 'create', 'allocated'],
+      ['allocated', 'create', 'added'],
+      ['allocated', 'create', 'freed'],
+      ['added', 'create', 'allocated'],
+      ['added', 'create', 'registered'],
+      ['registered', 'create', 'bound'],
+      ['registered', 'create', 'deleted'],
+      ['bound', 'create', 'registered'],
+      ['bound', 'create', 'active'],
+      ['bound', ['create', 'remove', 'rmmod'], 'deleted'],
+      ['active', 'remove', 'bound'],
+      ['active', ['rmmod', 'teardown'], 'deleted'],
+      ['deleted', ['create', 'remove', 'insmod', 'rmmod', 'teardown'], 'freed'],
+    ],
+    'vendor state': [
+      ['none', 'create', 'live'],
+      ['live', 'open', 'in use'],
+      ['live', 'create', 'probed'],
+      ['live', ['create', 'remove', 'rmmod', 'teardown'], 'freed'],
+      ['in use', ['close', 'exit'], 'live'],
+      ['probed', ['create', 'remove', 'rmmod', 'teardown'], 'live'],
+    ],
+    'vfio device': [
+      ['none', 'create', 'unregistered'],
+      ['unregistered', 'create', 'registered'],
+      ['unregistered', ['create', 'remove', 'rmmod', 'teardown'], 'freed'],
+      ['registered', ['create', 'remove', 'open', 'close', 'rmmod', 'exit', 'teardown'], 'unregistered'],
+      ['registered', 'open', 'open'],
+      ['open', ['open', 'close', 'exit'], 'registered'],
+    ],
+    fd: [
+      ['none', 'open', 'open'],
+      ['open', ['open', 'close', 'exit'], 'freed'],
+    ],
+    'sysfs node': [
+      ['none', ['create', 'insmod'], 'active'],
+      ['active', ['create', 'remove', 'read_attr'], 'busy'],
+      ['active', ['remove', 'rmmod'], 'deactivated'],
+      ['active', ['create', 'remove', 'insmod', 'rmmod', 'teardown'], 'removed'],
+      ['active', 'remove', 'removed, writer inside'],
+      ['busy', ['create', 'remove', 'read_attr'], 'active'],
+      ['busy', ['remove', 'rmmod'], 'draining'],
+      ['deactivated', ['remove', 'rmmod'], 'removed'],
+      ['deactivated', 'remove', 'removed, writer inside'],
+      ['draining', ['create', 'remove', 'read_attr'], 'deactivated'],
+      ['removed', 'remove', 'removed, writer inside'],
+      ['removed, writer inside', 'remove', 'removed'],
+    ],
+    module: [
+      ['none', 'insmod', 'coming'],
+      ['coming', 'insmod', 'live'],
+      ['coming', 'insmod', 'gone'],
+      ['live', 'open', 'pinned'],
+      ['live', ['rmmod', 'teardown'], 'going'],
+      ['pinned', ['close', 'exit'], 'live'],
+      ['going', ['rmmod', 'teardown'], 'gone'],
+    ],
+  },
+  'v6',
+);
