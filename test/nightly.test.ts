@@ -154,6 +154,16 @@ describe('shards and merge', () => {
       assert.ok(c.topPairs.length > 0 && c.topPairs.length <= 10);
       assert.equal(c.functions.reduce((n, f) => n + f.labels, 0), c.labels);
       assert.ok(c.functionPairs.length > 0);
+      assert.ok(c.transitions.declared > 50 && c.transitions.reached > 0 && c.transitions.reached <= c.transitions.declared);
+      assert.deepEqual(c.transitions.undeclared, []);
+    }
+  });
+
+  test('merged shards have the coverage of the one run: labels, pairs and transitions, counts and first indices', () => {
+    const [m, w] = [summaryOf(at('results', 'night')), summaryOf(at('results', 'whole'))];
+    for (const [i, r] of w.results.entries()) {
+      assert.ok(r.coverage && m.results[i]!.coverage, r.target);
+      assert.deepEqual(m.results[i]!.coverage, r.coverage, r.target);
     }
   });
 

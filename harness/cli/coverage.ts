@@ -1,13 +1,16 @@
 // `mdevfuzz coverage`: a campaign on one target with coverage on, then a table of what it reached:
-// preemption labels, concurrent pairs (labels adjacent across a context switch), the most frequent
-// pairs, and labels reached per kernel function. Writes nothing; exit 0, or 2 on bad arguments.
+// the declared transitions per object kind (and which were not reached), preemption labels,
+// concurrent pairs (labels adjacent across a context switch), the most frequent pairs, and labels
+// reached per kernel function. Writes nothing; exit 0, 1 when a transition was observed that the
+// target does not declare, 2 on bad arguments.
 
 import { randomBytes } from 'node:crypto';
 import { byFunction, topPairs, type Coverage } from '../coverage/coverage.js';
+import { declaredTransitions, formatTransition, transitionCoverage, type TransitionCoverage } from '../coverage/transitions.js';
 import { defaultWorkers, runCampaign } from '../engine/campaign.js';
 import { UsageError } from '../engine/load.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
-import { formatCount, formatDuration, formatTable } from './format.js';
+import { formatCount, formatDuration, formatPercent, formatTable } from './format.js';
 
 export const DEFAULT_COVERAGE_TIME_MS = 10_000;
 const TOP_PAIRS = 10;
@@ -30,25 +33,46 @@ export interface CoverageReport {
   labelsReached: number;
   pairsReached: number;
   contextSwitches: number;
+  transitions: TransitionCoverage;
   coverage: Coverage;
 }
 
 export async function coverageCommand(o: CoverageOptions): Promise<number> {
-  if (!findTarget(o.target)) throw new UsageError(`unknown target '${o.target}' (known: ${TARGETS.map((x) => x.name).join(', ')})`);
+  const target = findTarget(o.target);
+  if (!target) throw new UsageError(`unknown target '${o.target}' (known: ${TARGETS.map((x) => x.name).join(', ')})`);
   const seed = o.seed ?? randomBytes(8).toString('hex');
   const timeMs = o.execs === undefined ? (o.time ?? DEFAULT_COVERAGE_TIME_MS) : undefined;
   const r = await runCampaign({
     target: { name: o.target }, seed, strategy: 'pct', depth: 3,
     execs: o.execs, timeMs, workers: o.workers ?? defaultWorkers(), coverage: true,
   });
-  const coverage = r.coverage ?? { labels: [], pairs: [] };
+  const coverage = r.coverage ?? { labels: [], pairs: [], transitions: [] };
   const report: CoverageReport = {
     target: o.target, seed, executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs,
     labelsReached: coverage.labels.length, pairsReached: coverage.pairs.length,
-    contextSwitches: coverage.pairs.reduce((n, p) => n + p.count, 0), coverage,
+    contextSwitches: coverage.pairs.reduce((n, p) => n + p.count, 0),
+    transitions: transitionCoverage(declaredTransitions(target), coverage.transitions), coverage,
   };
   process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatCoverage(report)}\n`);
-  return 0;
+  return report.transitions.undeclared.length > 0 ? 1 : 0;
+}
+
+/** Per object kind, declared and reached; then the unreached and the undeclared, by name. */
+export function formatTransitions(t: TransitionCoverage, replay: (first: number) => string): string[] {
+  const rows = t.kinds.map((k) => [k.kind, formatCount(k.declared), formatCount(k.reached), formatPercent(k.reached, k.declared)]);
+  rows.push(['all', formatCount(t.declared), formatCount(t.reached), formatPercent(t.reached, t.declared)]);
+  const unreached = t.kinds.flatMap((k) => k.unreached.map((u) => `  ${formatTransition(u)}`));
+  const undeclared = t.undeclared.map((u) => `  ${formatTransition(u)}  (${formatCount(u.count)} executions, first at index ${u.first}: ${replay(u.first)})`);
+  return [
+    'transitions of the declared object states:',
+    formatTable([{ header: 'object' }, { header: 'declared', right: true }, { header: 'reached', right: true }, { header: '', right: true }], rows),
+    '',
+    unreached.length > 0 ? `not reached (${unreached.length}):` : 'every declared transition reached',
+    ...unreached,
+    '',
+    undeclared.length > 0 ? `NOT DECLARED (${undeclared.length}): a modelling error or a finding` : 'no undeclared transition',
+    ...undeclared,
+  ];
 }
 
 export function formatCoverage(r: CoverageReport): string {
@@ -56,6 +80,9 @@ export function formatCoverage(r: CoverageReport): string {
   const fns = byFunction(r.coverage).map((f) => [f.fn, formatCount(f.labels)]);
   return [
     `coverage of ${r.target}: seed ${r.seed}, ${formatCount(r.executions)} executions in ${formatDuration(r.elapsedMs)}`,
+    '',
+    ...formatTransitions(r.transitions, (first) => `mdevfuzz run --target ${r.target} --seed ${r.seed} --execs ${first + 1}`),
+    '',
     `  labels reached:            ${formatCount(r.labelsReached)}`,
     `  concurrent pairs reached:  ${formatCount(r.pairsReached)} (over ${formatCount(r.contextSwitches)} context switches)`,
     '',

@@ -13,6 +13,11 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** `97.5%`, or `-` of nothing. */
+export function formatPercent(n: number, of: number): string {
+  return of === 0 ? '-' : `${((100 * n) / of).toFixed(1)}%`;
+}
+
 export interface Column {
   header: string;
   /** Numbers read best right-aligned. */

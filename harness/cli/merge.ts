@@ -9,7 +9,7 @@ import path from 'node:path';
 import { harnessVersion } from '../corpus/identity.js';
 import { UsageError } from '../engine/load.js';
 import { writeRunOutputs } from '../report/outputs.js';
-import { countExpectations, outcomeExitCode, type RunSummary, type SummaryFinding, type TargetResult } from '../report/summary.js';
+import { countExpectations, mergeCoverage, outcomeExitCode, type RunSummary, type SummaryFinding, type TargetResult } from '../report/summary.js';
 import { TARGETS } from '../../targets/index.js';
 import { mergeCorpora } from './corpus.js';
 import { printRunSummary } from './print.js';
@@ -63,10 +63,13 @@ function mergeResults(target: string, parts: readonly TargetResult[], findings: 
   const lost = pick('lost');
   const statuses = new Set(parts.map((p) => p.status));
   const first = parts[0]!;
-  // Coverage is stored as counts and top lists, which do not add up across shards: leave it out.
-  const { coverage: _shardCoverage, ...rest } = first;
+  const { coverage: _first, ...rest } = first;
+  // Coverage adds up when every part that ran kept its counts (not the threads engine).
+  const covered = parts.filter((p) => p.executions > 0).map((p) => p.coverage);
+  const coverage = covered.length > 0 && covered.every((c) => c?.counts) ? { coverage: mergeCoverage(covered.map((c) => c!)) } : {};
   return {
     ...rest,
+    ...coverage,
     status: statuses.has('interrupted') ? 'interrupted' : statuses.size === 1 ? first.status : 'done',
     firstIndex: Math.min(...parts.map((p) => p.firstIndex)),
     execsLimit: parts.every((p) => p.execsLimit !== null) ? parts.reduce((n, p) => n + p.execsLimit!, 0) : null,

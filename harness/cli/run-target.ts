@@ -18,6 +18,7 @@ import type { TargetRef } from '../engine/load.js';
 import { runIndex, type CampaignConfig } from '../engine/runner.js';
 import { runThreadsCampaign, type EngineName } from '../engine/threads-run.js';
 import { renderLadder } from '../report/ladder.js';
+import { declaredTransitions } from '../coverage/transitions.js';
 import { summarizeCoverage, type ExpectationsOutcome, type SummaryFinding, type TargetResult } from '../report/summary.js';
 import { expectationOf, type Target } from '../target.js';
 import type { RunProgress } from './bars.js';
@@ -163,7 +164,7 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
     expectations,
     corpusErrors: before.errors.map((e) => e.message),
   };
-  if (campaign.coverage) result.coverage = summarizeCoverage(campaign.coverage);
+  if (campaign.coverage) result.coverage = summarizeCoverage(campaign.coverage, declaredTransitions(target));
   return { result, findings, created, harnessErrors };
 }
 

@@ -3,6 +3,8 @@
 // run's figures, the compare table of targets x signatures (seed problems first), each finding with
 // its replay command and ladder.
 
+import { formatPercent } from '../cli/format.js';
+import { formatTransition } from '../coverage/transitions.js';
 import { slugify } from '../corpus/slug.js';
 import { findingStatus, HEATMAP_FUNCTIONS, type CoverageSummary, type RunSummary, type SummaryFinding, type TargetResult } from './summary.js';
 
@@ -36,6 +38,7 @@ details.finding{background:#fff;border:1px solid #dfe1e4;border-radius:4px;margi
 details.finding>summary{cursor:pointer;padding:4px 0}details.finding>summary .t{color:#5b6570;font-size:12px;margin-left:6px}
 .legend{color:#5b6570;font-size:12px}
 .coverage-target{background:#fff;border:1px solid #dfe1e4;border-radius:4px;margin:12px 0;padding:4px 12px 12px}
+.transitions td,.transitions th{padding:2px 8px;vertical-align:top}.undeclared{color:#b00020}
 .coverage-target h3{font-size:15px;margin:8px 0 4px}.charts{display:flex;flex-wrap:wrap;gap:16px 32px;align-items:flex-start}
 .charts figure{margin:0}.charts figcaption{color:#5b6570;font-size:12px;margin-bottom:4px}
 `;
@@ -170,13 +173,31 @@ function pairHeatmap(c: CoverageSummary): string {
   return `<svg class="heatmap" role="img" aria-label="context switches between kernel functions" width="${width}" height="${height}" font-size="11" font-family="system-ui,sans-serif" fill="#1d2329">${axes}${cols.join('')}${rows.join('')}${cells.join('')}</svg>`;
 }
 
+/** Declared transitions per object kind, reached or not; the undeclared ones observed, in red. */
+function transitionTable(c: CoverageSummary): string {
+  const t = c.transitions;
+  
+  const rows = t.kinds.map(
+    (k) =>
+      `<tr><td>${esc(k.kind)}</td><td class="num">${count(k.declared)}</td><td class="num">${count(k.reached)}</td><td class="num">${formatPercent(k.reached, k.declared)}</td>` +
+      `<td>${k.unreached.map((u) => `<code>${esc(`${u.from} --${u.event}--> ${u.to}`)}</code>`).join('<br>')}</td></tr>`,
+  );
+  const undeclared = t.undeclared.map((u) => `<li><code>${esc(formatTransition(u))}</code> &middot; ${count(u.count)} executions, first at index ${u.first}</li>`);
+  return [
+    `<table class="transitions"><thead><tr><th>object</th><th>declared</th><th>reached</th><th></th><th>not reached</th></tr></thead><tbody>${rows.join('')}`,
+    `<tr><td><b>all</b></td><td class="num">${count(t.declared)}</td><td class="num">${count(t.reached)}</td><td class="num">${formatPercent(t.reached, t.declared)}</td><td></td></tr></tbody></table>`,
+    undeclared.length > 0 ? `<p class="undeclared">Observed and not declared (a modelling error or a finding):</p><ul class="undeclared">${undeclared.join('')}</ul>` : '',
+  ].join('');
+}
+
 function coverageTarget(r: TargetResult): string {
   const c = r.coverage!;
   const pairs = c.topPairs.map((p) => `<tr><td class="num">${count(p.count)}</td><td><code>${esc(p.out)}</code></td><td><code>${esc(p.in)}</code></td></tr>`);
   return [
     `<div class="coverage-target" id="coverage-${slugify(r.target, 40)}">`,
     `<h3>${esc(r.target)} <span class="legend">${esc(r.kernelVersion)}</span></h3>`,
-    `<p class="legend">${count(c.labels)} labels reached in ${count(c.functions.length)} kernel functions &middot; ${count(c.pairs)} concurrent pairs &middot; ${count(c.switches)} context switches &middot; ${count(r.executions)} executions</p>`,
+    `<p class="legend">${count(c.transitions.reached)} of ${count(c.transitions.declared)} declared transitions &middot; ${count(c.labels)} labels reached in ${count(c.functions.length)} kernel functions &middot; ${count(c.pairs)} concurrent pairs &middot; ${count(c.switches)} context switches &middot; ${count(r.executions)} executions</p>`,
+    transitionTable(c),
     '<div class="charts">',
     `<figure><figcaption>labels reached per kernel function${c.functions.length > COVERAGE_FUNCTIONS ? ` (top ${COVERAGE_FUNCTIONS} of ${c.functions.length})` : ''}</figcaption>${functionChart(c)}</figure>`,
     `<figure><figcaption>context switches between kernel functions (row: switched out, column: switched in)</figcaption>${pairHeatmap(c)}</figure>`,
@@ -190,7 +211,7 @@ function coverageTarget(r: TargetResult): string {
 
 function coverageSection(s: RunSummary): string {
   const withCoverage = s.results.filter((r) => r.coverage);
-  if (withCoverage.length === 0) return '<p>No coverage collected (targets not run, a merge of shards, or the threads engine).</p>';
+  if (withCoverage.length === 0) return '<p>No coverage collected (targets not run, the threads engine, or a merge of runs that kept no counts).</p>';
   return [
     '<p class="legend">A concurrent pair: the label of the step after which a CPU is switched out, and the label of the next step, on the CPU switched in. ' +
       'A label\'s kernel function is its prefix before <code>:</code>. Shade: context switches, on a log scale per target.</p>',

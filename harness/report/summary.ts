@@ -2,7 +2,8 @@
 // report.html are drawn from. The report writers read nothing else.
 
 import type { EntryMinimizeStats } from '../corpus/minimize-entry.js';
-import { byFunction, functionOf, topPairs, type Coverage, type FunctionCoverage, type PairCount } from '../coverage/coverage.js';
+import { byFunction, CoverageCounter, functionOf, topPairs, type Coverage, type FunctionCoverage, type PairCount } from '../coverage/coverage.js';
+import { transitionCoverage, type Transition, type TransitionCoverage } from '../coverage/transitions.js';
 import type { StrategyName } from '../sched/index.js';
 import type { FindingKind } from '../types.js';
 
@@ -80,8 +81,10 @@ export interface TargetResult {
   coverage?: CoverageSummary;
 }
 
-/** The figures of a campaign's coverage that summary.json keeps: counts and top lists, not every label and pair. */
+/** The figures of a campaign's coverage that summary.json keeps, and the counts they come from. */
 export interface CoverageSummary {
+  /** The declared transitions per object kind, reached or not, and the undeclared ones observed. */
+  transitions: TransitionCoverage;
   /** Preemption labels reached. */
   labels: number;
   /** Concurrent pairs reached. */
@@ -97,12 +100,22 @@ export interface CoverageSummary {
    * functions in most context switches: the report's heatmap.
    */
   functionPairs: PairCount[];
+  /** The target's declared transitions and every count, so that `merge` adds shards up. */
+  declared: Transition[];
+  counts: Coverage;
 }
 
 export const TOP_PAIRS = 10;
 export const HEATMAP_FUNCTIONS = 12;
 
-export function summarizeCoverage(c: Coverage): CoverageSummary {
+/** The coverage of several runs over disjoint indices of one campaign, e.g. shards. */
+export function mergeCoverage(parts: readonly CoverageSummary[]): CoverageSummary {
+  const sum = new CoverageCounter();
+  for (const p of parts) sum.add(p.counts);
+  return summarizeCoverage(sum.toJSON(), parts[0]!.declared);
+}
+
+export function summarizeCoverage(c: Coverage, declared: readonly Transition[]): CoverageSummary {
   const byFn = new Map<string, PairCount>();
   for (const p of c.pairs) {
     const [out, into] = [functionOf(p.out), functionOf(p.in)];
@@ -118,12 +131,15 @@ export function summarizeCoverage(c: Coverage): CoverageSummary {
   }
   const top = new Set([...involved].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, HEATMAP_FUNCTIONS).map(([fn]) => fn));
   return {
+    transitions: transitionCoverage(declared, c.transitions),
     labels: c.labels.length,
     pairs: c.pairs.length,
     switches: c.pairs.reduce((n, p) => n + p.count, 0),
     topPairs: topPairs(c, TOP_PAIRS),
     functions: byFunction(c),
-    functionPairs: topPairs({ labels: [], pairs: [...byFn.values()].filter((p) => top.has(p.out) && top.has(p.in)) }, Number.MAX_SAFE_INTEGER),
+    functionPairs: topPairs({ labels: [], pairs: [...byFn.values()].filter((p) => top.has(p.out) && top.has(p.in)), transitions: [] }, Number.MAX_SAFE_INTEGER),
+    declared: [...declared],
+    counts: c,
   };
 }
 
