@@ -156,7 +156,9 @@ describe('shards and merge', () => {
       assert.ok(c.functionPairs.length > 0);
       assert.ok(c.transitions.declared > 50 && c.transitions.reached > 0 && c.transitions.reached <= c.transitions.declared);
       assert.deepEqual(c.transitions.undeclared, []);
+      assert.match(whole.stdout, new RegExp(`^  ${r.target.replace('.', '\\.')} .*; transitions: ${c.transitions.reached}/${c.transitions.declared} declared reached \\(`, 'm'));
     }
+    assert.doesNotMatch(whole.stdout, /NOT DECLARED/);
   });
 
   test('merged shards have the coverage of the one run: labels, pairs and transitions, counts and first indices', () => {

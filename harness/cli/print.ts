@@ -4,7 +4,8 @@
 
 import type { EntryMinimizeStats } from '../corpus/minimize-entry.js';
 import { findingStatus, type FindingMinimization, type RunSummary } from '../report/summary.js';
-import { formatCount, formatDuration, formatTable, type Column } from './format.js';
+import { formatTransition } from '../coverage/transitions.js';
+import { formatCount, formatDuration, formatPercent, formatTable, type Column } from './format.js';
 
 /** `cpus/ops/preemptions before -> after`, or why there is no after. */
 function minimizeText(m: FindingMinimization | null): string {
@@ -51,11 +52,15 @@ export function printRunSummary(s: RunSummary, repeat: readonly string[]): void 
       continue;
     }
     const figures = `${formatCount(r.executions)} executions in ${formatDuration(r.elapsedMs)} (${formatCount(r.execsPerSec)} exec/s)`;
+    const t = r.coverage?.transitions;
+    const transitions = t ? `; transitions: ${t.reached}/${t.declared} declared reached (${formatPercent(t.reached, t.declared)})${t.undeclared.length > 0 ? `, ${t.undeclared.length} NOT DECLARED` : ''}` : '';
     lines.push(
       `  ${r.target.padEnd(width)}  ${figures}, ${r.findings} findings, ${r.newFindings} new; expected: ${x.expectedFound.length} found, ` +
-        `${x.expectedNotFound.length} not reached (${x.reproducedFromCorpus.length} replayed from the corpus, ${x.lost.length} lost)`,
+        `${x.expectedNotFound.length} not reached (${x.reproducedFromCorpus.length} replayed from the corpus, ${x.lost.length} lost)${transitions}`,
     );
   }
+  const undeclared = s.results.flatMap((r) => (r.coverage?.transitions.undeclared ?? []).map((u) => `  ${r.target}: ${formatTransition(u)} (first at index ${u.first})`));
+  if (undeclared.length > 0) lines.push('', 'NOT DECLARED: transitions the targets do not declare (a modelling error or a finding; see mdevfuzz coverage):', ...undeclared);
   const lost = s.results.flatMap((r) => r.expectations.lost.map((t) => `  ${r.target}: ${t}`));
   if (lost.length > 0) lines.push('', 'LOST: known expectations not found, whose corpus entries no longer reproduce them:', ...lost);
   for (const f of s.findings.filter((x) => x.new)) {
