@@ -105,9 +105,9 @@ describe('schedule helpers and the cap', () => {
     assert.deepEqual(dropCpuFromSchedule(s, 1), [{ cpu: 1, step: 3, to: 0 }]);
   });
 
-  test('the cap keeps the smallest entries, the earliest on a tie, in index order', () => {
+  test('the cap keeps the newest half, then the smallest older entries (the earliest on a tie), in index order', () => {
     const e = (index: number, ops: number): QueueEntry => ({ index, program: { cpus: [Array.from({ length: ops }, () => ({ op: 'x', args: {} }))] }, faults: [], schedule: [], steps: 1 });
-    const kept = capQueue([e(0, 3), e(1, 1), e(2, 2), e(3, 1), e(4, 2)], 3);
-    assert.deepEqual(kept.map((x) => x.index), [1, 2, 3]);
+    const kept = capQueue([e(0, 3), e(1, 1), e(2, 2), e(3, 1), e(4, 2), e(5, 4), e(6, 4), e(7, 9)], 5);
+    assert.deepEqual(kept.map((x) => x.index), [1, 2, 3, 6, 7]);
   });
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { runCampaign, type CampaignResult } from '../harness/engine/campaign.js';
 import { EPOCH, QUEUE_CAP } from '../harness/guided/queue.js';
+import { FRESH_SHARE } from '../harness/guided/plan.js';
 import { findingExecution } from '../harness/corpus/capture.js';
 import { programFor } from '../harness/engine/runner.js';
 import { findTarget } from '../targets/index.js';
@@ -40,8 +41,9 @@ describe('guided campaign', () => {
     const g = inline.guide!;
     assert.equal(g.epochs, 3);
     assert.ok(g.added > 0 && g.queue > 0 && g.queue <= QUEUE_CAP, JSON.stringify(g));
-    // No queue in the first epoch; afterwards about half of the executions are mutations.
-    assert.ok(g.mutated > 0.3 * (execs - EPOCH) && g.mutated < 0.7 * (execs - EPOCH), `${g.mutated} mutated`);
+    // No queue in the first epoch; afterwards all but FRESH_SHARE of the executions are mutations.
+    const share = g.mutated / (execs - EPOCH);
+    assert.ok(Math.abs(share - (1 - FRESH_SHARE)) < 0.1, `${g.mutated} mutated`);
     const unguided = await run(0, execs, 'off');
     assert.notDeepEqual(view(inline).findings, view(unguided).findings, 'guidance changes what runs');
     const mutant = inline.findings.find((f) => f.repro);

@@ -15,7 +15,10 @@ import { changeArg, dropOp, insertOp, splice } from './mutate-program.js';
 import { mutatePreemptions } from './mutate-schedule.js';
 
 /** The share of a guided campaign's executions that stay fresh random ones. */
-export const FRESH_SHARE = 0.5;
+export const FRESH_SHARE = 0.3;
+/** Half of the mutations take one of the newest entries, as AFL fuzzes what it just queued. */
+export const RECENT_SHARE = 0.5;
+export const RECENT_ENTRIES = 32;
 
 export interface Plan {
   /** 'fresh', or the mutator that made it. */
@@ -45,7 +48,7 @@ interface Mutator {
 const same = (e: QueueEntry): Mutation => ({ program: e.program, faults: e.faults, schedule: e.schedule });
 
 export const MUTATORS: readonly Mutator[] = [
-  { name: 'reschedule', weight: 2, apply: ({ entry }) => ({ program: entry.program, faults: entry.faults }) },
+  { name: 'reschedule', weight: 6, apply: ({ entry }) => ({ program: entry.program, faults: entry.faults }) },
   { name: 'splice', weight: 2, apply: ({ rng, entry, queue }) => ({ program: splice(rng, entry.program, rng.pick(queue).program), faults: entry.faults }) },
   {
     name: 'insert', weight: 2,
@@ -97,7 +100,7 @@ export function freshPlan(target: Target, cfg: CampaignConfig, index: number): P
 export function planFor(target: Target, cfg: CampaignConfig, index: number, queue: readonly QueueEntry[]): Plan {
   const rng = execRng(cfg.seed, index, 'guide');
   if (queue.length === 0 || rng.next() < FRESH_SHARE) return freshPlan(target, cfg, index);
-  const entry = rng.pick(queue);
+  const entry = rng.next() < RECENT_SHARE ? rng.pick(queue.slice(-RECENT_ENTRIES)) : rng.pick(queue);
   const m = pickMutator(rng);
   const ctx: MutateContext = { target, rng, entry, queue, faults: cfg.faults !== false };
   const out = m.apply(ctx);

@@ -8,7 +8,7 @@ import { entrySize, type QueueEntry } from './entry.js';
 
 /** Execution indices per epoch: a mutation draws from the queue as it stood at its epoch's start. */
 export const EPOCH = 1000;
-/** Entries kept at most; past it the largest go (operations + preemptions + faults; the latest first on a tie). */
+/** Entries kept at most: the newest half, and the smallest of the others (operations + preemptions + faults). */
 export const QUEUE_CAP = 256;
 
 export class Guide {
@@ -39,8 +39,15 @@ export class Guide {
   }
 }
 
-/** The `cap` smallest entries (ties: the earliest), in index order. */
+/**
+ * At most `cap` entries of a queue in index order: the newest cap/2, so that what was just found
+ * gets mutated however large it is, then the smallest of the older ones (ties: the earliest); in
+ * index order.
+ */
 export function capQueue(queue: readonly QueueEntry[], cap: number): QueueEntry[] {
-  const kept = [...queue].sort((a, b) => entrySize(a) - entrySize(b) || a.index - b.index).slice(0, cap);
-  return kept.sort((a, b) => a.index - b.index);
+  if (queue.length <= cap) return [...queue];
+  const newest = Math.floor(cap / 2);
+  const older = queue.slice(0, queue.length - newest);
+  const kept = older.sort((a, b) => entrySize(a) - entrySize(b) || a.index - b.index).slice(0, cap - newest);
+  return [...kept.sort((a, b) => a.index - b.index), ...queue.slice(queue.length - newest)];
 }
