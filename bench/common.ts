@@ -8,9 +8,9 @@ import path from 'node:path';
 export interface BenchOptions {
   /** throughput: executions per measurement. */
   execs?: number;
-  /** time-to-bug: campaign seeds per (problem, strategy). */
+  /** time-to-bug: campaign seeds per (problem, strategy); guided: seeds per mode. */
   seeds?: number;
-  /** time-to-bug: executions per (seed, strategy) before giving up. */
+  /** time-to-bug: executions per (seed, strategy) before giving up; guided: executions per campaign. */
   budget?: number;
 }
 

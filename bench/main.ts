@@ -6,8 +6,9 @@ import { machine, type Benchmark, type BenchOptions } from './common.js';
 import { throughput } from './throughput.js';
 import { timeToBug } from './time-to-bug.js';
 import { threadsBench } from './threads.js';
+import { guided } from './guided.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, threadsBench];
+const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, threadsBench, guided];
 
 function usage(): string {
   return [
@@ -17,8 +18,8 @@ function usage(): string {
     `  ${'all'.padEnd(12)} every one of them in turn`,
     '',
     '  --execs N    throughput: executions per measurement',
-    '  --seeds K    time-to-bug: seeds per (problem, strategy)',
-    '  --budget N   time-to-bug: executions per seed before a miss',
+    '  --seeds K    time-to-bug: seeds per (problem, strategy); guided: seeds per mode',
+    '  --budget N   time-to-bug: executions per seed before a miss; guided: executions per campaign',
   ].join('\n');
 }
 

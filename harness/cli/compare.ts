@@ -11,6 +11,7 @@ import { harnessVersion, targetHash } from '../corpus/identity.js';
 import { writeFileAtomic } from '../corpus/store.js';
 import { defaultWorkers, runCampaign } from '../engine/campaign.js';
 import { UsageError } from '../engine/load.js';
+import type { GuideMode } from '../engine/runner.js';
 import { expectationOf, type Target } from '../target.js';
 import type { FindingKind } from '../types.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
@@ -34,6 +35,7 @@ export interface CompareOptions {
   workers?: number;
   json?: boolean;
   results: string;
+  guide?: GuideMode;
 }
 
 export interface CompareCell {
@@ -69,6 +71,7 @@ export interface CompareSummary {
   seed: string;
   strategy: string;
   depth: number;
+  guide: GuideMode;
   workers: number;
   execsLimit: number | null;
   timeLimitMs: number | null;
@@ -107,7 +110,7 @@ function printCompare(s: CompareSummary): void {
   const budget = s.execsLimit !== null ? `${formatCount(s.execsLimit)} executions` : formatDuration(s.timeLimitMs ?? 0);
   const lines = [
     '',
-    `seed ${s.seed}, ${budget} per target, ${s.strategy} depth ${s.depth}`,
+    `seed ${s.seed}, ${budget} per target, ${s.strategy} depth ${s.depth}${s.guide === 'coverage' ? ', coverage-guided' : ''}`,
     '',
     formatTable(columns, rows).replace(/^ +$/m, ''),
     '',
@@ -147,7 +150,7 @@ export async function compareCommand(o: CompareOptions): Promise<number> {
       last = p;
       progress.update(target.name, p);
     };
-    const r = await runCampaign({ target: { name: target.name }, seed, strategy: STRATEGY, depth: DEPTH, execs: o.execs, timeMs, workers, onProgress }).catch((e: unknown) => {
+    const r = await runCampaign({ target: { name: target.name }, seed, strategy: STRATEGY, depth: DEPTH, guide: o.guide ?? 'off', execs: o.execs, timeMs, workers, onProgress }).catch((e: unknown) => {
       progress.stop();
       throw e;
     });
@@ -177,6 +180,7 @@ export async function compareCommand(o: CompareOptions): Promise<number> {
     seed,
     strategy: STRATEGY,
     depth: DEPTH,
+    guide: o.guide ?? 'off',
     workers,
     execsLimit: o.execs ?? null,
     timeLimitMs: timeMs ?? null,

@@ -9,6 +9,7 @@ import { byFunction, topPairs, type Coverage } from '../coverage/coverage.js';
 import { declaredTransitions, formatTransition, transitionCoverage, type TransitionCoverage } from '../coverage/transitions.js';
 import { defaultWorkers, runCampaign } from '../engine/campaign.js';
 import { UsageError } from '../engine/load.js';
+import type { GuideMode } from '../engine/runner.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
 import { formatCount, formatDuration, formatPercent, formatTable } from './format.js';
 
@@ -22,11 +23,13 @@ export interface CoverageOptions {
   seed?: string;
   workers?: number;
   json?: boolean;
+  guide?: GuideMode;
 }
 
 export interface CoverageReport {
   target: string;
   seed: string;
+  guide: GuideMode;
   executions: number;
   steps: number;
   elapsedMs: number;
@@ -44,11 +47,11 @@ export async function coverageCommand(o: CoverageOptions): Promise<number> {
   const timeMs = o.execs === undefined ? (o.time ?? DEFAULT_COVERAGE_TIME_MS) : undefined;
   const r = await runCampaign({
     target: { name: o.target }, seed, strategy: 'pct', depth: 3,
-    execs: o.execs, timeMs, workers: o.workers ?? defaultWorkers(), coverage: true,
+    execs: o.execs, timeMs, workers: o.workers ?? defaultWorkers(), coverage: true, guide: o.guide ?? 'off',
   });
   const coverage = r.coverage ?? { labels: [], pairs: [], transitions: [] };
   const report: CoverageReport = {
-    target: o.target, seed, executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs,
+    target: o.target, seed, guide: o.guide ?? 'off', executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs,
     labelsReached: coverage.labels.length, pairsReached: coverage.pairs.length,
     contextSwitches: coverage.pairs.reduce((n, p) => n + p.count, 0),
     transitions: transitionCoverage(declaredTransitions(target), coverage.transitions), coverage,
@@ -79,9 +82,9 @@ export function formatCoverage(r: CoverageReport): string {
   const pairs = topPairs(r.coverage, TOP_PAIRS).map((p) => [formatCount(p.count), p.out, p.in]);
   const fns = byFunction(r.coverage).map((f) => [f.fn, formatCount(f.labels)]);
   return [
-    `coverage of ${r.target}: seed ${r.seed}, ${formatCount(r.executions)} executions in ${formatDuration(r.elapsedMs)}`,
+    `coverage of ${r.target}: seed ${r.seed}, ${formatCount(r.executions)} executions in ${formatDuration(r.elapsedMs)}${r.guide === 'coverage' ? ', coverage-guided' : ''}`,
     '',
-    ...formatTransitions(r.transitions, (first) => `mdevfuzz run --target ${r.target} --seed ${r.seed} --execs ${first + 1}`),
+    ...formatTransitions(r.transitions, (first) => `mdevfuzz run --target ${r.target} --seed ${r.seed} --execs ${first + 1}${r.guide === 'coverage' ? ' --guide coverage' : ''}`),
     '',
     `  labels reached:            ${formatCount(r.labelsReached)}`,
     `  concurrent pairs reached:  ${formatCount(r.pairsReached)} (over ${formatCount(r.contextSwitches)} context switches)`,

@@ -18,6 +18,7 @@ import { replayCommand, type ReplayOptions } from './replay.js';
 import { runCommand, type RunOptions } from './run.js';
 import { stressCommand, type StressCliOptions } from './stress.js';
 import { ENGINES } from '../engine/threads-run.js';
+import { GUIDE_MODES } from '../engine/runner.js';
 import { targetsCommand } from './targets.js';
 
 const EXIT_USAGE = 2;
@@ -42,6 +43,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--engine <name>', 'inline (with --workers), or threads: the CPUs of one execution at a time on their own worker threads').choices(ENGINES).default('inline'))
     .addOption(new Option('--strategy <name>', 'scheduling strategy').choices(STRATEGIES).default('pct'))
     .option('--depth <d>', 'PCT depth: number of priority change points + 1', parsePositive, 3)
+    .addOption(new Option('--guide <mode>', 'off: every execution drawn at random; coverage: part of them mutate the executions that reached new coverage').choices(GUIDE_MODES).default('off'))
     .option('--json', 'print exactly the summary JSON on stdout')
     .option('--corpus <dir>', 'corpus directory', './corpus')
     .option('--results <dir>', 'where results/<run-id>/ goes', './results')
@@ -107,6 +109,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--execs <n>', 'per target: run exactly this many executions', parsePositive)
     .option('--seed <seed>', 'campaign seed, the same for every target (default: a fresh random one)', parseSeed)
     .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseNonNegative)
+    .addOption(new Option('--guide <mode>', 'off: every execution drawn at random; coverage: part of them mutate the executions that reached new coverage').choices(GUIDE_MODES).default('off'))
     .option('--json', 'print exactly the compare JSON on stdout')
     .option('--results <dir>', 'where results/<run-id>/compare.json goes', './results')
     .action(async (opts: CompareOptions) => setExitCode(await compareCommand(opts)));
@@ -134,6 +137,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--execs <n>', 'run exactly this many executions', parsePositive)
     .option('--seed <seed>', 'campaign seed (default: a fresh random one)', parseSeed)
     .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseNonNegative)
+    .addOption(new Option('--guide <mode>', 'off: every execution drawn at random; coverage: part of them mutate the executions that reached new coverage').choices(GUIDE_MODES).default('off'))
     .option('--json', 'print the coverage as JSON')
     .action(async (opts: CoverageOptions) => setExitCode(await coverageCommand(opts)));
 

@@ -7,7 +7,7 @@
 // show the signature either. A short run that simply did not get that far loses nothing.
 
 import path from 'node:path';
-import { captureEntry } from '../corpus/capture.js';
+import { captureEntry, findingExecution } from '../corpus/capture.js';
 import { CorpusError, serializeEntry, type CorpusEntry } from '../corpus/entry.js';
 import { targetHash } from '../corpus/identity.js';
 import { bestRepro } from '../corpus/merge.js';
@@ -15,7 +15,7 @@ import { replaysSignature } from '../corpus/minimize-entry.js';
 import { entryPaths, loadCorpusDir, readEntry, recordSighting, targetDir, writeFileAtomic } from '../corpus/store.js';
 import { runCampaign, type CampaignFinding, type CampaignProgress } from '../engine/campaign.js';
 import type { TargetRef } from '../engine/load.js';
-import { runIndex, type CampaignConfig } from '../engine/runner.js';
+import type { CampaignConfig } from '../engine/runner.js';
 import { runThreadsCampaign, type EngineName } from '../engine/threads-run.js';
 import { renderLadder } from '../report/ladder.js';
 import { declaredTransitions } from '../coverage/transitions.js';
@@ -40,7 +40,7 @@ export interface TargetPlan {
 }
 
 export interface RunContext {
-  cfg: Required<Pick<CampaignConfig, 'seed' | 'strategy' | 'depth' | 'faults'>>;
+  cfg: Required<Pick<CampaignConfig, 'seed' | 'strategy' | 'depth' | 'faults'>> & Pick<CampaignConfig, 'guide'>;
   workers: number;
   /** 'threads': the campaign runs on the threads engine. */
   engine?: EngineName;
@@ -68,9 +68,9 @@ export function targetFlag(ref: TargetRef): string {
   return 'name' in ref ? `--target ${ref.name}` : `--target-file ${shellQuote(ref.file)}`;
 }
 
-/** `mdevfuzz run` options that draw the same executions: seed, strategy, faults. */
+/** `mdevfuzz run` options that draw the same executions: seed, strategy, faults, guidance. */
 export function campaignFlags(cfg: RunContext['cfg']): string {
-  return `--seed ${shellQuote(cfg.seed)} --strategy ${cfg.strategy} --depth ${cfg.depth}${cfg.faults ? '' : ' --no-faults'}`;
+  return `--seed ${shellQuote(cfg.seed)} --strategy ${cfg.strategy} --depth ${cfg.depth}${cfg.faults ? '' : ' --no-faults'}${cfg.guide === 'coverage' ? ' --guide coverage' : ''}`;
 }
 
 /** The time to minimize one of `pending` new findings: what is left of the budget shared out, within bounds. */
@@ -165,6 +165,7 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
     corpusErrors: before.errors.map((e) => e.message),
   };
   if (campaign.coverage) result.coverage = summarizeCoverage(campaign.coverage, declaredTransitions(target));
+  if (campaign.guide) result.guide = campaign.guide;
   return { result, findings, created, harnessErrors };
 }
 
@@ -186,7 +187,7 @@ async function buildEntry(target: Target, entry: CorpusEntry, budgetMs: number, 
 /** The ladder of a finding that has no corpus entry: its execution again, with events. */
 function ladderOf(target: Target, cfg: CampaignConfig, f: CampaignFinding): string {
   try {
-    const run = runIndex(target, cfg, f.index, { events: true });
+    const run = findingExecution(target, cfg, f, { events: true });
     return renderLadder(run.result.events ?? [], run.program.cpus.length);
   } catch (e) {
     return `(no ladder: ${oneLine(e instanceof Error ? e.message : String(e))})`;

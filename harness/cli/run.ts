@@ -24,6 +24,7 @@ import { formatCount, formatDuration } from './format.js';
 import { Interrupt } from './interrupt.js';
 import { printRunSummary } from './print.js';
 import type { EngineName } from '../engine/threads-run.js';
+import type { GuideMode } from '../engine/runner.js';
 import { campaignFlags, notRun, runTarget, targetFlag, type RunContext, type TargetPlan } from './run-target.js';
 
 export type { FindingMinimization, RunSummary, SummaryFinding, TargetResult } from '../report/summary.js';
@@ -53,6 +54,8 @@ export interface RunOptions {
   faults: boolean;
   /** 'threads': each CPU of an execution on its own worker thread (--workers is then unused). */
   engine?: EngineName;
+  /** 'coverage': coverage-guided search (default 'off'). */
+  guide?: GuideMode;
 }
 
 export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -123,7 +126,7 @@ export function seedProblems(): RunSummary['seedProblems'] {
 
 /** Commands that run the same executions again: one for an --execs run, else one per target. */
 function repeatCommands(o: RunOptions, plans: readonly TargetPlan[], s: RunSummary): string[] {
-  const flags = campaignFlags({ seed: s.seed, strategy: s.strategy, depth: s.depth, faults: s.faults });
+  const flags = campaignFlags({ seed: s.seed, strategy: s.strategy, depth: s.depth, faults: s.faults, guide: s.guide });
   if (o.execs === undefined) return s.results.flatMap((r, i) => (r.executions > 0 ? [`mdevfuzz run ${targetFlag(plans[i]!.ref)} ${flags} --execs ${r.executions}`] : []));
   const everyTarget = o.targetFile === undefined && o.target === undefined;
   const targets = everyTarget ? '' : o.targetFile !== undefined ? `${targetFlag({ file: o.targetFile })} ` : `--target ${plans.map((p) => p.target.name).join(',')} `;
@@ -134,6 +137,9 @@ export async function runCommand(o: RunOptions): Promise<number> {
   // Everything that can be wrong with what was asked is checked before anything runs or prints.
   const base = await plansOf(o);
   if (o.shard && o.execs === undefined) throw new UsageError('--shard needs --execs: the shards split the execution indices [0, N)');
+  const guide = o.guide ?? 'off';
+  if (guide === 'coverage' && o.shard) throw new UsageError('--guide coverage cannot be sharded: each execution depends on the queue of all earlier ones, so shards would not add up to the unsharded run');
+  if (guide === 'coverage' && o.engine === 'threads') throw new UsageError('--guide coverage runs on the inline engine (with --workers), not --engine threads');
   if (o.runId !== undefined && !RUN_ID.test(o.runId)) throw new UsageError(`--run-id '${o.runId}': letters, digits, '.', '_' and '-' only`);
   const totalTimeMs = o.execs === undefined && o.time === undefined ? DEFAULT_TIME_MS : o.time;
   const shard = o.shard ? shardOf(o.shard, o.execs!) : null;
@@ -160,7 +166,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   log(`seed ${seed}`);
   log(
     `${plans.map((p) => `${p.target.name} (${p.target.kernelVersion})`).join(', ')}: strategy ${o.strategy} depth ${o.depth}, ` +
-      `${workers === 0 ? 'inline' : `${workers} worker${workers > 1 ? 's' : ''}`}, for ${budget}${plans.length > 1 && totalTimeMs !== undefined ? ' in all' : ''}` +
+      `${guide === 'coverage' ? 'coverage-guided, ' : ''}${workers === 0 ? 'inline' : `${workers} worker${workers > 1 ? 's' : ''}`}, for ${budget}${plans.length > 1 && totalTimeMs !== undefined ? ' in all' : ''}` +
       `${shard ? `, shard ${shard.index}/${shard.count}: indices ${shard.firstIndex} to ${shard.firstIndex + shard.slice - 1}` : ''}`,
   );
 
@@ -168,7 +174,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   let current = plans[0]!.target.name;
   const interrupt = new Interrupt((signal) => progress.phase(current, `${signal}: stopping; writing the results of what ran (again to abort at once)`, true));
   const ctx: RunContext = {
-    cfg: { seed, strategy: o.strategy, depth: o.depth, faults: o.faults },
+    cfg: { seed, strategy: o.strategy, depth: o.depth, faults: o.faults, guide },
     workers, engine: o.engine, minimize: o.minimize, corpusRoot: o.corpus, runCorpus: path.join(dir, 'corpus'), interrupt, progress,
     warn: (line) => process.stderr.write(`mdevfuzz: warning: ${line}\n`),
   };
@@ -205,6 +211,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
       strategy: o.strategy,
       depth: o.depth,
       faults: o.faults,
+      guide,
       workers,
       execsLimit: o.execs ?? null,
       timeLimitMs: totalTimeMs ?? null,

@@ -1,11 +1,14 @@
-// Turn a campaign finding into a corpus entry: run its execution index again with events on, take
-// the program, faults and canonical schedule, and check that replaying exactly those reproduces it.
+// Turn a campaign finding into a corpus entry: run its execution again with events on (from its
+// index, or from its repro when a guided campaign mutated it), take the program, faults and
+// canonical schedule, and check that replaying exactly those reproduces it.
 
 import type { CampaignFinding } from '../engine/campaign.js';
 import type { TargetRef } from '../engine/load.js';
+import type { ExecOptions, Execution } from '../engine/inline.js';
 import { replayExecution, runIndex, type CampaignConfig } from '../engine/runner.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
+import type { Fault, Program } from '../types.js';
 import { SCHEMA_VERSION, type CorpusEntry } from './entry.js';
 import { harnessVersion, targetHash } from './identity.js';
 
@@ -17,9 +20,21 @@ export interface CaptureContext {
   seenAt: string;
 }
 
+/** The execution that first found it, again: its repro replayed when it has one, else its index run. */
+export function findingExecution(
+  target: Target,
+  cfg: CampaignConfig,
+  finding: Pick<CampaignFinding, 'index' | 'repro'>,
+  opts: ExecOptions = {},
+): { program: Program; faults: Fault[]; result: Execution['result'] } {
+  if (!finding.repro) return runIndex(target, cfg, finding.index, opts);
+  const { program, faults, schedule } = finding.repro;
+  return { program, faults, result: replayExecution(target, program, faults, schedule, { maxSteps: cfg.maxSteps, ...opts }).result };
+}
+
 export function captureEntry(ctx: CaptureContext, finding: CampaignFinding): CorpusEntry {
   const { target, cfg } = ctx;
-  const run = runIndex(target, cfg, finding.index, { events: true });
+  const run = findingExecution(target, cfg, finding, { events: true });
   const found = run.result.findings.find((f) => f.title === finding.title);
   if (!found) throw new Error(`execution ${finding.index} of seed '${cfg.seed}' did not find '${finding.title}' again`);
   const schedule = run.result.schedule;

@@ -1,10 +1,26 @@
 // A batch of consecutive execution indices, run inline: the unit of work of every engine, and
 // the task a pool worker runs. Its result keeps, per title, the first index that found it.
+// Guided (cfg.guide 'coverage'), each index runs its plan over the queue the batch was given, and a
+// finding first made by a mutated execution carries its repro, which (seed, index) alone cannot
+// rebuild. With novelty on (always when guided), the result lists the executions that reached a
+// coverage key no earlier execution of the batch had, with those keys: walked in index order
+// over all batches, they give exactly the executions that reached a key never seen before.
 
 import { CoverageCounter, type Coverage } from '../coverage/coverage.js';
+import type { QueueEntry } from '../guided/entry.js';
+import { executionKeys, KEY_OPTIONS } from '../guided/keys.js';
+import { freshPlan, planFor, runPlan } from '../guided/plan.js';
 import type { Target } from '../target.js';
-import type { FindingKind } from '../types.js';
-import { runIndex, type CampaignConfig } from './runner.js';
+import type { Fault, FindingKind, Program, Schedule } from '../types.js';
+import type { ExecOptions } from './inline.js';
+import type { CampaignConfig } from './runner.js';
+
+/** What replays an execution exactly: its program, faults and canonical schedule. */
+export interface Repro {
+  program: Program;
+  faults: Fault[];
+  schedule: Schedule;
+}
 
 export interface BatchFinding {
   title: string;
@@ -14,6 +30,17 @@ export interface BatchFinding {
   detail: string[];
   /** How many executions of the batch found it. */
   hits: number;
+  /** Present when the execution at `index` was a mutation (guided): what replays it. */
+  repro?: Repro;
+}
+
+/** An execution that reached coverage keys no earlier execution of its batch reached. */
+export interface NovelExecution {
+  index: number;
+  /** Those keys (executionKeys), in the order the execution reached them. */
+  keys: string[];
+  /** Guided: the queue entry it would make. */
+  entry?: QueueEntry;
 }
 
 export interface BatchResult {
@@ -23,30 +50,62 @@ export interface BatchResult {
   findings: BatchFinding[];
   /** Labels and concurrent pairs reached, when the config asks for coverage. */
   coverage?: Coverage;
+  /** With novelty on, in index order. */
+  novel?: NovelExecution[];
+  /** Guided: executions of the batch that were mutations of queue entries. */
+  mutated?: number;
 }
 
 /** A campaign's config as a batch sees it: plain data, passed to pool workers as is. */
 export interface BatchConfig extends CampaignConfig {
   coverage?: boolean;
+  /** List the executions that reached keys new to the batch (BatchResult.novel). */
+  novelty?: boolean;
 }
 
-export function runBatch(target: Target, cfg: BatchConfig, start: number, count: number): BatchResult {
+export function runBatch(target: Target, cfg: BatchConfig, start: number, count: number, queue: readonly QueueEntry[] = []): BatchResult {
   const byTitle = new Map<string, BatchFinding>();
   let steps = 0;
   const buffer = new SharedArrayBuffer(target.layout.words * 4);
+  const guided = cfg.guide === 'coverage';
+  const novelty = guided || cfg.novelty === true;
   const cov = cfg.coverage ? new CoverageCounter() : undefined;
-  const opts = cov ? { buffer, labels: true, pairs: true, transitions: true } : { buffer };
+  const opts: ExecOptions = { buffer };
+  if (cov) Object.assign(opts, { labels: true, pairs: true, transitions: true });
+  if (novelty) Object.assign(opts, KEY_OPTIONS);
+  const seen = new Set<string>();
+  const novel: NovelExecution[] = [];
+  let mutated = 0;
   for (let i = start; i < start + count; i++) {
-    const { result, execution } = runIndex(target, cfg, i, opts);
+    const plan = guided ? planFor(target, cfg, i, queue) : freshPlan(target, cfg, i);
+    const execution = runPlan(target, cfg, i, plan, opts);
+    const { result } = execution;
     steps += result.steps;
+    if (plan.source !== 'fresh') mutated++;
     cov?.addExecution(result.labels ?? [], execution.pairs, execution.transitions, i);
+    if (novelty) {
+      const keys = executionKeys(execution).filter((k) => !seen.has(k));
+      if (keys.length > 0) {
+        for (const k of keys) seen.add(k);
+        const n: NovelExecution = { index: i, keys };
+        if (guided) n.entry = { index: i, program: plan.program, faults: plan.faults, schedule: result.schedule, steps: result.steps };
+        novel.push(n);
+      }
+    }
     for (const f of result.findings) {
-      const seen = byTitle.get(f.title);
-      if (seen) seen.hits++;
-      else byTitle.set(f.title, { title: f.title, kind: f.kind, index: i, detail: f.detail, hits: 1 });
+      const seenTitle = byTitle.get(f.title);
+      if (seenTitle) {
+        seenTitle.hits++;
+        continue;
+      }
+      const bf: BatchFinding = { title: f.title, kind: f.kind, index: i, detail: f.detail, hits: 1 };
+      if (plan.source !== 'fresh') bf.repro = { program: plan.program, faults: plan.faults, schedule: result.schedule };
+      byTitle.set(f.title, bf);
     }
   }
   const out: BatchResult = { start, count, steps, findings: [...byTitle.values()] };
   if (cov) out.coverage = cov.toJSON();
+  if (novelty) out.novel = novel;
+  if (guided) out.mutated = mutated;
   return out;
 }

@@ -1,13 +1,17 @@
 // A campaign: execution indices [0, N) (or until a time budget runs out) in batches, inline in
 // this thread or fanned out to a Piscina pool, merged in index order: whatever the number of
 // workers, the same indices give the same findings, with the same first index and hit counts.
+// Guided (--guide coverage), the indices run in epochs of EPOCH: every batch of an epoch gets the
+// queue as it stood at the epoch's start, and the queue grows only between epochs (harness/guided).
 
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CoverageCounter, type Coverage } from '../coverage/coverage.js';
 import type { FindingKind } from '../types.js';
-import { runBatch, type BatchConfig, type BatchResult } from './batch.js';
+import { EPOCH, Guide } from '../guided/queue.js';
+import type { QueueEntry } from '../guided/entry.js';
+import { runBatch, type BatchConfig, type BatchResult, type Repro } from './batch.js';
 import { loadTarget, type TargetRef } from './load.js';
 import type { BatchTask } from './pool-worker.js';
 import type { CampaignConfig } from './runner.js';
@@ -25,6 +29,8 @@ export interface CampaignOptions extends CampaignConfig {
   batchSize?: number;
   /** Collect label and concurrent-pair coverage (CampaignResult.coverage). */
   coverage?: boolean;
+  /** Record the first index that reached each coverage key (CampaignResult.keys); always so when guided. */
+  trackKeys?: boolean;
   /** Called after every merged batch. */
   onProgress?(p: CampaignProgress): void;
   /** Stops dispatching new batches when it returns true (e.g. after SIGINT). */
@@ -39,6 +45,17 @@ export interface CampaignFinding {
   hits: number;
   /** Milliseconds from the start of the campaign to the batch that first found it. */
   timeToFindMs: number;
+  /** Guided: present when the execution at `index` was a mutation, which (seed, index) alone does not rebuild. */
+  repro?: Repro;
+}
+
+export interface GuideStats {
+  epochs: number;
+  /** Entries in the queue at the end, and ever appended to it. */
+  queue: number;
+  added: number;
+  /** Executions that were mutations of queue entries. */
+  mutated: number;
 }
 
 export interface CampaignProgress {
@@ -56,6 +73,10 @@ export interface CampaignResult {
   findings: CampaignFinding[];
   /** Present when asked: summed over batches, so the same indices give the same coverage. */
   coverage?: Coverage;
+  /** Guided: how the queue went. */
+  guide?: GuideStats;
+  /** With trackKeys or guided: every coverage key reached, with the first index that reached it, in that order. */
+  keys?: { key: string; index: number }[];
 }
 
 export const DEFAULT_BATCH = 200;
@@ -90,6 +111,8 @@ class Merger {
         seen.index = f.index;
         seen.detail = f.detail;
         seen.timeToFindMs = Math.min(seen.timeToFindMs, Math.round(now));
+        if (f.repro) seen.repro = f.repro;
+        else delete seen.repro;
       }
     }
   }
@@ -105,8 +128,12 @@ class Merger {
 export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult> {
   if (opts.execs === undefined && opts.timeMs === undefined) throw new Error('a campaign needs --execs or --time');
   const target = await loadTarget(opts.target);
+  const guided = opts.guide === 'coverage';
   const cfg: BatchConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps, faults: opts.faults };
   if (opts.coverage) cfg.coverage = true;
+  if (guided) cfg.guide = 'coverage';
+  else if (opts.trackKeys) cfg.novelty = true;
+  const guide = guided || opts.trackKeys ? new Guide() : undefined;
   const batch = opts.batchSize ?? DEFAULT_BATCH;
   const first = opts.startIndex ?? 0;
   const limit = opts.execs === undefined ? Number.MAX_SAFE_INTEGER : first + opts.execs;
@@ -116,42 +143,65 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   const progress = (): void =>
     opts.onProgress?.({ executions: merger.executions, steps: merger.steps, elapsedMs: performance.now() - t0, findings: merger.byTitle.size });
   const more = (next: number): boolean => next < limit && performance.now() < deadline && !(opts.shouldStop?.() ?? false);
+  const pool =
+    opts.workers > 0
+      ? new Piscina({ filename: fileURLToPath(new URL('./pool-worker.js', import.meta.url)), minThreads: opts.workers, maxThreads: opts.workers })
+      : undefined;
+  const stats: GuideStats = { epochs: 0, queue: 0, added: 0, mutated: 0 };
 
-  let next = first;
-  if (opts.workers <= 0) {
-    while (more(next)) {
-      const count = Math.min(batch, limit - next);
-      merger.add(runBatch(target, cfg, next, count));
-      next += count;
+  /** Indices [from, to) in batches, each given `queue`; the next index not run, and the batches when kept. */
+  const runRange = async (from: number, to: number, queue: readonly QueueEntry[], keep: boolean): Promise<{ next: number; results: BatchResult[] }> => {
+    const results: BatchResult[] = [];
+    const take = (b: BatchResult): void => {
+      merger.add(b);
+      if (keep) results.push(b);
       progress();
-      await new Promise<void>((resolve) => setImmediate(resolve)); // lets signal handlers run between batches
+    };
+    let next = from;
+    if (!pool) {
+      while (next < to && more(next)) {
+        const count = Math.min(batch, to - next);
+        take(runBatch(target, cfg, next, count, queue));
+        next += count;
+        await new Promise<void>((resolve) => setImmediate(resolve)); // lets signal handlers run between batches
+      }
+      return { next, results };
     }
-    return merger.result();
-  }
-
-  const pool = new Piscina({
-    filename: fileURLToPath(new URL('./pool-worker.js', import.meta.url)),
-    minThreads: opts.workers,
-    maxThreads: opts.workers,
-  });
-  try {
     const inFlight = new Set<Promise<void>>();
-    while (more(next) || inFlight.size > 0) {
-      while (inFlight.size < opts.workers * 2 && more(next)) {
-        const count = Math.min(batch, limit - next);
+    while ((next < to && more(next)) || inFlight.size > 0) {
+      while (inFlight.size < opts.workers * 2 && next < to && more(next)) {
+        const count = Math.min(batch, to - next);
         const task: BatchTask = { target: opts.target, cfg, start: next, count };
+        if (queue.length > 0) task.queue = queue as QueueEntry[];
         next += count;
         const p: Promise<void> = (pool.run(task) as Promise<BatchResult>).then((b) => {
-          merger.add(b);
-          progress();
+          take(b);
           inFlight.delete(p);
         });
         inFlight.add(p);
       }
       if (inFlight.size > 0) await Promise.race(inFlight);
     }
+    return { next, results };
+  };
+
+  try {
+    let next = first;
+    while (more(next)) {
+      // Unguided and untracked, one range; otherwise epoch by epoch, the queue updated in between.
+      const end = guide ? Math.min(limit, next + EPOCH) : limit;
+      const r = await runRange(next, end, guided ? guide!.queue : [], guide !== undefined);
+      next = r.next;
+      if (!guide) continue;
+      guide.absorb(r.results.flatMap((b) => b.novel ?? []));
+      stats.epochs++;
+      stats.mutated += r.results.reduce((n, b) => n + (b.mutated ?? 0), 0);
+    }
   } finally {
-    await pool.destroy();
+    await pool?.destroy();
   }
-  return merger.result();
+  const result = merger.result();
+  if (guide) result.keys = [...guide.firstIndex].map(([key, index]) => ({ key, index }));
+  if (guided) result.guide = { ...stats, queue: guide!.queue.length, added: guide!.added };
+  return result;
 }

@@ -10,7 +10,7 @@ export const MIN_PROGRAM_CPUS = 2;
 export const MAX_PROGRAM_CPUS = 4;
 export const MAX_OPS_PER_CPU = 4;
 
-function drawOp(all: readonly OpSpec[], prev: Op | undefined, rng: Rng): Op {
+export function drawOp(all: readonly OpSpec[], prev: Op | undefined, rng: Rng): Op {
   const consumers = prev === undefined ? [] : all.filter((o) => o.after === prev.op);
   const specs = consumers.length > 0 && rng.next() < 0.5 ? consumers : all;
   const total = specs.reduce((s, o) => s + o.weight, 0);

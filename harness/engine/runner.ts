@@ -9,6 +9,10 @@ import type { ExecResult, Fault, Program, Schedule } from '../types.js';
 import { execute, type ExecOptions, type Execution } from './inline.js';
 import { generateProgram } from './program.js';
 
+/** off: every execution drawn at random from its index; coverage: coverage-guided search (harness/guided). */
+export const GUIDE_MODES = ['off', 'coverage'] as const;
+export type GuideMode = (typeof GUIDE_MODES)[number];
+
 export interface CampaignConfig {
   seed: string;
   strategy: StrategyName;
@@ -16,6 +20,8 @@ export interface CampaignConfig {
   maxSteps?: number;
   /** Fault injection (default on): some executions fail one fallible call. */
   faults?: boolean;
+  /** Coverage-guided search (default off): part of the executions mutate a queue of earlier ones. */
+  guide?: GuideMode;
 }
 
 /** The share of executions that get a fault, and how far into the occurrences it may fall. */

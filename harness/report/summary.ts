@@ -1,6 +1,8 @@
 // What a run (or a merge of runs) writes to results/<run-id>/summary.json, and what junit.xml and
 // report.html are drawn from. The report writers read nothing else.
 
+import type { GuideStats } from '../engine/campaign.js';
+import type { GuideMode } from '../engine/runner.js';
 import type { EntryMinimizeStats } from '../corpus/minimize-entry.js';
 import { byFunction, CoverageCounter, functionOf, topPairs, type Coverage, type FunctionCoverage, type PairCount } from '../coverage/coverage.js';
 import { transitionCoverage, type Transition, type TransitionCoverage } from '../coverage/transitions.js';
@@ -79,6 +81,8 @@ export interface TargetResult {
   corpusErrors: string[];
   /** Coverage of lifecycle paths of its campaign (absent when not collected: not run, or the threads engine). */
   coverage?: CoverageSummary;
+  /** Guided campaigns (--guide coverage): epochs, queue size, entries added, executions mutated. */
+  guide?: GuideStats;
 }
 
 /** The figures of a campaign's coverage that summary.json keeps, and the counts they come from. */
@@ -163,6 +167,8 @@ export interface RunSummary {
   depth: number;
   /** Whether fault injection was on. */
   faults: boolean;
+  /** Coverage-guided search ('coverage') or not ('off'; absent in summaries of older versions). */
+  guide?: GuideMode;
   workers: number;
   /** What was asked: a number of executions (of the whole campaign, all shards) and/or a time budget (all targets). */
   execsLimit: number | null;
