@@ -5,12 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import type { RunSummary } from '../harness/report/summary.js';
 import { TARGETS } from '../targets/index.js';
 
 const MAIN = fileURLToPath(new URL('../harness/cli/main.js', import.meta.url));
@@ -79,6 +80,12 @@ test('report.html in chromium: the compare table, a ladder, coverage heatmaps, n
     assert.ok(await heatmap.isVisible());
     assert.ok((await heatmap.locator('rect.cell').count()) > 1);
     assert.equal(await coverage.locator('svg.function-chart').count(), TARGETS.length);
+    // The transitions table: a row per object kind and the total, whose reached matches summary.json.
+    const summary = JSON.parse(readFileSync(path.join(tmp, 'report', 'summary.json'), 'utf8')) as RunSummary;
+    const t = summary.results[0]!.coverage!.transitions;
+    const rows = coverage.locator('table.transitions').first().locator('tbody tr');
+    assert.equal(await rows.count(), t.kinds.length + 1);
+    assert.deepEqual((await rows.last().locator('td').allInnerTexts()).slice(0, 3), ['all', String(t.declared), String(t.reached)]);
 
     assert.ok(fetched.every((u) => u.startsWith('file:') || u.startsWith('data:')), `fetched ${fetched.join(', ')}`);
     mkdirSync(RESULTS, { recursive: true });

@@ -38,7 +38,7 @@ details.finding{background:#fff;border:1px solid #dfe1e4;border-radius:4px;margi
 details.finding>summary{cursor:pointer;padding:4px 0}details.finding>summary .t{color:#5b6570;font-size:12px;margin-left:6px}
 .legend{color:#5b6570;font-size:12px}
 .coverage-target{background:#fff;border:1px solid #dfe1e4;border-radius:4px;margin:12px 0;padding:4px 12px 12px}
-.transitions td,.transitions th{padding:2px 8px;vertical-align:top}.undeclared{color:#b00020}
+.transitions{margin:6px 0 14px}.transitions td,.transitions th{padding:2px 8px;vertical-align:top}.undeclared{color:#b00020}
 .coverage-target h3{font-size:15px;margin:8px 0 4px}.charts{display:flex;flex-wrap:wrap;gap:16px 32px;align-items:flex-start}
 .charts figure{margin:0}.charts figcaption{color:#5b6570;font-size:12px;margin-bottom:4px}
 `;
