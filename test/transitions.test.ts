@@ -77,7 +77,7 @@ describe('transitions of one execution', () => {
   test('nothing is tracked when not asked', () => {
     const e = runWith(kit, prog(['build', 'push']));
     assert.equal(e.transitions, undefined);
-    assert.equal(e.kernel.touched, undefined);
+    assert.equal(e.kernel.tracking, undefined);
   });
 
   test('an undeclared transition is reported by name with its first execution', () => {

@@ -25,7 +25,7 @@ export interface TransitionCount extends Transition {
 const SEP = '\n';
 
 export function transitionKey(t: Transition): string {
-  return [t.kind, t.from, t.event, t.to].join(SEP);
+  return `${t.kind}${SEP}${t.from}${SEP}${t.event}${SEP}${t.to}`;
 }
 
 export function parseTransitionKey(key: string): Transition {
@@ -155,6 +155,7 @@ export class TransitionTracker {
   readonly seen = new Set<string>();
   private readonly states = new Map<number, string>();
   private readonly tracked: Tracked[];
+  private readonly touched = new Map<number, string>();
 
   constructor(
     target: Target,
@@ -164,22 +165,24 @@ export class TransitionTracker {
     let t = trackedByTarget.get(target);
     if (!t) trackedByTarget.set(target, (t = trackedPools(target)));
     this.tracked = t;
-    k.touched = new Map();
+    const pools = new Uint8Array(target.layout.pools.length + 1);
+    for (const { pool } of t) pools[pool.id] = 1;
+    k.tracking = { pools, touched: this.touched };
   }
 
   /** After a step: compare the state of every slot it touched with the one before. */
   observe(): void {
-    const touched = this.k.touched!;
-    if (touched.size === 0) return;
-    for (const [base, event] of touched) {
-      const t = trackedAt(this.tracked, base);
-      if (!t) continue;
-      const from = this.states.get(base) ?? this.boot.get(base) ?? STATE_NONE;
-      const to = stateAt(this.k, t, base);
-      if (to === from) continue;
-      this.states.set(base, to);
-      this.seen.add(transitionKey({ kind: t.kind.kind, from, event, to }));
-    }
-    touched.clear();
+    if (this.touched.size === 0) return;
+    this.touched.forEach(this.compare);
+    this.touched.clear();
   }
+
+  private readonly compare = (event: string, base: number): void => {
+    const t = trackedAt(this.tracked, base)!;
+    const from = this.states.get(base) ?? this.boot.get(base) ?? STATE_NONE;
+    const to = stateAt(this.k, t, base);
+    if (to === from) return;
+    this.states.set(base, to);
+    this.seen.add(transitionKey({ kind: t.kind.kind, from, event, to }));
+  };
 }

@@ -69,6 +69,16 @@ export interface KernelOptions {
   events?: boolean;
 }
 
+export interface Tracking {
+  /** By pool id: 1 for the pools whose slots are objects of a declared kind. */
+  pools: Uint8Array;
+  /**
+   * The header word of each watched slot allocated, freed or written, with the user operation of
+   * the CPU that last did (one step may end an operation and begin the next).
+   */
+  touched: Map<number, string>;
+}
+
 export class Kernel {
   readonly mem: Int32Array;
   /** The CPU whose code runs now; set by the executor before each step. */
@@ -86,11 +96,8 @@ export class Kernel {
   readonly lockOrder = new Map<string, Set<string>>();
   /** The user operation each CPU is running: the event of the transitions its steps make. */
   readonly doing: string[];
-  /**
-   * When tracked: the header word of each slot allocated, freed or written since it was last
-   * cleared, with the user operation of the CPU that last did (a step may end one and begin the next).
-   */
-  touched: Map<number, string> | undefined;
+  /** When transition coverage is on: which pools to watch, and what was touched since last cleared. */
+  tracking: Tracking | undefined;
 
   constructor(
     readonly layout: Layout,
@@ -198,7 +205,7 @@ export class Kernel {
     this.mem[base + HDR.gen] = gen;
     this.mem[base + HDR.allocSite] = this.intern(site);
     this.mem[base + HDR.allocAt] = (this.cpu << 24) | (this.step & 0xffffff);
-    this.touched?.set(base, this.doing[this.cpu]!);
+    this.touch(p, base);
     return makeRef(p.id, gen, slot) as Ref<F>;
   }
 
@@ -210,7 +217,12 @@ export class Kernel {
     this.mem[base + HDR.freeSite] = this.intern(site);
     this.mem[base + HDR.freeAt] = (this.cpu << 24) | (this.step & 0xffffff);
     this.mem.fill(POISON, base + 6, base + p.slotWords);
-    this.touched?.set(base, this.doing[this.cpu]!);
+    this.touch(p, base);
+  }
+
+  private touch(p: Pool, base: number): void {
+    const t = this.tracking;
+    if (t !== undefined && t.pools[p.id] === 1) t.touched.set(base, this.doing[this.cpu]!);
   }
 
   isLive(ref: Ref): boolean {
@@ -258,7 +270,7 @@ export class Kernel {
     const p = this.layout.pools[refPool(ref) - 1]!;
     const i = p.def.index.get(name);
     if (i === undefined) throw new Error(`struct ${p.def.name} has no field ${name}`);
-    if (access === 'Write') this.touched?.set(base, this.doing[this.cpu]!);
+    if (access === 'Write') this.touch(p, base);
     return base + 6 + i;
   }
 
