@@ -6,8 +6,9 @@ import { machine, type Benchmark, type BenchOptions } from './common.js';
 import { throughput } from './throughput.js';
 import { timeToBug } from './time-to-bug.js';
 import { threadsBench } from './threads.js';
+import { vsFastCheck } from './vs-fast-check.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, threadsBench];
+const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, vsFastCheck, threadsBench];
 
 function usage(): string {
   return [
