@@ -6,9 +6,10 @@
 import { runBatch, type BatchResult } from '../harness/engine/batch.js';
 import { runCampaign } from '../harness/engine/campaign.js';
 import type { CampaignConfig } from '../harness/engine/runner.js';
-import { formatTable } from '../harness/cli/format.js';
+import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { TARGETS } from '../targets/index.js';
 import { measureShape, plan, stepCeiling } from './ceiling.js';
+import { peakRss } from './peak-rss.js';
 import { machine, num, paragraph, pct, writeResult, type Benchmark, type BenchOptions } from './common.js';
 
 /** About 60 s for the whole benchmark on a busy 2-core machine, 30 s on an idle one. */
@@ -17,6 +18,8 @@ const INLINE_ROUNDS = 3;
 const POOL_ROUNDS = 2;
 const SHAPE_EXECS = 2_000;
 const POOL_TARGET = 'mdev-v5.0';
+/** The length of the campaign whose peak RSS is measured (--time). */
+const DEFAULT_RSS_MS = 60_000;
 
 const cfg: CampaignConfig = { seed: 'bench', strategy: 'pct', depth: 3 };
 
@@ -142,12 +145,32 @@ async function run(opts: BenchOptions): Promise<void> {
           `found the same titles at the same first index as the inline run, as the determinism contract says.`,
       ),
   );
-  const figures = { config: { ...cfg, execs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS }, targets: targets.map(({ findings: _, ...t }) => t), pool: rows };
+
+  const rssMs = opts.timeMs ?? DEFAULT_RSS_MS;
+  console.log(`\npeak RSS: a ${formatDuration(rssMs)} campaign on ${POOL_TARGET} (mdevfuzz run, pool, one worker per core) in a child process\n`);
+  const rss = await peakRss(POOL_TARGET, rssMs);
+  const mb = (x: number | null): string => (x === null ? '-' : `${num(x, 1)} MiB`);
+  console.log(
+    formatTable(
+      ['campaign', 'executions', 'exit', 'peak RSS (maxRSS)', 'peak RSS (VmHWM)', 'RSS at 1/4, 1/2, 3/4, end'].map((header, i) => ({ header, right: i > 0 })),
+      [[formatDuration(rssMs), rss.executions === null ? '-' : num(rss.executions), String(rss.exitCode), mb(rss.maxRssMiB), mb(rss.vmHwmMiB), rss.rssCurveMiB.map((x) => num(x, 0)).join(', ') + ' MiB']],
+    ),
+  );
+  console.log(
+    '\n' +
+      paragraph(
+        `How to read this: \`${rss.command}\`, on a copy of the committed corpus in a temporary directory (known findings are not ` +
+          `minimized again; --no-minimize keeps any new one from stretching the run). maxRSS is process.resourceUsage() at the ` +
+          `child's exit, printed by a preloaded probe; VmHWM the kernel's high-water mark, polled every 250 ms. Piscina workers are ` +
+          `threads of that one process, so both include every worker. Exit 1 means new findings against the copied corpus.`,
+      ),
+  );
+  const figures = { config: { ...cfg, execs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS, rssMs }, targets: targets.map(({ findings: _, ...t }) => t), pool: rows, peakRss: rss };
   console.log(`\nwrote ${writeResult('throughput', figures)}`);
 }
 
 export const throughput: Benchmark = {
   name: 'throughput',
-  description: 'executions/s and steps/s of the inline engine against an empty-generator ceiling; pool scaling',
+  description: 'executions/s and steps/s of the inline engine against an empty-generator ceiling; pool scaling; peak RSS of a campaign',
   run,
 };
