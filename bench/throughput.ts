@@ -12,8 +12,8 @@ import { measureShape, plan, stepCeiling } from './ceiling.js';
 import { peakRss } from './peak-rss.js';
 import { machine, num, paragraph, pct, writeResult, type Benchmark, type BenchOptions } from './common.js';
 
-/** About 60 s for the whole benchmark on a busy 2-core machine, 30 s on an idle one. */
-const DEFAULT_EXECS = 6_000;
+/** About 40 s for the inline and pool measurements on a busy 2-core machine, plus the peak-RSS campaign. */
+const DEFAULT_EXECS = 3_000;
 const INLINE_ROUNDS = 3;
 const POOL_ROUNDS = 2;
 const SHAPE_EXECS = 2_000;
