@@ -24,7 +24,9 @@ export interface Size {
 
 export interface ShrinkResult {
   reproduced: boolean;
+  /** Successful shrinks, and every run fast-check made from the failing one on (failing run included). */
   shrinks: number;
+  replays: number;
   ms: number;
   size: Size;
   /** fast-check's scheduled promises released in the counterexample's run. */
@@ -74,7 +76,8 @@ async function fcHunt(t: Extract<VsTask, { kind: 'fc-hunt' }>): Promise<HuntResu
 async function fcShrink(t: Extract<VsTask, { kind: 'fc-shrink' }>): Promise<ShrinkResult> {
   const tg = target(t.target);
   const t0 = performance.now();
-  const r = await fc.check(noProblem(tg, t.title), { seed: t.seed, path: String(t.run - 1), numRuns: 1 });
+  let replays = 0;
+  const r = await fc.check(noProblem(tg, t.title, () => replays++), { seed: t.seed, path: String(t.run - 1), numRuns: 1 });
   const ms = performance.now() - t0;
   if (!r.failed || !r.counterexample) throw new Error(`fast-check seed ${t.seed} run ${t.run} does not fail for ${t.title}`);
   const [s, program] = r.counterexample;
@@ -83,6 +86,7 @@ async function fcShrink(t: Extract<VsTask, { kind: 'fc-shrink' }>): Promise<Shri
   return {
     reproduced: again.findings.some((f) => f.title === t.title),
     shrinks: r.numShrinks,
+    replays,
     ms,
     size: { cpus: program.cpus.length, ops: program.cpus.reduce((n, ops) => n + ops.length, 0), steps: again.steps, preemptions: again.preemptions },
     decisions: again.decisions,

@@ -96,7 +96,7 @@ async function run(opts: BenchOptions): Promise<void> {
     const ourM = minimized[w]!.filter((x): x is MinimizeResult => x !== null);
     return {
       problem: p.id,
-      fastCheck: { ...sizeOf(fcs.map((x) => x.size)), shrinks: median(fcs.map((x) => x.shrinks)), decisions: median(fcs.map((x) => x.decisions)), ms: median(fcs.map((x) => x.ms)), reproduced: fcs.filter((x) => x.reproduced).length },
+      fastCheck: { ...sizeOf(fcs.map((x) => x.size)), shrinks: median(fcs.map((x) => x.shrinks)), replays: median(fcs.map((x) => x.replays)), decisions: median(fcs.map((x) => x.decisions)), ms: median(fcs.map((x) => x.ms)), reproduced: fcs.filter((x) => x.reproduced).length },
       ours: { ...sizeOf(ourM.map((x) => x.size)), before: sizeOf(ourM.map((x) => x.before)), replays: median(ourM.map((x) => x.replays)), ms: median(ourM.map((x) => x.ms)) },
     };
   });
@@ -104,10 +104,10 @@ async function run(opts: BenchOptions): Promise<void> {
   console.log(
     '\n' +
       formatTable(
-        ['problem', 'engine', 'repros', 'cpus', 'ops', 'steps', 'preemptions', 'shrink replays', 'shrink ms', 'fc decisions'].map((header, i) => ({ header, right: i > 1 })),
+        ['problem', 'engine', 'repros', 'cpus', 'ops', 'steps', 'preemptions', 'replays', 'ms', 'fc shrinks', 'fc decisions'].map((header, i) => ({ header, right: i > 1 })),
         sizes.flatMap((s) => [
-          [s.problem, 'fast-check shrunk', `${s.fastCheck.n}`, sz(s.fastCheck.cpus), sz(s.fastCheck.ops), sz(s.fastCheck.steps), sz(s.fastCheck.preemptions), sz(s.fastCheck.shrinks), sz(s.fastCheck.ms), sz(s.fastCheck.decisions)],
-          ['', 'ours minimized', `${s.ours.n}`, sz(s.ours.cpus), sz(s.ours.ops), sz(s.ours.steps), sz(s.ours.preemptions), sz(s.ours.replays), sz(s.ours.ms), ''],
+          [s.problem, 'fast-check shrunk', `${s.fastCheck.n}`, sz(s.fastCheck.cpus), sz(s.fastCheck.ops), sz(s.fastCheck.steps), sz(s.fastCheck.preemptions), sz(s.fastCheck.replays), sz(s.fastCheck.ms), sz(s.fastCheck.shrinks), sz(s.fastCheck.decisions)],
+          ['', 'ours minimized', `${s.ours.n}`, sz(s.ours.cpus), sz(s.ours.ops), sz(s.ours.steps), sz(s.ours.preemptions), sz(s.ours.replays), sz(s.ours.ms), '', ''],
         ]),
       ),
   );
@@ -139,7 +139,9 @@ async function run(opts: BenchOptions): Promise<void> {
           `Sizes are medians over the first finds: fast-check's counterexample after its own shrinking (it shrinks the program; ` +
           `fc.scheduler() does not shrink), replayed with a clone of its scheduler to count CPU steps and preemptions (a step on another CPU ` +
           `than the one our default would keep running); ours is the same first find minimized by harness/minimize (at most ` +
-          `${num(MINIMIZE_REPLAYS)} replays). "shrink replays" are fast-check's successful shrinks and our replays. Hunts took ` +
+          `${num(MINIMIZE_REPLAYS)} replays). "replays" and "ms" are what shrinking (fast-check: every run from the failing ` +
+          `one on) or minimizing took; "fc shrinks" is fast-check's "Shrunk N time(s)"; "fc decisions" the scheduled promises ` +
+          `it released in the counterexample's run. Hunts took ` +
           `${formatDuration(huntMs)}, the whole benchmark ${formatDuration(wallMs)}.`,
       ),
   );
