@@ -43,9 +43,9 @@ async function stress(titles: string[], timeMs: number): Promise<EngineRun> {
       all.add(f.title);
       const w = titles.indexOf(f.title);
       if (w < 0 || found[w]?.confirmed) continue;
-      // The first sighting counts as the find; a later one replaces it only if the first did not confirm.
+      // The find is the first sighting that inline replay confirms; until there is one, the first sighting.
       const confirmed = confirmInline(target, x, SEED).confirmed.has(f.title);
-      if (found[w] === null || confirmed) found[w] = { ms: found[w]?.ms ?? ms, index: found[w]?.index ?? x.index, confirmed };
+      if (found[w] === null || confirmed) found[w] = { ms, index: x.index, confirmed };
     }
   });
   return { engine: 'stress (free-running threads)', workers: `${workers} batch x 5 CPU threads`, executions: totals.executions, elapsedMs: totals.elapsedMs, found, titles: all.size };
