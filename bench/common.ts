@@ -8,10 +8,12 @@ import path from 'node:path';
 export interface BenchOptions {
   /** throughput: executions per measurement. */
   execs?: number;
-  /** time-to-bug: campaign seeds per (problem, strategy); guided: seeds per mode. */
+  /** time-to-bug, vs-fast-check: campaign seeds per (problem, strategy); guided: seeds per mode. */
   seeds?: number;
-  /** time-to-bug: executions per (seed, strategy) before giving up; guided: executions per campaign. */
+  /** time-to-bug, vs-fast-check: executions (runs) per seed before giving up; guided: executions per campaign. */
   budget?: number;
+  /** vs-stress: the time box of each engine; throughput: the length of the peak-RSS campaign. */
+  timeMs?: number;
 }
 
 export interface Benchmark {

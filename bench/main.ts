@@ -1,25 +1,29 @@
 // `npm run bench -- NAME [options]`: one benchmark per file, or `all` of them in turn.
 
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../harness/cli/args.js';
 import { formatDuration } from '../harness/cli/format.js';
 import { machine, type Benchmark, type BenchOptions } from './common.js';
 import { throughput } from './throughput.js';
 import { timeToBug } from './time-to-bug.js';
 import { threadsBench } from './threads.js';
+import { vsFastCheck } from './vs-fast-check.js';
+import { vsStress } from './vs-stress.js';
 import { guided } from './guided.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, threadsBench, guided];
+const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, vsFastCheck, vsStress, threadsBench, guided];
 
 function usage(): string {
   return [
-    'usage: npm run bench -- NAME [--execs N] [--seeds K] [--budget N]',
+    'usage: npm run bench -- NAME [--execs N] [--seeds K] [--budget N] [--time T]',
     '',
     ...BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.description}`),
     `  ${'all'.padEnd(12)} every one of them in turn`,
     '',
     '  --execs N    throughput: executions per measurement',
-    '  --seeds K    time-to-bug: seeds per (problem, strategy); guided: seeds per mode',
-    '  --budget N   time-to-bug: executions per seed before a miss; guided: executions per campaign',
+    '  --seeds K    time-to-bug, vs-fast-check: seeds per (problem, strategy); guided: seeds per mode',
+    '  --budget N   time-to-bug, vs-fast-check: executions (runs) per seed before a miss; guided: per campaign',
+    '  --time T     vs-stress: time box of each engine (60s); throughput: peak-RSS campaign length (60s)',
   ].join('\n');
 }
 
@@ -34,12 +38,21 @@ function positive(name: string, text: string | undefined): number | undefined {
   return Number(text);
 }
 
+function duration(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    fail(`--time: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 async function main(): Promise<void> {
   let parsed;
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { execs: { type: 'string' }, seeds: { type: 'string' }, budget: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { execs: { type: 'string' }, seeds: { type: 'string' }, budget: { type: 'string' }, time: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));
@@ -56,7 +69,7 @@ async function main(): Promise<void> {
     console.error(usage());
     process.exit(2);
   }
-  const opts: BenchOptions = { execs: positive('execs', values.execs), seeds: positive('seeds', values.seeds), budget: positive('budget', values.budget) };
+  const opts: BenchOptions = { execs: positive('execs', values.execs), seeds: positive('seeds', values.seeds), budget: positive('budget', values.budget), timeMs: duration(values.time) };
   const m = machine();
   console.log(`${m.cpu}, ${m.cores} cores, node ${m.node}, ${new Date().toISOString()}, load average ${m.load1}\n`);
   for (const b of chosen) {

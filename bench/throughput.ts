@@ -6,17 +6,22 @@
 import { runBatch, type BatchResult } from '../harness/engine/batch.js';
 import { runCampaign } from '../harness/engine/campaign.js';
 import type { CampaignConfig } from '../harness/engine/runner.js';
-import { formatTable } from '../harness/cli/format.js';
+import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { TARGETS } from '../targets/index.js';
 import { measureShape, plan, stepCeiling } from './ceiling.js';
+import { peakRss } from './peak-rss.js';
 import { machine, num, paragraph, pct, writeResult, type Benchmark, type BenchOptions } from './common.js';
 
-/** About 60 s for the whole benchmark on a busy 2-core machine, 30 s on an idle one. */
-const DEFAULT_EXECS = 6_000;
+/** About 40 s for the inline and pool measurements on a busy 2-core machine, plus the peak-RSS campaign. */
+const DEFAULT_EXECS = 3_000;
 const INLINE_ROUNDS = 3;
 const POOL_ROUNDS = 2;
+/** The pool runs this many times --execs: on a few thousand, starting the threads would be most of what it measures. */
+const POOL_EXECS_FACTOR = 4;
 const SHAPE_EXECS = 2_000;
 const POOL_TARGET = 'mdev-v5.0';
+/** The length of the campaign whose peak RSS is measured (--time). */
+const DEFAULT_RSS_MS = 60_000;
 
 const cfg: CampaignConfig = { seed: 'bench', strategy: 'pct', depth: 3 };
 
@@ -109,13 +114,15 @@ async function run(opts: BenchOptions): Promise<void> {
       ),
   );
 
-  console.log(`\npool scaling: runCampaign on ${POOL_TARGET}, the same ${num(execs)} executions, best of ${POOL_ROUNDS} rounds\n`);
+  const poolExecs = POOL_EXECS_FACTOR * execs;
+  console.log(`\npool scaling: runCampaign on ${POOL_TARGET}, the same ${num(poolExecs)} executions, best of ${POOL_ROUNDS} rounds\n`);
   await runCampaign({ target: { name: POOL_TARGET }, ...cfg, execs: Math.min(2000, execs), workers: 2 }); // warm-up
-  const inline = targets.find((t) => t.target === POOL_TARGET)!;
+  const alone = timed(() => runBatch(TARGETS.find((t) => t.name === POOL_TARGET)!, cfg, 0, poolExecs));
+  const inline = { execPerS: rate(poolExecs, alone.ms), findings: signature(alone.value.findings) };
   const pool = [1, 2].map((workers) => ({ workers, execPerS: 0, warmExecPerS: 0, same: true }));
   for (let r = 0; r < POOL_ROUNDS; r++) {
     for (const p of pool) {
-      const got = await pooled(p.workers, execs);
+      const got = await pooled(p.workers, poolExecs);
       p.execPerS = Math.max(p.execPerS, got.execPerS);
       p.warmExecPerS = Math.max(p.warmExecPerS, got.warmExecPerS);
       p.same &&= got.findings === inline.findings;
@@ -137,17 +144,37 @@ async function run(opts: BenchOptions): Promise<void> {
         `How to read this: each pool run is a fresh Piscina pool, as for a user, after one warm-up campaign (which warms ` +
           `files, not the new threads); rounds alternate 1 and 2 workers. "whole run" includes starting the threads and their ` +
           `JIT warm-up; "warm" counts only the executions merged after the first third, when the workers are warm. The inline ` +
-          `row is the single-thread figure of the first table. "warm vs 1 worker" is the scaling: the ideal for 2 workers is ` +
+          `row is runBatch in this thread on the same executions, once. "warm vs 1 worker" is the scaling: the ideal for 2 workers is ` +
           `2.00x on ${machine().cores} idle cores, less whatever else the machine runs meanwhile. "same findings": the pool ` +
           `found the same titles at the same first index as the inline run, as the determinism contract says.`,
       ),
   );
-  const figures = { config: { ...cfg, execs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS }, targets: targets.map(({ findings: _, ...t }) => t), pool: rows };
+
+  const rssMs = opts.timeMs ?? DEFAULT_RSS_MS;
+  console.log(`\npeak RSS: a ${formatDuration(rssMs)} campaign on ${POOL_TARGET} (mdevfuzz run, pool, one worker per core) in a child process\n`);
+  const rss = await peakRss(POOL_TARGET, rssMs);
+  const mb = (x: number | null): string => (x === null ? '-' : `${num(x, 1)} MiB`);
+  console.log(
+    formatTable(
+      ['campaign', 'executions', 'exit', 'peak RSS (maxRSS)', 'peak RSS (VmHWM)', 'RSS at 1/4, 1/2, 3/4, end'].map((header, i) => ({ header, right: i > 0 })),
+      [[formatDuration(rssMs), rss.executions === null ? '-' : num(rss.executions), String(rss.exitCode), mb(rss.maxRssMiB), mb(rss.vmHwmMiB), rss.rssCurveMiB.map((x) => num(x, 0)).join(', ') + ' MiB']],
+    ),
+  );
+  console.log(
+    '\n' +
+      paragraph(
+        `How to read this: \`${rss.command}\`, on a copy of the committed corpus in a temporary directory (known findings are not ` +
+          `minimized again; --no-minimize keeps any new one from stretching the run). maxRSS is process.resourceUsage() at the ` +
+          `child's exit, printed by a preloaded probe; VmHWM the kernel's high-water mark, polled every 250 ms. Piscina workers are ` +
+          `threads of that one process, so both include every worker. Exit 1 means new findings against the copied corpus.`,
+      ),
+  );
+  const figures = { config: { ...cfg, execs, poolExecs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS, rssMs }, targets: targets.map(({ findings: _, ...t }) => t), pool: rows, peakRss: rss };
   console.log(`\nwrote ${writeResult('throughput', figures)}`);
 }
 
 export const throughput: Benchmark = {
   name: 'throughput',
-  description: 'executions/s and steps/s of the inline engine against an empty-generator ceiling; pool scaling',
+  description: 'executions/s and steps/s of the inline engine against an empty-generator ceiling; pool scaling; peak RSS of a campaign',
   run,
 };
