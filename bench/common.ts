@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Target } from '../harness/target.js';
 
 export interface BenchOptions {
   /** throughput: executions per measurement. */
@@ -63,4 +64,9 @@ export function paragraph(text: string, width = 100): string {
   }
   if (line) lines.push(line);
   return lines.join('\n');
+}
+
+/** The seed problems of a target: its known expectations that name their problem (P1..P5), in order. */
+export function seedProblems(target: Target): { id: string; title: string }[] {
+  return target.expectations.filter((e) => e.status === 'known' && e.problem).map((e) => ({ id: e.problem!, title: e.title }));
 }

@@ -13,7 +13,7 @@ import { FAMILY_NAMES, keyFamily } from '../harness/guided/keys.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { declaredTransitions, transitionKey } from '../harness/coverage/transitions.js';
 import { findTarget } from '../targets/index.js';
-import { num, paragraph, quantile, writeResult, type Benchmark, type BenchOptions } from './common.js';
+import { num, paragraph, quantile, seedProblems, writeResult, type Benchmark, type BenchOptions } from './common.js';
 import type { GuidedResult, GuidedTask } from './guided-worker.js';
 
 const TARGET = 'mdev-v5.0';
@@ -48,7 +48,7 @@ async function run(opts: BenchOptions): Promise<void> {
   const seeds = opts.seeds ?? DEFAULT_SEEDS;
   const budget = opts.budget ?? DEFAULT_BUDGET;
   const target = findTarget(TARGET)!;
-  const problems = target.expectations.filter((e) => e.status === 'known' && e.problem).map((e) => ({ id: e.problem!, title: e.title }));
+  const problems = seedProblems(target);
   const workers = Math.min(defaultWorkers(), seeds * MODES.length);
   console.log(
     `guided: ${TARGET}, ${seeds} seeds x {guided, unguided}, ${num(budget)} executions each, ${workers} worker threads; ` +

@@ -8,7 +8,7 @@ import { defaultWorkers } from '../harness/engine/campaign.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import type { StrategyName } from '../harness/sched/index.js';
 import { findTarget } from '../targets/index.js';
-import { num, paragraph, quantile, writeResult, type Benchmark, type BenchOptions } from './common.js';
+import { num, paragraph, quantile, seedProblems, writeResult, type Benchmark, type BenchOptions } from './common.js';
 import type { HuntResult, HuntTask } from './time-to-bug-worker.js';
 
 const TARGET = 'mdev-v5.0';
@@ -46,8 +46,7 @@ async function run(opts: BenchOptions): Promise<void> {
   const seeds = opts.seeds ?? DEFAULT_SEEDS;
   const budget = opts.budget ?? DEFAULT_BUDGET;
   const target = findTarget(TARGET)!;
-  // The seed problems are the known expectations that name their problem (P1..P5).
-  const problems = target.expectations.filter((e) => e.status === 'known' && e.problem).map((e) => ({ id: e.problem!, title: e.title }));
+  const problems = seedProblems(target);
   const titles = problems.map((p) => p.title);
   const workers = Math.min(defaultWorkers(), seeds * STRATEGIES.length);
   console.log(`time-to-bug: ${TARGET}, ${seeds} seeds x ${STRATEGIES.length} strategies, budget ${num(budget)} executions, ${workers} worker threads\n`);

@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import { defaultWorkers } from '../harness/engine/campaign.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { findTarget } from '../targets/index.js';
-import { num, paragraph, quantile, writeResult, type Benchmark, type BenchOptions } from './common.js';
+import { num, paragraph, quantile, seedProblems, writeResult, type Benchmark, type BenchOptions } from './common.js';
 import { DEFAULT_BUDGET, DEFAULT_SEEDS, summarize } from './time-to-bug.js';
 import type { HuntResult, HuntTask } from './time-to-bug-worker.js';
 import type { MinimizeResult, ShrinkResult, Size, VsTask } from './vs-fast-check-worker.js';
@@ -23,7 +23,7 @@ async function run(opts: BenchOptions): Promise<void> {
   const seeds = opts.seeds ?? DEFAULT_SEEDS;
   const budget = opts.budget ?? DEFAULT_BUDGET;
   const target = findTarget(TARGET)!;
-  const problems = target.expectations.filter((e) => e.status === 'known' && e.problem).map((e) => ({ id: e.problem!, title: e.title }));
+  const problems = seedProblems(target);
   const titles = problems.map((p) => p.title);
   const workers = Math.min(defaultWorkers(), seeds * 2);
   console.log(`vs-fast-check: ${TARGET}, ${seeds} seeds, budget ${num(budget)} runs, fast-check fc.scheduler() vs ours (pct d=3), ${workers} worker threads\n`);

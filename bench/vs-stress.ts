@@ -8,7 +8,7 @@ import { confirmInline } from '../harness/engine/stress-confirm.js';
 import { defaultStressWorkers, runStress } from '../harness/engine/stress.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { findTarget } from '../targets/index.js';
-import { num, paragraph, writeResult, type Benchmark, type BenchOptions } from './common.js';
+import { num, paragraph, seedProblems, writeResult, type Benchmark, type BenchOptions } from './common.js';
 
 const TARGET = 'mdev-v5.0';
 const SEED = 'vs-stress';
@@ -64,7 +64,7 @@ async function controlled(titles: string[], timeMs: number): Promise<EngineRun> 
 async function run(opts: BenchOptions): Promise<void> {
   const timeMs = opts.timeMs ?? DEFAULT_VS_STRESS_MS;
   const target = findTarget(TARGET)!;
-  const problems = target.expectations.filter((e) => e.status === 'known' && e.problem).map((e) => ({ id: e.problem!, title: e.title }));
+  const problems = seedProblems(target);
   const titles = problems.map((p) => p.title);
   console.log(`vs-stress: ${TARGET}, seed '${SEED}', ${formatDuration(timeMs)} for each engine, one after the other\n`);
   const runs = [await stress(titles, timeMs), await controlled(titles, timeMs)];
