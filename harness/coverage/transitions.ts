@@ -5,7 +5,7 @@
 // the report sets the observed ones against the declared ones, so an undeclared one is named.
 
 import type { Kernel } from '../kernel/kernel.js';
-import { HDR, SLOT_FREED, SLOT_LIVE, makeRef, type Pool } from '../kernel/layout.js';
+import { HDR, SLOT_FREE, SLOT_FREED, SLOT_LIVE, makeRef, type Pool } from '../kernel/layout.js';
 import { STATE_FREED, STATE_NONE, type ObjectKind, type Target } from '../target.js';
 
 export interface Transition {
@@ -109,7 +109,7 @@ interface Tracked {
   pool: Pool;
 }
 
-/** The pools whose slots are objects of a declared kind, sorted by base for lookup by word. */
+/** The pools whose slots are objects of a declared kind. */
 function trackedPools(target: Target): Tracked[] {
   const out: Tracked[] = [];
   for (const kind of target.objects ?? []) {
@@ -119,7 +119,7 @@ function trackedPools(target: Target): Tracked[] {
       out.push({ kind, pool });
     }
   }
-  return out.sort((a, b) => a.pool.base - b.pool.base);
+  return out;
 }
 
 function trackedAt(tracked: readonly Tracked[], word: number): Tracked | undefined {
@@ -142,13 +142,29 @@ export function bootStates(target: Target, k: Kernel): Map<number, string> {
   for (const t of trackedPools(target)) {
     for (let slot = 0; slot < t.pool.capacity; slot++) {
       const base = t.pool.base + slot * t.pool.slotWords;
-      if (k.mem[base + HDR.state] !== 0) out.set(base, stateAt(k, t, base));
+      if (k.mem[base + HDR.state] !== SLOT_FREE) out.set(base, stateAt(k, t, base));
     }
   }
   return out;
 }
 
-const trackedByTarget = new WeakMap<Target, Tracked[]>();
+interface Watch {
+  tracked: Tracked[];
+  /** By pool id: 1 for a tracked pool (Tracking.pools). */
+  pools: Uint8Array;
+}
+
+const watchByTarget = new WeakMap<Target, Watch>();
+
+function watchOf(target: Target): Watch {
+  let w = watchByTarget.get(target);
+  if (w) return w;
+  const tracked = trackedPools(target);
+  const pools = new Uint8Array(target.layout.pools.length + 1);
+  for (const { pool } of tracked) pools[pool.id] = 1;
+  watchByTarget.set(target, (w = { tracked, pools }));
+  return w;
+}
 
 /** Follows the objects of one execution; `observe` after each step records what changed. */
 export class TransitionTracker {
@@ -162,12 +178,9 @@ export class TransitionTracker {
     private readonly k: Kernel,
     private readonly boot: ReadonlyMap<number, string>,
   ) {
-    let t = trackedByTarget.get(target);
-    if (!t) trackedByTarget.set(target, (t = trackedPools(target)));
-    this.tracked = t;
-    const pools = new Uint8Array(target.layout.pools.length + 1);
-    for (const { pool } of t) pools[pool.id] = 1;
-    k.tracking = { pools, touched: this.touched };
+    const w = watchOf(target);
+    this.tracked = w.tracked;
+    k.tracking = { pools: w.pools, touched: this.touched };
   }
 
   /** After a step: compare the state of every slot it touched with the one before. */
