@@ -106,25 +106,45 @@ export function declarationErrors(target: Target): string[] {
 
 interface Tracked {
   kind: ObjectKind;
+  /** Its index among the target's kinds, for the packed keys of TransitionTracker. */
+  kindId: number;
   pool: Pool;
 }
 
 /** The pools whose slots are objects of a declared kind. */
 function trackedPools(target: Target): Tracked[] {
   const out: Tracked[] = [];
-  for (const kind of target.objects ?? []) {
+  (target.objects ?? []).forEach((kind, kindId) => {
     for (const def of kind.structs) {
       const pool = target.layout.byName.get(def.name);
       if (!pool) throw new Error(`${target.name}: object kind ${kind.kind} names struct ${def.name}, which has no pool`);
-      out.push({ kind, pool });
+      out.push({ kind, kindId, pool });
     }
-  }
+  });
   return out;
 }
 
 function trackedAt(tracked: readonly Tracked[], word: number): Tracked | undefined {
   for (const t of tracked) if (word >= t.pool.base && word < t.pool.base + t.pool.capacity * t.pool.slotWords) return t;
   return undefined;
+}
+
+const NAME_BITS = 6;
+
+/** Small numbers for the names of states and events, so that a transition packs into one small integer. */
+class Names {
+  private readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+
+  id(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      if (this.names.length === 1 << NAME_BITS) throw new Error(`more than ${1 << NAME_BITS} state and event names`);
+      this.ids.set(name, (id = this.names.length));
+      this.names.push(name);
+    }
+    return id;
+  }
 }
 
 /** The state of the object whose header is at `base`. */
@@ -152,6 +172,7 @@ interface Watch {
   tracked: Tracked[];
   /** By pool id: 1 for a tracked pool (Tracking.pools). */
   pools: Uint8Array;
+  names: Names;
 }
 
 const watchByTarget = new WeakMap<Target, Watch>();
@@ -162,25 +183,27 @@ function watchOf(target: Target): Watch {
   const tracked = trackedPools(target);
   const pools = new Uint8Array(target.layout.pools.length + 1);
   for (const { pool } of tracked) pools[pool.id] = 1;
-  watchByTarget.set(target, (w = { tracked, pools }));
+  watchByTarget.set(target, (w = { tracked, pools, names: new Names() }));
   return w;
 }
 
-/** Follows the objects of one execution; `observe` after each step records what changed. */
+/**
+ * Follows the objects of one execution; `observe` after each step records what changed, packed
+ * as (kind, from, event, to) in one small integer (the hot path builds no strings).
+ */
 export class TransitionTracker {
-  readonly seen = new Set<string>();
-  private readonly states = new Map<number, string>();
-  private readonly tracked: Tracked[];
+  private readonly seen = new Set<number>();
+  private readonly states = new Map<number, number>();
   private readonly touched = new Map<number, string>();
+  private readonly watch: Watch;
 
   constructor(
     target: Target,
     private readonly k: Kernel,
     private readonly boot: ReadonlyMap<number, string>,
   ) {
-    const w = watchOf(target);
-    this.tracked = w.tracked;
-    k.tracking = { pools: w.pools, touched: this.touched };
+    this.watch = watchOf(target);
+    k.tracking = { pools: this.watch.pools, touched: this.touched };
   }
 
   /** After a step: compare the state of every slot it touched with the one before. */
@@ -191,11 +214,25 @@ export class TransitionTracker {
   }
 
   private readonly compare = (event: string, base: number): void => {
-    const t = trackedAt(this.tracked, base)!;
-    const from = this.states.get(base) ?? this.boot.get(base) ?? STATE_NONE;
-    const to = stateAt(this.k, t, base);
+    const { names } = this.watch;
+    const t = trackedAt(this.watch.tracked, base)!;
+    const from = this.states.get(base) ?? names.id(this.boot.get(base) ?? STATE_NONE);
+    const to = names.id(stateAt(this.k, t, base));
     if (to === from) return;
     this.states.set(base, to);
-    this.seen.add(transitionKey({ kind: t.kind.kind, from, event, to }));
+    this.seen.add((((((t.kindId << NAME_BITS) | from) << NAME_BITS) | names.id(event)) << NAME_BITS) | to);
   };
+
+  /** The transitions observed, as transitionKey()s. */
+  keys(): Set<string> {
+    const { names, tracked } = this.watch;
+    const kinds = new Map(tracked.map((t) => [t.kindId, t.kind.kind]));
+    const mask = (1 << NAME_BITS) - 1;
+    const out = new Set<string>();
+    for (const key of this.seen) {
+      const name = (shift: number): string => names.names[(key >> shift) & mask]!;
+      out.add(transitionKey({ kind: kinds.get(key >> (3 * NAME_BITS))!, from: name(2 * NAME_BITS), event: name(NAME_BITS), to: name(0) }));
+    }
+    return out;
+  }
 }

@@ -211,6 +211,6 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   if (labels) result.labels = [...labels];
   const execution: Execution = { kernel: k, result };
   if (pairs) execution.pairs = pairs;
-  if (transitions) execution.transitions = transitions.seen;
+  if (transitions) execution.transitions = transitions.keys();
   return execution;
 }
