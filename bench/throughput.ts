@@ -1,5 +1,6 @@
 // Executions/s and model steps/s of the inline engine on every bundled target, against the bare cost
-// of stepping empty generators of the same shape measured in the same process; then pool scaling.
+// of stepping empty generators of the same shape measured in the same process; then the cost of
+// coverage, pool scaling and the peak RSS of a campaign.
 // The machine is shared: every figure is the best of a few interleaved rounds, and only ratios
 // taken within this one run are meant to be compared.
 
@@ -114,6 +115,30 @@ async function run(opts: BenchOptions): Promise<void> {
       ),
   );
 
+  console.log(`\ncoverage cost: the same ${num(execs)} executions with coverage off and on (labels, pairs, transitions), best of ${INLINE_ROUNDS} interleaved rounds\n`);
+  const coverage = TARGETS.map((target) => {
+    let [off, on] = [Infinity, Infinity];
+    for (let r = 0; r < INLINE_ROUNDS; r++) {
+      off = Math.min(off, timed(() => runBatch(target, cfg, 0, execs)).ms);
+      on = Math.min(on, timed(() => runBatch(target, { ...cfg, coverage: true }, 0, execs)).ms);
+    }
+    return { target: target.name, offExecPerS: rate(execs, off), onExecPerS: rate(execs, on), cost: on / off };
+  });
+  console.log(
+    formatTable(
+      ['target', 'exec/s, coverage off', 'exec/s, coverage on', 'on/off time'].map((header, i) => ({ header, right: i > 0 })),
+      coverage.map((c) => [c.target, num(c.offExecPerS), num(c.onExecPerS), `${c.cost.toFixed(2)}x`]),
+    ),
+  );
+  console.log(
+    '\n' +
+      paragraph(
+        'How to read this: every `mdevfuzz run` collects coverage (the run summary and report draw it); "on/off time" is what ' +
+          'that costs per execution: the label set, the concurrent-pair counts, and the re-read of the state of every declared ' +
+          'object a step wrote.',
+      ),
+  );
+
   const poolExecs = POOL_EXECS_FACTOR * execs;
   console.log(`\npool scaling: runCampaign on ${POOL_TARGET}, the same ${num(poolExecs)} executions, best of ${POOL_ROUNDS} rounds\n`);
   await runCampaign({ target: { name: POOL_TARGET }, ...cfg, execs: Math.min(2000, execs), workers: 2 }); // warm-up
@@ -169,12 +194,12 @@ async function run(opts: BenchOptions): Promise<void> {
           `threads of that one process, so both include every worker. Exit 1 means new findings against the copied corpus.`,
       ),
   );
-  const figures = { config: { ...cfg, execs, poolExecs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS, rssMs }, targets: targets.map(({ findings: _, ...t }) => t), pool: rows, peakRss: rss };
+  const figures = { config: { ...cfg, execs, poolExecs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS, rssMs }, targets: targets.map(({ findings: _, ...t }) => t), coverage, pool: rows, peakRss: rss };
   console.log(`\nwrote ${writeResult('throughput', figures)}`);
 }
 
 export const throughput: Benchmark = {
   name: 'throughput',
-  description: 'executions/s and steps/s of the inline engine against an empty-generator ceiling; pool scaling; peak RSS of a campaign',
+  description: 'executions/s and steps/s of the inline engine against an empty-generator ceiling; coverage cost; pool scaling; peak RSS of a campaign',
   run,
 };
