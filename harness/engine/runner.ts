@@ -47,11 +47,20 @@ export function faultsFor(target: Target, seed: string, index: number): Fault[] 
   return [{ call: rng.pick(target.faultCalls), nth: 1 + rng.int(FAULT_MAX_NTH) }];
 }
 
+/** The faults of execution `index` of a campaign: none when the campaign runs without faults. */
+export function campaignFaults(target: Target, cfg: CampaignConfig, index: number): Fault[] {
+  return cfg.faults === false ? [] : faultsFor(target, cfg.seed, index);
+}
+
+/** Run a program as execution `index` of a campaign: its strategy, drawing from that index's schedule stream. */
+export function executeAt(target: Target, cfg: CampaignConfig, index: number, program: Program, faults: readonly Fault[], opts: ExecOptions = {}): Execution {
+  return execute(target, program, makeStrategy(cfg.strategy, cfg.depth), execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
+}
+
 export function runIndex(target: Target, cfg: CampaignConfig, index: number, opts: ExecOptions = {}): IndexedExecution & { execution: Execution } {
   const program = programFor(target, cfg.seed, index);
-  const faults = cfg.faults === false ? [] : faultsFor(target, cfg.seed, index);
-  const strategy = makeStrategy(cfg.strategy, cfg.depth);
-  const execution = execute(target, program, strategy, execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
+  const faults = campaignFaults(target, cfg, index);
+  const execution = executeAt(target, cfg, index, program, faults, opts);
   return { index, program, faults, result: execution.result, execution };
 }
 

@@ -10,7 +10,7 @@ import type { Fault, Program, Schedule } from '../types.js';
 import type { CampaignFinding, CampaignOptions, CampaignResult } from './campaign.js';
 import type { ExecOptions, Execution } from './inline.js';
 import { loadTarget, type TargetRef } from './load.js';
-import { faultsFor, programFor, type CampaignConfig, type IndexedExecution } from './runner.js';
+import { campaignFaults, programFor, type CampaignConfig, type IndexedExecution } from './runner.js';
 import { ThreadsEngine } from './threads.js';
 
 /** The engines of `run`, `replay` and `minimize` (`--engine`). */
@@ -26,7 +26,7 @@ export async function runIndexThreads(
   opts: ExecOptions = {},
 ): Promise<IndexedExecution & { execution: Execution }> {
   const program = programFor(target, cfg.seed, index);
-  const faults = cfg.faults === false ? [] : faultsFor(target, cfg.seed, index);
+  const faults = campaignFaults(target, cfg, index);
   const strategy = makeStrategy(cfg.strategy, cfg.depth);
   const execution = await engine.execute(ref, target, program, strategy, execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
   return { index, program, faults, result: execution.result, execution };

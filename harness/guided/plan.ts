@@ -4,10 +4,9 @@
 // data: the program, the faults and either a schedule to replay or none (the campaign's strategy
 // then draws one from i's 'schedule' stream, as for a fresh execution).
 
-import { execute, type ExecOptions, type Execution } from '../engine/inline.js';
-import { FAULT_MAX_NTH, faultsFor, programFor, replayExecution, type CampaignConfig } from '../engine/runner.js';
+import type { ExecOptions, Execution } from '../engine/inline.js';
+import { campaignFaults, executeAt, FAULT_MAX_NTH, programFor, replayExecution, type CampaignConfig } from '../engine/runner.js';
 import { execRng, type Rng } from '../rng.js';
-import { makeStrategy } from '../sched/index.js';
 import type { Target } from '../target.js';
 import type { Fault, Program, Schedule } from '../types.js';
 import type { QueueEntry } from './entry.js';
@@ -94,7 +93,7 @@ function pickMutator(rng: Rng): Mutator {
 }
 
 export function freshPlan(target: Target, cfg: CampaignConfig, index: number): Plan {
-  return { source: 'fresh', program: programFor(target, cfg.seed, index), faults: cfg.faults === false ? [] : faultsFor(target, cfg.seed, index) };
+  return { source: 'fresh', program: programFor(target, cfg.seed, index), faults: campaignFaults(target, cfg, index) };
 }
 
 export function planFor(target: Target, cfg: CampaignConfig, index: number, queue: readonly QueueEntry[]): Plan {
@@ -110,5 +109,5 @@ export function planFor(target: Target, cfg: CampaignConfig, index: number, queu
 /** Run a plan: a fresh plan runs exactly as runIndex does. */
 export function runPlan(target: Target, cfg: CampaignConfig, index: number, plan: Plan, opts: ExecOptions = {}): Execution {
   if (plan.schedule) return replayExecution(target, plan.program, plan.faults, plan.schedule, { maxSteps: cfg.maxSteps, ...opts });
-  return execute(target, plan.program, makeStrategy(cfg.strategy, cfg.depth), execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults: plan.faults });
+  return executeAt(target, cfg, index, plan.program, plan.faults, opts);
 }
