@@ -45,6 +45,21 @@ export function quantile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 }
 
+export interface Summary {
+  median: number;
+  p90: number;
+  max: number;
+  /** Values that are null: nothing found within the budget. */
+  misses: number;
+  all: (number | null)[];
+}
+
+/** Median, p90 and max (nearest rank) of values where null is a miss, counted as Infinity. */
+export function summarize(values: (number | null)[]): Summary {
+  const sorted = values.map((v) => v ?? Infinity).sort((a, b) => a - b);
+  return { median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), max: sorted[sorted.length - 1]!, misses: values.filter((v) => v === null).length, all: values };
+}
+
 /** `1,234`, or `12.3` for small values. */
 export function num(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });

@@ -13,7 +13,7 @@ import { FAMILY_NAMES, keyFamily } from '../harness/guided/keys.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { declaredTransitions, transitionKey } from '../harness/coverage/transitions.js';
 import { findTarget } from '../targets/index.js';
-import { num, paragraph, quantile, seedProblems, writeResult, type Benchmark, type BenchOptions } from './common.js';
+import { num, paragraph, quantile, seedProblems, summarize, writeResult, type Benchmark, type BenchOptions } from './common.js';
 import type { GuidedResult, GuidedTask } from './guided-worker.js';
 
 const TARGET = 'mdev-v5.0';
@@ -24,18 +24,6 @@ const BATCH = 100;
 const SHARE = 0.95;
 const MODES: readonly GuideMode[] = [...GUIDE_MODES].reverse(); // coverage, then off
 const label = (m: GuideMode): string => (m === 'coverage' ? 'guided' : 'unguided');
-
-interface Quantiles {
-  median: number;
-  p90: number;
-  misses: number;
-  all: (number | null)[];
-}
-
-function quantiles(values: (number | null)[]): Quantiles {
-  const sorted = values.map((v) => v ?? Infinity).sort((a, b) => a - b);
-  return { median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), misses: values.filter((v) => v === null).length, all: values };
-}
 
 /** 1-based executions after which `mode` had reached `need` of the keys that `pick` accepts, or null. */
 function execsToReach(r: GuidedResult, pick: string | ((key: string) => boolean), need: number): number | null {
@@ -80,7 +68,7 @@ async function run(opts: BenchOptions): Promise<void> {
   const bugs = problems.flatMap((p) =>
     MODES.map((m) => {
       const firsts = results.get(m)!.map((r) => r.found[p.title] ?? null);
-      return { problem: p.id, title: p.title, mode: label(m), execs: quantiles(firsts.map((f) => f?.execs ?? null)), ms: quantiles(firsts.map((f) => (f ? f.ms : null))) };
+      return { problem: p.id, title: p.title, mode: label(m), execs: summarize(firsts.map((f) => f?.execs ?? null)), ms: summarize(firsts.map((f) => (f ? f.ms : null))) };
     }),
   );
   const ex = (n: number): string => (n === Infinity ? `>${num(budget)}` : num(n));
@@ -102,8 +90,8 @@ async function run(opts: BenchOptions): Promise<void> {
       const unguidedTotal = (k: number): number => results.get('off')![k]!.keys.filter((x) => keyFamily(x.key) === family).length;
       return {
         family, mode: label(m),
-        execs: quantiles(rs.map((r, k) => execsToReach(r, family, Math.ceil(SHARE * unions[k]!)))),
-        toUnguidedTotal: quantiles(rs.map((r, k) => execsToReach(r, family, unguidedTotal(k)))),
+        execs: summarize(rs.map((r, k) => execsToReach(r, family, Math.ceil(SHARE * unions[k]!)))),
+        toUnguidedTotal: summarize(rs.map((r, k) => execsToReach(r, family, unguidedTotal(k)))),
         reachedMedian: quantile(reached, 0.5), unionMedian: quantile([...unions].sort((a, b) => a - b), 0.5),
       };
     });
@@ -127,8 +115,8 @@ async function run(opts: BenchOptions): Promise<void> {
     const reached = rs.map((r) => r.keys.filter((x) => declared.has(x.key)).length).sort((a, b) => a - b);
     return {
       mode: label(m),
-      execs: quantiles(rs.map((r) => execsToReach(r, (key) => declared.has(key), needDeclared))),
-      ms: quantiles(rs.map((r) => { const n = execsToReach(r, (key) => declared.has(key), needDeclared); return n === null ? null : (n / r.executions) * r.ms; })),
+      execs: summarize(rs.map((r) => execsToReach(r, (key) => declared.has(key), needDeclared))),
+      ms: summarize(rs.map((r) => { const n = execsToReach(r, (key) => declared.has(key), needDeclared); return n === null ? null : (n / r.executions) * r.ms; })),
       reachedMedian: quantile(reached, 0.5),
     };
   });

@@ -8,7 +8,7 @@ import { defaultWorkers } from '../harness/engine/campaign.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import type { StrategyName } from '../harness/sched/index.js';
 import { findTarget } from '../targets/index.js';
-import { num, paragraph, quantile, seedProblems, writeResult, type Benchmark, type BenchOptions } from './common.js';
+import { num, paragraph, seedProblems, summarize, writeResult, type Benchmark, type BenchOptions, type Summary } from './common.js';
 import type { HuntResult, HuntTask } from './time-to-bug-worker.js';
 
 const TARGET = 'mdev-v5.0';
@@ -33,13 +33,8 @@ interface Stat {
   strategy: string;
   found: number;
   misses: number;
-  execs: { median: number; p90: number; max: number; all: (number | null)[] };
-  ms: { median: number; p90: number; max: number; all: (number | null)[] };
-}
-
-export function summarize(values: (number | null)[]): { median: number; p90: number; max: number; all: (number | null)[] } {
-  const sorted = values.map((v) => v ?? Infinity).sort((a, b) => a - b);
-  return { median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9), max: sorted[sorted.length - 1]!, all: values };
+  execs: Summary;
+  ms: Summary;
 }
 
 async function run(opts: BenchOptions): Promise<void> {

@@ -8,8 +8,8 @@ import { Piscina } from 'piscina';
 import { defaultWorkers } from '../harness/engine/campaign.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { findTarget } from '../targets/index.js';
-import { num, paragraph, quantile, seedProblems, writeResult, type Benchmark, type BenchOptions } from './common.js';
-import { DEFAULT_BUDGET, DEFAULT_SEEDS, summarize } from './time-to-bug.js';
+import { num, paragraph, quantile, seedProblems, summarize, writeResult, type Benchmark, type BenchOptions } from './common.js';
+import { DEFAULT_BUDGET, DEFAULT_SEEDS } from './time-to-bug.js';
 import type { HuntResult, HuntTask } from './time-to-bug-worker.js';
 import type { MinimizeResult, ShrinkResult, Size, VsTask } from './vs-fast-check-worker.js';
 
@@ -71,13 +71,13 @@ async function run(opts: BenchOptions): Promise<void> {
   const found = problems.map((p, w) => {
     const side = (s: Side) => {
       const firsts = hunts[s].map((r) => r.found[w] ?? null);
-      return { misses: firsts.filter((f) => f === null).length, runs: summarize(firsts.map((f) => f?.execs ?? null)), ms: summarize(firsts.map((f) => (f ? Math.round(f.ms) : null))) };
+      return { runs: summarize(firsts.map((f) => f?.execs ?? null)), ms: summarize(firsts.map((f) => (f ? Math.round(f.ms) : null))) };
     };
     return { problem: p.id, title: p.title, fastCheck: side('fast-check'), ours: side('ours') };
   });
   const ex = (n: number): string => (n === Infinity ? `>${num(budget)}` : num(n));
   const ms = (n: number): string => (n === Infinity ? '-' : formatDuration(n));
-  const cells = (s: (typeof found)[number]['ours']) => [ex(s.runs.median), ex(s.runs.p90), ex(s.runs.max), ms(s.ms.median), ms(s.ms.p90), `${s.misses}/${seeds}`];
+  const cells = (s: (typeof found)[number]['ours']) => [ex(s.runs.median), ex(s.runs.p90), ex(s.runs.max), ms(s.ms.median), ms(s.ms.p90), `${s.runs.misses}/${seeds}`];
   console.log(
     formatTable(
       ['problem', 'engine', 'median runs', 'p90 runs', 'max runs', 'median ms', 'p90 ms', 'misses'].map((header, i) => ({ header, right: i > 1 })),
