@@ -14,7 +14,7 @@ import { findTarget } from '../targets/index.js';
 const target = findTarget('mdev-v5.0')!;
 const cfg = { seed: '1', strategy: 'pct' as const, depth: 3 };
 const T0 = '2025-01-01T00:00:00.000Z';
-const T1 = '2025-01-02T00:00:00.000Z';
+const T1 = '2025-01-02T00:00:00.000Z'; // schema 1 counters
 
 let tmp: string;
 let sample: CorpusEntry;
@@ -23,7 +23,7 @@ before(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-corpus-'));
   const campaign = await runCampaign({ target: { name: target.name }, ...cfg, execs: 200, workers: 0 });
   assert.ok(campaign.findings.length > 0, 'the campaign found something to save');
-  sample = captureEntry({ target, ref: { name: target.name }, cfg, seenAt: T0 }, campaign.findings[0]!);
+  sample = captureEntry({ target, ref: { name: target.name }, cfg }, campaign.findings[0]!);
 });
 
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -63,9 +63,9 @@ describe('corpus entries', () => {
       ['schedule names a CPU the program lacks', (e) => (e.schedule = [{ cpu: 9, step: 1, to: 0 }]), "'schedule[0].cpu'"],
       ['negative step', (e) => (e.schedule = [{ cpu: 0, step: -1, to: 1 }]), "'schedule[0].step'"],
       ['op without a name', (e) => ((e.program as { cpus: unknown[][] }).cpus[0]![0] = { args: {} }), "'program.cpus[0][0].op'"],
-      ['zero hits', (e) => (e.hits = 0), "'hits'"],
-      ['not a timestamp', (e) => (e.lastSeen = 'yesterday'), "'lastSeen'"],
-      ['future schema', (e) => (e.schemaVersion = 2), "'schemaVersion'"],
+      ['counters of schema 1 in a schema 2 entry', (e) => (e.hits = 3), "'hits'"],
+      ['pending not a boolean', (e) => (e.minimizePending = 'yes'), "'minimizePending'"],
+      ['future schema', (e) => (e.schemaVersion = 3), "'schemaVersion'"],
       ['unknown field', (e) => (e.colour = 'red'), "'colour'"],
       ['minimized without stats', (e) => (e.minimized = { program: sample.program, faults: [], schedule: [] }), "'minimized.stats'"],
     ];
@@ -79,6 +79,18 @@ describe('corpus entries', () => {
       );
     }
     assert.throws(() => parseEntry('{"schemaVersion": 1,', 'corpus/t/cut.json'), /^CorpusError: corpus\/t\/cut\.json: not valid JSON/);
+  });
+
+  test('a schema 1 entry is read with its counters checked and dropped, and written back as schema 2', () => {
+    const { minimizePending: _pending, ...rest } = sample;
+    const v1 = { ...rest, schemaVersion: 1, hits: 4, firstSeen: T0, lastSeen: T1 };
+    const e = parseEntry(JSON.stringify(v1), 'old.json');
+    assert.deepEqual(e, { ...sample, minimizePending: false });
+    assert.equal(JSON.parse(serializeEntry(e)).schemaVersion, 2);
+    assert.doesNotMatch(serializeEntry(e), /hits|firstSeen|lastSeen/);
+    assert.throws(() => parseEntry(JSON.stringify({ ...v1, hits: 0 }), 'old.json'), /'hits'/);
+    assert.throws(() => parseEntry(JSON.stringify({ ...v1, lastSeen: 'yesterday' }), 'old.json'), /'lastSeen'/);
+    assert.throws(() => parseEntry(JSON.stringify({ ...v1, minimizePending: false }), 'old.json'), /'minimizePending'/);
   });
 
   test('a minimized form with stats is accepted', () => {
@@ -106,25 +118,23 @@ describe('atomic writes', () => {
 });
 
 describe('recording sightings', () => {
-  test('the first sighting writes the entry at the slug, the next ones add hits and move lastSeen', async () => {
+  test('the first sighting writes the entry at the slug; the next ones leave it byte for byte (counters live in results/)', async () => {
     const dir = freshDir('merge');
-    const first = await recordSighting(dir, { signature: sample.signature, hits: sample.hits, seenAt: T0 }, () => sample);
+    const first = await recordSighting(dir, sample.signature, () => sample);
     assert.deepEqual(first, { file: entryPaths(dir, sample.signature)[0], created: true });
-    const second = await recordSighting(dir, { signature: sample.signature, hits: 5, seenAt: T1 }, () => assert.fail('no replay for a known signature'));
+    const bytes = readFileSync(first.file);
+    const second = await recordSighting(dir, sample.signature, () => assert.fail('no replay for a known signature'));
     assert.deepEqual(second, { file: first.file, created: false });
-    const merged = (await readEntry(first.file))!;
-    assert.equal(merged.hits, sample.hits + 5);
-    assert.equal(merged.firstSeen, T0);
-    assert.equal(merged.lastSeen, T1);
-    assert.deepEqual({ ...merged, hits: sample.hits, lastSeen: T0 }, sample, 'the repro is kept as it was');
+    assert.deepEqual(readFileSync(first.file), bytes);
+    assert.deepEqual(await readEntry(first.file), sample);
   });
 
   test('two signatures with the same slug get two files', async () => {
     const dir = freshDir('collide');
     const a = { ...sample, signature: 'WARNING in foo_bar' };
     const b = { ...sample, signature: 'WARNING: in foo bar' };
-    const ra = await recordSighting(dir, { signature: a.signature, hits: 1, seenAt: T0 }, () => a);
-    const rb = await recordSighting(dir, { signature: b.signature, hits: 1, seenAt: T0 }, () => b);
+    const ra = await recordSighting(dir, a.signature, () => a);
+    const rb = await recordSighting(dir, b.signature, () => b);
     assert.notEqual(ra.file, rb.file);
     assert.equal((await readEntry(ra.file))!.signature, a.signature);
     assert.equal((await readEntry(rb.file))!.signature, b.signature);
@@ -137,7 +147,7 @@ describe('recording sightings', () => {
     await writeFileAtomic(file, '{"schemaVersion": 1, "hits": ');
     const before = readFileSync(file);
     await assert.rejects(
-      recordSighting(dir, { signature: sample.signature, hits: 1, seenAt: T1 }, () => sample),
+      recordSighting(dir, sample.signature, () => sample),
       (e: unknown) => e instanceof CorpusError && e.file === file,
     );
     assert.deepEqual(readFileSync(file), before);
@@ -150,11 +160,11 @@ describe('recording sightings', () => {
   test('an entry that fails the schema is not overwritten either', async () => {
     const dir = freshDir('invalid');
     const file = entryPaths(dir, sample.signature)[0];
-    await writeFileAtomic(file, JSON.stringify({ ...sample, hits: 'many' }));
+    await writeFileAtomic(file, JSON.stringify({ ...sample, minimizePending: 'maybe' }));
     const before = readFileSync(file);
     await assert.rejects(
-      recordSighting(dir, { signature: sample.signature, hits: 1, seenAt: T1 }, () => sample),
-      (e: unknown) => e instanceof CorpusError && e.message === `${file}: field 'hits' must be an integer >= 1`,
+      recordSighting(dir, sample.signature, () => sample),
+      (e: unknown) => e instanceof CorpusError && e.message === `${file}: field 'minimizePending' must be true or false`,
     );
     assert.deepEqual(readFileSync(file), before);
   });

@@ -169,12 +169,20 @@ describe('shards and merge', () => {
     }
   });
 
-  test("the merged corpus holds one entry per finding, with the night's hits", () => {
+  test("the merged corpus holds one entry per finding; the night's hits are in hits.json and counted once in the history", () => {
     const m = summaryOf(at('results', 'night'));
     assert.equal(assertIntactCorpus(at('results', 'night', 'corpus')), m.findings.length);
     for (const f of m.findings) {
       const entry = parseEntry(readFileSync(f.corpusFile!, 'utf8'), f.corpusFile!);
-      assert.deepEqual([entry.target, entry.signature, entry.hits], [f.target, f.signature, f.hits]);
+      assert.deepEqual([entry.target, entry.signature], [f.target, f.signature]);
+    }
+    const hits = JSON.parse(readFileSync(at('results', 'night', 'hits.json'), 'utf8')) as { parts: { runId: string }[] };
+    assert.deepEqual(hits.parts.map((p) => p.runId), ['shard-0', 'shard-1']);
+    const history = JSON.parse(readFileSync(at('results', 'history.json'), 'utf8')) as { runs: Record<string, unknown>; findings: Record<string, Record<string, { hits: number }>> };
+    assert.ok(!('night' in history.runs), 'a merge is counted as its runs');
+    for (const f of m.findings.filter((x) => !x.corpusError)) {
+      const w = summaryOf(at('results', 'whole')).findings.find((x) => x.target === f.target && x.signature === f.signature)!;
+      assert.equal(history.findings[f.target]![f.signature]!.hits, f.hits + w.hits, `${f.signature}: the shards and the whole run, once each`);
     }
   });
 

@@ -17,7 +17,7 @@ import type { FindingKind } from '../types.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
 import { makeProgress } from './bars.js';
-import { makeRunDir } from './run.js';
+import { checkWritableDir, makeRunDir } from './run.js';
 
 export const DEFAULT_COMPARE_TIME_MS = 10_000;
 const STRATEGY = 'pct';
@@ -131,6 +131,7 @@ export async function compareCommand(o: CompareOptions): Promise<number> {
     if (!t) throw new UsageError(`unknown target '${name}' in --targets (known: ${TARGETS.map((x) => x.name).join(', ')})`);
     return t;
   });
+  await checkWritableDir(o.results, '--results'); // before any work: the table must have somewhere to go
   const seed = o.seed ?? randomBytes(8).toString('hex');
   const timeMs = o.execs === undefined ? (o.time ?? DEFAULT_COMPARE_TIME_MS) : undefined;
   const workers = o.workers ?? defaultWorkers();

@@ -1,15 +1,22 @@
-// `mdevfuzz corpus list | check | merge`: the corpus as the regression suite. `list` shows what the
-// entries hold, `check` replays every one (exit 1 naming each that fails), `merge` folds corpora
-// into one, the same bytes whatever the order of its inputs.
+// `mdevfuzz corpus list | check | merge | migrate`: the corpus as the regression suite. `list` shows
+// what the entries hold (and their hits from results/history.json), `check` replays every one (exit
+// 1 naming each that fails, or when there is none; each that passes is recorded as re-verified),
+// `merge` folds corpora into one, the same bytes whatever the order of its inputs, all or nothing,
+// and counts the runs the inputs came from in the history once; `migrate` rewrites old entries.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { serializeEntry, type CorpusEntry } from '../corpus/entry.js';
+import { parseEntry, schemaVersionOf, serializeEntry, SCHEMA_VERSION, type CorpusEntry } from '../corpus/entry.js';
+import { addToHistory, readHistory, readRunHits, type RunHits } from '../corpus/history.js';
+import { targetHash } from '../corpus/identity.js';
+import { withLock } from '../corpus/lock.js';
 import { bestRepro, byTargetAndSignature, layoutEntries, mergeEntries } from '../corpus/merge.js';
 import { originalRepro, replaysSignature } from '../corpus/minimize-entry.js';
 import { scanEntries, type Scanned } from '../corpus/scan.js';
-import { writeFileAtomic } from '../corpus/store.js';
+import { commitAll } from '../corpus/stage.js';
+import { recordVerified } from '../corpus/verified.js';
 import { UsageError } from '../engine/load.js';
+import { writeFileAtomic } from '../corpus/store.js';
 import { countOps } from '../engine/program.js';
 import type { Repro } from '../minimize/executor.js';
 import { findTarget } from '../../targets/index.js';
@@ -30,23 +37,32 @@ function valid(scanned: readonly Scanned[]): { file: string; entry: CorpusEntry 
   return scanned.flatMap((s) => (s.entry ? [{ file: s.file, entry: s.entry }] : []));
 }
 
-export async function corpusListCommand(dir: string, o: { json?: boolean }): Promise<number> {
+export async function corpusListCommand(dir: string, o: { json?: boolean; results: string }): Promise<number> {
   const scanned = await scanEntries([dir]);
   const entries = valid(scanned).sort((a, b) => byTargetAndSignature(a.entry, b.entry));
   for (const s of scanned) if (s.error) warn(`${s.error.message} (not an entry)`);
   const bad = scanned.length - entries.length;
+  const history = await readHistory(o.results);
+  const seen = (e: CorpusEntry) => history.findings[e.target]?.[e.signature];
   if (o.json) {
     const rows = entries.map(({ file, entry: e }) => {
-      const { target, signature, kind, hits } = e;
-      return { file, target, signature, kind, hits, found: dims(e), minimized: e.minimized && dims(e.minimized) };
+      const { target, signature, kind, minimizePending } = e;
+      const h = seen(e);
+      return { file, target, signature, kind, hits: h?.hits ?? 0, runs: h?.runs ?? 0, lastSeen: h?.lastSeen ?? null, minimizePending, found: dims(e), minimized: e.minimized && dims(e.minimized) };
     });
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   } else if (entries.length === 0) {
     process.stdout.write(`no entries under ${dir}\n`);
   } else {
-    const columns = [{ header: 'target' }, { header: 'signature' }, { header: 'kind' }, { header: 'hits', right: true }, { header: 'as found', right: true }, { header: 'minimized', right: true }];
-    const rows = entries.map(({ entry: e }) => [e.target, e.signature, e.kind, formatCount(e.hits), size(e), e.minimized ? size(e.minimized) : '-']);
-    process.stdout.write(`${formatTable(columns, rows, '')}\n\n${entries.length} entries; repro sizes as cpus/ops/preemptions\n`);
+    const columns = [
+      { header: 'target' }, { header: 'signature' }, { header: 'kind' }, { header: 'hits', right: true }, { header: 'runs', right: true }, { header: 'last seen' },
+      { header: 'as found', right: true }, { header: 'minimized', right: true },
+    ];
+    const rows = entries.map(({ entry: e }) => {
+      const h = seen(e);
+      return [e.target, e.signature, e.kind, h ? formatCount(h.hits) : '-', h ? formatCount(h.runs) : '-', h ? h.lastSeen.slice(0, 10) : '-', size(e), e.minimized ? size(e.minimized) : e.minimizePending ? 'pending' : '-'];
+    });
+    process.stdout.write(`${formatTable(columns, rows, '')}\n\n${entries.length} entries; repro sizes as cpus/ops/preemptions; hits and runs from ${path.join(o.results, 'history.json')}\n`);
   }
   return bad > 0 ? 1 : 0;
 }
@@ -76,9 +92,19 @@ export function checkScanned(s: Scanned): CheckResult {
   return result;
 }
 
-export async function corpusCheckCommand(paths: readonly string[], o: { json?: boolean }): Promise<number> {
-  const results = (await scanEntries(paths)).map(checkScanned);
+export async function corpusCheckCommand(paths: readonly string[], o: { json?: boolean; results: string }): Promise<number> {
+  const scanned = await scanEntries(paths);
+  if (scanned.length === 0) {
+    // A regression suite with nothing in it passes nothing: a wrong path must not look green.
+    if (o.json) process.stdout.write('[]\n');
+    process.stderr.write(`mdevfuzz: no entries under ${paths.join(', ')}: nothing checked\n`);
+    return 1;
+  }
+  const results = scanned.map(checkScanned);
   const failed = results.filter((r) => r.problems.length > 0);
+  // Each entry that passed was re-verified against the current target code: remembered in results/.
+  const verified = scanned.flatMap((s, i) => (s.entry && results[i]!.problems.length === 0 ? [{ entry: s.entry, targetHash: targetHash({ name: s.entry.target }) }] : []));
+  await recordVerified(o.results, verified).catch((e: unknown) => warn(`could not record the re-verified entries in ${o.results}: ${e instanceof Error ? e.message : String(e)}`));
   if (o.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return failed.length > 0 ? 1 : 0;
@@ -111,7 +137,21 @@ export interface CorpusMergeResult {
   moved: number;
 }
 
-/** Merge the entries under `dirs` (and those already in `out`) into `out`; a UsageError naming every invalid input writes nothing. */
+/** The runs whose corpus/ folders are among `dirs` (results/<run-id>/corpus), by their hits.json. */
+export async function runsOfCorpusDirs(dirs: readonly string[]): Promise<RunHits[]> {
+  const runs: RunHits[] = [];
+  for (const d of dirs) {
+    if (path.basename(path.resolve(d)) !== 'corpus') continue;
+    const r = await readRunHits(path.dirname(path.resolve(d)));
+    if (r) runs.push(r);
+  }
+  return runs;
+}
+
+/**
+ * Merge the entries under `dirs` (and those already in `out`) into `out`, all or nothing: a
+ * UsageError naming every invalid input writes nothing, and so does a failure while writing.
+ */
 export async function mergeCorpora(out: string, dirs: readonly string[]): Promise<CorpusMergeResult> {
   const outStat = await fs.stat(out).catch(() => undefined);
   if (outStat && !outStat.isDirectory()) throw new UsageError(`${out}: not a directory`);
@@ -123,25 +163,72 @@ export async function mergeCorpora(out: string, dirs: readonly string[]): Promis
   }
   const inputs = valid(scanned);
   const files = layoutEntries(out, mergeEntries(inputs.map((s) => s.entry), stepsOf()));
-  let written = 0;
+  const writes = new Map<string, string>();
+  const before = new Map<string, string | undefined>();
   for (const [file, entry] of files) {
     const text = serializeEntry(entry);
-    if ((await fs.readFile(file, 'utf8').catch(() => undefined)) === text) continue;
-    await writeFileAtomic(file, text);
-    written++;
+    const now = await fs.readFile(file, 'utf8').catch(() => undefined);
+    before.set(file, now);
+    if (now !== text) writes.set(file, text);
   }
-  // A file of OUT whose entry is now held under another name (e.g. its slug was taken) goes, so
-  // that a later merge does not count its hits twice.
+  // A file of OUT whose entry is now held under another name (e.g. its slug was taken) goes.
   const kept = new Set([...files.keys()].map((f) => path.resolve(f)));
   const under = (file: string): boolean => !path.relative(path.resolve(out), path.resolve(file)).startsWith('..');
-  const stale = inputs.filter((s) => under(s.file) && !kept.has(path.resolve(s.file)));
-  for (const s of stale) await fs.rm(s.file);
-  return { files, inputs: inputs.length, written, moved: stale.length };
+  const stale = inputs.filter((s) => under(s.file) && !kept.has(path.resolve(s.file))).map((s) => s.file);
+  for (const f of stale) before.set(f, await fs.readFile(f, 'utf8').catch(() => undefined));
+  // Hold the lock of every file written (in one order, so two merges cannot deadlock), and write
+  // only if none changed since it was read: a run that replaced an entry meanwhile is not undone.
+  const locked = [...new Set([...writes.keys(), ...stale])].sort();
+  const holding = async (i: number): Promise<void> => {
+    if (i < locked.length) return withLock(locked[i]!, () => holding(i + 1));
+    for (const [file, text] of before) {
+      if (!locked.includes(file)) continue;
+      if ((await fs.readFile(file, 'utf8').catch(() => undefined)) !== text) throw new UsageError(`nothing written: ${file} changed while merging; run the merge again`);
+    }
+    await commitAll(writes, stale);
+  };
+  if (locked.length > 0) await holding(0);
+  return { files, inputs: inputs.length, written: writes.size, moved: stale.length };
 }
 
-export async function corpusMergeCommand(out: string, dirs: readonly string[]): Promise<number> {
+export async function corpusMergeCommand(out: string, dirs: readonly string[], o: { results: string }): Promise<number> {
   const m = await mergeCorpora(out, dirs);
   const moved = m.moved > 0 ? `, ${m.moved} moved` : '';
-  process.stdout.write(`${out}: ${m.files.size} entries from ${m.inputs} files (${m.written} written, ${m.files.size - m.written} unchanged${moved})\n`);
+  // The hits of the runs these corpora came from, counted once in the history however often merged.
+  const runs = await runsOfCorpusDirs(dirs);
+  const h = runs.length > 0 ? await addToHistory(o.results, runs) : { added: [], skipped: [] };
+  const counted = runs.length > 0 ? `; history ${path.join(o.results, 'history.json')}: ${h.added.length} run${h.added.length === 1 ? '' : 's'} added${h.skipped.length > 0 ? `, ${h.skipped.length} already counted` : ''}` : '';
+  process.stdout.write(`${out}: ${m.files.size} entries from ${m.inputs} files (${m.written} written, ${m.files.size - m.written} unchanged${moved})${counted}\n`);
   return 0;
+}
+
+/**
+ * Rewrite every entry under `paths` that is not in the current schema (schema 1: counters dropped,
+ * not pending), each atomically under its lock; entries already current are left byte for byte.
+ * Nothing is written when any file is not a valid entry.
+ */
+export async function corpusMigrateCommand(paths: readonly string[], o: { json?: boolean; check?: boolean }): Promise<number> {
+  const scanned = await scanEntries(paths);
+  const invalid = scanned.filter((s) => s.error);
+  if (invalid.length > 0) throw new UsageError(`nothing migrated: ${invalid.length} invalid file${invalid.length > 1 ? 's' : ''}: ${invalid.map((s) => s.error!.message).join('; ')}`);
+  const old: { file: string; from: unknown; text: string }[] = [];
+  for (const s of valid(scanned)) {
+    const text = await fs.readFile(s.file, 'utf8');
+    const next = serializeEntry(s.entry);
+    if (text !== next) old.push({ file: s.file, from: schemaVersionOf(text), text: next });
+  }
+  if (!o.check) {
+    for (const m of old) {
+      await withLock(m.file, async () => {
+        const now = await fs.readFile(m.file, 'utf8');
+        await writeFileAtomic(m.file, serializeEntry(parseEntry(now, m.file)));
+      });
+    }
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, entries: scanned.length, migrated: old.map((m) => ({ file: m.file, from: m.from })), check: !!o.check }, null, 2)}\n`);
+  else {
+    for (const m of old) process.stdout.write(`${o.check ? 'old   ' : 'migrated'}  ${m.file}  (schema ${String(m.from)} -> ${SCHEMA_VERSION})\n`);
+    process.stdout.write(`${scanned.length} entries: ${old.length} ${o.check ? 'to migrate' : 'migrated'} to schema ${SCHEMA_VERSION}, ${scanned.length - old.length} already current\n`);
+  }
+  return o.check && old.length > 0 ? 1 : 0;
 }

@@ -10,7 +10,7 @@ import { STRATEGIES } from '../sched/index.js';
 import { parseDuration, parseNonNegative, parsePositive, parseSeed, parseShard } from './args.js';
 import { compareCommand, parseTargetList, type CompareOptions } from './compare.js';
 import { coverageCommand, type CoverageOptions } from './coverage.js';
-import { corpusCheckCommand, corpusListCommand, corpusMergeCommand } from './corpus.js';
+import { corpusCheckCommand, corpusListCommand, corpusMergeCommand, corpusMigrateCommand } from './corpus.js';
 import { oneLine } from './format.js';
 import { mergeCommand, type MergeOptions } from './merge.js';
 import { minimizeCommand, type MinimizeOptions } from './minimize.js';
@@ -69,6 +69,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--ladder', 'print the ladder diagram of the replay')
     .option('--target-file <file>', "the entry's target module, when it is not bundled")
     .addOption(new Option('--engine <name>', 'inline, or threads: each CPU on its own worker thread').choices(ENGINES).default('inline'))
+    .option('--results <dir>', 'where verified.json records re-verified entries (a reproduced replay is one)', './results')
+    .option('--update', "when it reproduces, write the current target hash into the entry itself (changes the file)")
     .action(async (file: string, opts: ReplayOptions) => setExitCode(await replayCommand(file, opts)));
 
   program
@@ -81,25 +83,35 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--engine <name>', 'where the original and the result are checked: inline, or threads').choices(ENGINES).default('inline'))
     .action(async (file: string, opts: MinimizeOptions) => setExitCode(await minimizeCommand(file, opts)));
 
-  const corpus = program.command('corpus').description('list, check and merge corpus entries');
+  const corpus = program.command('corpus').description('list, check, merge and migrate corpus entries');
   corpus
     .command('list')
-    .description('one line per entry: target, signature, kind, hits, repro sizes')
+    .description('one line per entry: target, signature, kind, hits and runs (from results/history.json), repro sizes')
     .argument('[dir]', 'a corpus directory', './corpus')
     .option('--json', 'print the entries as JSON')
-    .action(async (dir: string, opts: { json?: boolean }) => setExitCode(await corpusListCommand(dir, opts)));
+    .option('--results <dir>', 'where history.json (hits, runs, last seen) is read', './results')
+    .action(async (dir: string, opts: { json?: boolean; results: string }) => setExitCode(await corpusListCommand(dir, opts)));
   corpus
     .command('check')
     .description('validate every entry and replay it (minimized and original forms): the regression suite')
     .argument('<dir...>', 'corpus directories or entry files')
     .option('--json', 'print the results as JSON')
-    .action(async (dirs: string[], opts: { json?: boolean }) => setExitCode(await corpusCheckCommand(dirs, opts)));
+    .option('--results <dir>', 'where verified.json records the entries re-verified against the current target code', './results')
+    .action(async (dirs: string[], opts: { json?: boolean; results: string }) => setExitCode(await corpusCheckCommand(dirs, opts)));
   corpus
     .command('merge')
-    .description('merge corpora into OUT: one entry per (target, signature), the smallest repro, hits summed')
+    .description('merge corpora into OUT: one entry per (target, signature), the smallest repro; all or nothing')
     .argument('<out>', 'the corpus directory to write (its own entries take part)')
     .argument('<dir...>', 'corpus directories or entry files to merge in')
-    .action(async (out: string, dirs: string[]) => setExitCode(await corpusMergeCommand(out, dirs)));
+    .option('--results <dir>', "where history.json counts the hits of the runs whose results/<run-id>/corpus are merged (once per run)", './results')
+    .action(async (out: string, dirs: string[], opts: { results: string }) => setExitCode(await corpusMergeCommand(out, dirs, opts)));
+  corpus
+    .command('migrate')
+    .description('rewrite entries of an older schema in the current one (counters dropped); current entries are left as they are')
+    .argument('[dir...]', 'corpus directories or entry files', ['./corpus'])
+    .option('--check', 'write nothing; exit 1 when some entry is not in the current schema')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (dirs: string[], opts: { json?: boolean; check?: boolean }) => setExitCode(await corpusMigrateCommand(dirs, opts)));
 
   program
     .command('compare')
@@ -151,7 +163,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 }
 
 function usageLine(err: CommanderError, command: string | undefined): string {
-  if (err.code === 'commander.help' && command === 'corpus') return "missing corpus command: list, check or merge (see 'mdevfuzz corpus --help')";
+  if (err.code === 'commander.help' && command === 'corpus') return "missing corpus command: list, check, merge or migrate (see 'mdevfuzz corpus --help')";
   if (err.code === 'commander.help') return "missing command: run, merge, replay, minimize, corpus, compare, stress, coverage or targets (see 'mdevfuzz --help')";
   return oneLine(err.message.replace(/^error: /, ''));
 }
@@ -174,6 +186,15 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     return EXIT_USAGE;
   }
+}
+
+// Output piped to a reader that stops early (`| head`): further output is dropped quietly, and the
+// command finishes its work (results, corpus) as it would have.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stream.write = (() => true) as typeof stream.write;
+  });
 }
 
 process.exitCode = await main(process.argv);

@@ -8,13 +8,18 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { harnessVersion } from '../corpus/identity.js';
 import { UsageError } from '../engine/load.js';
-import { writeRunOutputs } from '../report/outputs.js';
+import { randomBytes } from 'node:crypto';
+import type { CorpusEntry } from '../corpus/entry.js';
+import { addToHistory, HITS_FILE, historyFile, readRunHits, writeRunHits, type RunHits } from '../corpus/history.js';
+import { fsyncDir, writeFileAtomic } from '../corpus/store.js';
+import { renderHtml } from '../report/html.js';
+import { renderJunit } from '../report/junit.js';
 import { countExpectations, mergeCoverage, outcomeExitCode, type RunSummary, type SummaryFinding, type TargetResult } from '../report/summary.js';
 import { TARGETS } from '../../targets/index.js';
 import { mergeCorpora } from './corpus.js';
 import { printRunSummary } from './print.js';
 import { campaignFlags, shellQuote } from './run-target.js';
-import { checkWritableDir, RUN_ID, seedProblems } from './run.js';
+import { checkWritableDir, RUN_ID, runHitsOf, seedProblems } from './run.js';
 
 export interface MergeOptions {
   results: string;
@@ -108,9 +113,25 @@ export async function mergeCommand(out: string, dirs: readonly string[], o: Merg
   const corpusOut = path.join(outDir, 'corpus');
   const corpusIns: string[] = [];
   for (const d of dirs) if ((await fs.stat(path.join(d, 'corpus')).catch(() => undefined))?.isDirectory()) corpusIns.push(path.join(d, 'corpus'));
-  const corpus = corpusIns.length > 0 ? await mergeCorpora(corpusOut, corpusIns) : undefined;
-  await fs.mkdir(outDir, { recursive: true });
-  const fileOf = new Map([...(corpus?.files ?? [])].map(([file, e]) => [`${e.target}\0${e.signature}`, { file, ladder: e.ladder }]));
+  // Everything is written to a hidden staging directory beside OUT, which is renamed to OUT at the
+  // end: a failure midway leaves no OUT (the paths inside name OUT, where the files end up).
+  const stage = path.join(o.results, `.${out}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const staged = (p: string): string => path.join(stage, path.relative(outDir, p));
+  try {
+    const corpus = corpusIns.length > 0 ? await mergeCorpora(staged(corpusOut), corpusIns) : undefined;
+    await fs.mkdir(stage, { recursive: true });
+    const files = new Map([...(corpus?.files ?? [])].map(([file, e]) => [path.join(corpusOut, path.relative(staged(corpusOut), file)), e]));
+    return await finishMerge(out, outDir, corpusOut, dirs, runs, files, staged, stage, o);
+  } finally {
+    await fs.rm(stage, { recursive: true, force: true });
+  }
+}
+
+async function finishMerge(
+  out: string, outDir: string, corpusOut: string, dirs: readonly string[], runs: RunSummary[], corpusFiles: Map<string, CorpusEntry>,
+  staged: (p: string) => string, stage: string, o: MergeOptions,
+): Promise<number> {
+  const fileOf = new Map([...corpusFiles].map(([file, e]) => [`${e.target}\0${e.signature}`, { file, ladder: e.ladder }]));
 
   const byKey = new Map<string, SummaryFinding>();
   for (const f of runs.flatMap((s) => s.findings)) {
@@ -168,7 +189,21 @@ export async function mergeCommand(out: string, dirs: readonly string[], o: Merg
     exitCode: 0,
   };
   summary.exitCode = outcomeExitCode(summary);
-  const json = await writeRunOutputs(summary);
+  // Counters: the merged run's record holds each run's own, so the history counts every run once
+  // (by run id), however often it is merged and whether or not the runs counted themselves already.
+  const parts: RunHits[] = [];
+  for (const [i, d] of dirs.entries()) parts.push((await readRunHits(d)) ?? runHitsOf(runs[i]!));
+  summary.hitsFile = path.join(outDir, HITS_FILE);
+  summary.historyFile = historyFile(o.results);
+  await writeRunHits(stage, runHitsOf(summary, parts));
+  const json = `${JSON.stringify(summary, null, 2)}\n`;
+  await writeFileAtomic(staged(summary.summaryFile), json);
+  await writeFileAtomic(staged(summary.junitFile), renderJunit(summary));
+  await writeFileAtomic(staged(summary.reportFile), renderHtml(summary));
+  await addToHistory(o.results, [runHitsOf(summary, parts)]);
+  await fs.rmdir(outDir).catch(() => undefined); // an empty OUT (checked above) is replaced
+  await fs.rename(stage, outDir);
+  await fsyncDir(o.results);
   if (o.json) process.stdout.write(json);
   else {
     const every = targets.length === TARGETS.length && TARGETS.every((t) => targets.includes(t.name));

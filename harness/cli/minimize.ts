@@ -2,9 +2,11 @@
 // result in its `minimized` field with the ladder redrawn from it, and print a before/after table.
 // Exit code: 0 minimized, 1 the entry no longer reproduces, 2 the file is not an entry.
 
-import { CorpusError, serializeEntry } from '../corpus/entry.js';
+import path from 'node:path';
+import { CorpusError } from '../corpus/entry.js';
 import { minimizeEntry, originalRepro, replaysSignature, type EntryMinimizeStats } from '../corpus/minimize-entry.js';
-import { readEntry, writeFileAtomic } from '../corpus/store.js';
+import { replaceEntry } from '../corpus/store.js';
+import { checkWritableDir } from './run.js';
 import { DEFAULT_TIME_MS } from '../minimize/minimize.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
 import { entryTarget, entryTargetRef, readCorpusFile } from './replay.js';
@@ -40,6 +42,7 @@ export function sizeTable(s: EntryMinimizeStats): string {
 export async function minimizeCommand(file: string, o: MinimizeOptions): Promise<number> {
   const entry = await readCorpusFile(file);
   const target = await entryTarget(file, entry, o.targetFile);
+  await checkWritableDir(path.dirname(file), "the entry's directory"); // the entry is replaced there: refused before any work
   const report: MinimizeReport = { file, target: target.name, signature: entry.signature, reproduced: false };
   const threads = o.engine === 'threads' ? entryTargetRef(file, entry, o.targetFile) : undefined;
   const check = threads ? await replaysSignatureThreads(threads, target, originalRepro(entry), entry.signature) : replaysSignature(target, originalRepro(entry), entry.signature);
@@ -53,12 +56,14 @@ export async function minimizeCommand(file: string, o: MinimizeOptions): Promise
   if (threads && shrunk.minimized && !(await replaysSignatureThreads(threads, target, shrunk.minimized, entry.signature)).reproduced) {
     throw new Error(`the minimized repro of ${file} does not reproduce on the threads engine; nothing written`);
   }
-  // Read the file again just before writing: keep what another run added meanwhile (hits, lastSeen).
-  const current = await readEntry(file);
-  if (!current || JSON.stringify(originalRepro(current)) !== JSON.stringify(originalRepro(entry)) || current.signature !== entry.signature) {
-    throw new CorpusError(file, 'changed while being minimized; nothing written');
-  }
-  await writeFileAtomic(file, serializeEntry({ ...current, minimized: shrunk.minimized, ladder: shrunk.ladder }));
+  // Under the entry's lock, read the file again just before writing: another run may have
+  // replaced it meanwhile (with a smaller repro); the original must be the one minimized.
+  let changed = false;
+  await replaceEntry(file, { ...entry, minimized: shrunk.minimized, minimizePending: false, ladder: shrunk.ladder }, (current) => {
+    changed = !current || JSON.stringify(originalRepro(current)) !== JSON.stringify(originalRepro(entry)) || current.signature !== entry.signature;
+    return !changed;
+  });
+  if (changed) throw new CorpusError(file, 'changed while being minimized; nothing written');
   report.reproduced = true;
   report.stats = stats;
   if (o.json) {

@@ -63,13 +63,16 @@ export function printRunSummary(s: RunSummary, repeat: readonly string[]): void 
   if (undeclared.length > 0) lines.push('', 'NOT DECLARED: transitions the targets do not declare (a modelling error or a finding; see mdevfuzz coverage):', ...undeclared);
   const lost = s.results.flatMap((r) => r.expectations.lost.map((t) => `  ${r.target}: ${t}`));
   if (lost.length > 0) lines.push('', 'LOST: known expectations not found, whose corpus entries no longer reproduce them:', ...lost);
+  const resumed = s.results.flatMap((r) => (r.resumed ?? []).map((x) => `  ${r.target}: ${x.signature}: ${x.outcome}`));
+  if (resumed.length > 0) lines.push('', 'RESUMED: entries saved as found by an earlier run that did not finish minimizing them:', ...resumed);
   for (const f of s.findings.filter((x) => x.new)) {
     lines.push('', `NEW  ${f.target}: ${f.signature}`, `     first index ${f.execIndex}, ${formatCount(f.hits)} hits; ${f.replay}`, '', f.ladder);
   }
   const example = s.findings.find((f) => f.new && f.corpusFile) ?? s.findings.find((f) => f.corpusFile);
   lines.push(
     '',
-    `corpus:   ${s.corpusDir}  (${s.corpusCreated} new entries, ${s.corpusUpdated} updated)`,
+    `corpus:   ${s.corpusDir}  (${s.corpusCreated} new entries, ${s.corpusUpdated} already there, left as they are)`,
+    ...(s.historyFile ? [`hits:     ${s.hitsFile}, added to ${s.historyFile}`] : []),
     `summary:  ${s.summaryFile}`,
     `junit:    ${s.junitFile}`,
     `report:   ${s.reportFile}`,

@@ -4,6 +4,8 @@
 import { promises as fs } from 'node:fs';
 import { CorpusError, parseEntry, type CorpusEntry } from '../corpus/entry.js';
 import { targetHash } from '../corpus/identity.js';
+import { replaceEntry } from '../corpus/store.js';
+import { recordVerified, reproDigest, verifiedWith } from '../corpus/verified.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
 import { replayExecution } from '../engine/runner.js';
 import { replayThreads, withThreadsEngine, type EngineName } from '../engine/threads-run.js';
@@ -19,6 +21,10 @@ export interface ReplayOptions {
   targetFile?: string;
   /** 'threads': each CPU on its own worker thread (the same result as inline, by design). */
   engine?: EngineName;
+  /** Where verified.json lives (default ./results). */
+  results?: string;
+  /** When it reproduces, write the current target hash into the entry file. */
+  update?: boolean;
 }
 
 export interface ReplayReport {
@@ -29,8 +35,10 @@ export interface ReplayReport {
   /** Which repro ran. */
   form: 'minimized' | 'original';
   reproduced: boolean;
-  /** False when the target's code changed since the entry was written. */
+  /** False when the target's code changed since the entry was written or last re-verified (corpus check, a replay). */
   sameTargetHash: boolean;
+  /** With --update: whether the entry file was rewritten with the current target hash. */
+  updated?: boolean;
   /** Everything the replay found, the signature's finding included when it recurred. */
   findings: Pick<Finding, 'kind' | 'title' | 'detail'>[];
   ladder?: string;
@@ -51,7 +59,8 @@ function printReport(r: ReplayReport, entry: CorpusEntry): void {
   const match = r.findings.find((f) => f.title === r.signature);
   lines.push(`${r.reproduced ? 'reproduced' : 'did NOT reproduce'}: ${r.signature}`);
   lines.push(`  ${r.target}, ${r.form} repro, found with seed ${JSON.stringify(entry.seed)} at index ${entry.index} (${entry.strategy} depth ${entry.depth})`);
-  if (!r.sameTargetHash) lines.push(`  note: the target's code changed since this entry was written (${entry.targetHash})`);
+  if (!r.sameTargetHash) lines.push(`  note: the target's code changed since this entry was written or last re-verified (${entry.targetHash})`);
+  if (r.updated) lines.push(`  updated: ${r.file} now records the current target hash`);
   if (match) lines.push('', `${match.kind}: ${match.title}`, ...match.detail.map((d) => `  ${d}`));
   const others = r.findings.filter((f) => f.title !== r.signature);
   if (others.length > 0) lines.push('', r.reproduced ? 'the replay also found:' : 'the replay found instead:', ...others.map((f) => `  ${f.title}`));
@@ -91,9 +100,17 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
     kind: entry.kind,
     form: entry.minimized ? 'minimized' : 'original',
     reproduced: result.findings.some((f) => f.title === entry.signature),
-    sameTargetHash: targetHash(ref) === entry.targetHash,
+    sameTargetHash: await verifiedWith(o.results ?? './results', entry, targetHash(ref)),
     findings: result.findings.map((f) => ({ kind: f.kind, title: f.title, detail: f.detail })),
   };
+  if (report.reproduced) {
+    // A replay that reproduces re-verifies the entry against the current target code.
+    const hash = targetHash(ref);
+    await recordVerified(o.results ?? './results', [{ entry, targetHash: hash }]).catch(() => undefined);
+    if (o.update) {
+      report.updated = await replaceEntry(file, { ...entry, targetHash: hash }, (current) => current !== undefined && current.targetHash !== hash && reproDigest(current) === reproDigest(entry));
+    }
+  }
   if (o.ladder) report.ladder = renderLadder(result.events ?? [], repro.program.cpus.length);
   if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else printReport(report, entry);

@@ -1,6 +1,9 @@
-// One target of `mdevfuzz run`: its campaign, its findings recorded in the corpus (new entries
-// minimized first, within the budget, in slices so that a signal is heard), a copy of each entry
-// this run touched in results/<run-id>/corpus/ with this run's hits only, and its expectations.
+// One target of `mdevfuzz run`: its campaign, its findings recorded in the corpus, a copy of each
+// entry it found in results/<run-id>/corpus/, and its expectations. A new signature is written as
+// found (marked minimizePending) as soon as the campaign reports it; after the campaign it is
+// minimized within the budget, in slices so that a signal is heard, and its entry replaced.
+// Entries left pending by a run that was killed are minimized by the next run. Known entries are
+// not written: hits live in results/ (history.ts).
 //
 // Lost expectations: a known expectation the campaign did not find fails the run only when its
 // target's corpus holds an entry for it and replaying that entry at the end of the run does not
@@ -10,16 +13,17 @@ import path from 'node:path';
 import { captureEntry, findingExecution } from '../corpus/capture.js';
 import { CorpusError, serializeEntry, type CorpusEntry } from '../corpus/entry.js';
 import { targetHash } from '../corpus/identity.js';
-import { bestRepro } from '../corpus/merge.js';
+import { bestRepro, compareRepros } from '../corpus/merge.js';
+import { recordVerified } from '../corpus/verified.js';
 import { replaysSignature } from '../corpus/minimize-entry.js';
-import { entryPaths, loadCorpusDir, readEntry, recordSighting, targetDir, writeFileAtomic } from '../corpus/store.js';
+import { entryPaths, loadCorpusDir, readEntry, recordSighting, replaceEntry, targetDir, writeFileAtomic, type Recorded } from '../corpus/store.js';
 import { runCampaign, type CampaignFinding, type CampaignProgress } from '../engine/campaign.js';
 import type { TargetRef } from '../engine/load.js';
 import type { CampaignConfig } from '../engine/runner.js';
 import { runThreadsCampaign, type EngineName } from '../engine/threads-run.js';
 import { renderLadder } from '../report/ladder.js';
 import { declaredTransitions } from '../coverage/transitions.js';
-import { summarizeCoverage, type ExpectationsOutcome, type SummaryFinding, type TargetResult } from '../report/summary.js';
+import { summarizeCoverage, type ExpectationsOutcome, type ResumedEntry, type SummaryFinding, type TargetResult } from '../report/summary.js';
 import { expectationOf, type Target } from '../target.js';
 import type { RunProgress } from './bars.js';
 import { oneLine } from './format.js';
@@ -46,8 +50,10 @@ export interface RunContext {
   engine?: EngineName;
   minimize: boolean;
   corpusRoot: string;
-  /** results/<run-id>/corpus: the entries this run touched, with this run's hits. */
+  /** results/<run-id>/corpus: copies of the entries this run found. */
   runCorpus: string;
+  /** --results: where verified.json and history.json live. */
+  resultsRoot: string;
   interrupt: Interrupt;
   progress: RunProgress;
   warn(line: string): void;
@@ -96,25 +102,49 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
   const corpusDir = targetDir(ctx.corpusRoot, target.name);
   const before = await loadCorpusDir(corpusDir);
   for (const e of before.errors) ctx.warn(`${e.message} (left as it is)`);
+  const invalidFiles = new Set(before.errors.map((e) => e.file));
+  const capture = { target, ref, cfg };
+  // An entry is known when a run saved it and finished its minimization; a pending one was saved
+  // by a run that was stopped or killed first: this run reports it (again) and minimizes it.
+  const known = (title: string): boolean => before.bySignature.get(title)?.entry.minimizePending === false;
+  const saveable = (title: string): boolean => !before.bySignature.has(title) && !entryPaths(corpusDir, title).some((p) => invalidFiles.has(p));
+
+  // First sightings are written as soon as this thread learns of them, as found (kill -9 loses
+  // at most their minimization); errors are kept for the finding's row.
+  const firstWrites = new Map<string, Promise<{ recorded?: Recorded; entry?: CorpusEntry; error?: unknown }>>();
+  const onNewFinding = (f: Readonly<CampaignFinding>): void => {
+    if (!saveable(f.title) || firstWrites.has(f.title)) return;
+    let entry: CorpusEntry;
+    try {
+      entry = captureEntry(capture, f, ctx.minimize);
+    } catch (error) {
+      firstWrites.set(f.title, Promise.resolve({ error }));
+      return;
+    }
+    firstWrites.set(f.title, recordSighting(corpusDir, f.title, () => entry).then((recorded) => ({ recorded, entry }), (error: unknown) => ({ error })));
+  };
 
   const campaignStart = performance.now();
   const campaign = await (ctx.engine === 'threads' ? runThreadsCampaign : runCampaign)({
     target: ref, ...cfg, execs: plan.execs, timeMs: plan.timeMs, workers: ctx.workers, startIndex: plan.firstIndex, coverage: true,
     onProgress: (p) => progress.update(target.name, p),
     shouldStop: interrupt.stopped,
+    onNewFinding,
   });
   const last: CampaignProgress = { executions: campaign.executions, steps: campaign.steps, elapsedMs: campaign.elapsedMs, findings: campaign.findings.length };
   progress.end(target.name, last, !interrupt.stopped());
 
-  const seenAt = new Date().toISOString();
-  const capture = { target, ref, cfg, seenAt };
   const deadline = plan.timeMs === undefined ? undefined : campaignStart + plan.timeMs;
-  const unseen = campaign.findings.filter((f) => !before.bySignature.has(f.title));
-  let pending = unseen.length;
+  const found = new Set(campaign.findings.map((f) => f.title));
+  const unseen = campaign.findings.filter((f) => !known(f.title));
+  // Pending entries this run did not find again are minimized too: a rerun resumes the work.
+  const resume = [...before.bySignature.values()].filter((s) => s.entry.minimizePending && !found.has(s.entry.signature));
+  const todo = unseen.length + (ctx.minimize ? resume.length : 0);
+  let pending = todo;
   const saving = (done: number, last = false): void =>
-    progress.phase(target.name, `${ctx.minimize && !interrupt.stopped() ? 'minimizing and saving' : 'saving'} new entries: ${done}/${unseen.length}`, last);
-  if (pending > 0) saving(0);
-  const invalidFiles = new Set(before.errors.map((e) => e.file));
+    progress.phase(target.name, `${ctx.minimize && !interrupt.stopped() ? 'minimizing and saving' : 'saving'} new entries: ${done}/${todo}`, last);
+  if (todo > 0) saving(0);
+  const step = (): void => saving(todo - --pending, pending === 0);
   let created = 0;
   let harnessErrors = 0;
   const findings: SummaryFinding[] = [];
@@ -122,24 +152,36 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
     const expected = expectationOf(target, f.title)?.status ?? null;
     const row: SummaryFinding = {
       signature: f.title, kind: f.kind, target: target.name, execIndex: f.index, timeToFindMs: f.timeToFindMs, hits: f.hits,
-      corpusFile: null, corpusCreated: false, minimize: null, new: !before.bySignature.has(f.title) && expected === null, expected, detail: f.detail, ladder: '', replay: '',
+      corpusFile: null, corpusCreated: false, minimize: null, new: !known(f.title) && expected === null, expected, detail: f.detail, ladder: '', replay: '',
     };
-    let built: CorpusEntry | undefined;
     try {
-      // Build (capture, minimize) a new entry up front, unless a file that could hold it is invalid.
-      if (!before.bySignature.has(f.title) && !entryPaths(corpusDir, f.title).some((p) => invalidFiles.has(p))) {
-        const budgetMs = minimizeBudget(deadline, pending--);
-        built = await buildEntry(target, captureEntry(capture, f), budgetMs, row, ctx);
-        saving(unseen.length - pending, pending === 0);
-      }
-      const recorded = await recordSighting(corpusDir, { signature: f.title, hits: f.hits, seenAt }, () => built ?? captureEntry(capture, f));
-      row.corpusFile = recorded.file;
-      row.corpusCreated = recorded.created;
-      if (recorded.created) created++;
-      const entry = await readEntry(recorded.file);
+      let file: string | undefined;
+      if (known(f.title)) file = before.bySignature.get(f.title)!.file;
+      else if (before.bySignature.has(f.title)) {
+        // Saved as found by an earlier run that did not finish minimizing it.
+        file = before.bySignature.get(f.title)!.file;
+        await finishEntry(target, before.bySignature.get(f.title)!.entry, file, minimizeBudget(deadline, pending), row, ctx);
+        step();
+      } else if (saveable(f.title)) {
+        const first = await firstWrites.get(f.title);
+        if (first?.error !== undefined) throw first.error;
+        // The entry as found at the campaign's first index for it (what --workers does not change);
+        // written now when the campaign did not call back (e.g. the threads engine).
+        const entry = first?.entry && first.entry.index === f.index ? first.entry : captureEntry(capture, f, ctx.minimize);
+        const recorded = first?.recorded ?? (await recordSighting(corpusDir, f.title, () => entry));
+        file = recorded.file;
+        row.corpusCreated = recorded.created;
+        if (recorded.created) {
+          created++;
+          await finishEntry(target, entry, file, minimizeBudget(deadline, pending), row, ctx);
+        }
+        step();
+      } else throw new CorpusError(entryPaths(corpusDir, f.title)[0], 'an invalid file holds the place of this entry (left as it is)');
+      row.corpusFile = file;
+      const entry = await readEntry(file);
       if (entry) {
         row.ladder = entry.ladder;
-        await writeFileAtomic(path.join(ctx.runCorpus, target.name, path.basename(recorded.file)), serializeEntry({ ...entry, hits: f.hits }));
+        await writeFileAtomic(path.join(ctx.runCorpus, target.name, path.basename(file)), serializeEntry(entry));
       }
     } catch (e) {
       if (!(e instanceof CorpusError)) harnessErrors++;
@@ -150,8 +192,22 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
     row.replay = row.corpusFile ? `mdevfuzz replay ${shellQuote(row.corpusFile)} --ladder` : `mdevfuzz run ${targetFlag(ref)} ${campaignFlags(cfg)} --execs ${f.index + 1} --workers 0`;
     findings.push(row);
   }
+  const resumed: ResumedEntry[] = [];
+  if (ctx.minimize) {
+    for (const s of resume) {
+      const row = { minimize: null } as Pick<SummaryFinding, 'minimize'>;
+      try {
+        await finishEntry(target, s.entry, s.file, minimizeBudget(deadline, pending), row, ctx);
+      } catch (e) {
+        if (!(e instanceof CorpusError)) harnessErrors++;
+        ctx.warn(`not minimized: ${s.entry.signature}: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+      }
+      step();
+      resumed.push({ signature: s.entry.signature, file: s.file, outcome: row.minimize?.outcome ?? 'interrupted' });
+    }
+  }
 
-  const expectations = await checkExpectations(target, corpusDir, findings);
+  const expectations = await checkExpectations(target, ref, corpusDir, findings, ctx);
   const result: TargetResult = {
     ...notRun(plan, ctx.corpusRoot),
     status: interrupt.stopped() ? 'interrupted' : 'done',
@@ -164,24 +220,40 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
     expectations,
     corpusErrors: before.errors.map((e) => e.message),
   };
+  if (resumed.length > 0) result.resumed = resumed;
   if (campaign.coverage) result.coverage = summarizeCoverage(campaign.coverage, declaredTransitions(target));
   if (campaign.guide) result.guide = campaign.guide;
   return { result, findings, created, harnessErrors };
 }
 
-/** The entry to write for a new finding: minimized when minimization is on and finishes in its budget. */
-async function buildEntry(target: Target, entry: CorpusEntry, budgetMs: number, row: SummaryFinding, ctx: RunContext): Promise<CorpusEntry> {
-  if (!ctx.minimize || ctx.interrupt.stopped()) return entry;
+/**
+ * Finish an entry written as found: minimize it (when minimization is on and the run goes on) and
+ * replace the file with the result, or with `entry` as found (the campaign's first index for it)
+ * when minimization ran out or failed. The file is replaced only while it is still pending or when
+ * the result is smaller, under its lock; a signal leaves it pending, for the next run.
+ */
+async function finishEntry(target: Target, entry: CorpusEntry, file: string, budgetMs: number, row: Pick<SummaryFinding, 'minimize'>, ctx: RunContext): Promise<void> {
+  const done = { ...entry, minimizePending: false };
+  const unchanged = (current: CorpusEntry | undefined): boolean => !!current && !current.minimizePending;
+  if (!ctx.minimize) {
+    // As found, at the campaign's first index; another run's finished entry is left alone.
+    const earlier = (c: CorpusEntry): boolean => c.minimized === null && c.seed === done.seed && c.index > done.index;
+    await replaceEntry(file, done, (current) => current === undefined || (!unchanged(current) && serializeEntry(current) !== serializeEntry(done)) || earlier(current));
+    return;
+  }
+  if (ctx.interrupt.stopped()) return;
+  let next = done;
   try {
     const m = await minimizeInSlices(target, entry, budgetMs, ctx.interrupt.stopped);
-    if (m.outcome === 'interrupted') return entry; // saved as found, for `mdevfuzz minimize` to finish
+    if (m.outcome === 'interrupted') return; // left pending, for the next run or `mdevfuzz minimize`
     row.minimize = { outcome: m.outcome, budgetMs, ...m.stats };
-    return m.outcome === 'minimized' ? m.entry : entry;
+    if (m.outcome === 'minimized') next = m.entry;
   } catch (e) {
     row.minimize = { outcome: 'failed', budgetMs, error: oneLine(e instanceof Error ? e.message : String(e)) };
     ctx.warn(`not minimized: ${entry.signature}: ${row.minimize.error}`);
-    return entry;
   }
+  const smaller = (current: CorpusEntry): boolean => compareRepros(next, current, () => 0) < 0;
+  await replaceEntry(file, next, (current) => current === undefined || current.minimizePending || (next.minimized !== null && smaller(current)));
 }
 
 /** The ladder of a finding that has no corpus entry: its execution again, with events. */
@@ -194,13 +266,14 @@ function ladderOf(target: Target, cfg: CampaignConfig, f: CampaignFinding): stri
   }
 }
 
-/** Which expectations the run met; known ones it missed are replayed from the corpus when it has them. */
-async function checkExpectations(target: Target, corpusDir: string, findings: readonly SummaryFinding[]): Promise<ExpectationsOutcome> {
+/** Which expectations the run met; known ones it missed are replayed from the corpus when it has them (a re-verification, recorded). */
+async function checkExpectations(target: Target, ref: TargetRef, corpusDir: string, findings: readonly SummaryFinding[], ctx: RunContext): Promise<ExpectationsOutcome> {
   const found = new Set(findings.map((f) => f.signature));
   const expectedNotFound = target.expectations.filter((e) => e.status === 'known' && !found.has(e.title)).map((e) => e.title);
   const stored = (await loadCorpusDir(corpusDir)).bySignature;
   const reproducedFromCorpus: string[] = [];
   const lost: string[] = [];
+  const verified: { entry: CorpusEntry; targetHash: string }[] = [];
   for (const title of expectedNotFound) {
     const s = stored.get(title);
     if (!s) continue;
@@ -211,7 +284,9 @@ async function checkExpectations(target: Target, corpusDir: string, findings: re
       reproduced = false;
     }
     (reproduced ? reproducedFromCorpus : lost).push(title);
+    if (reproduced) verified.push({ entry: s.entry, targetHash: targetHash(ref) });
   }
+  await recordVerified(ctx.resultsRoot, verified).catch((e: unknown) => ctx.warn(`could not record re-verified entries: ${oneLine(e instanceof Error ? e.message : String(e))}`));
   return {
     expectedFound: findings.filter((f) => f.expected !== null).map((f) => f.signature),
     expectedNotFound,

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { addToHistory, historyFile, writeRunHits, type RunHits } from '../corpus/history.js';
 import { harnessVersion } from '../corpus/identity.js';
 import { slugify } from '../corpus/slug.js';
 import { targetDir } from '../corpus/store.js';
@@ -133,6 +134,18 @@ function repeatCommands(o: RunOptions, plans: readonly TargetPlan[], s: RunSumma
   return [`mdevfuzz run ${targets}${flags} --execs ${o.execs}${s.shard ? ` --shard ${s.shard.index}/${s.shard.count}` : ''}`];
 }
 
+/** The record of a run (or of a merge, with its parts) that history.json counts. */
+export function runHitsOf(s: RunSummary, parts?: RunHits[]): RunHits {
+  const r: RunHits = {
+    runId: s.runId,
+    startedAt: s.startedAt,
+    seed: s.seed,
+    findings: s.findings.map((f) => ({ target: f.target, signature: f.signature, hits: f.hits, firstIndex: f.execIndex })),
+  };
+  if (parts) r.parts = parts;
+  return r;
+}
+
 export async function runCommand(o: RunOptions): Promise<number> {
   // Everything that can be wrong with what was asked is checked before anything runs or prints.
   const base = await plansOf(o);
@@ -175,7 +188,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const interrupt = new Interrupt((signal) => progress.phase(current, `${signal}: stopping; writing the results of what ran (again to abort at once)`, true));
   const ctx: RunContext = {
     cfg: { seed, strategy: o.strategy, depth: o.depth, faults: o.faults, guide },
-    workers, engine: o.engine, minimize: o.minimize, corpusRoot: o.corpus, runCorpus: path.join(dir, 'corpus'), interrupt, progress,
+    workers, engine: o.engine, minimize: o.minimize, corpusRoot: o.corpus, runCorpus: path.join(dir, 'corpus'), resultsRoot: o.results, interrupt, progress,
     warn: (line) => process.stderr.write(`mdevfuzz: warning: ${line}\n`),
   };
   try {
@@ -239,6 +252,13 @@ export async function runCommand(o: RunOptions): Promise<number> {
       seedProblems: seedProblems(),
       exitCode: 0,
     };
+    // Counters go to results/: this run's record, folded once into the cumulative history.
+    summary.hitsFile = await writeRunHits(dir, runHitsOf(summary));
+    summary.historyFile = historyFile(o.results);
+    await addToHistory(o.results, [runHitsOf(summary)]).catch((e: unknown) => {
+      harnessErrors++;
+      ctx.warn(`the history was not updated: ${e instanceof Error ? e.message : String(e)}`);
+    });
     summary.exitCode = interrupt.stopped() ? EXIT_INTERRUPTED : harnessErrors > 0 || corpusErrors.length > 0 ? EXIT_ERROR : outcomeExitCode(summary);
     const json = await writeRunOutputs(summary);
     if (o.json) process.stdout.write(json);

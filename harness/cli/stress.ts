@@ -5,7 +5,9 @@
 // findings, 2 a harness error.
 
 import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { checkWritableDir } from './run.js';
 import { CorpusError } from '../corpus/entry.js';
 import { harnessVersion, targetHash } from '../corpus/identity.js';
 import { slugify } from '../corpus/slug.js';
@@ -99,6 +101,10 @@ export async function stressCommand(o: StressCliOptions): Promise<number> {
   const ref = targetRefOf(o);
   const target = await loadTarget(ref);
   const corpusDir = targetDir(o.corpus, target.name);
+  // Unwritable outputs are refused before any work.
+  await checkWritableDir(o.results, '--results');
+  await checkWritableDir(o.corpus, '--corpus');
+  if (await fs.stat(corpusDir).catch(() => undefined)) await checkWritableDir(corpusDir, '--corpus');
   const seed = o.seed ?? randomBytes(8).toString('hex');
   const timeMs = o.execs === undefined && o.time === undefined ? DEFAULT_STRESS_MS : o.time;
   const workers = o.workers ?? defaultStressWorkers();
@@ -148,7 +154,7 @@ export async function stressCommand(o: StressCliOptions): Promise<number> {
     try {
       if (t.confirmedBy) {
         const { x, c } = t.confirmedBy;
-        row.corpusFile = (await recordSighting(corpusDir, { signature: title, hits: t.confirmed, seenAt: save.seenAt }, () => stressEntry(save, x, title, c.schedule, t.confirmed))).file;
+        row.corpusFile = (await recordSighting(corpusDir, title, () => stressEntry(save, x, title, c.schedule))).file;
       } else if (t.unconfirmedBy) {
         const { x, c } = t.unconfirmedBy;
         row.unconfirmedFile = await saveUnconfirmed(corpusDir, save, x, x.findings.find((f) => f.title === title)!, c, t.hits);

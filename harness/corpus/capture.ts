@@ -16,8 +16,6 @@ export interface CaptureContext {
   target: Target;
   ref: TargetRef;
   cfg: CampaignConfig;
-  /** ISO timestamp of this run: the entry's firstSeen and lastSeen. */
-  seenAt: string;
 }
 
 /** The execution that first found it, again: its repro replayed when it has one, else its index run. */
@@ -32,7 +30,8 @@ export function findingExecution(
   return { program, faults, result: replayExecution(target, program, faults, schedule, { maxSteps: cfg.maxSteps, ...opts }).result };
 }
 
-export function captureEntry(ctx: CaptureContext, finding: CampaignFinding): CorpusEntry {
+/** The entry of a finding as found; `minimizePending` marks a first sighting whose minimization is to follow. */
+export function captureEntry(ctx: CaptureContext, finding: Pick<CampaignFinding, 'index' | 'repro' | 'title' | 'kind'>, minimizePending = false): CorpusEntry {
   const { target, cfg } = ctx;
   const run = findingExecution(target, cfg, finding, { events: true });
   const found = run.result.findings.find((f) => f.title === finding.title);
@@ -57,10 +56,8 @@ export function captureEntry(ctx: CaptureContext, finding: CampaignFinding): Cor
     faults: run.faults,
     schedule,
     minimized: null,
+    minimizePending,
     ladder: renderLadder(run.result.events ?? [], run.program.cpus.length),
     detail: found.detail,
-    hits: finding.hits,
-    firstSeen: ctx.seenAt,
-    lastSeen: ctx.seenAt,
   };
 }

@@ -1,11 +1,16 @@
 // One corpus entry (design.md section 8): everything needed to replay a finding exactly, and to tell
 // whether it is still the same finding. The validator checks every field and names the first bad one.
+// Schema 2 holds no counters or dates (hits, first and last seen live in results/, see history.ts),
+// so that runs leave committed entries alone; it marks an entry whose minimization is still to do.
+// Schema 1 entries are still read (their counters dropped) and are written back as schema 2.
 
 import { MAX_CPUS } from '../kernel/layout.js';
 import { STRATEGIES, type StrategyName } from '../sched/index.js';
 import { FINDING_KINDS, type Fault, type FindingKind, type Op, type Program, type Schedule } from '../types.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+/** Older schemas that are still read, and upgraded in memory. */
+export const READ_SCHEMAS = [1, 2] as const;
 
 /** The shrunk repro the minimizer writes; `stats` is its own record of what it did. */
 export interface MinimizedRepro {
@@ -33,11 +38,13 @@ export interface CorpusEntry {
   /** Canonical schedule, as found. */
   schedule: Schedule;
   minimized: MinimizedRepro | null;
+  /**
+   * True for a first sighting written as found, whose minimization has not finished yet (the run
+   * was killed or stopped): the next run, or `mdevfuzz minimize`, minimizes it.
+   */
+  minimizePending: boolean;
   ladder: string;
   detail: string[];
-  hits: number;
-  firstSeen: string;
-  lastSeen: string;
 }
 
 /** A corpus file that cannot be read, does not parse, or fails the schema. */
@@ -54,8 +61,11 @@ export class CorpusError extends Error {
 
 const ENTRY_FIELDS = [
   'schemaVersion', 'harnessVersion', 'targetHash', 'target', 'signature', 'kind', 'seed', 'index', 'strategy', 'depth',
-  'program', 'faults', 'schedule', 'minimized', 'ladder', 'detail', 'hits', 'firstSeen', 'lastSeen',
+  'program', 'faults', 'schedule', 'minimized', 'minimizePending', 'ladder', 'detail',
 ] as const;
+
+/** Fields of a schema 1 entry that schema 2 dropped (they moved to results/). */
+const V1_COUNTERS = ['hits', 'firstSeen', 'lastSeen'] as const;
 
 /** Thrown inside the validator with the path of the bad field; turned into a CorpusError. */
 class FieldError extends Error {
@@ -151,14 +161,20 @@ function minimized(v: Json, field: string): MinimizedRepro | null {
 
 function entry(v: Json): CorpusEntry {
   const o = object(v, 'entry');
+  const version = o.schemaVersion;
+  if (!(READ_SCHEMAS as readonly Json[]).includes(version)) throw new FieldError('schemaVersion', `must be ${READ_SCHEMAS.join(' or ')}`);
+  const fields: readonly string[] = version === 1 ? [...ENTRY_FIELDS.filter((f) => f !== 'minimizePending'), ...V1_COUNTERS] : ENTRY_FIELDS;
   for (const key of Object.keys(o)) {
-    if (!(ENTRY_FIELDS as readonly string[]).includes(key)) throw new FieldError(key, 'is not a field of a corpus entry');
+    if (!fields.includes(key)) throw new FieldError(key, 'is not a field of a corpus entry');
   }
-  if (o.schemaVersion !== SCHEMA_VERSION) throw new FieldError('schemaVersion', `must be ${SCHEMA_VERSION}`);
+  if (version === 1) {
+    // Still checked, so that a damaged old file is reported rather than silently upgraded.
+    integer(o.hits, 'hits', 1);
+    const first = timestamp(o.firstSeen, 'firstSeen');
+    const last = timestamp(o.lastSeen, 'lastSeen');
+    if (Date.parse(last) < Date.parse(first)) throw new FieldError('lastSeen', 'must not be before firstSeen');
+  } else if (typeof o.minimizePending !== 'boolean') throw new FieldError('minimizePending', 'must be true or false');
   const p = program(o.program, 'program');
-  const first = timestamp(o.firstSeen, 'firstSeen');
-  const last = timestamp(o.lastSeen, 'lastSeen');
-  if (Date.parse(last) < Date.parse(first)) throw new FieldError('lastSeen', 'must not be before firstSeen');
   return {
     schemaVersion: SCHEMA_VERSION,
     harnessVersion: string(o.harnessVersion, 'harnessVersion'),
@@ -174,11 +190,9 @@ function entry(v: Json): CorpusEntry {
     faults: faults(o.faults, 'faults'),
     schedule: schedule(o.schedule, 'schedule', p.cpus.length),
     minimized: minimized(o.minimized, 'minimized'),
+    minimizePending: version === 1 ? false : (o.minimizePending as boolean),
     ladder: string(o.ladder, 'ladder', false),
     detail: array(o.detail, 'detail').map((line, i) => string(line, `detail[${i}]`, false)),
-    hits: integer(o.hits, 'hits', 1),
-    firstSeen: first,
-    lastSeen: last,
   };
 }
 
@@ -201,6 +215,15 @@ export function parseEntry(text: string, file: string): CorpusEntry {
     throw new CorpusError(file, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   return validateEntry(value, file);
+}
+
+/** The schema version of a parsed file's text, when it has one (to tell old entries apart). */
+export function schemaVersionOf(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { schemaVersion?: unknown }).schemaVersion;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The text written to disk: the fields in schema order, two-space indented, one final newline. */

@@ -1,7 +1,8 @@
 // Merging corpora: one entry per (target, signature), the one with the smallest repro (fewest
-// operations, then preemptions, then steps, then the smaller text as the last word), with the hits
-// of all summed, the earliest firstSeen and the latest lastSeen. Every choice is a total order on
-// the entries' contents, so the result does not depend on the order they came in.
+// operations, then preemptions, then steps, then the smaller text as the last word). Entries hold
+// no counters (they live in results/, history.ts), so merging the same entries again changes
+// nothing. Every choice is a total order on the entries' contents, so the result does not depend
+// on the order they came in.
 
 import { countOps } from '../engine/program.js';
 import type { Repro } from '../minimize/executor.js';
@@ -23,30 +24,13 @@ export function compareRepros(a: CorpusEntry, b: CorpusEntry, steps: (e: CorpusE
   return ta < tb ? -1 : ta > tb ? 1 : 0;
 }
 
-function earlier(a: string, b: string): string {
-  const d = Date.parse(a) - Date.parse(b);
-  return d < 0 || (d === 0 && a <= b) ? a : b;
-}
-
-function later(a: string, b: string): string {
-  return earlier(a, b) === a ? b : a;
-}
-
 const keyOf = (e: CorpusEntry): string => JSON.stringify([e.target, e.signature]);
 
 /** One entry per (target, signature), sorted by target then signature. */
 export function mergeEntries(entries: readonly CorpusEntry[], steps: (e: CorpusEntry) => number): CorpusEntry[] {
   const groups = new Map<string, CorpusEntry[]>();
   for (const e of entries) groups.set(keyOf(e), [...(groups.get(keyOf(e)) ?? []), e]);
-  const merged = [...groups.values()].map((group) => {
-    const best = group.reduce((a, b) => (compareRepros(a, b, steps) <= 0 ? a : b));
-    return {
-      ...best,
-      hits: group.reduce((s, e) => s + e.hits, 0),
-      firstSeen: group.map((e) => e.firstSeen).reduce(earlier),
-      lastSeen: group.map((e) => e.lastSeen).reduce(later),
-    };
-  });
+  const merged = [...groups.values()].map((group) => group.reduce((a, b) => (compareRepros(a, b, steps) <= 0 ? a : b)));
   return merged.sort(byTargetAndSignature);
 }
 

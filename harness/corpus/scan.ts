@@ -1,5 +1,6 @@
 // The entries under a set of paths, for the corpus commands: every `*.json` file below each
 // directory (hidden files and directories skipped), or the file itself, each parsed and validated.
+// Anything else named `*.json` (a directory, a socket, a dangling link) is reported, not skipped.
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -14,8 +15,8 @@ async function jsonFilesUnder(dir: string): Promise<string[]> {
   for (const d of await fs.readdir(dir, { withFileTypes: true })) {
     if (d.name.startsWith('.')) continue;
     const full = path.join(dir, d.name);
-    if (d.isDirectory()) files.push(...(await jsonFilesUnder(full)));
-    else if (d.isFile() && d.name.endsWith('.json')) files.push(full);
+    if (d.name.endsWith('.json')) files.push(full); // checked to be a regular file when read
+    else if (d.isDirectory()) files.push(...(await jsonFilesUnder(full)));
   }
   return files;
 }
@@ -39,6 +40,11 @@ export async function scanEntries(paths: readonly string[]): Promise<Scanned[]> 
   const out: Scanned[] = [];
   for (const file of await entryFiles(paths)) {
     try {
+      const stat = await fs.stat(file).catch(() => undefined);
+      if (!stat?.isFile()) {
+        out.push({ file, error: new CorpusError(file, stat?.isDirectory() ? 'is a directory, not an entry file' : stat ? 'is not a regular file' : 'cannot be read (a dangling link?)') });
+        continue;
+      }
       const entry = await readEntry(file);
       out.push(entry ? { file, entry } : { file, error: new CorpusError(file, 'no such file') });
     } catch (e) {

@@ -1,13 +1,16 @@
 // The corpus on disk: `<corpus>/<target>/<slug-of-signature>.json`, one file per (target, signature).
-// Every write goes to a temp file in the same directory and is then renamed (an update) or
-// hard-linked (a creation, which fails rather than replace a file another run just created). A file
-// that does not parse or fails the schema is reported by name and never overwritten or dropped.
+// Every write goes to a temp file in the same directory, fsynced, and is then renamed (an update) or
+// hard-linked (a creation, which fails rather than replace a file another run just created), and
+// the directory is fsynced. A file that does not parse or fails the schema is reported by name and
+// never overwritten or dropped. An entry changes only when it is new or its repro gets smaller
+// (counters live in results/, history.ts); replacements of one entry hold its lock (lock.ts).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../engine/load.js';
 import { CorpusError, parseEntry, serializeEntry, type CorpusEntry } from './entry.js';
+import { withLock } from './lock.js';
 import { slugify } from './slug.js';
 
 export interface StoredEntry {
@@ -55,6 +58,21 @@ export async function writeFileAtomic(file: string, text: string, opts: { create
   } finally {
     await fs.rm(tmp, { force: true });
   }
+  await fsyncDir(dir);
+}
+
+/** Make a rename or a link in `dir` durable (a no-op where directories cannot be opened, e.g. Windows). */
+export async function fsyncDir(dir: string): Promise<void> {
+  let h: fs.FileHandle | undefined;
+  try {
+    h = await fs.open(dir, 'r');
+    await h.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw e;
+  } finally {
+    await h?.close();
+  }
 }
 
 /** The directory holding the entries of one target. */
@@ -96,58 +114,60 @@ export async function loadCorpusDir(dir: string): Promise<CorpusDir> {
   return out;
 }
 
-export interface Sighting {
-  signature: string;
-  /** Executions of this run that found it. */
-  hits: number;
-  /** ISO timestamp of this run. */
-  seenAt: string;
-}
-
 export interface Recorded {
   file: string;
-  /** True when this call wrote a new entry; false when it added to an existing one. */
+  /** True when this call wrote a new entry; false when the signature already had one. */
   created: boolean;
 }
 
-/** An existing entry seen again: more hits, a later lastSeen, the same repro. */
-export function mergeSighting(entry: CorpusEntry, s: Sighting): CorpusEntry {
-  const lastSeen = Date.parse(s.seenAt) > Date.parse(entry.lastSeen) ? s.seenAt : entry.lastSeen;
-  return { ...entry, hits: entry.hits + s.hits, lastSeen };
-}
-
-async function update(file: string, s: Sighting): Promise<Recorded> {
-  const current = await readEntry(file); // again, just before writing, to merge with other writers
-  if (!current) throw new CorpusError(file, 'disappeared while being updated');
-  await writeFileAtomic(file, serializeEntry(mergeSighting(current, s)));
-  return { file, created: false };
+/** The file holding `signature` under `dir`, if any (an invalid candidate file throws: it is never overwritten). */
+async function findEntryFile(dir: string, signature: string): Promise<string | undefined> {
+  const existing = (await loadCorpusDir(dir)).bySignature.get(signature);
+  if (existing) return existing.file;
+  for (const file of entryPaths(dir, signature)) if ((await readEntry(file))?.signature === signature) return file;
+  return undefined;
 }
 
 /**
- * Record a finding in the target's directory: add to the entry with its signature when there is
- * one, otherwise write the entry `makeEntry` builds (called only then: it replays the finding).
- * Throws a CorpusError, writing nothing, when a file that could hold this signature is invalid.
+ * Record a finding in the target's directory: nothing when its signature has an entry already (the
+ * corpus changes only for what is new; counters go to results/), otherwise write the entry
+ * `makeEntry` builds (called only then: it replays the finding). Throws a CorpusError, writing
+ * nothing, when a file that could hold this signature is invalid.
  */
-export async function recordSighting(dir: string, s: Sighting, makeEntry: () => CorpusEntry): Promise<Recorded> {
-  const existing = (await loadCorpusDir(dir)).bySignature.get(s.signature);
-  if (existing) return update(existing.file, s);
-  const candidates = entryPaths(dir, s.signature);
+export async function recordSighting(dir: string, signature: string, makeEntry: () => CorpusEntry): Promise<Recorded> {
+  const found = await findEntryFile(dir, signature);
+  if (found) return { file: found, created: false };
+  const candidates = entryPaths(dir, signature);
   let entry: CorpusEntry | undefined;
   for (const file of candidates) {
     const there = await readEntry(file); // an invalid file throws here: it is never overwritten
-    if (there?.signature === s.signature) return update(file, s);
+    if (there?.signature === signature) return { file, created: false };
     if (there) continue; // another signature with the same slug
     entry ??= makeEntry();
-    if (entry.signature !== s.signature) throw new Error(`entry for '${s.signature}' has signature '${entry.signature}'`);
+    if (entry.signature !== signature) throw new Error(`entry for '${signature}' has signature '${entry.signature}'`);
     try {
       await writeFileAtomic(file, serializeEntry(entry), { create: true });
       return { file, created: true };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    // Another run created this file meanwhile: merge into it if it is this signature.
-    const theirs = await readEntry(file);
-    if (theirs?.signature === s.signature) return update(file, s);
+    // Another run created this file meanwhile: it holds this signature, or the next name is tried.
+    if ((await readEntry(file))?.signature === signature) return { file, created: false };
   }
-  throw new CorpusError(candidates[1], `no free file name for signature '${s.signature}'`);
+  throw new CorpusError(candidates[1], `no free file name for signature '${signature}'`);
+}
+
+/**
+ * Replace the entry in `file` by `next` when `better(current)` says so, holding the entry's lock,
+ * reading the file again under it (so that of two runs the second sees the first's write).
+ * Returns whether it wrote.
+ */
+export async function replaceEntry(file: string, next: CorpusEntry, better: (current: CorpusEntry | undefined) => boolean): Promise<boolean> {
+  return withLock(file, async () => {
+    const current = await readEntry(file);
+    if (current && current.signature !== next.signature) throw new CorpusError(file, `holds '${current.signature}', not '${next.signature}'`);
+    if (!better(current)) return false;
+    await writeFileAtomic(file, serializeEntry(next));
+    return true;
+  });
 }

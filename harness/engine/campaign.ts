@@ -35,6 +35,11 @@ export interface CampaignOptions extends CampaignConfig {
   onProgress?(p: CampaignProgress): void;
   /** Stops dispatching new batches when it returns true (e.g. after SIGINT). */
   shouldStop?(): boolean;
+  /**
+   * Called once per signature, as soon as this thread learns of it (its batch merged), with the
+   * finding as first seen; a later batch may still lower its index. For saving first sightings.
+   */
+  onNewFinding?(f: Readonly<CampaignFinding>): void;
 }
 
 export interface CampaignFinding {
@@ -93,6 +98,7 @@ class Merger {
   constructor(
     private readonly t0: number,
     private readonly coverage?: CoverageCounter,
+    private readonly onNew?: (f: Readonly<CampaignFinding>) => void,
   ) {}
 
   add(b: BatchResult): void {
@@ -103,7 +109,9 @@ class Merger {
     for (const f of b.findings) {
       const seen = this.byTitle.get(f.title);
       if (!seen) {
-        this.byTitle.set(f.title, { ...f, timeToFindMs: Math.round(now) });
+        const first = { ...f, timeToFindMs: Math.round(now) };
+        this.byTitle.set(f.title, first);
+        this.onNew?.({ ...first });
         continue;
       }
       seen.hits += f.hits;
@@ -139,7 +147,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   const limit = opts.execs === undefined ? Number.MAX_SAFE_INTEGER : first + opts.execs;
   const t0 = performance.now();
   const deadline = opts.timeMs === undefined ? Infinity : t0 + opts.timeMs;
-  const merger = new Merger(t0, opts.coverage ? new CoverageCounter() : undefined);
+  const merger = new Merger(t0, opts.coverage ? new CoverageCounter() : undefined, opts.onNewFinding);
   const progress = (): void =>
     opts.onProgress?.({ executions: merger.executions, steps: merger.steps, elapsedMs: performance.now() - t0, findings: merger.byTitle.size });
   const more = (next: number): boolean => next < limit && performance.now() < deadline && !(opts.shouldStop?.() ?? false);

@@ -71,7 +71,7 @@ export interface StressSave {
  * The corpus entry of a confirmed stress finding. Its seed is `stress:<seed>`: the program and
  * faults are those of that seed and index, the schedule is the one the inline replay recorded.
  */
-export function stressEntry(ctx: StressSave, x: StressExecution, title: string, schedule: Schedule, hits: number): CorpusEntry {
+export function stressEntry(ctx: StressSave, x: StressExecution, title: string, schedule: Schedule): CorpusEntry {
   const { result } = replayExecution(ctx.target, x.program, x.faults, schedule, { events: true });
   const found = result.findings.find((f) => f.title === title);
   if (!found) throw new Error(`the inline repro of stress execution ${x.index} does not show '${title}'`);
@@ -90,11 +90,9 @@ export function stressEntry(ctx: StressSave, x: StressExecution, title: string, 
     faults: x.faults,
     schedule,
     minimized: null,
+    minimizePending: false,
     ladder: renderLadder(result.events ?? [], x.program.cpus.length),
     detail: found.detail,
-    hits,
-    firstSeen: ctx.seenAt,
-    lastSeen: ctx.seenAt,
   };
 }
 

@@ -66,7 +66,10 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
       for (const f of result.findings) {
         const seen = byTitle.get(f.title);
         if (seen) seen.hits++;
-        else byTitle.set(f.title, { title: f.title, kind: f.kind, index, detail: f.detail, hits: 1, timeToFindMs: Math.round(performance.now() - t0) });
+        else {
+          byTitle.set(f.title, { title: f.title, kind: f.kind, index, detail: f.detail, hits: 1, timeToFindMs: Math.round(performance.now() - t0) });
+          opts.onNewFinding?.({ ...byTitle.get(f.title)! });
+        }
       }
       if (performance.now() - reported > 200) {
         reported = performance.now();

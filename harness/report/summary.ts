@@ -83,6 +83,15 @@ export interface TargetResult {
   coverage?: CoverageSummary;
   /** Guided campaigns (--guide coverage): epochs, queue size, entries added, executions mutated. */
   guide?: GuideStats;
+  /** Entries an earlier run saved as found and did not finish minimizing, which this run minimized. */
+  resumed?: ResumedEntry[];
+}
+
+/** A pending entry this run took up again: its outcome as a new finding's, or 'interrupted'. */
+export interface ResumedEntry {
+  signature: string;
+  file: string;
+  outcome: 'minimized' | 'budget' | 'failed' | 'interrupted';
 }
 
 /** The figures of a campaign's coverage that summary.json keeps, and the counts they come from. */
@@ -183,9 +192,12 @@ export interface RunSummary {
   execsPerSec: number;
   /** The target's corpus directory; the corpus root when the run had several targets. */
   corpusDir: string;
-  /** Entries this run wrote, and entries it added hits to. */
+  /** Entries this run wrote, and entries it found that the corpus held already (left as they are: hits go to results/). */
   corpusCreated: number;
   corpusUpdated: number;
+  /** results/<run-id>/hits.json (this run's hits) and the cumulative results/history.json it was added to. */
+  hitsFile?: string;
+  historyFile?: string;
   /** Whether new entries were minimized (not --no-minimize), and the time the minimizer took. */
   minimize: boolean;
   minimizeMs: number;
