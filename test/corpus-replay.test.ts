@@ -1,18 +1,24 @@
 // The committed corpus is the regression suite: every JSON file under the repository's corpus/
 // must be a valid entry of a bundled target whose repro (minimized form and original) replays
-// its signature.
+// its signature. Each entry that passes is recorded as re-verified against the current target
+// code in the repository's results/verified.json (ignored by git), so that `mdevfuzz replay` of a
+// committed entry stops noting that the target changed, without rewriting the committed file.
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseEntry } from '../harness/corpus/entry.js';
+import { parseEntry, type CorpusEntry } from '../harness/corpus/entry.js';
+import { targetHash } from '../harness/corpus/identity.js';
+import { recordVerified, verifiedWith } from '../harness/corpus/verified.js';
 import { replayExecution } from '../harness/engine/runner.js';
 import { findTarget } from '../targets/index.js';
 
 /** dist/test/ (or any other outDir's test/) is two levels below the repository. */
 const CORPUS = fileURLToPath(new URL('../../corpus/', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../results/', import.meta.url));
+const verified: { entry: CorpusEntry; targetHash: string }[] = [];
 
 function jsonFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
@@ -42,6 +48,13 @@ describe('the committed corpus', () => {
         const titles = result.findings.map((f) => f.title);
         assert.ok(titles.includes(entry.signature), `${name}: the ${form} repro found ${titles.length ? titles.join('; ') : 'nothing'} instead of ${entry.signature}`);
       }
+      verified.push({ entry, targetHash: targetHash({ name: entry.target }) });
     });
   }
+
+  test('every entry that replayed is recorded as re-verified against the current target code', async () => {
+    await recordVerified(RESULTS, verified);
+    for (const v of verified) assert.ok(await verifiedWith(RESULTS, v.entry, v.targetHash), `${v.entry.target}: ${v.entry.signature}`);
+    assert.equal(verified.length, files.length);
+  });
 });
