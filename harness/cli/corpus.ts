@@ -137,6 +137,9 @@ export interface CorpusMergeResult {
   moved: number;
 }
 
+/** Another writer changed a file of OUT between the merge's reading and its writing: nothing was written. */
+export class MergeConflict extends UsageError {}
+
 /** The runs whose corpus/ folders are among `dirs` (results/<run-id>/corpus), by their hits.json. */
 export async function runsOfCorpusDirs(dirs: readonly string[]): Promise<RunHits[]> {
   const runs: RunHits[] = [];
@@ -178,21 +181,36 @@ export async function mergeCorpora(out: string, dirs: readonly string[]): Promis
   for (const f of stale) before.set(f, await fs.readFile(f, 'utf8').catch(() => undefined));
   // Hold the lock of every file written (in one order, so two merges cannot deadlock), and write
   // only if none changed since it was read: a run that replaced an entry meanwhile is not undone.
-  const locked = [...new Set([...writes.keys(), ...stale])].sort();
+  // (Files in directories that do not exist yet need no lock: commitAll creates the directories,
+  // and removes them again when it fails.)
+  const touched = [...new Set([...writes.keys(), ...stale])].sort();
+  const locked: string[] = [];
+  for (const f of touched) if ((await fs.stat(path.dirname(f)).catch(() => undefined))?.isDirectory()) locked.push(f);
   const holding = async (i: number): Promise<void> => {
     if (i < locked.length) return withLock(locked[i]!, () => holding(i + 1));
-    for (const [file, text] of before) {
-      if (!locked.includes(file)) continue;
-      if ((await fs.readFile(file, 'utf8').catch(() => undefined)) !== text) throw new UsageError(`nothing written: ${file} changed while merging; run the merge again`);
+    for (const file of touched) {
+      if ((await fs.readFile(file, 'utf8').catch(() => undefined)) !== before.get(file)) throw new MergeConflict(`nothing written: ${file} changed while merging; run the merge again`);
     }
     await commitAll(writes, stale);
   };
-  if (locked.length > 0) await holding(0);
+  if (touched.length > 0) await holding(0);
   return { files, inputs: inputs.length, written: writes.size, moved: stale.length };
 }
 
+/** mergeCorpora, done again (from a fresh read) when another writer changed OUT under it. */
+export async function mergeCorporaRetrying(out: string, dirs: readonly string[], attempts = 10): Promise<CorpusMergeResult> {
+  for (let i = 1; ; i++) {
+    try {
+      return await mergeCorpora(out, dirs);
+    } catch (e) {
+      if (!(e instanceof MergeConflict) || i >= attempts) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 50 * i));
+    }
+  }
+}
+
 export async function corpusMergeCommand(out: string, dirs: readonly string[], o: { results: string }): Promise<number> {
-  const m = await mergeCorpora(out, dirs);
+  const m = await mergeCorporaRetrying(out, dirs);
   const moved = m.moved > 0 ? `, ${m.moved} moved` : '';
   // The hits of the runs these corpora came from, counted once in the history however often merged.
   const runs = await runsOfCorpusDirs(dirs);

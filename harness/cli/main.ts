@@ -4,6 +4,9 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { CorpusError } from '../corpus/entry.js';
+import { HistoryError } from '../corpus/history.js';
+import { LockError } from '../corpus/lock.js';
+import { StageError } from '../corpus/stage.js';
 import { harnessVersion } from '../corpus/identity.js';
 import { UsageError } from '../engine/load.js';
 import { STRATEGIES } from '../sched/index.js';
@@ -178,7 +181,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0) return 0; // --help, --version
       process.stderr.write(`mdevfuzz: ${usageLine(err, argv[2])}\n`);
-    } else if (err instanceof UsageError || err instanceof CorpusError) {
+    } else if (err instanceof UsageError || err instanceof CorpusError || err instanceof StageError || err instanceof LockError || err instanceof HistoryError) {
       process.stderr.write(`mdevfuzz: ${oneLine(err.message)}\n`);
     } else {
       process.stderr.write(`mdevfuzz: harness error: ${oneLine(err instanceof Error ? err.message : String(err))}\n`);

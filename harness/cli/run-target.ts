@@ -16,7 +16,7 @@ import { targetHash } from '../corpus/identity.js';
 import { bestRepro, compareRepros } from '../corpus/merge.js';
 import { recordVerified } from '../corpus/verified.js';
 import { replaysSignature } from '../corpus/minimize-entry.js';
-import { entryPaths, loadCorpusDir, readEntry, recordSighting, replaceEntry, targetDir, writeFileAtomic, type Recorded } from '../corpus/store.js';
+import { entryPaths, loadCorpusDir, readEntry, recordSighting, replaceEntry, sweepLeftovers, targetDir, writeFileAtomic, type Recorded } from '../corpus/store.js';
 import { runCampaign, type CampaignFinding, type CampaignProgress } from '../engine/campaign.js';
 import type { TargetRef } from '../engine/load.js';
 import type { CampaignConfig } from '../engine/runner.js';
@@ -100,6 +100,7 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
   const { target, ref } = plan;
   const { cfg, interrupt, progress } = ctx;
   const corpusDir = targetDir(ctx.corpusRoot, target.name);
+  await sweepLeftovers(corpusDir); // temp files of a run killed mid-write
   const before = await loadCorpusDir(corpusDir);
   for (const e of before.errors) ctx.warn(`${e.message} (left as it is)`);
   const invalidFiles = new Set(before.errors.map((e) => e.file));

@@ -94,7 +94,8 @@ export function foldRuns(history: History, records: readonly RunHits[], now: str
   const h: History = structuredClone(history);
   const added: string[] = [];
   const skipped: string[] = [];
-  for (const run of records.flatMap(leafRuns)) {
+  const byId = new Map(records.flatMap(leafRuns).map((r) => [r.runId, r])); // a run named twice in one call is one run
+  for (const run of byId.values()) {
     if (h.runs[run.runId]) {
       skipped.push(run.runId);
       continue;

@@ -75,6 +75,36 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** A temp or backup file of a writer (`.<name>.<pid>.<hex>.tmp|bak`), with the writer's pid. */
+const LEFTOVER = /^\..+\.(\d+)\.[0-9a-f]{8}\.(tmp|bak)$/;
+
+/**
+ * Remove the temp files that writers killed mid-write (kill -9) left in `dir`: those whose pid is
+ * not running on this host. Their entries are whole either way (a rename or link is atomic).
+ */
+export async function sweepLeftovers(dir: string): Promise<string[]> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = LEFTOVER.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (alive) continue;
+    await fs.rm(path.join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** The directory holding the entries of one target. */
 export function targetDir(corpusDir: string, target: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(target)) throw new UsageError(`target name '${target}' cannot be a corpus directory name`);
