@@ -10,20 +10,21 @@ import { threadsBench } from './threads.js';
 import { vsFastCheck } from './vs-fast-check.js';
 import { vsStress } from './vs-stress.js';
 import { guided } from './guided.js';
+import { soak } from './soak.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, vsFastCheck, vsStress, threadsBench, guided];
+const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, vsFastCheck, vsStress, threadsBench, guided, soak];
 
 function usage(): string {
   return [
     'usage: npm run bench -- NAME [--execs N] [--seeds K] [--budget N] [--time T]',
     '',
     ...BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.description}`),
-    `  ${'all'.padEnd(12)} every one of them in turn`,
+    `  ${'all'.padEnd(12)} every one of them in turn, but soak`,
     '',
     '  --execs N    throughput: executions per measurement',
     '  --seeds K    time-to-bug, vs-fast-check: seeds per (problem, strategy); guided: seeds per mode',
     '  --budget N   time-to-bug, vs-fast-check: executions (runs) per seed before a miss; guided: per campaign',
-    '  --time T     vs-stress: time box of each engine (60s); throughput: peak-RSS campaign length (60s)',
+    '  --time T     vs-stress: time box of each engine (60s); throughput: peak-RSS campaign length (60s); soak: its length (1h)',
   ].join('\n');
 }
 
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     return;
   }
   const name = positionals[0];
-  const chosen = name === 'all' ? BENCHMARKS : BENCHMARKS.filter((b) => b.name === name);
+  const chosen = name === 'all' ? BENCHMARKS.filter((b) => b.name !== 'soak') : BENCHMARKS.filter((b) => b.name === name);
   if (positionals.length !== 1 || chosen.length === 0) {
     console.error(name === undefined ? 'mdevfuzz bench: which benchmark?' : `mdevfuzz bench: unknown benchmark '${positionals.join(' ')}'`);
     console.error(usage());

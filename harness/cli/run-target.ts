@@ -159,9 +159,9 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
       let file: string | undefined;
       if (known(f.title)) file = before.bySignature.get(f.title)!.file;
       else if (before.bySignature.has(f.title)) {
-        // Saved as found by an earlier run that did not finish minimizing it.
+        // Saved as found by an earlier run that did not finish minimizing it (left pending under --no-minimize).
         file = before.bySignature.get(f.title)!.file;
-        await finishEntry(target, before.bySignature.get(f.title)!.entry, file, minimizeBudget(deadline, pending), row, ctx);
+        if (ctx.minimize) await finishEntry(target, before.bySignature.get(f.title)!.entry, file, minimizeBudget(deadline, pending), row, ctx);
         step();
       } else if (saveable(f.title)) {
         const first = await firstWrites.get(f.title);
