@@ -44,15 +44,16 @@ export async function verifiedWith(resultsDir: string, e: CorpusEntry, currentHa
 
 /** Record that these entries reproduced against `targetHash` now (a failure to write is only a warning's worth). */
 export async function recordVerified(resultsDir: string, done: readonly { entry: CorpusEntry; targetHash: string }[]): Promise<void> {
-  if (done.length === 0) return;
+  // An entry written against the current code says so itself: nothing to remember, nothing written.
+  const todo = done.filter((d) => d.entry.targetHash !== d.targetHash);
+  if (todo.length === 0) return;
   const file = path.join(resultsDir, VERIFIED_FILE);
   await withLock(file, async () => {
     const all = await readVerified(file);
     const now = new Date().toISOString();
     let changed = false;
-    for (const { entry: e, targetHash } of done) {
+    for (const { entry: e, targetHash } of todo) {
       const key = reproDigest(e);
-      if (e.targetHash === targetHash && !all[key]) continue; // nothing to remember: the entry says it
       if (all[key]?.targetHash === targetHash) continue;
       all[key] = { target: e.target, signature: e.signature, targetHash, verifiedAt: now };
       changed = true;
