@@ -1,7 +1,7 @@
 // sysfs links and plain kobjects as 6.1-rc7 has them; v6-local (to fold into harness/kernel):
 // - sysfs_create_link (fs/sysfs/symlink.c 89-93 → 67-81 → 20-53): a NULL kobj means the sysfs root
 //   (72-73); kobj->sd NULL gives -EFAULT (77-78); a target without sd gives -ENOENT (41-42);
-//   kernfs_add_one gives -ENOENT under a deactivated parent (fs/kernfs/dir.c 759-760) and -EEXIST
+//   kernfs_add_one gives -ENOENT under a deactivated parent (fs/kernfs/dir.c 759-761) and -EEXIST
 //   for a name already in the directory (kernfs_link_sibling, dir.c 360-377), which sysfs_warn_dup
 //   reports with pr_warn + dump_stack (fs/sysfs/dir.c 21-33): no WARN.
 // - sysfs_remove_link (symlink.c 143-153) → kernfs_remove_by_name_ns (dir.c 1618-1645): removes the
