@@ -45,8 +45,8 @@ export const device_register = kfn('device_register', function* (k: Kernel, dev:
 });
 
 export const get_device = kfn('get_device', function* (k: Kernel, dev: DeviceV6) {
-  touch(k, dev, 'kobj.kref');
   yield k.at('kobject_get');
+  touch(k, dev, 'kobj.kref');
   k.set(dev, 'refcount', k.get(dev, 'refcount') + 1);
 });
 
@@ -56,8 +56,8 @@ export const get_device = kfn('get_device', function* (k: Kernel, dev: DeviceV6)
  * (vfio_ap_drv.c 55-60). Either release is text of the vendor module.
  */
 export const put_device = kfn('put_device', function* (k: Kernel, dev: DeviceV6) {
-  touch(k, dev, 'kobj.kref');
   yield k.at('kobject_put');
+  touch(k, dev, 'kobj.kref');
   const n = k.get(dev, 'refcount') - 1;
   if (n < 0) {
     k.warn('refcount', `refcount_t: underflow; use-after-free in ${k.fn()}`, ['device refcount']);
@@ -65,9 +65,14 @@ export const put_device = kfn('put_device', function* (k: Kernel, dev: DeviceV6)
   }
   k.set(dev, 'refcount', n);
   if (n !== 0) return;
-  yield k.at('device_release');
+  yield* device_release(k, dev);
+});
+
+/** device_release (core.c 2307-2335): dev->release, code of the vendor module. */
+const device_release = kfn('device_release', function* (k: Kernel, dev: DeviceV6) {
+  yield k.at('dev->release');
   const data = k.get(dev, 'release_data') as VendorV6;
-  if (data === 0) return; // static: nothing to free
+  if (data === 0) return; // mtty_device_release: nothing to free
   module_text(k, k.get(data, 'module') as Module, 'vfio_ap_matrix_dev_release');
   yield* vfio_ap_matrix_dev_release(k, data);
 });

@@ -26,6 +26,25 @@ export const V6_EXPECTATIONS: readonly Expectation[] = [
       'mdev->type->parent (29; kept by lockdep_assert_held at 33) from the freed mdev',
   },
   {
+    title: 'BUG: unable to handle page fault in down_read_trylock',
+    status: 'known',
+    reason:
+      'the same window when the vendor\'s parent is static module data (mtty_dev.parent, mtty.c 69-76): mdev_device_remove has read ' +
+      'parent (222), cleared active (240-241) and is preempted before down_read_trylock (244); mdev_unregister_parent (106-110) ' +
+      'removes and frees the mdev, mtty_dev_exit returns (mtty.c 1355-1368) and free_module unmaps the module (kernel/module/main.c ' +
+      '753-765, 1149); nothing pins the vendor, since "remove" is the core\'s attribute and its writer broke its active reference ' +
+      '(mdev_sysfs.c 248). down_read_trylock(&parent->unreg_sem) then reads unmapped memory',
+  },
+  {
+    title: 'KASAN: use-after-free Read in down_read_trylock',
+    status: 'known',
+    reason:
+      'the same window for vfio_ap, whose parent is embedded in the kzalloc\'d matrix_dev (vfio_ap_drv.c 91, 1818): unregistration ' +
+      'frees the mdev, whose release drops the type (mdev_core.c 128) and the type\'s device reference (mdev_sysfs.c 160); ' +
+      'vfio_ap_exit (192-198) ends with device_unregister(&matrix_dev->device) (140), whose release kfrees matrix_dev (55-60); ' +
+      'the remover\'s down_read_trylock (244) reads sem->count in the freed matrix_dev',
+  },
+  {
     title: 'INFO: task hung in vfio_unregister_group_dev',
     status: 'by-design',
     reason:

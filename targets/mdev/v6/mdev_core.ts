@@ -7,7 +7,8 @@
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EAGAIN, EEXIST, ENODEV, ENOMEM, EUSERS } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_entries } from '../../../harness/kernel/list.js';
-import { down_read_trylock as rwsem_down_read_trylock, down_write, mutex_lock, mutex_unlock, up_read as rwsem_up_read, up_write } from '../../../harness/kernel/sync.js';
+import { lockClass, lockdep_acquired, lockdep_release } from '../../../harness/kernel/lockdep.js';
+import { down_write, mutex_lock, mutex_unlock, up_write } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { device_driver_attach, device_initialize, put_mdev_device } from '../legacy/base.js';
 import { check_no_orphans } from '../legacy/oracles.js';
@@ -32,19 +33,29 @@ function g(k: Kernel) {
   return k.nth(globals, 0);
 }
 
+/** The writer and waiting-writer bits of a rw_semaphore word (harness/kernel/sync.ts). */
+const RWSEM_WRITE_SIDE = ~0xffff;
+
 /**
- * down_read_trylock / up_read of parent->unreg_sem (kernel/locking/rwsem.c, out of line): the first
- * access is the atomic_long_read of sem->count, so a freed heap parent is a KASAN Read here and an
- * unloaded static one a page fault here.
+ * down_read_trylock / up_read of parent->unreg_sem (kernel/locking/rwsem.c, out of line), as
+ * harness/kernel/sync.ts has them but with the access checked after the preemption point: the
+ * first access is the read of sem->count, so a freed heap parent is a KASAN Read here and an
+ * unloaded static one a page fault here. v6-local.
  */
 const down_read_trylock = kfn('down_read_trylock', function* (k: Kernel, parent: ParentV6) {
-  sget(k, parent, 'unreg_sem');
-  return yield* rwsem_down_read_trylock(k, parent, 'unreg_sem');
+  yield k.at('down_read_trylock(unreg_sem)');
+  const v = sget(k, parent, 'unreg_sem');
+  if ((v & RWSEM_WRITE_SIDE) !== 0) return false;
+  k.set(parent, 'unreg_sem', v + 1);
+  lockdep_acquired(k, lockClass(k, parent, 'unreg_sem'));
+  return true;
 });
 
 const up_read = kfn('up_read', function* (k: Kernel, parent: ParentV6) {
-  sget(k, parent, 'unreg_sem');
-  yield* rwsem_up_read(k, parent, 'unreg_sem');
+  yield k.at('up_read(unreg_sem)');
+  touch(k, parent, 'unreg_sem');
+  lockdep_release(k, lockClass(k, parent, 'unreg_sem'));
+  Atomics.sub(k.mem, k.addr(parent, 'unreg_sem'), 1);
 });
 
 /** mdev_device_groups (mdev_sysfs.c 261-273): the core's "remove" attribute. */

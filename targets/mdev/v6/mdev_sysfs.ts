@@ -22,8 +22,8 @@ const mdev_type_release = kfn('mdev_type_release', function* (k: Kernel, type: T
 });
 
 export const kobject_get_type = kfn('kobject_get', function* (k: Kernel, type: TypeV6) {
-  touch(k, type, 'kobj.kref');
   yield k.at('kref_get(kref)');
+  touch(k, type, 'kobj.kref');
   const old = k.get(type, 'kref');
   if (old <= 0) k.warn('refcount', `refcount_t: addition on 0; use-after-free in ${k.fn()}`, ['type kobj.kref']);
   k.set(type, 'kref', old + 1);
@@ -31,8 +31,8 @@ export const kobject_get_type = kfn('kobject_get', function* (k: Kernel, type: T
 
 /** kobject_put(&type->kobj) (lib/kobject.c 714, 647): the last put frees the name and calls the release. */
 export const kobject_put_type = kfn('kobject_put', function* (k: Kernel, type: TypeV6) {
-  touch(k, type, 'kobj.kref');
   yield k.at('kref_put(kref)');
+  touch(k, type, 'kobj.kref');
   const old = k.get(type, 'kref');
   if (old <= 0) {
     k.warn('refcount', `refcount_t: underflow; use-after-free in ${k.fn()}`, ['type kobj.kref']);
