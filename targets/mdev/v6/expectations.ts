@@ -45,6 +45,25 @@ export const V6_EXPECTATIONS: readonly Expectation[] = [
       'the remover\'s down_read_trylock (244) reads sem->count in the freed matrix_dev',
   },
   {
+    title: 'BUG: unable to handle page fault in mdev_device_release',
+    status: 'known',
+    reason:
+      'insmod of another vendor: mdev_register_driver → driver_register → driver_attach (drivers/base/dd.c 1205) walks the mdev bus ' +
+      'with bus_for_each_dev (bus.c 288-306), whose klist node holds a device reference (klist_devices_get, bus.c 742, 830); ' +
+      '__driver_attach binds nothing (mdev_match returns 0, mdev_driver.c 34-41). Meanwhile rmmod of the mdev\'s vendor removes it ' +
+      '(mdev_core.c 106-110, 27-36) and returns; free_module unmaps the static mtty_types[] (mtty.c 146-159; module/main.c 765). ' +
+      'The walker\'s put is the last: mdev_device_release reads mdev->type->parent (119) in the unmapped type',
+  },
+  {
+    title: 'BUG: unable to handle page fault in device_release',
+    status: 'known',
+    reason:
+      'the same walk over a vfio_ap mdev: its type lives in matrix_dev, kept by the type\'s get_device (mdev_sysfs.c 176), so ' +
+      'mdev_device_release succeeds; its kobject_put of the type (mdev_core.c 128) releases it (mdev_sysfs.c 154-161), whose ' +
+      'put_device drops matrix_dev->device to zero after vfio_ap_exit (vfio_ap_drv.c 192-198) and free_module: device_release ' +
+      '(drivers/base/core.c 2307-2335) calls dev->release, vfio_ap_matrix_dev_release (vfio_ap_drv.c 55-60), in unmapped module text',
+  },
+  {
     title: 'INFO: task hung in vfio_unregister_group_dev',
     status: 'by-design',
     reason:
