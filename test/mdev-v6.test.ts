@@ -15,6 +15,8 @@ import { module_static, touch } from '../targets/mdev/v6/module_memory.js';
 import { device_driver_v6, device_v6, V6_LAYOUT, type DriverV6 } from '../targets/mdev/v6/structs.js';
 import { sysfs_create_link } from '../targets/mdev/v6/sysfs.js';
 import { drain, oopsOf } from './fixtures/mini.js';
+import { V6_EXPECTATIONS } from '../targets/mdev/v6/expectations.js';
+import v6 from '../targets/mdev/v6/index.js';
 
 function v6Kernel(): Kernel {
   const k = new Kernel(V6_LAYOUT, new SharedArrayBuffer(V6_LAYOUT.words * 4), { ncpus: 2 });
@@ -125,5 +127,14 @@ describe('v6 driver_detach (dd.c 1318-1341)', () => {
     assert.equal(k.get(theirs, 'dev_driver'), other as unknown as DeviceDriver);
     assert.equal(k.isLive(d), true);
     assert.equal(k.get(mine, 'dev_refcount'), 1, 'the reference driver_detach took is put back');
+  });
+});
+
+describe('mdev-v6 target', () => {
+  test('names its release, and every expectation cites lines of it', () => {
+    assert.equal(v6.kernelVersion, 'v6.1-rc7');
+    assert.ok(V6_EXPECTATIONS.length > 0);
+    for (const e of V6_EXPECTATIONS) assert.match(e.reason, /\b[a-z_]+\.[ch] \d+/, e.title);
+    for (const p of ['P1', 'P2', 'P3', 'P4', 'P5']) assert.equal(V6_EXPECTATIONS.some((e) => e.problem === p), false, p);
   });
 });
