@@ -23,7 +23,7 @@ const OBJECTS = mdevObjects(
       // kobject_del leaves a type without a directory, which reads as 'initialized'; mtty's and
       // mlx5's types are static and never freed, vfio_ap's go with matrix_dev
       ['live', ['insmod', 'rmmod', 'teardown'], 'initialized'],
-      ['initialized', ['insmod', 'rmmod', 'teardown'], 'freed'],
+      ['initialized', ['rmmod', 'teardown'], 'freed'],
     ],
     mdev: [
       ['none', 'create', 'allocated'],
