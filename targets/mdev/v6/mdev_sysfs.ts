@@ -65,7 +65,9 @@ const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: ParentV
   const name = `${drv_name}-${k.siteName(sget(k, type, 'name'))}`;
   k.set(type, 'kobj_name', yield* kzalloc(k, kobject_name));
   let kn = k.get(type, 'kobj_name') === 0 || k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, sget(k, parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_add');
+  // "create" is writable from here on; its store finds the type by container_of (mdev_sysfs.c 48)
   const create = kn === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'create', 'sysfs_create_groups');
+  sset(k, type, 'create_kn', create);
   const attrs = create === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'available_instances', 'sysfs_create_groups');
   if (kn !== 0 && attrs === 0) {
     yield* kernfs_remove(k, kn as KernfsNode, 'kobject_add_internal');
@@ -76,7 +78,6 @@ const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: ParentV
     return -ENOMEM;
   }
   sset(k, type, 'kn', kn);
-  sset(k, type, 'create_kn', create);
   sset(k, type, 'attr_kn', attrs);
   yield k.at('kobject_create_and_add');
   const devices = yield* kobject_create_and_add(k, kn as KernfsNode, 'devices');
