@@ -1,5 +1,6 @@
-// What mdev-v6 is expected to show: none of the five seed problems; what remains are real
-// consequences of the modern sequence (each with its path) and the accepted hang.
+// What mdev-v6 (v6.1-rc7) is expected to show: none of the five seed problems; each entry below is
+// a claim about that kernel, with the lines that allow its interleaving. Files: mdev_core.c,
+// mdev_sysfs.c (drivers/vfio/mdev), vfio_main.c (drivers/vfio), fs/kernfs/dir.c.
 
 import type { Expectation } from '../../../harness/target.js';
 
@@ -7,31 +8,79 @@ export const V6_EXPECTATIONS: readonly Expectation[] = [
   {
     title: 'KASAN: use-after-free Read in mdev_device_remove',
     status: 'known',
-    reason: 'mdev_device_remove reads mdev->type->parent up front; the parent is embedded in the vendor module\'s data and the "remove" attribute belongs to mdev.ko, so nothing pins the vendor: a concurrent rmmod unregisters, the module is freed, and the mdev or parent is read after free',
+    reason:
+      'mdev_device_create: device_add (mdev_core.c 192) creates "remove" from dev.groups (173; mdev_sysfs.c 259-273); the probe then fails ' +
+      '(mtty -ENOSPC, mtty.c 729-734, or any error of vfio_register_emulated_iommu_dev) and out_del/out_put_device (210-216) run ' +
+      'device_del and the last put_device, whose release kfrees the mdev (116-131). A writer already in remove_store has broken its ' +
+      'active reference in device_remove_file_self (mdev_sysfs.c 248; kernfs_remove_self breaks it and unlinks the node itself, fs/kernfs/dir.c 1557-1577), so nothing ' +
+      'waits for it and nothing pins the mdev: mdev_device_remove reads mdev->type->parent (222) from the freed mdev',
   },
   {
-    title: 'KASAN: use-after-free Write in mdev_device_remove',
+    title: 'KASAN: use-after-free Read in mdev_device_remove_common',
     status: 'known',
-    reason: 'the same window: down_read_trylock(&parent->unreg_sem) on the vendor\'s freed static mdev_parent',
+    reason:
+      'remove_store: mdev_device_remove clears active and drops mdev_list_lock (240-241), then is preempted before down_read_trylock ' +
+      '(244). mdev_unregister_parent takes unreg_sem for write (106), and its child walk removes the same mdev ignoring active ' +
+      '(108, 38-43, 27-36): device_del and the last put_device free it (116-131); up_write (110) follows. The remover\'s trylock ' +
+      'now succeeds (the vendor module is not yet freed, kernel/module/main.c 753-765) and mdev_device_remove_common (247) reads ' +
+      'mdev->type->parent (29; kept by lockdep_assert_held at 33) from the freed mdev',
   },
   {
-    title: 'KASAN: use-after-free Read in mdev_remove_sysfs_files',
+    title: 'BUG: unable to handle page fault in down_read_trylock',
     status: 'known',
-    reason: 'the same window in mdev_device_remove: unregistration removes and frees the child (it ignores active) and releases unreg_sem before the remover\'s down_read_trylock, which then succeeds, and mdev_device_remove_common runs on the freed mdev',
+    reason:
+      'the same window when the vendor\'s parent is static module data (mtty_dev.parent, mtty.c 69-76): mdev_device_remove has read ' +
+      'parent (222), cleared active (240-241) and is preempted before down_read_trylock (244); mdev_unregister_parent (106-110) ' +
+      'removes and frees the mdev, mtty_dev_exit returns (mtty.c 1355-1368) and free_module unmaps the module (kernel/module/main.c ' +
+      '753-765, 1149); nothing pins the vendor, since "remove" is the core\'s attribute and its writer broke its active reference ' +
+      '(mdev_sysfs.c 248). down_read_trylock(&parent->unreg_sem) then reads unmapped memory',
   },
   {
-    title: 'KASAN: use-after-free Read in mdev_device_release',
+    title: 'KASAN: use-after-free Read in down_read_trylock',
     status: 'known',
-    reason: 'the mdev\'s kobject reference on its type cannot keep vendor-static memory alive: when a bus walk holds the last device reference past module unload, mdev_device_release reads type->parent after free',
+    reason:
+      'the same window for vfio_ap, whose parent is embedded in the kzalloc\'d matrix_dev (vfio_ap_drv.c 91, 1818): unregistration ' +
+      'frees the mdev, whose release drops the type (mdev_core.c 128) and the type\'s device reference (mdev_sysfs.c 160); ' +
+      'vfio_ap_exit (192-198) ends with device_unregister(&matrix_dev->device) (140), whose release kfrees matrix_dev (55-60); ' +
+      'the remover\'s down_read_trylock (244) reads sem->count in the freed matrix_dev',
   },
   {
-    title: 'WARNING in sysfs_create_link',
+    title: 'BUG: unable to handle page fault in mdev_device_release',
     status: 'known',
-    reason: 'mdev_type_add: the type\'s default "create" attribute is live when kobject_init_and_add returns, before devices_kobj exists; a create in that window links into a missing devices directory',
+    reason:
+      'insmod of another vendor: mdev_register_driver → driver_register → driver_attach (drivers/base/dd.c 1205) walks the mdev bus ' +
+      'with bus_for_each_dev (bus.c 288-306), whose klist node holds a device reference (klist_devices_get, bus.c 742, 830); ' +
+      '__driver_attach binds nothing (mdev_match returns 0, mdev_driver.c 34-41). Meanwhile rmmod of the mdev\'s vendor removes it ' +
+      '(mdev_core.c 106-110, 27-36) and returns; free_module unmaps the static mtty_types[] (mtty.c 146-159; module/main.c 765). ' +
+      'The walker\'s put is the last: mdev_device_release reads mdev->type->parent (119) in the unmapped type',
+  },
+  {
+    title: 'BUG: unable to handle page fault in device_release',
+    status: 'known',
+    reason:
+      'the same walk over a vfio_ap mdev: its type lives in matrix_dev, kept by the type\'s get_device (mdev_sysfs.c 176), so ' +
+      'mdev_device_release succeeds; its kobject_put of the type (mdev_core.c 128) releases it (mdev_sysfs.c 154-161), whose ' +
+      'put_device drops matrix_dev->device to zero after vfio_ap_exit (vfio_ap_drv.c 192-198) and free_module: device_release ' +
+      '(drivers/base/core.c 2307-2335) calls dev->release, vfio_ap_matrix_dev_release (vfio_ap_drv.c 55-60), in unmapped module text',
+  },
+  {
+    title: 'sysfs: cannot create duplicate filename',
+    status: 'known',
+    reason:
+      'a vendor load\'s mdev_type_add makes "create" with the type\'s default group in kobject_init_and_add (mdev_sysfs.c 178, ' +
+      '149-152, 166) before devices_kobj (186); a create in that window links into devices_kobj NULL, i.e. /sys/<uuid> in the sysfs ' +
+      'root (mdev_create_sysfs_files 281; symlink.c 72-73), silently. Its removal looks in devices_kobj (300), misses it, and the ' +
+      'stale link stays. When a later load\'s window sees a create of the same uuid, kernfs_link_sibling gives -EEXIST (fs/kernfs/' +
+      'dir.c 360-377) and sysfs_warn_dup prints this with a stack dump (symlink.c 50-51; fs/sysfs/dir.c 21-33): no WARNING; the ' +
+      'create fails through out_del (mdev_core.c 200-216)',
   },
   {
     title: 'INFO: task hung in vfio_unregister_group_dev',
     status: 'by-design',
-    reason: 'C.3/C.4.1: mtty has no ->request, so vfio_unregister_group_dev waits silently for the last close; a process removing a device it holds open waits forever',
+    reason:
+      'a process removes an mdev it holds open: remove_store → mdev_device_remove_common → device_del → mtty_remove (mtty.c 790-796) → ' +
+      'vfio_unregister_group_dev waits for the last fd (vfio_main.c 641-663); mtty has no ->request. The kernel prints nothing: it ' +
+      'waits in 10 s slices (wait_for_completion_*_timeout, 652-661), so khungtaskd does not fire; the title is the harness\'s label ' +
+      'for a wait that never ends',
   },
 ];

@@ -1,44 +1,79 @@
-// drivers/vfio/mdev/mdev_core.c as of v6.x (reference A.3): struct mdev_parent is embedded in the
-// vendor's data; the device is added to the bus with no driver (it cannot be opened), then the
-// vendor's mdev_driver is attached explicitly and builds its state in probe; the mdev holds a
-// reference on its type; available_instances is counted by the core.
+// drivers/vfio/mdev/mdev_core.c of v6.1-rc7 (tree tianrenz2/linux-6.1.0 @7c210bc387c3). struct
+// mdev_parent is embedded in the vendor's data (static for mtty, kzalloc'd matrix_dev for vfio_ap);
+// the mdev is added to the bus unbound, then the parent's mdev_driver is attached explicitly; the
+// mdev holds a kobject reference on its type; the core counts instances only for drivers without
+// get_available. Accesses to parent, type and driver go through sget/touch (module_memory.ts).
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EAGAIN, EEXIST, ENODEV, ENOMEM, EUSERS } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_entries } from '../../../harness/kernel/list.js';
-import { down_read_trylock, down_write, kref_get, mutex_lock, mutex_unlock, up_read, up_write } from '../../../harness/kernel/sync.js';
+import { lockClass, lockdep_acquired, lockdep_release } from '../../../harness/kernel/lockdep.js';
+import { down_write, mutex_lock, mutex_unlock, up_write } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
-import { device_add, device_del, device_driver_attach, device_for_each_child, device_initialize, put_mdev_device } from '../legacy/base.js';
+import { device_driver_attach, device_initialize, put_mdev_device } from '../legacy/base.js';
 import { check_no_orphans } from '../legacy/oracles.js';
-import { globals, mdev_device, type Device, type DeviceDriver, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
-import { v6_mdev_bus } from './mdev_driver.js';
+import { globals, mdev_device, type Device, type DeviceDriver, type MdevDevice } from '../legacy/structs.js';
+import { device_add, device_del, device_for_each_child } from './driver_core.js';
+import { has_get_available, v6_mdev_bus } from './mdev_driver.js';
+import { sget, sset, touch } from './module_memory.js';
 import {
+  kobject_get_type,
+  kobject_put_type,
   mdev_create_sysfs_files,
   mdev_remove_sysfs_files,
-  mdev_type_put,
   parent_create_sysfs_files,
   parent_remove_sysfs_files,
 } from './mdev_sysfs.js';
+import type { DeviceV6, DriverV6, ParentV6, TypeV6 } from './structs.js';
 
-const mdev_bus = v6_mdev_bus((k, mdev) => mdev_device_release(k, mdev));
+export const mdev_bus = v6_mdev_bus((k, mdev) => mdev_device_release(k, mdev));
 const mdev_bus_type = mdev_bus.type;
 
 function g(k: Kernel) {
   return k.nth(globals, 0);
 }
 
-/** mdev_device_groups: the core's "remove" attribute. */
+/** The writer and waiting-writer bits of a rw_semaphore word (harness/kernel/sync.ts). */
+const RWSEM_WRITE_SIDE = ~0xffff;
+
+/**
+ * down_read_trylock / up_read of parent->unreg_sem (kernel/locking/rwsem.c, out of line), as
+ * harness/kernel/sync.ts has them but with the access checked after the preemption point: the
+ * first access is the read of sem->count, so a freed heap parent is a KASAN Read here and an
+ * unloaded static one a page fault here. v6-local.
+ */
+const down_read_trylock = kfn('down_read_trylock', function* (k: Kernel, parent: ParentV6) {
+  yield k.at('down_read_trylock(unreg_sem)');
+  const v = sget(k, parent, 'unreg_sem');
+  if ((v & RWSEM_WRITE_SIDE) !== 0) return false;
+  k.set(parent, 'unreg_sem', v + 1);
+  lockdep_acquired(k, lockClass(k, parent, 'unreg_sem'));
+  return true;
+});
+
+const up_read = kfn('up_read', function* (k: Kernel, parent: ParentV6) {
+  yield k.at('up_read(unreg_sem)');
+  touch(k, parent, 'unreg_sem');
+  lockdep_release(k, lockClass(k, parent, 'unreg_sem'));
+  Atomics.sub(k.mem, k.addr(parent, 'unreg_sem'), 1);
+});
+
+/** mdev_device_groups (mdev_sysfs.c 261-273): the core's "remove" attribute. */
 const MDEV_DEVICE_GROUPS = { dir: null, attrs: ['remove'] } as const;
 
-/** `parent` is the vendor's; its type_list already holds the vendor's types. */
+/**
+ * mdev_register_parent (59-92): memset and init_rwsem (67-68), fields and available_instances
+ * (69-73), the compat class once (75-79), parent_create_sysfs_files (81), the compat link whose
+ * failure only warns (85-87). `types` are the vendor's (parent->types, nr_types).
+ */
 export const mdev_register_parent = kfn(
   'mdev_register_parent',
-  function* (k: Kernel, parent: MdevParent, dev: Device, drv: DeviceDriver, drv_name: string, max_instances: number) {
+  function* (k: Kernel, parent: ParentV6, dev: DeviceV6, drv: DriverV6, drv_name: string, max_instances: number) {
     yield k.at('init_rwsem');
-    k.set(parent, 'unreg_sem', 0);
-    k.set(parent, 'dev', dev);
-    k.set(parent, 'mdev_driver', drv);
-    k.set(parent, 'available_instances', max_instances);
+    sset(k, parent, 'unreg_sem', 0);
+    sset(k, parent, 'dev', dev);
+    sset(k, parent, 'mdev_driver', drv);
+    sset(k, parent, 'available_instances', max_instances);
     yield k.at('mdev_bus_compat_class');
     const ret = yield* parent_create_sysfs_files(k, parent, drv_name);
     if (ret !== 0) return ret;
@@ -47,45 +82,58 @@ export const mdev_register_parent = kfn(
   },
 );
 
+/** mdev_device_remove_cb (38-43). */
 const mdev_device_remove_cb = kfn('mdev_device_remove_cb', function* (k: Kernel, mdev: MdevDevice) {
   yield* mdev_device_remove_common(k, mdev);
   return 0;
 });
 
-/** After it returns the vendor may free the parent and the types. */
-export const mdev_unregister_parent = kfn('mdev_unregister_parent', function* (k: Kernel, parent: MdevParent) {
+/** mdev_unregister_parent (99-113); after it returns the vendor may free the parent and types. */
+export const mdev_unregister_parent = kfn('mdev_unregister_parent', function* (k: Kernel, parent: ParentV6) {
   yield* down_write(k, parent, 'unreg_sem');
   yield k.at('class_compat_remove_link');
-  const dev = k.get(parent, 'dev') as Device;
+  const dev = sget(k, parent, 'dev') as DeviceV6;
   yield* device_for_each_child(k, mdev_bus_type, dev, mdev_device_remove_cb);
   yield* parent_remove_sysfs_files(k, parent);
+  touch(k, parent, 'unreg_sem');
   yield* up_write(k, parent, 'unreg_sem');
-  check_no_orphans(k, dev);
+  check_no_orphans(k, dev as unknown as Device);
 });
 
-/** dev->release */
+/** dev->release of an mdev: mdev_device_release (116-132). */
 const mdev_device_release = kfn('mdev_device_release', function* (k: Kernel, mdev: MdevDevice) {
+  yield k.at('mdev->type->parent');
+  const type = k.get(mdev, 'type') as TypeV6;
+  const parent = sget(k, type, 'parent') as ParentV6;
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   list_del(k, k.get(g(k), 'mdev_list'), mdev);
-  const type = k.get(mdev, 'type') as MdevType;
-  const parent = k.get(type, 'parent') as MdevParent;
-  k.set(parent, 'available_instances', k.get(parent, 'available_instances') + 1);
+  if (!has_get_available(k, sget(k, parent, 'mdev_driver') as DriverV6)) {
+    sset(k, parent, 'available_instances', sget(k, parent, 'available_instances') + 1);
+  }
   yield* mutex_unlock(k, g(k), 'mdev_list_lock');
-  yield* mdev_type_put(k, type);
+  // Pairs with the get in mdev_device_create()
+  yield* kobject_put_type(k, k.get(mdev, 'type') as TypeV6);
   yield* kfree(k, mdev);
 });
 
-/** Caller must hold parent unreg_sem read or write lock. */
+/** mdev_device_remove_common (27-36); caller holds parent->unreg_sem read or write. */
 const mdev_device_remove_common = kfn('mdev_device_remove_common', function* (k: Kernel, mdev: MdevDevice) {
+  yield k.at('mdev->type->parent');
+  sget(k, k.get(mdev, 'type') as TypeV6, 'parent');
   yield* mdev_remove_sysfs_files(k, mdev);
   yield* device_del(k, mdev_bus_type, mdev);
   // Balances with device_initialize()
   yield* put_mdev_device(k, mdev_bus_type, mdev);
 });
 
-export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel, type: MdevType, uuid: number) {
+/**
+ * mdev_device_create (134-217). The kzalloc failure (163-167) does not give the instance back: the
+ * release's bug, kept.
+ */
+export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel, type: TypeV6, uuid: number) {
   yield k.at('type->parent');
-  const parent = k.get(type, 'parent') as MdevParent;
+  const parent = sget(k, type, 'parent') as ParentV6;
+  const drv = sget(k, parent, 'mdev_driver') as DriverV6;
 
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   // Check for duplicate
@@ -95,22 +143,24 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
       return -EEXIST;
     }
   }
-  const avail = k.get(parent, 'available_instances');
-  if (avail === 0) {
-    yield* mutex_unlock(k, g(k), 'mdev_list_lock');
-    return -EUSERS;
+  if (!has_get_available(k, drv)) {
+    const avail = sget(k, parent, 'available_instances');
+    if (avail === 0) {
+      yield* mutex_unlock(k, g(k), 'mdev_list_lock');
+      return -EUSERS;
+    }
+    sset(k, parent, 'available_instances', avail - 1);
   }
-  k.set(parent, 'available_instances', avail - 1);
   const mdev: MdevDevice = yield* kzalloc(k, mdev_device);
   if (mdev === 0) {
-    k.set(parent, 'available_instances', k.get(parent, 'available_instances') + 1);
     yield* mutex_unlock(k, g(k), 'mdev_list_lock');
     return -ENOMEM;
   }
   yield* device_initialize(k, mdev);
-  k.set(mdev, 'dev_parent', k.get(parent, 'dev'));
+  k.set(mdev, 'dev_parent', sget(k, parent, 'dev'));
   k.set(mdev, 'type', type);
-  yield* kref_get(k, type, 'kref');
+  // Pairs with the put in mdev_device_release()
+  yield* kobject_get_type(k, type);
   k.set(mdev, 'uuid', uuid);
   list_add(k, k.get(g(k), 'mdev_list'), mdev);
   yield* mutex_unlock(k, g(k), 'mdev_list_lock');
@@ -121,37 +171,36 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
     return -ENOMEM;
   }
 
-  if (!(yield* down_read_trylock(k, parent, 'unreg_sem'))) {
+  // Check if parent unregistration has started
+  if (!(yield* down_read_trylock(k, parent))) {
     yield* put_mdev_device(k, mdev_bus_type, mdev);
     return -ENODEV;
   }
 
   let ret = yield* device_add(k, mdev_bus_type, mdev, MDEV_DEVICE_GROUPS);
-  if (ret !== 0) {
-    yield* up_read(k, parent, 'unreg_sem');
-    yield* put_mdev_device(k, mdev_bus_type, mdev);
-    return ret;
-  }
-
-  yield k.at('parent->mdev_driver');
-  ret = yield* device_driver_attach(k, mdev_bus_type, k.get(parent, 'mdev_driver') as DeviceDriver, mdev);
-  if (ret === 0) ret = yield* mdev_create_sysfs_files(k, mdev);
-  if (ret !== 0) {
+  if (ret === 0) {
+    yield k.at('device_driver_attach');
+    ret = yield* device_driver_attach(k, mdev_bus_type, drv as unknown as DeviceDriver, mdev);
+    if (ret === 0) ret = yield* mdev_create_sysfs_files(k, mdev);
+    if (ret === 0) {
+      k.set(mdev, 'active', 1);
+      yield* up_read(k, parent);
+      return 0;
+    }
+    // out_del
     yield* device_del(k, mdev_bus_type, mdev);
-    yield* up_read(k, parent, 'unreg_sem');
-    yield* put_mdev_device(k, mdev_bus_type, mdev);
-    return ret;
   }
-
-  yield k.at('mdev->active');
-  k.set(mdev, 'active', 1);
-  yield* up_read(k, parent, 'unreg_sem');
-  return 0;
+  // out_unlock
+  yield* up_read(k, parent);
+  // out_put_device
+  yield* put_mdev_device(k, mdev_bus_type, mdev);
+  return ret;
 });
 
+/** mdev_device_remove (219-250): mdev->type->parent is read first (222), before any check. */
 export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->type->parent');
-  const parent = k.get(k.get(mdev, 'type') as MdevType, 'parent') as MdevParent;
+  const parent = sget(k, k.get(mdev, 'type') as TypeV6, 'parent') as ParentV6;
 
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   const found = list_entries<MdevDevice>(k, k.get(g(k), 'mdev_list')).includes(mdev);
@@ -167,10 +216,10 @@ export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel
   yield* mutex_unlock(k, g(k), 'mdev_list_lock');
 
   // Check if parent unregistration has started
-  if (!(yield* down_read_trylock(k, parent, 'unreg_sem'))) return -ENODEV;
+  if (!(yield* down_read_trylock(k, parent))) return -ENODEV;
 
   yield* mdev_device_remove_common(k, mdev);
-  yield* up_read(k, parent, 'unreg_sem');
+  yield* up_read(k, parent);
   return 0;
 });
 

@@ -1,130 +1,181 @@
-// drivers/vfio/mdev/mdev_sysfs.c as of v6.x: types are the vendor's memory, set up by
-// mdev_type_add with a reference on the parent device; the device's links are made after probe
-// and "remove" is a core group created by device_add.
+// drivers/vfio/mdev/mdev_sysfs.c of v6.1-rc7. The types are the vendor's memory (mtty: static
+// mtty_types[], mtty.c 146-159; vfio_ap: embedded in kzalloc'd matrix_dev), so every access to a
+// type or parent goes through sget/touch (module_memory.ts). The type's kobject refcount is
+// `kref`, its sysfs directory `kn`; "devices" is a kobject of its own (devices_kobj).
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { ENOMEM, kernfs_create, kernfs_remove, kernfs_remove_self, type KernfsNode } from '../../../harness/kernel/kernfs.js';
-import { list_entries } from '../../../harness/kernel/list.js';
-import { kref_init, kref_put } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
-import { get_device, put_device, uuid_name } from '../legacy/base.js';
-import { kobject_name, mdev_device, mdev_type, type Device, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
+import { uuid_name } from '../legacy/base.js';
+import { kobject_name, mdev_device, type MdevDevice } from '../legacy/structs.js';
+import { get_device, put_device } from './driver_core.js';
 import { mdev_device_create, mdev_device_remove } from './mdev_core.js';
+import { sget, sset, touch } from './module_memory.js';
+import { kobject_create_and_add, kobject_put, sysfs_create_link, sysfs_remove_link } from './sysfs.js';
+import { mdev_type_v6, type DeviceV6, type KobjectV6, type ParentV6, type TypeV6 } from './structs.js';
 
-const mdev_type_release = kfn('mdev_type_release', function* (k: Kernel, type: MdevType) {
+/** mdev_type_release (154-161): put_device(type->parent->dev), pairing with mdev_type_add's get. */
+const mdev_type_release = kfn('mdev_type_release', function* (k: Kernel, type: TypeV6) {
   yield k.at('type->parent->dev');
-  const parent = k.get(type, 'parent') as MdevParent;
-  yield* put_device(k, k.get(parent, 'dev') as Device);
+  const parent = sget(k, type, 'parent') as ParentV6;
+  yield* put_device(k, sget(k, parent, 'dev') as DeviceV6);
 });
 
-/** kobject_put(&type->kobj): the last reference frees the kobject's name and calls the release. */
-export const mdev_type_put = kfn('kobject_put', function* (k: Kernel, type: MdevType) {
-  yield* kref_put(k, type, 'kref', function* () {
-    yield* kfree(k, k.get(type, 'kobj_name'));
-    k.set(type, 'kobj_name', 0);
-    yield* mdev_type_release(k, type);
-  });
+export const kobject_get_type = kfn('kobject_get', function* (k: Kernel, type: TypeV6) {
+  yield k.at('kref_get(kref)');
+  touch(k, type, 'kobj.kref');
+  const old = k.get(type, 'kref');
+  if (old <= 0) k.warn('refcount', `refcount_t: addition on 0; use-after-free in ${k.fn()}`, ['type kobj.kref']);
+  k.set(type, 'kref', old + 1);
 });
 
-const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: MdevParent, type: MdevType, drv_name: string) {
-  yield k.at('type->parent');
-  k.set(type, 'parent', parent);
-  yield* get_device(k, k.get(parent, 'dev') as Device);
-  kref_init(k, type, 'kref');
+/** kobject_put(&type->kobj) (lib/kobject.c 714, 647): the last put frees the name and calls the release. */
+export const kobject_put_type = kfn('kobject_put', function* (k: Kernel, type: TypeV6) {
+  yield k.at('kref_put(kref)');
+  touch(k, type, 'kobj.kref');
+  const old = k.get(type, 'kref');
+  if (old <= 0) {
+    k.warn('refcount', `refcount_t: underflow; use-after-free in ${k.fn()}`, ['type kobj.kref']);
+    return;
+  }
+  k.set(type, 'kref', old - 1);
+  if (old !== 1) return;
+  // kobject_cleanup: remove from sysfs if the caller did not (it has, 203), free the name, release
+  yield* kfree(k, k.get(type, 'kobj_name'));
+  k.set(type, 'kobj_name', 0);
+  yield* mdev_type_release(k, type);
+});
+
+/** kobject_del(&type->kobj) (lib/kobject.c 603): the directory goes, draining the stores in flight. */
+const kobject_del_type = kfn('kobject_del', function* (k: Kernel, type: TypeV6) {
+  yield* kernfs_remove(k, sget(k, type, 'kn') as KernfsNode, 'kobject_del');
+  sset(k, type, 'kn', 0);
+});
+
+/**
+ * mdev_type_add (169-198): type->parent and get_device(parent->dev) (173-176); kobject_init_and_add
+ * (178) creates the directory with its default group (create, available_instances, ...: 126-152),
+ * so "create" is writable before devices_kobj exists (186).
+ */
+const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: ParentV6, type: TypeV6, drv_name: string) {
+  sset(k, type, 'parent', parent);
+  yield* get_device(k, sget(k, parent, 'dev') as DeviceV6);
   yield k.at('kobject_init_and_add');
-  const name = `${drv_name}-${k.siteName(k.get(type, 'name'))}`;
+  sset(k, type, 'kref', 1);
+  const name = `${drv_name}-${k.siteName(sget(k, type, 'name'))}`;
   k.set(type, 'kobj_name', yield* kzalloc(k, kobject_name));
-  // The type's default groups ("create", "available_instances", ...) come with the directory.
-  let kn = k.get(type, 'kobj_name') === 0 || k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, k.get(parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_init_and_add');
+  let kn = k.get(type, 'kobj_name') === 0 || k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, sget(k, parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_add');
+  // "create" is writable from here on; its store finds the type by container_of (mdev_sysfs.c 48)
   const create = kn === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'create', 'sysfs_create_groups');
-  k.set(type, 'create_kn', create);
+  sset(k, type, 'create_kn', create);
   const attrs = create === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'available_instances', 'sysfs_create_groups');
   if (kn !== 0 && attrs === 0) {
-    yield* kernfs_remove(k, kn as KernfsNode, 'kobject_del');
+    yield* kernfs_remove(k, kn as KernfsNode, 'kobject_add_internal');
     kn = 0;
   }
   if (kn === 0) {
-    yield* mdev_type_put(k, type);
+    yield* kobject_put_type(k, type);
     return -ENOMEM;
   }
-  k.set(type, 'kn', kn);
-  k.set(type, 'attr_kn', attrs);
-  const devices = yield* kernfs_create(k, kn as KernfsNode, 'devices', 'kobject_create_and_add');
+  sset(k, type, 'kn', kn);
+  sset(k, type, 'attr_kn', attrs);
+  yield k.at('kobject_create_and_add');
+  const devices = yield* kobject_create_and_add(k, kn as KernfsNode, 'devices');
   if (devices === 0) {
-    yield* kernfs_remove(k, kn as KernfsNode, 'kobject_del');
-    yield* mdev_type_put(k, type);
+    yield* kobject_del_type(k, type);
+    yield* kobject_put_type(k, type);
     return -ENOMEM;
   }
-  k.set(type, 'devices_kn', devices);
+  sset(k, type, 'devices_kobj', devices);
   return 0;
 });
 
-const mdev_type_remove = kfn('mdev_type_remove', function* (k: Kernel, type: MdevType) {
-  yield* kernfs_remove(k, k.get(type, 'devices_kn') as KernfsNode, 'kobject_put');
-  // Removing the type's directory drains the create_store calls in flight.
-  yield* kernfs_remove(k, k.get(type, 'kn') as KernfsNode, 'kobject_del');
-  yield* mdev_type_put(k, type);
+/** mdev_type_remove (200-205). */
+const mdev_type_remove = kfn('mdev_type_remove', function* (k: Kernel, type: TypeV6) {
+  yield* kobject_put(k, sget(k, type, 'devices_kobj') as KobjectV6);
+  yield* kobject_del_type(k, type);
+  yield* kobject_put_type(k, type);
 });
 
-/** `types` is the vendor's list of its struct mdev_type. */
-export const parent_create_sysfs_files = kfn('parent_create_sysfs_files', function* (k: Kernel, parent: MdevParent, drv_name: string) {
-  const dev = k.get(parent, 'dev') as Device;
-  const kset = yield* kernfs_create(k, k.get(dev, 'kn') as KernfsNode, 'mdev_supported_types', 'kset_create_and_add');
+export function parent_types(k: Kernel, parent: ParentV6): TypeV6[] {
+  const n = sget(k, parent, 'nr_types');
+  return [sget(k, parent, 'types0'), sget(k, parent, 'types1')].slice(0, n) as TypeV6[];
+}
+
+/**
+ * parent_create_sysfs_files (217-237). Simplified: on a failed mdev_type_add the model returns the
+ * error and unregisters the kset; 6.1-rc7 returns 0 there (236) and keeps the kset, so a later
+ * mdev_unregister_parent removes every type again (212-213). That error-path bug needs an injected
+ * failure during insmod and is not a race; it is left out (docs/fidelity-v6.md).
+ */
+export const parent_create_sysfs_files = kfn('parent_create_sysfs_files', function* (k: Kernel, parent: ParentV6, drv_name: string) {
+  const dev = sget(k, parent, 'dev') as DeviceV6;
+  const kset = yield* kernfs_create(k, sget(k, dev, 'kn') as KernfsNode, 'mdev_supported_types', 'kset_create_and_add');
   if (kset === 0) return -ENOMEM;
-  k.set(parent, 'mdev_types_kset', kset);
-  const added: MdevType[] = [];
-  for (const type of list_entries<MdevType>(k, k.get(parent, 'type_list'))) {
-    const ret = yield* mdev_type_add(k, parent, type, drv_name);
+  sset(k, parent, 'mdev_types_kset', kset);
+  const types = parent_types(k, parent);
+  for (let i = 0; i < types.length; i++) {
+    const ret = yield* mdev_type_add(k, parent, types[i]!, drv_name);
     if (ret !== 0) {
-      for (const t of added) yield* mdev_type_remove(k, t);
+      for (let j = i - 1; j >= 0; j--) yield* mdev_type_remove(k, types[j]!);
       yield* kernfs_remove(k, kset, 'kset_unregister');
       return ret;
     }
-    added.push(type);
   }
   return 0;
 });
 
-export const parent_remove_sysfs_files = kfn('parent_remove_sysfs_files', function* (k: Kernel, parent: MdevParent) {
-  for (const type of list_entries<MdevType>(k, k.get(parent, 'type_list'))) yield* mdev_type_remove(k, type);
-  yield* kernfs_remove(k, k.get(parent, 'mdev_types_kset') as KernfsNode, 'kset_unregister');
+/** parent_remove_sysfs_files (208-215). */
+export const parent_remove_sysfs_files = kfn('parent_remove_sysfs_files', function* (k: Kernel, parent: ParentV6) {
+  for (const type of parent_types(k, parent)) yield* mdev_type_remove(k, type);
+  yield* kernfs_remove(k, sget(k, parent, 'mdev_types_kset') as KernfsNode, 'kset_unregister');
 });
 
-/** <type>/devices/<uuid>, then <mdev>/mdev_type. */
+/** devices_kobj->sd, or null for a NULL devices_kobj (sysfs_create_link then uses the sysfs root). */
+function devices_sd(k: Kernel, type: TypeV6): KernfsNode | null {
+  const kobj = sget(k, type, 'devices_kobj') as KobjectV6;
+  return kobj === 0 ? null : (k.get(kobj, 'sd') as KernfsNode);
+}
+
+/** mdev_create_sysfs_files (275-293): <type>/devices/<uuid>, then <mdev>/mdev_type. */
 export const mdev_create_sysfs_files = kfn('mdev_create_sysfs_files', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->type');
-  const type = k.get(mdev, 'type') as MdevType;
-  const devices_link = yield* kernfs_create(k, k.get(type, 'devices_kn') as KernfsNode, uuid_name(k.get(mdev, 'uuid')), 'sysfs_create_link');
-  if (devices_link === 0) return -ENOMEM;
-  k.set(mdev, 'devices_link_kn', devices_link);
-  const type_link = yield* kernfs_create(k, k.get(mdev, 'dev_kn') as KernfsNode, 'mdev_type', 'sysfs_create_link');
-  if (type_link === 0) {
-    yield* kernfs_remove(k, devices_link, 'sysfs_remove_link');
-    return -ENOMEM;
+  const type = k.get(mdev, 'type') as TypeV6;
+  const name = uuid_name(k.get(mdev, 'uuid'));
+  let ret = yield* sysfs_create_link(k, devices_sd(k, type), k.get(mdev, 'dev_kn') as KernfsNode, name);
+  if (ret !== 0) return ret;
+  ret = yield* sysfs_create_link(k, k.get(mdev, 'dev_kn') as KernfsNode, sget(k, type, 'kn') as KernfsNode, 'mdev_type');
+  if (ret !== 0) {
+    // type_link_failed (290-291)
+    yield* sysfs_remove_link(k, devices_sd(k, k.get(mdev, 'type') as TypeV6), name);
+    return ret;
   }
-  k.set(mdev, 'type_link_kn', type_link);
   return 0;
 });
 
+/** mdev_remove_sysfs_files (295-301). */
 export const mdev_remove_sysfs_files = kfn('mdev_remove_sysfs_files', function* (k: Kernel, mdev: MdevDevice) {
-  yield* kernfs_remove(k, k.get(mdev, 'type_link_kn') as KernfsNode, 'sysfs_remove_link');
-  yield* kernfs_remove(k, k.get(mdev, 'devices_link_kn') as KernfsNode, 'sysfs_remove_link');
+  yield* sysfs_remove_link(k, k.get(mdev, 'dev_kn') as KernfsNode, 'mdev_type');
+  yield k.at('mdev->type->devices_kobj');
+  yield* sysfs_remove_link(k, devices_sd(k, k.get(mdev, 'type') as TypeV6), uuid_name(k.get(mdev, 'uuid')));
 });
 
 // ---- the stores ----
 
-function type_of_create(k: Kernel, node: KernfsNode): MdevType {
-  return k.find(mdev_type, (t) => k.get(t, 'create_kn') === node);
+function type_of_create(k: Kernel, node: KernfsNode): TypeV6 {
+  return k.find(mdev_type_v6, (t) => k.get(t, 'create_kn') === node);
 }
 
 function mdev_of_remove(k: Kernel, node: KernfsNode): MdevDevice {
   return k.find(mdev_device, (m) => k.get(m, 'remove_kn') === node);
 }
 
+/** create_store (61-86) via mdev_type_attr_store (43-54); the UUID parsing (69-79) is left out. */
 export const create_store = kfn('create_store', function* (k: Kernel, node: KernfsNode, uuid: number) {
   return yield* mdev_device_create(k, type_of_create(k, node), uuid);
 });
 
+/** remove_store (239-257); kstrtoul (245) is left out: the model always writes 1. */
 export const remove_store = kfn('remove_store', function* (k: Kernel, node: KernfsNode) {
   const mdev = mdev_of_remove(k, node);
   if (yield* kernfs_remove_self(k, node)) {

@@ -3,8 +3,9 @@
 // not declared here is reported by `mdevfuzz coverage`: a change of the model or a finding.
 
 import { mdevObjects } from '../objects.js';
+import { mdev_parent_v6, mdev_type_v6 } from './structs.js';
 
-export const V6_OBJECTS = mdevObjects(
+const OBJECTS = mdevObjects(
   {
     parent: [
       ['none', 'insmod', 'registering'],
@@ -19,6 +20,10 @@ export const V6_OBJECTS = mdevObjects(
       ['initialized', 'insmod', 'live'],
       ['initialized', 'insmod', 'freed'],
       ['live', ['insmod', 'rmmod', 'teardown'], 'freed'],
+      // kobject_del leaves a type without a directory, which reads as 'initialized'; mtty's and
+      // mlx5's types are static and never freed, vfio_ap's go with matrix_dev
+      ['live', ['insmod', 'rmmod', 'teardown'], 'initialized'],
+      ['initialized', ['rmmod', 'teardown'], 'freed'],
     ],
     mdev: [
       ['none', 'create', 'allocated'],
@@ -76,8 +81,15 @@ export const V6_OBJECTS = mdevObjects(
       ['live', 'open', 'pinned'],
       ['live', ['rmmod', 'teardown'], 'going'],
       ['pinned', ['close', 'exit'], 'live'],
+      // vfio_device_open pins per fd before open_device and unpins when it fails (vfio_main.c 760, 824-829)
+      ['pinned', 'open', 'live'],
       ['going', ['rmmod', 'teardown'], 'gone'],
     ],
   },
   'v6',
+);
+
+/** v6 parents and types live in the v6 pools (static module data or matrix_dev). */
+export const V6_OBJECTS = OBJECTS.map((o) =>
+  o.kind === 'parent' ? { ...o, structs: [mdev_parent_v6] } : o.kind === 'type' ? { ...o, structs: [mdev_type_v6] } : o,
 );

@@ -1,86 +1,61 @@
-// What the v6 vendor modules share: their static data (struct mtty_dev and the like, with the
-// embedded struct mdev_parent and the vendor's own struct mdev_type array), registered with the
-// core at module init and torn down at exit.
+// What the v6 vendor modules share. Their static data lives in module memory (../../v6/
+// module_memory.ts): allocated at load, never kfree'd, a page fault to touch after free_module.
+// Each load tears down exactly what its own init created (no lookups by name).
 
-import { kfn, type Gen, type Kernel } from '../../../../harness/kernel/kernel.js';
-import { list_add, list_entries, list_new } from '../../../../harness/kernel/list.js';
-import { module_data, type Module } from '../../../../harness/kernel/module.js';
-import { parent_device_register, parent_device_unregister } from '../../legacy/base.js';
-import type { MdevDriver } from '../../legacy/ops.js';
-import { mdev_parent, mdev_type, vendor_dev, type Device, type DeviceDriver, type MdevParent, type MdevType, type VendorDev } from '../../legacy/structs.js';
+import type { Gen, Kernel } from '../../../../harness/kernel/kernel.js';
+import type { Module } from '../../../../harness/kernel/module.js';
 import type { CoreV6 } from '../../v6/mdev_core.js';
+import type { MdevDriverV6 } from '../../v6/mdev_driver.js';
+import { module_static, sget, touch } from '../../v6/module_memory.js';
+import { device_driver_v6, mdev_parent_v6, mdev_type_v6, vendor_v6, type DriverV6, type ParentV6, type TypeV6, type VendorV6 } from '../../v6/structs.js';
 import type { ModuleSpec } from '../../userspace.js';
-
-export interface ModernVendor {
-  /** Module name, also the type prefix ("mtty" in "mtty-1"). */
-  name: string;
-  parent_dev: string;
-  types: readonly string[];
-  max_instances: number;
-  driver: MdevDriver;
-  /** mtty's mdev_avail_ports at load. */
-  ports?: number;
-}
 
 /** A v6 vendor module for the userspace's module list, with its parent device for sysfs paths. */
 export interface ModernModule extends ModuleSpec<CoreV6> {
   driver_name: string;
   parent_dev: string;
+  /** Its mdev_driver, for code that needs the driver's table (dev_groups, show). */
+  driver: MdevDriverV6;
 }
 
-export function modernModule(v: ModernVendor): ModernModule {
-  return { name: v.name, driver_name: v.name, parent_dev: v.parent_dev, init: vendor_init(v), exit: vendor_exit(v) };
+/** The static variables of the instance `mod` of a vendor module; a page fault once it is freed. */
+export function vendor_static(k: Kernel, mod: Module): VendorV6 {
+  const data = k.find(vendor_v6, (v) => k.get(v, 'owner') === mod);
+  if (data === 0) throw new Error('vendor code of a module that has no static data');
+  touch(k, data, 'static data');
+  return data;
 }
 
-/** The static data of a vendor module (by module name) while it is loaded. */
-export function vendor_data(k: Kernel, module: string): VendorDev {
-  const h = k.intern(module);
-  return module_data(k, vendor_dev, (v) => k.get(v, 'name') === h);
+/** The module that owns a bound mdev's driver: dev->driver->owner. */
+export function driver_module(k: Kernel, drv: DriverV6): Module {
+  return sget(k, drv, 'owner') as Module;
 }
 
-/** module_init: register the driver, the parent device, then the mdev parent with its types. */
-export function vendor_init(v: ModernVendor) {
-  return kfn(`${v.name}_dev_init`, function* (k: Kernel, core: CoreV6, mod: Module): Gen<number> {
-    const data = k.alloc(vendor_dev, k.at('static'));
-    k.set(data, 'name', k.intern(v.name));
-    k.set(data, 'avail_ports', v.ports ?? 0);
-    k.set(data, 'mdev_list', list_new(k, k.at('INIT_LIST_HEAD')));
-    const drv: DeviceDriver = yield* core.mdev_register_driver(k, v.driver, mod);
-    k.set(data, 'driver', drv);
-    const dev = yield* parent_device_register(k, v.parent_dev);
-    k.set(data, 'dev', dev);
-    const parent = k.alloc(mdev_parent, k.at('static')) as MdevParent;
-    const types = list_new(k, k.at('mdev_types[]'));
-    k.set(parent, 'type_list', types);
-    // static struct mdev_type mtty_types[]: the vendor's static data, not allocations.
-    for (const name of v.types) {
-      const type = k.alloc(mdev_type, k.at('static')) as MdevType;
-      k.set(type, 'name', k.intern(name));
-      list_add(k, types, type);
-    }
-    k.set(data, 'parent', parent);
-    const ret = yield* core.mdev_register_parent(k, parent, dev, drv, v.name, v.max_instances);
-    if (ret !== 0) yield* teardown(k, core, data);
-    return ret;
+/** Static struct mdev_driver, struct mdev_parent and struct mdev_type[] of a module (mtty.c 69-76, 146-159, 1275). */
+export function static_parent(k: Kernel, mod: Module, names: readonly string[], nr_ports: readonly number[]): { drv: DriverV6; parent: ParentV6; types: TypeV6[] } {
+  const drv = module_static(k, device_driver_v6, mod) as DriverV6;
+  const parent = module_static(k, mdev_parent_v6, mod) as ParentV6;
+  const types = names.map((name, i) => {
+    const t = module_static(k, mdev_type_v6, mod) as TypeV6;
+    k.set(t, 'name', k.intern(name));
+    k.set(t, 'nr_ports', nr_ports[i] ?? 0);
+    return t;
   });
+  return { drv, parent, types };
 }
 
-function* teardown(k: Kernel, core: CoreV6, data: VendorDev): Gen {
-  const parent = k.get(data, 'parent') as MdevParent;
-  yield* parent_device_unregister(k, k.get(data, 'dev') as Device);
-  for (const type of list_entries<MdevType>(k, k.get(parent, 'type_list'))) k.free(type, k.at('static'));
-  k.free(k.get(parent, 'type_list'), k.at('kfree'));
-  k.free(parent, k.at('static'));
-  yield* core.mdev_unregister_driver(k, k.get(data, 'driver') as DeviceDriver);
-  k.free(k.get(data, 'mdev_list'), k.at('kfree'));
-  k.free(data, k.at('static'));
+/** parent->types = types; parent->nr_types = n (the pointer array the vendor hands to mdev_register_parent). */
+export function set_types(k: Kernel, parent: ParentV6, types: readonly TypeV6[]): void {
+  k.set(parent, 'types0', types[0] ?? 0);
+  k.set(parent, 'types1', types[1] ?? 0);
+  k.set(parent, 'nr_types', types.length);
 }
 
-/** module_exit: unregister the parent; then the vendor frees what it owns (parent, types). */
-export function vendor_exit(v: ModernVendor) {
-  return kfn(`${v.name}_dev_exit`, function* (k: Kernel, core: CoreV6, _mod: Module): Gen {
-    const data = vendor_data(k, v.name);
-    yield* core.mdev_unregister_parent(k, k.get(data, 'parent') as MdevParent);
-    yield* teardown(k, core, data);
-  });
+export function new_static(k: Kernel, mod: Module): VendorV6 {
+  const data = module_static(k, vendor_v6, mod) as VendorV6;
+  k.set(data, 'module', mod);
+  return data;
 }
+
+export type Init = (k: Kernel, core: CoreV6, mod: Module) => Gen<number>;
+export type Exit = (k: Kernel, core: CoreV6, mod: Module) => Gen;

@@ -1,0 +1,140 @@
+// The v6-local kernel rules of targets/mdev/v6 (6.1-rc7): sysfs_create_link as fs/sysfs/symlink.c
+// has it, module static data valid until free_module and a page fault after, and driver_detach
+// over the driver's own bound devices.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Kernel, type Gen } from '../harness/kernel/kernel.js';
+import { EEXIST, ENOENT, kernfs_create_root, kernfs_find, kernfs_remove } from '../harness/kernel/kernfs.js';
+import { list_new } from '../harness/kernel/list.js';
+import { delete_module, find_module, load_module, type Module } from '../harness/kernel/module.js';
+import { register_driver_code, type BusType } from '../targets/mdev/legacy/base.js';
+import { globals, mdev_device, type DeviceDriver, type MdevDevice } from '../targets/mdev/legacy/structs.js';
+import { driver_register, driver_unregister } from '../targets/mdev/v6/driver_core.js';
+import { module_static, touch } from '../targets/mdev/v6/module_memory.js';
+import { device_driver_v6, device_v6, V6_LAYOUT, type DriverV6 } from '../targets/mdev/v6/structs.js';
+import { sysfs_create_link } from '../targets/mdev/v6/sysfs.js';
+import { drain, oopsOf } from './fixtures/mini.js';
+import { V6_EXPECTATIONS } from '../targets/mdev/v6/expectations.js';
+import v6 from '../targets/mdev/v6/index.js';
+
+function v6Kernel(): Kernel {
+  const k = new Kernel(V6_LAYOUT, new SharedArrayBuffer(V6_LAYOUT.words * 4), { ncpus: 2 });
+  const g = k.alloc(globals, 'test:globals');
+  k.set(g, 'bus_drivers', list_new(k, 'test:bus_drivers'));
+  k.set(g, 'mdev_list', list_new(k, 'test:mdev_list'));
+  return k;
+}
+
+describe('v6 sysfs_create_link (symlink.c 20-81)', () => {
+  test('a NULL kobj links in the sysfs root, silently', () => {
+    const k = v6Kernel();
+    const target = drain(kernfs_create_root(k, 'devices/t', 'test'));
+    assert.equal(drain(sysfs_create_link(k, null, target, 'u0')), 0);
+    assert.notEqual(kernfs_find(k, 'u0'), 0);
+    assert.deepEqual(k.findings, []);
+  });
+
+  test('kobj->sd NULL is -EFAULT, a target without sd -ENOENT, a deactivated parent -ENOENT; no warning', () => {
+    const k = v6Kernel();
+    const dir = drain(kernfs_create_root(k, 'devices/d', 'test'));
+    const target = drain(kernfs_create_root(k, 'devices/t', 'test'));
+    assert.equal(drain(sysfs_create_link(k, 0 as never, target, 'l')), -14);
+    assert.equal(drain(sysfs_create_link(k, dir, 0 as never, 'l')), -ENOENT);
+    drain(kernfs_remove(k, dir, 'test'));
+    assert.equal(drain(sysfs_create_link(k, dir, target, 'l')), -ENOENT);
+    assert.deepEqual(k.findings, []);
+  });
+
+  test('a duplicate name is -EEXIST with sysfs_warn_dup, which is no WARNING', () => {
+    const k = v6Kernel();
+    const target = drain(kernfs_create_root(k, 'devices/t', 'test'));
+    assert.equal(drain(sysfs_create_link(k, null, target, 'u0')), 0);
+    assert.equal(drain(sysfs_create_link(k, null, target, 'u0')), -EEXIST);
+    assert.deepEqual(
+      k.findings.map((f) => f.title),
+      ['sysfs: cannot create duplicate filename'],
+    );
+    assert.match(k.findings[0]!.detail[0]!, /'\/u0'/);
+  });
+});
+
+describe('v6 module memory (module/main.c 753-765)', () => {
+  test('static data stays valid through exit and faults only after free_module', () => {
+    const k = v6Kernel();
+    let dev = 0;
+    let duringExit = 'not run';
+    drain(
+      load_module(k, 'vendor', function* (mod: Module): Gen<number> {
+        dev = module_static(k, device_v6, mod);
+        return 0;
+      }),
+    );
+    assert.equal(find_module(k, 'vendor') !== 0, true);
+    drain(
+      delete_module(k, 'vendor', function* (): Gen {
+        touch(k, dev, 'refcount');
+        duringExit = 'ok';
+      }),
+    );
+    assert.equal(duringExit, 'ok');
+    k.enter('late_user');
+    const f = oopsOf(() => touch(k, dev, 'refcount'));
+    assert.equal(f.title, 'BUG: unable to handle page fault in late_user');
+    assert.equal(k.isLive(dev), true, 'module memory is not a slab object: never kfree\'d');
+  });
+});
+
+describe('v6 driver_detach (dd.c 1318-1341)', () => {
+  test('unbinds the driver\'s own devices, also one already off the bus, and frees nothing', () => {
+    const k = v6Kernel();
+    const removed: number[] = [];
+    const bus: BusType = {
+      probe: function* () {
+        return 0;
+      },
+      remove: function* (_k: Kernel, mdev: MdevDevice) {
+        removed.push(mdev);
+      },
+      release: function* (kk: Kernel, mdev: MdevDevice) {
+        kk.free(mdev, 'test:release');
+      },
+    };
+    const code = register_driver_code({ name: 'v6-test', match: () => false, probe: bus.probe as never, remove: bus.remove as never });
+    let d = 0 as DriverV6;
+    let other = 0 as DriverV6;
+    drain(
+      load_module(k, 'vendor', function* (mod: Module): Gen<number> {
+        d = module_static(k, device_driver_v6, mod) as DriverV6;
+        other = module_static(k, device_driver_v6, mod) as DriverV6;
+        return yield* driver_register(k, bus, d, code, mod);
+      }),
+    );
+    const mine = k.alloc(mdev_device, 'test:mdev');
+    const gone = k.alloc(mdev_device, 'test:mdev');
+    const theirs = k.alloc(mdev_device, 'test:mdev');
+    for (const m of [mine, gone, theirs]) k.set(m, 'dev_refcount', 1);
+    k.set(mine, 'dev_on_bus', 1);
+    k.set(mine, 'dev_driver', d);
+    // device_del has taken it off the bus klist but not yet unbound it
+    k.set(gone, 'dev_driver', d);
+    k.set(theirs, 'dev_on_bus', 1);
+    k.set(theirs, 'dev_driver', other);
+    drain(driver_unregister(k, bus, d));
+    assert.deepEqual(removed.sort(), [mine, gone].sort());
+    assert.equal(k.get(mine, 'dev_driver'), 0);
+    assert.equal(k.get(gone, 'dev_driver'), 0);
+    assert.equal(k.get(theirs, 'dev_driver'), other as unknown as DeviceDriver);
+    assert.equal(k.isLive(d), true);
+    assert.equal(k.get(mine, 'dev_refcount'), 1, 'the reference driver_detach took is put back');
+  });
+});
+
+describe('mdev-v6 target', () => {
+  test('names its release, and every expectation cites lines of it', () => {
+    assert.equal(v6.kernelVersion, 'v6.1-rc7');
+    assert.ok(V6_EXPECTATIONS.length > 0);
+    for (const e of V6_EXPECTATIONS) assert.match(e.reason, /\b[a-z_]+\.[ch] \d+/, e.title);
+    for (const p of ['P1', 'P2', 'P3', 'P4', 'P5']) assert.equal(V6_EXPECTATIONS.some((e) => e.problem === p), false, p);
+  });
+});
