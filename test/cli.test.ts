@@ -232,6 +232,6 @@ describe('mdevfuzz targets', () => {
   test('lists every bundled target with its kernel version', async () => {
     const r = await cli(['targets']);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /^mdev-v5\.0 +v5\.0 +VFIO mdev core/m);
+    assert.match(r.stdout, /^mdev-v5\.0 +v5\.0\.1 +VFIO mdev core of Linux v5\.0\.1/m);
   });
 });

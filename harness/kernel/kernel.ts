@@ -13,6 +13,7 @@ import {
   POISON,
   SLOT_FREED,
   SLOT_LIVE,
+  SLOT_UNMAPPED,
   WAIT_NONE,
   WAIT_NONZERO,
   WAIT_ZERO,
@@ -88,6 +89,8 @@ export class Kernel {
   readonly stacks: string[][];
   readonly held: string[][];
   readonly findings: Finding[] = [];
+  /** Console lines that are not reports (pr_warn, dump_stack): no oracle fires on them. */
+  readonly log: string[] = [];
   readonly events: TraceEvent[] | undefined;
   private readonly titles = new Set<string>();
   private readonly faults: readonly Fault[];
@@ -161,6 +164,11 @@ export class Kernel {
     throw new KernelOops(this.report(kind, title, detail));
   }
 
+  /** pr_warn/pr_info: a console line and nothing more (syzkaller reports no title for it). */
+  printk(line: string): void {
+    if (this.log.length < 64) this.log.push(line);
+  }
+
   /** A warning (WARN, lockdep, invariant): recorded once per title, and the execution goes on. */
   warn(kind: FindingKind, title: string, detail: string[] = []): void {
     if (FATAL_KINDS.has(kind)) this.oops(kind, title, detail);
@@ -205,8 +213,49 @@ export class Kernel {
     this.mem[base + HDR.gen] = gen;
     this.mem[base + HDR.allocSite] = this.intern(site);
     this.mem[base + HDR.allocAt] = (this.cpu << 24) | (this.step & 0xffffff);
+    this.mem[base + HDR.freeSite] = 0;
     this.touch(p, base);
     return makeRef(p.id, gen, slot) as Ref<F>;
+  }
+
+  /**
+   * Static data of a module (a global of its .data/.bss): a live slot owned by `owner` (kept in the
+   * header's free-site word while live) until free_module unmaps it; it is never kfree'd.
+   */
+  allocStatic<F extends string>(def: StructDef<F>, site: string, owner: Ref): Ref<F> {
+    const ref = this.alloc(def, site);
+    const p = this.pool(def);
+    this.mem[p.base + refSlot(ref) * p.slotWords + HDR.freeSite] = owner;
+    return ref;
+  }
+
+  /** The static slot of `def` owned by `owner` (or the newest of any owner), mapped or not, or 0. */
+  staticOf<F extends string>(def: StructDef<F>, owner?: Ref): Ref<F> {
+    const p = this.pool(def);
+    const n = Math.min(Atomics.load(this.mem, p.cursor), p.capacity);
+    for (let slot = n - 1; slot >= 0; slot--) {
+      const base = p.base + slot * p.slotWords;
+      const st = this.mem[base + HDR.state];
+      const own = this.mem[base + HDR.freeSite]!;
+      if ((st === SLOT_LIVE || st === SLOT_UNMAPPED) && own !== 0 && (owner === undefined || own === owner)) {
+        return makeRef(p.id, this.mem[base + HDR.gen]!, slot) as Ref<F>;
+      }
+    }
+    return 0 as Ref<F>;
+  }
+
+  /** free_module: unmap every static slot of `owner`; a later access is a page fault. */
+  unmapStatic(owner: Ref): void {
+    for (const p of this.layout.pools) {
+      const n = Math.min(Atomics.load(this.mem, p.cursor), p.capacity);
+      for (let slot = 0; slot < n; slot++) {
+        const base = p.base + slot * p.slotWords;
+        if (this.mem[base + HDR.state] === SLOT_LIVE && this.mem[base + HDR.freeSite] === owner) {
+          this.mem[base + HDR.state] = SLOT_UNMAPPED;
+          this.touch(p, base);
+        }
+      }
+    }
   }
 
   /** Free a slot: poison it and remember where; a second free is a KASAN report. */
@@ -248,6 +297,9 @@ export class Kernel {
     }
     const base = p.base + slot * p.slotWords;
     const state = this.mem[base + HDR.state];
+    if (state === SLOT_UNMAPPED) {
+      this.oops('unloaded-module', `BUG: unable to handle page fault in ${this.fn()}`, [`${access} of ${p.def.name}, static data of a module that has been freed (free_module)`]);
+    }
     if (state !== SLOT_LIVE || this.mem[base + HDR.gen] !== refGen(ref)) {
       const what = access === 'Free' ? 'double-free or invalid-free' : `use-after-free ${access}`;
       this.oops('use-after-free', `KASAN: ${what} in ${this.fn()}`, this.slotHistory(base, p));
@@ -272,6 +324,18 @@ export class Kernel {
     if (i === undefined) throw new Error(`struct ${p.def.name} has no field ${name}`);
     if (access === 'Write') this.touch(p, base);
     return base + 6 + i;
+  }
+
+  /**
+   * A field read that is no kernel access (no oracle fires): for the model's own bookkeeping, e.g.
+   * a stand-in rule the kernel does not have. 0 for NULL.
+   */
+  peek<F extends string>(ref: Ref<F>, name: F): number {
+    if (ref === 0) return 0;
+    const p = this.layout.pools[refPool(ref) - 1];
+    const i = p?.def.index.get(name);
+    if (!p || i === undefined) return 0;
+    return this.mem[p.base + refSlot(ref) * p.slotWords + 6 + i]!;
   }
 
   get<F extends string>(ref: Ref<F>, name: F): number {

@@ -8,6 +8,9 @@ import { defineStruct, WAIT_NONZERO, WAIT_ZERO, type Ref } from './layout.js';
 const ACTIVE = 0;
 const DEACTIVATED = 1;
 const REMOVED = 2;
+/** kernfs_node flags of kernfs_remove_self. */
+const SUICIDAL = 1;
+const SUICIDED = 2;
 
 export const kernfs_node = defineStruct('kernfs_node', ['parent', 'path', 'active', 'deactivated', 'removing', 'children']);
 export type KernfsNode = Ref<(typeof kernfs_node.fields)[number]>;
@@ -44,6 +47,98 @@ function new_node(k: Kernel, parent: KernfsNode, path: string, caller: string): 
   k.set(node, 'parent', parent);
   k.set(node, 'path', k.intern(path));
   return node;
+}
+
+// ---- sysfs as fs/sysfs/{symlink,file,dir}.c (v5.0.1) do it, on kernfs_add_one ----
+
+/** A kobject's `sd` as the caller holds it: the object and the field that holds its directory. */
+export type KobjSd = readonly [obj: Ref, field: string];
+
+function read_sd(k: Kernel, kobj: KobjSd): KernfsNode {
+  return k.get(kobj[0] as Ref<string>, kobj[1]) as KernfsNode;
+}
+
+/** A linked (not yet removed) child of `parent` with this name, or 0: kernfs_find_ns. */
+function kernfs_find_ns(k: Kernel, parent: KernfsNode, name: string): KernfsNode {
+  const h = k.intern(parent === 0 ? name : `${kernfs_path(k, parent)}/${name}`);
+  return k.find(kernfs_node, (n) => k.get(n, 'path') === h && k.get(n, 'parent') === parent && k.get(n, 'deactivated') !== REMOVED);
+}
+
+/**
+ * kernfs_add_one (fs/kernfs/dir.c 764-819, v5.0.1): -ENOENT under a parent that is deactivated or
+ * removed (782-787), -EEXIST when the name is taken (kernfs_link_sibling 347-380). Returns the node
+ * or a negative errno. `parent` 0 is the sysfs root.
+ */
+export function* kernfs_add_one(k: Kernel, parent: KernfsNode, name: string, caller: string): Gen<number> {
+  yield k.at(caller);
+  if (parent !== 0 && k.get(parent, 'deactivated') !== ACTIVE) return -ENOENT;
+  if (kernfs_find_ns(k, parent, name) !== 0) return -EEXIST;
+  if (k.shouldFail('sysfs_create')) return -ENOMEM;
+  return new_node(k, parent, parent === 0 ? name : `${kernfs_path(k, parent)}/${name}`, caller);
+}
+
+/** sysfs_warn_dup (fs/sysfs/dir.c 21-33): pr_warn and dump_stack, no WARNING, so not a report. */
+function sysfs_warn_dup(k: Kernel, parent: KernfsNode, name: string): void {
+  k.printk(`sysfs: cannot create duplicate filename '${parent === 0 ? '' : `/${kernfs_path(k, parent)}`}/${name}'`);
+}
+
+/**
+ * sysfs_create_link (fs/sysfs/symlink.c 89-93 → sysfs_do_create_link 67-81 →
+ * sysfs_do_create_link_sd 20-53, v5.0.1): a NULL kobj means the sysfs root; kobj->sd NULL is
+ * -EFAULT; a target without a directory is -ENOENT; a removed parent is -ENOENT from
+ * kernfs_add_one; a duplicate is -EEXIST with sysfs_warn_dup. Never a WARN on these paths.
+ * Returns the link node or a negative errno. Reading kobj->sd of a freed kobject is the KASAN read.
+ */
+export function* sysfs_create_link(k: Kernel, kobj: KobjSd | null, target: KobjSd, name: string): Gen<number> {
+  k.enter('sysfs_create_link');
+  yield k.at('kobj->sd');
+  const parent = kobj === null ? (0 as KernfsNode) : read_sd(k, kobj);
+  let ret: number;
+  if (kobj !== null && parent === 0) ret = -EFAULT;
+  else if (read_sd(k, target) === 0) ret = -ENOENT;
+  else {
+    ret = yield* kernfs_add_one(k, parent, name, 'kernfs_create_link');
+    if (ret === -EEXIST) sysfs_warn_dup(k, parent, name);
+  }
+  k.exit('sysfs_create_link', ret);
+  return ret;
+}
+
+/**
+ * sysfs_remove_link (symlink.c 143-153) → kernfs_remove_by_name_ns (dir.c 1497-1520): with no
+ * directory it is kernfs's WARN (1502-1506); a missing name is a silent -ENOENT.
+ */
+export function* sysfs_remove_link(k: Kernel, kobj: KobjSd | null, name: string): Gen {
+  k.enter('sysfs_remove_link');
+  yield k.at('kobj->sd');
+  const parent = kobj === null ? (0 as KernfsNode) : read_sd(k, kobj);
+  if (kobj !== null && parent === 0) {
+    k.warn('sysfs-warn', 'WARNING in kernfs_remove_by_name_ns', [`kernfs: can not remove '${name}', no directory`]);
+  } else {
+    const node = kernfs_find_ns(k, parent, name);
+    if (node !== 0) yield* kernfs_remove(k, node, 'kernfs_remove_by_name_ns');
+  }
+  k.exit('sysfs_remove_link', undefined);
+}
+
+/**
+ * sysfs_create_file_ns (fs/sysfs/file.c 322-335, v5.0.1): WARN_ON(!kobj->sd) is -EINVAL (328);
+ * otherwise kernfs_add_one's errors, a duplicate with sysfs_warn_dup (sysfs_add_file_mode_ns).
+ */
+export function* sysfs_create_file_ns(k: Kernel, kobj: KobjSd, name: string): Gen<number> {
+  k.enter('sysfs_create_file_ns');
+  yield k.at('kobj->sd');
+  const parent = read_sd(k, kobj);
+  let ret: number;
+  if (parent === 0) {
+    k.warn('sysfs-warn', 'WARNING in sysfs_create_file_ns', [`sysfs_create_file_ns: WARN_ON(!kobj->sd) for '${name}'`]);
+    ret = -EINVAL;
+  } else {
+    ret = yield* kernfs_add_one(k, parent, name, 'kernfs_create_file');
+    if (ret === -EEXIST) sysfs_warn_dup(k, parent, name);
+  }
+  k.exit('sysfs_create_file_ns', ret);
+  return ret;
 }
 
 /** The active node at a path, or 0: what an open() from userspace finds. */
@@ -102,9 +197,11 @@ export function* kernfs_remove(k: Kernel, node: KernfsNode, caller: string): Gen
 }
 
 /**
- * device_remove_file_self: the writer breaks its own active reference so that removal does not
- * wait for itself; only the first of concurrent writers removes the file, the others wait until
- * it is gone. Both take their reference back before returning.
+ * kernfs_remove_self (fs/kernfs/dir.c 1437-1486, v5.0.1): the writer breaks its own active
+ * reference so that removal does not wait for itself. SUICIDAL arbitrates: only the first writer
+ * removes the file and sets SUICIDED; a loser waits for SUICIDED and for the active count to drain
+ * to the bias, which happens only once the winner's whole store has returned and put its
+ * reference (1462-1472). Both take their reference back before returning.
  */
 export function* kernfs_remove_self(k: Kernel, node: KernfsNode): Gen<boolean> {
   const label = k.at('kernfs_remove_self');
@@ -112,14 +209,20 @@ export function* kernfs_remove_self(k: Kernel, node: KernfsNode): Gen<boolean> {
   kernfs_put_active(k, node);
   let won = false;
   if (k.get(node, 'removing') === 0) {
-    k.set(node, 'removing', 1);
+    k.set(node, 'removing', SUICIDAL);
     yield* kernfs_remove(k, node, 'kernfs_remove');
+    k.set(node, 'removing', SUICIDAL | SUICIDED);
     won = true;
   } else {
-    while ((Atomics.load(k.mem, k.addr(node, 'deactivated')) & REMOVED) === 0) {
-      k.block(node, 'deactivated', REMOVED, WAIT_NONZERO);
+    // The wait is in kernfs_remove_self's own frame: a hung loser is reported there.
+    k.enter('kernfs_remove_self');
+    for (;;) {
+      if ((Atomics.load(k.mem, k.addr(node, 'removing')) & SUICIDED) === 0) k.block(node, 'removing', SUICIDED, WAIT_NONZERO);
+      else if (Atomics.load(k.mem, k.addr(node, 'active')) !== 0) k.block(node, 'active', -1, WAIT_ZERO);
+      else break;
       yield label;
     }
+    k.exit('kernfs_remove_self', undefined);
   }
   Atomics.add(k.mem, k.addr(node, 'active'), 1);
   return won;
@@ -152,6 +255,7 @@ export const ENOENT = 2;
 export const EBADF = 9;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
+export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
 export const ENODEV = 19;

@@ -20,6 +20,8 @@ export const HDR_WORDS = 6;
 export const SLOT_FREE = 0;
 export const SLOT_LIVE = 1;
 export const SLOT_FREED = 2;
+/** Static data of a module after free_module: its pages are unmapped, not poisoned slab. */
+export const SLOT_UNMAPPED = 3;
 /** Freed fields are filled with the slab poison byte, as SLUB does with 0x6b. */
 export const POISON = 0x6b6b6b6b;
 

@@ -1,5 +1,6 @@
-// Loadable modules: a refcount that pins them, and text that is gone after unload. Calling into
-// an unloaded module is the page fault of a freed module address.
+// Loadable modules (kernel/module.c, v5.0.1): a refcount that pins them, and text and static data
+// that stay mapped until free_module, which runs after exit() has returned (delete_module 1017-1029).
+// Calling into or reading an unloaded module is the page fault of an unmapped module address.
 
 import { Kernel, type Gen } from './kernel.js';
 import { defineStruct, type Ref, type StructDef } from './layout.js';
@@ -29,6 +30,8 @@ export function* load_module(k: Kernel, name: string, init: (mod: Module) => Gen
   k.set(mod, 'state', MODULE_STATE_COMING);
   const ret = yield* init(mod);
   k.set(mod, 'state', ret === 0 ? MODULE_STATE_LIVE : MODULE_STATE_GONE);
+  // do_init_module: a failing init is followed by free_module.
+  if (ret !== 0) k.unmapStatic(mod);
   return ret;
 }
 
@@ -42,6 +45,7 @@ export function* delete_module(k: Kernel, name: string, exit: (mod: Module) => G
   yield* exit(mod);
   yield `delete_module:free_module`;
   k.set(mod, 'state', MODULE_STATE_GONE);
+  k.unmapStatic(mod);
   return 0;
 }
 
@@ -70,8 +74,28 @@ export function module_text(k: Kernel, mod: Module, what: string): void {
 }
 
 /**
- * The static data of a module, for code of that module: allocated at load, freed at unload, so
- * code of the module still running after unload faults on its own text and data.
+ * A static object of `mod` (a global of its .data/.bss), zeroed at load: live until free_module,
+ * then unmapped. Its release (if it is a struct device) must do nothing to its memory.
+ */
+export function module_static<F extends string>(k: Kernel, def: StructDef<F>, mod: Module, site: string): Ref<F> {
+  return k.allocStatic(def, site, mod);
+}
+
+/**
+ * The static data of a module, for its code (whose text names its globals by address): `mod`'s
+ * when the caller has the module, else the newest load's. After free_module the slot is unmapped,
+ * so code of the module still running then faults on its own data. The model's one simplification:
+ * code of an old load running while a newer load is live would reach the newer load's data.
+ */
+export function module_static_data<F extends string>(k: Kernel, def: StructDef<F>, mod?: Module): Ref<F> {
+  const data = k.staticOf(def, mod);
+  if (data === 0) k.oops('unloaded-module', `BUG: unable to handle page fault in ${k.fn()}`, [`${k.fn()}: no ${def.name} mapped`]);
+  return data;
+}
+
+/**
+ * The static data of a module kept as a heap slot that its exit frees (the v6 vendors' model), for
+ * code of that module: code still running after unload faults on its own text and data.
  */
 export function module_data<F extends string>(k: Kernel, def: StructDef<F>, match: (ref: Ref<F>) => boolean = () => true): Ref<F> {
   const data = k.find(def, match);

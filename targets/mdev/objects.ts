@@ -50,7 +50,7 @@ function typeState(k: Kernel, ref: Ref): string {
 /** An mdev: allocated, added to sysfs, on the bus, bound to a driver, active, deleted. */
 function mdevState(k: Kernel, ref: Ref): string {
   const mdev = ref as MdevDevice;
-  if (k.get(mdev, 'dev_dead') !== 0) return 'deleted';
+  if (k.get(mdev, 'dev_deleted') !== 0) return 'deleted';
   if (k.get(mdev, 'active') !== 0) return k.get(mdev, 'dev_driver') !== 0 ? 'active' : 'active unbound';
   if (k.get(mdev, 'dev_on_bus') !== 0) return k.get(mdev, 'dev_driver') !== 0 ? 'bound' : 'registered';
   return k.get(mdev, 'dev_kn') !== 0 ? 'added' : 'allocated';

@@ -1,4 +1,5 @@
-// The driver core as the mdev lifecycle sees it (drivers/base/core.c, dd.c): device registration
+// The driver core as the mdev lifecycle sees it (drivers/base/{core,dd,bus,driver}.c and lib/klist.c of
+// v5.0.1, lines cited; v5.2.1 differs by dev->p->dead, BusType.dead_flag): device registration
 // with its sysfs directory and the parent's klist of children, synchronous bus probing under
 // device_lock, and unbinding on device_del.
 
@@ -38,6 +39,8 @@ export function driver_code(k: Kernel, drv: DeviceDriver): MdevDriver {
 
 /** The mdev bus: probe and remove of bound drivers, and dev->release of its devices (the core's). */
 export interface BusType {
+  /** Whether struct device_private has `dead` (added in v5.1: v5.2.1 core.c 2240-2242, dd.c 797/943/965; absent in v5.0.1). */
+  dead_flag?: boolean;
   probe(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): Gen<number>;
   remove(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): Gen;
   release(k: Kernel, mdev: MdevDevice): Gen;
@@ -68,40 +71,77 @@ export function uuid_name(uuid: number): string {
 
 // ---- parent devices (plain struct device registered by a vendor module) ----
 
-export const parent_device_register = kfn('device_register', function* (k: Kernel, name: string) {
-  yield k.at('kzalloc');
-  const dev = k.alloc(device, k.at('kzalloc'));
+/**
+ * dev->release of parent devices, registered when the vendor's module file is evaluated (the same
+ * order in every thread); a device's `release` is its index + 1, 0 being a plain kfree.
+ */
+const releases: ((k: Kernel, dev: Device) => void)[] = [];
+
+export function register_device_release(fn: (k: Kernel, dev: Device) => void): number {
+  if (!releases.includes(fn)) releases.push(fn);
+  return releases.indexOf(fn) + 1;
+}
+
+/**
+ * device_register (core.c 2031-2035 → device_initialize 1515, device_add 1858) of a parent
+ * device the caller allocated (static or kzalloc'd): the refcount, the klist of children (in
+ * device_private) and its directory, here at the sysfs root.
+ * device_register: core.c 2031-2035.
+ */
+export const device_register_parent = kfn('device_register', function* (k: Kernel, dev: Device, name: string) {
   k.set(dev, 'name', k.intern(name));
   k.set(dev, 'refcount', 1);
   k.set(dev, 'children', list_new(k, k.at('klist_init')));
   k.set(dev, 'kn', yield* kernfs_create_root(k, `devices/${name}`, 'sysfs_create_dir_ns'));
+  return 0;
+});
+
+/** device_register (core.c 2031-2035): A kzalloc'd parent device registered at once (the mlx5 PCI function, the v6 vendors'). */
+export const parent_device_register = kfn('device_register', function* (k: Kernel, name: string) {
+  yield k.at('kzalloc');
+  const dev = k.alloc(device, k.at('kzalloc'));
+  yield* device_register_parent(k, dev, name);
   return dev;
 });
 
+/** get_device (core.c 2046-2049). */
 export const get_device = kfn('get_device', function* (k: Kernel, dev: Device) {
   yield* kref_get(k, dev, 'refcount');
 });
 
+/** put_device (core.c 2056-2061): the last put is device_release (898-924): dev->release, then kfree(p). */
 export const put_device = kfn('put_device', function* (k: Kernel, dev: Device) {
+  yield* kobject_put_device(k, dev);
+});
+
+/** kobject_put(&dev->kobj) (kobject.c 701-711): its first read of the kobject is here. */
+const kobject_put_device = kfn('kobject_put', function* (k: Kernel, dev: Device) {
   yield* kref_put(k, dev, 'refcount', function* () {
     yield k.at('device_release');
-    k.free(k.get(dev, 'children'), k.at('kfree'));
-    k.free(dev, k.at('kfree'));
+    const p = k.get(dev, 'children');
+    const release = k.get(dev, 'release');
+    if (release === 0) k.free(dev, k.at('kfree'));
+    else releases[release - 1]!(k, dev);
+    k.free(p, k.at('kfree'));
   });
 });
 
+/** device_unregister (core.c 2142-2147): device_del's kobject_del clears kobj->sd (sysfs/dir.c 96-98), then the put. */
 export const parent_device_unregister = kfn('device_unregister', function* (k: Kernel, dev: Device) {
   yield* kernfs_remove(k, k.get(dev, 'kn') as KernfsNode, 'kobject_del');
+  k.set(dev, 'kn', 0);
   yield* put_device(k, dev);
 });
 
 // ---- mdev devices on the mdev bus ----
 
+/** device_initialize (core.c 1515-1532). */
 export const device_initialize = kfn('device_initialize', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('kobject_init');
   k.set(mdev, 'dev_refcount', 1);
 });
 
+/** get_device (core.c 2046-2049). */
 export const get_mdev_device = kfn('get_device', function* (k: Kernel, mdev: MdevDevice) {
   yield* kref_get(k, mdev, 'dev_refcount');
 });
@@ -112,25 +152,31 @@ export const put_mdev_device = kfn('put_device', function* (k: Kernel, bus: BusT
 });
 
 /**
- * klist_next: the next device of a klist walk, with a reference taken atomically with finding it
- * (under the klist's lock), or false when it has left the list since the walk began.
+ * klist_next (lib/klist.c 376-408) over a klist of devices whose get/put are get_device/put_device
+ * (core.c 1830 children, bus.c 898 the bus's devices): a live walk, so a node added at the tail
+ * during the walk is visited, and the node is pinned (a device reference) until the walk moves
+ * on. `listed` is the list as it is now; the caller drops the reference after its callback.
  */
-function* klist_next(k: Kernel, mdev: MdevDevice, still_listed: (m: MdevDevice) => boolean): Gen<boolean> {
+function* klist_next(k: Kernel, visited: Set<number>, listed: () => readonly MdevDevice[]): Gen<MdevDevice> {
   yield k.at('klist_next');
-  if (!k.isLive(mdev) || !still_listed(mdev)) return false;
-  Atomics.add(k.mem, k.addr(mdev, 'dev_refcount'), 1);
-  return true;
+  const next = listed().find((m) => !visited.has(m));
+  if (next === undefined) return 0 as MdevDevice;
+  visited.add(next);
+  Atomics.add(k.mem, k.addr(next, 'dev_refcount'), 1);
+  return next;
 }
 
+/** device_lock (include/linux/device.h (mutex_lock(&dev->mutex))). */
 export const device_lock = kfn('device_lock', function* (k: Kernel, mdev: MdevDevice) {
   yield* mutex_lock(k, mdev, 'dev_lock');
 });
 
+/** device_unlock (include/linux/device.h). */
 export const device_unlock = kfn('device_unlock', function* (k: Kernel, mdev: MdevDevice) {
   yield* mutex_unlock(k, mdev, 'dev_lock');
 });
 
-/** really_probe: bind, call the bus probe, then add the driver's dev_groups; a failing probe unbinds. */
+/** really_probe (dd.c 449-587): really_probe: bind, call the bus probe, then add the driver's dev_groups; a failing probe unbinds. */
 const really_probe = kfn('really_probe', function* (k: Kernel, bus: BusType, mdev: MdevDevice, drv: DeviceDriver) {
   yield k.at('dev->driver');
   k.set(mdev, 'dev_driver', drv);
@@ -144,7 +190,7 @@ const really_probe = kfn('really_probe', function* (k: Kernel, bus: BusType, mde
   return 0;
 });
 
-/** device_driver_attach: bind this driver explicitly (v6: mdev_match never binds on its own). */
+/** device_driver_attach (dd.c 933-947 (v5.2.1; v6 only)): device_driver_attach: bind this driver explicitly (v6: mdev_match never binds on its own). */
 export const device_driver_attach = kfn('device_driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver, mdev: MdevDevice) {
   yield* device_lock(k, mdev);
   let ret = -ENODEV;
@@ -153,7 +199,7 @@ export const device_driver_attach = kfn('device_driver_attach', function* (k: Ke
   return ret;
 });
 
-/** device_attach: the first registered driver that matches and probes successfully binds. */
+/** device_attach (dd.c 793-868 (__device_attach, bus_for_each_drv bus.c 451-470)): device_attach: the first registered driver that matches and probes successfully binds. */
 export const device_attach = kfn('device_attach', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
   yield* device_lock(k, mdev);
   if (k.get(mdev, 'dev_driver') === 0) {
@@ -171,6 +217,7 @@ export const device_attach = kfn('device_attach', function* (k: Kernel, bus: Bus
   yield* device_unlock(k, mdev);
 });
 
+/** device_release_driver (dd.c 1019-1027 → __device_release_driver 928-990). */
 export const device_release_driver = kfn('device_release_driver', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
   yield* device_lock(k, mdev);
   const drv = k.get(mdev, 'dev_driver') as DeviceDriver;
@@ -187,6 +234,7 @@ export const device_release_driver = kfn('device_release_driver', function* (k: 
 /**
  * device_add, in the driver core's order: the parent's reference, the sysfs directory with
  * dev->groups, onto the bus, probe a driver, and only then onto the parent's klist of children.
+ * device_add: core.c 1858-2010.
  */
 export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, mdev: MdevDevice, groups?: AttrGroup) {
   const parent = k.get(mdev, 'dev_parent') as Device;
@@ -209,9 +257,11 @@ export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, 
   yield* device_attach(k, bus, mdev);
   yield k.at('klist_add_tail');
   list_add(k, k.get(parent, 'children'), mdev);
+  k.set(mdev, 'dev_klist', k.get(parent, 'children'));
   return 0;
 });
 
+/** device_register (core.c 2031-2035). */
 export const device_register = kfn('device_register', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
   yield* device_initialize(k, mdev);
   return yield* device_add(k, bus, mdev);
@@ -220,6 +270,7 @@ export const device_register = kfn('device_register', function* (k: Kernel, bus:
 /**
  * Attribute groups of a device: a "vendor" directory (dev_groups_kn), or files in the device's own
  * directory, of which the model keeps the "remove" file (remove_kn).
+ * device_add_groups: core.c 1141-1144 (sysfs group.c).
  */
 export const device_add_groups = kfn('device_add_groups', function* (k: Kernel, mdev: MdevDevice, group: AttrGroup) {
   const base = k.get(mdev, 'dev_kn') as KernfsNode;
@@ -239,20 +290,29 @@ export const device_add_groups = kfn('device_add_groups', function* (k: Kernel, 
   return 0;
 });
 
+/** device_remove_groups (core.c 1147-1151). */
 export const device_remove_groups = kfn('device_remove_groups', function* (k: Kernel, mdev: MdevDevice) {
   const dir = k.get(mdev, 'dev_groups_kn') as KernfsNode;
   k.set(mdev, 'dev_groups_kn', 0);
   yield* kernfs_remove(k, dir, 'sysfs_remove_group');
 });
 
-/** device_del: off the parent's klist, dev->groups gone, unbind (which may wait), remove the directory. */
+/**
+ * device_del (core.c 2077-2128 v5.0.1, 2227-2286 v5.2.1): from v5.1 the dead flag under
+ * device_lock first; off the parent's klist, dev->groups gone, unbind (which may wait), remove the
+ * directory (kobj->sd = NULL), put the parent.
+ */
 export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
   const parent = k.get(mdev, 'dev_parent') as Device;
-  yield* device_lock(k, mdev);
-  k.set(mdev, 'dev_dead', 1);
-  yield* device_unlock(k, mdev);
+  k.set(mdev, 'dev_deleted', 1);
+  if (bus.dead_flag !== false) {
+    yield* device_lock(k, mdev);
+    k.set(mdev, 'dev_dead', 1);
+    yield* device_unlock(k, mdev);
+  }
   yield k.at('klist_del');
-  list_del(k, k.get(parent, 'children'), mdev);
+  // klist_del(&dev->p->knode_parent): the knode names its klist, the parent's struct is not read.
+  if (k.get(mdev, 'dev_klist') !== 0) list_del(k, k.get(mdev, 'dev_klist'), mdev);
   k.set(mdev, 'dev_on_bus', 0);
   if (k.get(mdev, 'dev_groups_kn') !== 0) yield* device_remove_groups(k, mdev);
   yield* device_release_driver(k, bus, mdev);
@@ -261,32 +321,35 @@ export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, 
   yield* put_device(k, parent);
 });
 
+/** device_unregister (core.c 2142-2147). */
 export const device_unregister = kfn('device_unregister', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
   yield* device_del(k, bus, mdev);
   yield* put_mdev_device(k, bus, mdev);
 });
 
-/** device_for_each_child: stops at the first callback that returns non-zero, and returns that. */
+/** device_for_each_child (core.c 2233-2248): a live walk of the children; stops at the first callback that returns non-zero. */
 export const device_for_each_child = kfn(
   'device_for_each_child',
   function* (k: Kernel, bus: BusType, parent: Device, fn: (k: Kernel, child: MdevDevice) => Gen<number>) {
     yield k.at('klist_iter_init');
     const children = k.get(parent, 'children');
-    for (const child of list_entries<MdevDevice>(k, children)) {
-      if (!(yield* klist_next(k, child, () => k.isLive(children) && list_contains(k, children, child)))) continue;
+    const visited = new Set<number>();
+    for (;;) {
+      const child = yield* klist_next(k, visited, () => list_entries<MdevDevice>(k, children));
+      if (child === 0) return 0;
       const ret = yield* fn(k, child);
       yield* put_mdev_device(k, bus, child);
       if (ret !== 0) return ret;
     }
-    return 0;
   },
 );
 
 // ---- drivers on the mdev bus ----
 
+/** driver_register (driver.c 146-181): the struct device_driver is static data of its module, not heap. */
 const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusType, drv: MdevDriver, owner: Module) {
   yield k.at('kzalloc');
-  const d = k.alloc(device_driver, k.at('kzalloc'));
+  const d = owner === 0 ? k.alloc(device_driver, k.at('kzalloc')) : k.allocStatic(device_driver, k.at('static'), owner);
   k.set(d, 'code', driverCode.indexOf(register_driver_code(drv)) + 1);
   k.set(d, 'name', k.intern(drv.name));
   k.set(d, 'owner', owner);
@@ -301,16 +364,20 @@ export function bus_devices(k: Kernel): MdevDevice[] {
   return k.live(mdev_device).filter((m) => k.get(m, 'dev_on_bus') !== 0);
 }
 
-const on_bus = (k: Kernel) => (m: MdevDevice) => k.get(m, 'dev_on_bus') !== 0;
-
-/** driver_attach: probe the new driver on every unbound device it matches. */
+/**
+ * driver_attach (dd.c 918-921 v5.0.1) → bus_for_each_dev (bus.c 301-317): a live walk of the bus's
+ * devices; __driver_attach (dd.c 870-907 v5.0.1, 975-1015 v5.2.1) probes each matching unbound one
+ * under device_lock, and from v5.1 skips a device whose device_del has begun.
+ */
 const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
-  for (const mdev of bus_devices(k)) {
-    if (!(yield* klist_next(k, mdev, on_bus(k)))) continue;
+  const visited = new Set<number>();
+  for (;;) {
+    const mdev = yield* klist_next(k, visited, () => bus_devices(k));
+    if (mdev === 0) return;
     if (driver_code(k, drv).match(k, mdev)) {
       yield* device_lock(k, mdev);
-      // dev->p->dead (v5.1+): device_del has begun, do not probe.
-      if (k.get(mdev, 'dev_dead') === 0 && k.get(mdev, 'dev_driver') === 0) yield* really_probe(k, bus, mdev, drv);
+      const dead = bus.dead_flag !== false && k.get(mdev, 'dev_dead') !== 0;
+      if (!dead && k.get(mdev, 'dev_driver') === 0) yield* really_probe(k, bus, mdev, drv);
       yield* device_unlock(k, mdev);
     }
     yield* put_mdev_device(k, bus, mdev);
@@ -318,20 +385,29 @@ const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: BusType, d
 });
 
 /**
- * bus_remove_driver: off the bus's driver list first (klist_remove waits for the device_attach
- * walks that hold the driver's node, i.e. for probes in flight), then unbind every bound device.
+ * driver_unregister (driver.c 190-198) → bus_remove_driver (bus.c 719-734): off the bus's driver
+ * list first (klist_remove waits for the device_attach walks that hold the driver's node, i.e. for
+ * probes in flight), then driver_detach (dd.c 1034-1057 v5.0.1): while the driver's own klist of
+ * bound devices is not empty, take its last device with a reference and release it. The driver
+ * struct is static: it is not freed.
  */
 const driver_unregister = kfn('driver_unregister', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
   yield k.at('bus_remove_driver');
   list_del(k, k.get(k.nth(globals, 0), 'bus_drivers'), drv);
   yield* wait_event_zero(k, drv, 'klist_refs', 'klist_remove');
-  // driver_detach
-  for (const mdev of bus_devices(k)) {
-    if (!(yield* klist_next(k, mdev, on_bus(k)))) continue;
-    if (k.get(mdev, 'dev_driver') === drv) yield* device_release_driver(k, bus, mdev);
+  yield* driver_detach(k, bus, drv);
+});
+
+const driver_detach = kfn('driver_detach', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
+  for (;;) {
+    yield k.at('klist_devices');
+    const bound = k.live(mdev_device).filter((m) => k.get(m, 'dev_driver') === drv);
+    const mdev = bound[bound.length - 1];
+    if (mdev === undefined) break;
+    Atomics.add(k.mem, k.addr(mdev, 'dev_refcount'), 1);
+    yield* device_release_driver(k, bus, mdev);
     yield* put_mdev_device(k, bus, mdev);
   }
-  k.free(drv, k.at('kfree'));
 });
 
 /** Before running code of a driver's module: it must still be loaded. */

@@ -17,17 +17,20 @@ export function __find_parent_device(k: Kernel, dev: Device): MdevParent {
   return 0 as MdevParent;
 }
 
+/** mdev_release_parent (mdev_core.c 81-89 (v5.0.1), 78-86 (v5.2.1)). */
 const mdev_release_parent = kfn('mdev_release_parent', function* (k: Kernel, parent: MdevParent) {
   const dev = k.get(parent, 'dev') as Device;
   yield* kfree(k, parent);
   yield* put_device(k, dev);
 });
 
+/** mdev_get_parent (mdev_core.c 92-98 (v5.0.1), 88-94 (v5.2.1)). */
 export const mdev_get_parent = kfn('mdev_get_parent', function* (k: Kernel, parent: MdevParent) {
   if (parent !== 0) yield* kref_get(k, parent, 'ref');
   return parent;
 });
 
+/** mdev_put_parent (mdev_core.c 100-104 (v5.0.1), 96-100 (v5.2.1)). */
 export const mdev_put_parent = kfn('mdev_put_parent', function* (k: Kernel, parent: MdevParent) {
   if (parent !== 0) yield* kref_put(k, parent, 'ref', () => mdev_release_parent(k, parent));
 });

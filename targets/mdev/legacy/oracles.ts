@@ -33,3 +33,22 @@ export function uuid_unique(k: Kernel): void {
     }
   }
 }
+
+/**
+ * D.2.9: `active` is the sole arbiter between removers, so when one begins tearing a device down no
+ * other is doing so. `removers` is the model's own count (no kernel field), kept on live devices
+ * only: a freed device is KASAN's business, not this check's.
+ */
+export function remover_begins(k: Kernel, mdev: MdevDevice): void {
+  if (!k.isLive(mdev)) return;
+  const n = k.get(mdev, 'removers');
+  k.set(mdev, 'removers', n + 1);
+  if (n > 0) {
+    k.warn('invariant', `invariant: one remover per device in ${k.fn()}`, [`reference D.2.9: a second remover tears down mdev uuid ${k.get(mdev, 'uuid')}`]);
+  }
+}
+
+/** The remover gave up (v5.0: the vendor refused) and made the device active again. */
+export function remover_ends(k: Kernel, mdev: MdevDevice): void {
+  if (k.isLive(mdev)) k.set(mdev, 'removers', Math.max(0, k.get(mdev, 'removers') - 1));
+}

@@ -6,6 +6,7 @@ import { defineStruct, makeLayout, type Ref } from '../../../harness/kernel/layo
 import { kernfs_node } from '../../../harness/kernel/kernfs.js';
 import { list_head } from '../../../harness/kernel/list.js';
 import { module } from '../../../harness/kernel/module.js';
+import { kobject } from '../../../harness/kernel/kobject.js';
 
 type FieldsOf<S> = S extends { fields: readonly (infer F)[] } ? F & string : never;
 
@@ -21,8 +22,12 @@ export const globals = defineStruct('globals', [
   'vfio_group_lock',
 ]);
 
-/** A parent struct device (mtty_dev, the vfio_ap matrix device, the mlx5 PCI function). */
-export const device = defineStruct('device', ['name', 'refcount', 'kn', 'children']);
+/**
+ * A parent struct device (mtty_dev, the vfio_ap matrix device, the mlx5 PCI function): `children`
+ * is the klist in its device_private (kfree'd by device_release), `release` which dev->release it
+ * has (register_device_release, base.ts), `drvdata` dev_get_drvdata.
+ */
+export const device = defineStruct('device', ['name', 'refcount', 'kn', 'children', 'release', 'drvdata']);
 
 export const mdev_parent = defineStruct('mdev_parent', [
   'dev',
@@ -36,16 +41,21 @@ export const mdev_parent = defineStruct('mdev_parent', [
   'available_instances',
 ]);
 
-export const mdev_type = defineStruct('mdev_type', ['kn', 'devices_kn', 'create_kn', 'attr_kn', 'parent', 'name', 'kref', 'kobj_name']);
+export const mdev_type = defineStruct('mdev_type', ['kn', 'devices_kn', 'create_kn', 'attr_kn', 'parent', 'name', 'kref', 'kobj_name', 'devices_kobj']);
 /** The string kobject_set_name allocates; freed when the kobject's last reference goes. */
 export const kobject_name = defineStruct('kobject_name', ['len']);
 
 export const mdev_device = defineStruct('mdev_device', [
   'dev_refcount',
   'dev_parent',
+  /** The klist of dev->p->knode_parent: the parent's children. */
+  'dev_klist',
   'dev_kn',
   'dev_on_bus',
+  /** dev->p->dead (v5.1+ only, see BusType.dead_flag). */
   'dev_dead',
+  /** The model's record that device_del has begun, for the object states (no kernel field). */
+  'dev_deleted',
   'dev_driver',
   'dev_drvdata',
   'dev_lock',
@@ -62,6 +72,8 @@ export const mdev_device = defineStruct('mdev_device', [
   'devices_link_kn',
   // v6: the type, with a kobject reference held
   'type',
+  /** The model's count of removers past the `active` gate (invariant D.2.9), no kernel field. */
+  'removers',
 ]);
 
 /** A registered mdev bus driver (vfio_mdev, the mlx5 sub-function driver). */
@@ -96,7 +108,11 @@ export const mdev_state = defineStruct('mdev_state', ['mdev', 'nr_ports', 'ops_l
 export const mtty_vconfig = defineStruct('mtty_vconfig', ['pci_cfg']);
 export const mtty_globals = defineStruct('mtty_globals', ['mdev_devices_list', 'mdev_list_lock', 'list_initialized']);
 export const ap_matrix_mdev = defineStruct('ap_matrix_mdev', ['mdev', 'matrix', 'kvm', 'group_notifier']);
-export const ap_matrix_dev = defineStruct('ap_matrix_dev', ['available_instances', 'lock', 'mdev_list']);
+export const ap_matrix_dev = defineStruct('ap_matrix_dev', ['available_instances', 'lock', 'mdev_list', 'device']);
+/** vfio_ap_drv.c's static `struct ap_matrix_dev *matrix_dev` (v5.0.1 line 31). */
+export const vfio_ap_statics = defineStruct('vfio_ap_statics', ['matrix_dev']);
+/** mlx5_core's static data: the PCI function it registered as the mdev parent. */
+export const mlx5_statics = defineStruct('mlx5_statics', ['pdev']);
 export const mlx5_sf = defineStruct('mlx5_sf', ['mdev', 'hw_id', 'netdev']);
 /** v6 vendor modules' static data: struct mtty_dev / matrix_dev with the embedded mdev_parent. */
 export const vendor_dev = defineStruct('vendor_dev', ['name', 'parent', 'dev', 'driver', 'avail_ports', 'types', 'mdev_list', 'lock']);
@@ -127,6 +143,7 @@ export const LEGACY_LAYOUT = makeLayout([
   { def: mdev_parent, capacity: 16 },
   { def: mdev_type, capacity: 32 },
   { def: kobject_name, capacity: 32 },
+  { def: kobject, capacity: 32 },
   { def: mdev_device, capacity: 32 },
   { def: device_driver, capacity: 16 },
   { def: iommu_group, capacity: 32 },
@@ -138,6 +155,8 @@ export const LEGACY_LAYOUT = makeLayout([
   { def: mtty_globals, capacity: 8 },
   { def: ap_matrix_mdev, capacity: 32 },
   { def: ap_matrix_dev, capacity: 8 },
+  { def: vfio_ap_statics, capacity: 8 },
+  { def: mlx5_statics, capacity: 8 },
   { def: mlx5_sf, capacity: 32 },
   { def: vendor_dev, capacity: 16 },
 ]);

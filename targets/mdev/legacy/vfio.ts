@@ -1,4 +1,5 @@
-// drivers/vfio/vfio.c and drivers/vfio/mdev/vfio_mdev.c as of v4.10-v5.10: the vfio_device with its
+// drivers/vfio/vfio.c and drivers/vfio/mdev/vfio_mdev.c of v5.0.1 (lines cited; v5.2.1 has the same
+// code, see docs/fidelity.md for its lines): the vfio_device with its
 // kref (registration + one per open fd), lookup by name that still finds a device being removed,
 // the unbind that waits until every fd is closed, and vfio_mdev relaying to parent->ops with no
 // lock and no reference on the vendor module.
@@ -11,7 +12,7 @@ import { kref_get, kref_put, mutex_lock, mutex_unlock, wait_event_zero } from '.
 import { kfree, kzalloc } from './alloc.js';
 import { device_driver, file, globals, vfio_device, vfio_group, type DeviceDriver, type File, type MdevDevice, type MdevParent, type VfioDevice, type VfioGroup } from './structs.js';
 import type { MdevCore, MdevDriver, ModuleDef } from './ops.js';
-import { parent_ops } from './registry.js';
+import { parent_ops, parent_ops_peek } from './registry.js';
 import { dev_uuid, vfio_group_fops_open, vfio_group_get, vfio_group_put } from '../vfio_group.js';
 import { register_driver_code } from './base.js';
 
@@ -21,6 +22,7 @@ function g(k: Kernel) {
 
 // ---- vfio groups ----
 
+/** vfio_create_group (vfio.c 325-399). */
 const vfio_create_group = kfn('vfio_create_group', function* (k: Kernel, iommu_group: number) {
   const group: VfioGroup = yield* kzalloc(k, vfio_group);
   if (group === 0) return group;
@@ -38,6 +40,7 @@ const vfio_create_group = kfn('vfio_create_group', function* (k: Kernel, iommu_g
 /**
  * The waiter in vfio_del_group_dev re-checks the device list when woken by wake_up(release_q) (or
  * after 10 s); the model lets it see the device gone only at the wake_up, after the free.
+ * vfio_device_release: vfio.c 565-580.
  */
 const vfio_device_release = kfn('vfio_device_release', function* (k: Kernel, device: VfioDevice) {
   const group = k.get(device, 'group') as VfioGroup;
@@ -49,7 +52,7 @@ const vfio_device_release = kfn('vfio_device_release', function* (k: Kernel, dev
   k.set(group, 'ndevices', k.get(group, 'ndevices') - 1);
 });
 
-/** kref_put_mutex(&device->kref, vfio_device_release, &group->device_lock), then the group ref. */
+/** vfio_device_put (vfio.c 583-588): kref_put_mutex(&device->kref, vfio_device_release, &group->device_lock), then the group ref. */
 export const vfio_device_put = kfn('vfio_device_put', function* (k: Kernel, device: VfioDevice) {
   const group = k.get(device, 'group') as VfioGroup;
   yield* mutex_lock(k, group, 'device_lock');
@@ -58,11 +61,13 @@ export const vfio_device_put = kfn('vfio_device_put', function* (k: Kernel, devi
   yield* vfio_group_put(k, group);
 });
 
+/** vfio_device_get (vfio.c 591-595). */
 const vfio_device_get = kfn('vfio_device_get', function* (k: Kernel, device: VfioDevice) {
   yield* vfio_group_get(k, k.get(device, 'group') as VfioGroup);
   yield* kref_get(k, device, 'kref');
 });
 
+/** vfio_add_group_dev (vfio.c 805-854). */
 export const vfio_add_group_dev = kfn('vfio_add_group_dev', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('iommu_group_get');
   const iommu_group = k.get(mdev, 'iommu_group');
@@ -90,7 +95,7 @@ export const vfio_add_group_dev = kfn('vfio_add_group_dev', function* (k: Kernel
   return 0;
 });
 
-/** Unbind: drop the registration reference and wait until every fd has let go of the device. */
+/** vfio_del_group_dev (vfio.c 923-1015): Unbind: drop the registration reference and wait until every fd has let go of the device. */
 export const vfio_del_group_dev = kfn('vfio_del_group_dev', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('dev_get_drvdata');
   const device = k.get(mdev, 'dev_drvdata') as VfioDevice;
@@ -102,7 +107,7 @@ export const vfio_del_group_dev = kfn('vfio_del_group_dev', function* (k: Kernel
   yield* vfio_group_put(k, group);
 });
 
-/** vfio_device_get_from_name: a device being removed is still found while its kref is above 0. */
+/** vfio_device_get_from_name (vfio.c 880-896): vfio_device_get_from_name: a device being removed is still found while its kref is above 0. */
 const vfio_device_get_from_name = kfn('vfio_device_get_from_name', function* (k: Kernel, group: VfioGroup, uuid: number) {
   yield* mutex_lock(k, group, 'device_lock');
   let found = 0 as VfioDevice;
@@ -114,7 +119,7 @@ const vfio_device_get_from_name = kfn('vfio_device_get_from_name', function* (k:
   return found;
 });
 
-/** VFIO_GROUP_GET_DEVICE_FD: returns the new file, or a negative errno. */
+/** vfio_group_get_device_fd (vfio.c 1446-1506): VFIO_GROUP_GET_DEVICE_FD: returns the new file, or a negative errno. */
 export const vfio_group_get_device_fd = kfn('vfio_group_get_device_fd', function* (k: Kernel, uuid: number) {
   const group = yield* vfio_group_fops_open(k, uuid);
   if (group === 0) return -ENOENT;
@@ -138,6 +143,7 @@ export const vfio_group_get_device_fd = kfn('vfio_group_get_device_fd', function
   return f;
 });
 
+/** vfio_device_fops_release (vfio.c 1649-1660). */
 export const vfio_device_fops_release = kfn('vfio_device_fops_release', function* (k: Kernel, f: File) {
   const device = k.get(f, 'private_data') as VfioDevice;
   yield* vfio_mdev_release(k, k.get(device, 'device_data') as MdevDevice);
@@ -146,6 +152,7 @@ export const vfio_device_fops_release = kfn('vfio_device_fops_release', function
   return 0;
 });
 
+/** vfio_device_fops_unl_ioctl (vfio.c 1662-1671). */
 export const vfio_device_fops_unl_ioctl = kfn('vfio_device_fops_unl_ioctl', function* (k: Kernel, f: File) {
   const device = k.get(f, 'private_data') as VfioDevice;
   return yield* vfio_mdev_ioctl(k, k.get(device, 'device_data') as MdevDevice);
@@ -157,6 +164,7 @@ function this_module(k: Kernel, mdev: MdevDevice): Module {
   return k.get(k.get(mdev, 'dev_driver') as DeviceDriver, 'owner') as Module;
 }
 
+/** vfio_mdev_open (vfio_mdev.c 27-44). */
 export const vfio_mdev_open = kfn('vfio_mdev_open', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->parent');
   const parent = k.get(mdev, 'parent') as MdevParent;
@@ -171,6 +179,7 @@ export const vfio_mdev_open = kfn('vfio_mdev_open', function* (k: Kernel, mdev: 
   return ret;
 });
 
+/** vfio_mdev_release (vfio_mdev.c 46-55). */
 export const vfio_mdev_release = kfn('vfio_mdev_release', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->parent');
   const ops = parent_ops(k, k.get(mdev, 'parent') as MdevParent);
@@ -178,6 +187,7 @@ export const vfio_mdev_release = kfn('vfio_mdev_release', function* (k: Kernel, 
   yield* module_put(k, this_module(k, mdev));
 });
 
+/** vfio_mdev_ioctl (vfio_mdev.c 57-67 (vfio_mdev_unlocked_ioctl)). */
 export const vfio_mdev_ioctl = kfn('vfio_mdev_ioctl', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->parent');
   const ops = parent_ops(k, k.get(mdev, 'parent') as MdevParent);
@@ -185,30 +195,37 @@ export const vfio_mdev_ioctl = kfn('vfio_mdev_ioctl', function* (k: Kernel, mdev
   return yield* ops.ioctl(k, mdev);
 });
 
+/** vfio_mdev_probe (vfio_mdev.c 114-119). */
 const vfio_mdev_probe = kfn('vfio_mdev_probe', function* (k: Kernel, mdev: MdevDevice) {
   return yield* vfio_add_group_dev(k, mdev);
 });
 
+/** vfio_mdev_remove (vfio_mdev.c 121-124). */
 const vfio_mdev_remove = kfn('vfio_mdev_remove', function* (k: Kernel, mdev: MdevDevice) {
   yield* vfio_del_group_dev(k, mdev);
 });
 
 export const vfio_mdev_driver: MdevDriver = register_driver_code({
   name: 'vfio_mdev',
-  /** Binds the mdevs of parents whose ops can be opened through VFIO. */
+  /**
+   * Not kernel code (D7: the v5.0/v5.2 mdev bus has no .match, so vfio_mdev would bind every mdev):
+   * a stand-in rule that leaves the mlx5 sub-functions to mlx5_sf, read without oracles.
+   */
   match(k, mdev) {
-    const parent = k.get(mdev, 'parent') as MdevParent;
-    return parent !== 0 && parent_ops(k, parent).open !== undefined;
+    const parent = k.peek(mdev, 'parent') as MdevParent;
+    return parent !== 0 && parent_ops_peek(k, parent)?.open !== undefined;
   },
   probe: vfio_mdev_probe,
   remove: vfio_mdev_remove,
 });
 
+/** vfio_mdev_init (vfio_mdev.c 132-135). */
 const vfio_mdev_init = kfn('vfio_mdev_init', function* (k: Kernel, core: MdevCore, mod: Module) {
   yield* core.mdev_register_driver(k, vfio_mdev_driver, mod);
   return 0;
 });
 
+/** vfio_mdev_exit (vfio_mdev.c 137-140). */
 const vfio_mdev_exit = kfn('vfio_mdev_exit', function* (k: Kernel, core: MdevCore, mod: Module) {
   const h = k.intern(vfio_mdev_driver.name);
   const drv = k.live(device_driver).find((d) => k.get(d, 'name') === h && k.get(d, 'owner') === mod) as DeviceDriver;

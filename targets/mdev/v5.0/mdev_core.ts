@@ -1,4 +1,4 @@
-// drivers/vfio/mdev/mdev_core.c as of v5.0 (reference A.1). The device is registered on the bus,
+// drivers/vfio/mdev/mdev_core.c of v5.0.1 (reference A.1). The device is registered on the bus,
 // and so can be probed and opened, before the vendor's create runs; remove calls the vendor first,
 // while the device is still bound and open; parent unregistration walks the children under
 // parent_list_lock and stops at the first child that is busy; nothing pins the vendor module.
@@ -15,7 +15,7 @@ import type { MdevCore } from '../legacy/ops.js';
 import { __find_parent_device, mdev_get_parent, mdev_put_parent } from '../legacy/mdev_parent.js';
 import { parent_ops } from '../legacy/registry.js';
 import { globals, mdev_device, mdev_parent, type Device, type MdevDevice, type MdevParent, type MdevType, type VfioDevice } from '../legacy/structs.js';
-import { check_no_orphans } from '../legacy/oracles.js';
+import { check_no_orphans, remover_begins, remover_ends } from '../legacy/oracles.js';
 import {
   mdev_create_sysfs_files,
   mdev_remove_sysfs_files,
@@ -23,13 +23,14 @@ import {
   parent_remove_sysfs_files,
 } from './mdev_sysfs.js';
 
-const mdev_bus = legacy_mdev_bus((k, mdev) => mdev_device_release(k, mdev));
+const mdev_bus = legacy_mdev_bus((k, mdev) => mdev_device_release(k, mdev), false);
 const mdev_bus_type = mdev_bus.type;
 
 function g(k: Kernel) {
   return k.nth(globals, 0);
 }
 
+/** mdev_register_device (mdev_core.c 167-229): on a duplicate `parent` still points at the existing one (184-187, 222-228). Simplified: no ops sanity check (173), no parent dev_attr_groups (sysfs 211-219). */
 export const mdev_register_device = kfn('mdev_register_device', function* (k: Kernel, dev: Device, ops: Module) {
   yield* get_device(k, dev);
   yield* mutex_lock(k, g(k), 'parent_list_lock');
@@ -64,11 +65,12 @@ export const mdev_register_device = kfn('mdev_register_device', function* (k: Ke
   return ret;
 });
 
-/** The bus callback: in v5.0 any error stops device_for_each_child. */
+/** mdev_device_remove_cb (151-157): any error stops device_for_each_child (core.c 2244). */
 const mdev_device_remove_cb = kfn('mdev_device_remove_cb', function* (k: Kernel, dev: MdevDevice, force_remove: boolean) {
   return yield* mdev_device_remove(k, dev, force_remove);
 });
 
+/** mdev_unregister_device (240-264): parent_list_lock held across the children walk and the types' removal. */
 export const mdev_unregister_device = kfn('mdev_unregister_device', function* (k: Kernel, dev: Device) {
   yield* mutex_lock(k, g(k), 'parent_list_lock');
   const parent = __find_parent_device(k, dev);
@@ -85,7 +87,7 @@ export const mdev_unregister_device = kfn('mdev_unregister_device', function* (k
   check_no_orphans(k, dev);
 });
 
-/** dev->release */
+/** mdev_device_release (267-277): dev->release. */
 export const mdev_device_release = kfn('mdev_device_release', function* (k: Kernel, mdev: MdevDevice) {
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   list_del(k, k.get(g(k), 'mdev_list'), mdev);
@@ -93,6 +95,7 @@ export const mdev_device_release = kfn('mdev_device_release', function* (k: Kern
   yield* kfree(k, mdev);
 });
 
+/** mdev_device_create_ops (106-124): vendor create, then its groups; a group error undoes the create, ignoring the result (119). */
 const mdev_device_create_ops = kfn('mdev_device_create_ops', function* (k: Kernel, kobj: MdevType, mdev: MdevDevice) {
   const parent = k.get(mdev, 'parent') as MdevParent;
   const ops = parent_ops(k, parent);
@@ -104,6 +107,7 @@ const mdev_device_create_ops = kfn('mdev_device_create_ops', function* (k: Kerne
   return ret;
 });
 
+/** mdev_device_remove_ops (134-149): the vendor remove (143), refused only when not forced; then its groups (147). */
 export const mdev_device_remove_ops = kfn('mdev_device_remove_ops', function* (k: Kernel, mdev: MdevDevice, force_remove: boolean) {
   const parent = k.get(mdev, 'parent') as MdevParent;
   const ops = parent_ops(k, parent);
@@ -124,6 +128,7 @@ const sysfs_remove_groups = kfn('sysfs_remove_groups', function* (k: Kernel, mde
   if (k.get(mdev, 'dev_groups_kn') !== 0) yield* device_remove_groups(k, mdev);
 });
 
+/** mdev_device_create (279-347): device_register (320) before the vendor create (326), then the sysfs files (330), active (337) without a lock. */
 export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel, kobj: MdevType, dev: Device, uuid: number) {
   yield k.at('type->parent');
   const parent = yield* mdev_get_parent(k, k.get(kobj, 'parent') as MdevParent);
@@ -177,6 +182,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
   return 0;
 });
 
+/** mdev_device_remove (349-391): the active gate under mdev_list_lock (369-375), vendor remove (380) before device_unregister (387). */
 export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel, mdev: MdevDevice, force_remove: boolean) {
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   const found = list_entries<MdevDevice>(k, k.get(g(k), 'mdev_list')).includes(mdev);
@@ -190,6 +196,7 @@ export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel
   }
   k.set(mdev, 'active', 0);
   yield* mutex_unlock(k, g(k), 'mdev_list_lock');
+  remover_begins(k, mdev);
 
   yield k.at('mdev->type_kobj');
   const type = k.get(mdev, 'type_kobj') as MdevType;
@@ -199,6 +206,7 @@ export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel
   if (ret !== 0) {
     yield k.at('mdev->active');
     k.set(mdev, 'active', 1);
+    remover_ends(k, mdev);
     return ret;
   }
 

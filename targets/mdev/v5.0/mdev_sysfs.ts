@@ -1,16 +1,21 @@
-// drivers/vfio/mdev/mdev_sysfs.c as of v5.0: the parent's mdev_supported_types with a "create"
+// drivers/vfio/mdev/mdev_sysfs.c of v5.0.1: the parent's mdev_supported_types with a "create"
 // file per type, and the device's links and "remove" file. Note add_mdev_supported_type sets
-// type->parent only after "create" is live.
+// type->parent only after "create" is live, and type->devices_kobj is a kobject of its own, freed
+// by the kobject_put of remove_mdev_supported_type while the type still points at it.
 
 import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
 import {
-  EINVAL,
   ENOMEM,
   kernfs_create,
   kernfs_remove,
   kernfs_remove_self,
+  sysfs_create_file_ns,
+  sysfs_create_link,
+  sysfs_remove_link,
   type KernfsNode,
+  type KobjSd,
 } from '../../../harness/kernel/kernfs.js';
+import { kobject_create_and_add, kobject_put, type Kobject } from '../../../harness/kernel/kobject.js';
 import { list_add, list_entries, list_new } from '../../../harness/kernel/list.js';
 import { kref_put } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
@@ -47,6 +52,7 @@ const mdev_type_put = kfn('kobject_put', function* (k: Kernel, type: MdevType) {
   });
 });
 
+/** add_mdev_supported_type (mdev_sysfs.c 95-149, v5.0.1): "create" (120) before "devices" (124), type->parent last (138). */
 const add_mdev_supported_type = kfn('add_mdev_supported_type', function* (k: Kernel, parent: MdevParent, group: string) {
   const type: MdevType = yield* kzalloc(k, mdev_type);
   if (type === 0) return -ENOMEM;
@@ -63,9 +69,9 @@ const add_mdev_supported_type = kfn('add_mdev_supported_type', function* (k: Ker
   const create = yield* kernfs_create(k, kn, 'create', 'sysfs_create_file');
   if (create !== 0) {
     k.set(type, 'create_kn', create);
-    const devices = yield* kernfs_create(k, kn, 'devices', 'kobject_create_and_add');
+    const devices = yield* kobject_create_and_add(k, 'devices', kn);
     if (devices !== 0) {
-      k.set(type, 'devices_kn', devices);
+      k.set(type, 'devices_kobj', devices);
       const attrs = yield* kernfs_create(k, kn, 'available_instances', 'sysfs_create_files');
       if (attrs !== 0) {
         k.set(type, 'attr_kn', attrs);
@@ -74,7 +80,7 @@ const add_mdev_supported_type = kfn('add_mdev_supported_type', function* (k: Ker
         list_add(k, k.get(parent, 'type_list'), type);
         return 0;
       }
-      yield* kernfs_remove(k, devices, 'kobject_put');
+      yield* kobject_put(k, devices);
     }
     yield* kernfs_remove(k, create, 'sysfs_remove_file');
   }
@@ -83,10 +89,10 @@ const add_mdev_supported_type = kfn('add_mdev_supported_type', function* (k: Ker
   return ret;
 });
 
+/** remove_mdev_supported_type (151-159): the put frees devices_kobj; removing "create" drains the create_store calls in flight. */
 const remove_mdev_supported_type = kfn('remove_mdev_supported_type', function* (k: Kernel, type: MdevType) {
   yield* kernfs_remove(k, k.get(type, 'attr_kn') as KernfsNode, 'sysfs_remove_files');
-  yield* kernfs_remove(k, k.get(type, 'devices_kn') as KernfsNode, 'kobject_put');
-  // Removing "create" waits for the create_store calls in flight.
+  yield* kobject_put(k, k.get(type, 'devices_kobj') as Kobject);
   yield* kernfs_remove(k, k.get(type, 'create_kn') as KernfsNode, 'sysfs_remove_file');
   yield* kernfs_remove(k, k.get(type, 'kn') as KernfsNode, 'kobject_del');
   yield* mdev_type_put(k, type);
@@ -119,38 +125,49 @@ export const parent_remove_sysfs_files = kfn('parent_remove_sysfs_files', functi
   yield* kernfs_remove(k, k.get(parent, 'mdev_types_kset') as KernfsNode, 'kset_unregister');
 });
 
-/** <type>/devices/<uuid>, <mdev>/mdev_type and <mdev>/remove. */
+/** type->devices_kobj as sysfs sees it: NULL is the sysfs root. */
+export function devices_kobj(k: Kernel, type: MdevType): KobjSd | null {
+  const kobj = k.get(type, 'devices_kobj');
+  return kobj === 0 ? null : [kobj, 'sd'];
+}
+
+const dev_kobj = (mdev: MdevDevice): KobjSd => [mdev, 'dev_kn'];
+
+/** mdev_create_sysfs_files (mdev_sysfs.c 256-279, v5.0.1): <type>/devices/<uuid>, mdev_type, then "remove". */
 export const mdev_create_sysfs_files = kfn('mdev_create_sysfs_files', function* (k: Kernel, mdev: MdevDevice, type: MdevType) {
   const name = uuid_name(k.get(mdev, 'uuid'));
   yield k.at('type->devices_kobj');
-  const devices_link = yield* kernfs_create(k, k.get(type, 'devices_kn') as KernfsNode, name, 'sysfs_create_link');
-  if (devices_link === 0) return -ENOMEM;
-  k.set(mdev, 'devices_link_kn', devices_link);
-  const dev_kn = k.get(mdev, 'dev_kn') as KernfsNode;
-  const type_link = yield* kernfs_create(k, dev_kn, 'mdev_type', 'sysfs_create_link');
-  if (type_link === 0) {
-    yield* kernfs_remove(k, devices_link, 'sysfs_remove_link');
-    return -ENOMEM;
+  let ret = yield* sysfs_create_link(k, devices_kobj(k, type), dev_kobj(mdev), name);
+  if (ret < 0) return ret;
+  ret = yield* sysfs_create_link(k, dev_kobj(mdev), [type, 'kn'], 'mdev_type');
+  if (ret >= 0) {
+    ret = yield* sysfs_create_files(k, mdev);
+    if (ret >= 0) return 0;
+    yield* sysfs_remove_link(k, dev_kobj(mdev), 'mdev_type');
   }
-  k.set(mdev, 'type_link_kn', type_link);
-  const remove = yield* kernfs_create(k, dev_kn, 'remove', 'sysfs_create_file');
-  if (remove === 0) {
-    yield* kernfs_remove(k, type_link, 'sysfs_remove_link');
-    yield* kernfs_remove(k, devices_link, 'sysfs_remove_link');
-    return -ENOMEM;
-  }
-  k.set(mdev, 'remove_kn', remove);
-  return 0;
+  yield k.at('type->devices_kobj');
+  yield* sysfs_remove_link(k, devices_kobj(k, type), name);
+  return ret;
 });
 
-/** v5.0 order: mdev_type link, devices/<uuid> link, then "remove" (not the mirror of creation). */
+/** sysfs_create_files(&dev->kobj, mdev_device_attrs): "remove"; the node is kept for container_of. */
+const sysfs_create_files = kfn('sysfs_create_files', function* (k: Kernel, mdev: MdevDevice) {
+  const ret = yield* sysfs_create_file_ns(k, dev_kobj(mdev), 'remove');
+  if (ret > 0) k.set(mdev, 'remove_kn', ret);
+  return ret;
+});
+
+/** sysfs_remove_files(&dev->kobj, mdev_device_attrs): kernfs_remove_by_name of "remove". */
+export const sysfs_remove_files = kfn('sysfs_remove_files', function* (k: Kernel, mdev: MdevDevice) {
+  yield* sysfs_remove_link(k, dev_kobj(mdev), 'remove');
+});
+
+/** mdev_remove_sysfs_files (281-286, v5.0.1): mdev_type link, devices/<uuid> link, then "remove" (not the mirror of creation). */
 export const mdev_remove_sysfs_files = kfn('mdev_remove_sysfs_files', function* (k: Kernel, mdev: MdevDevice, type: MdevType) {
-  yield* kernfs_remove(k, k.get(mdev, 'type_link_kn') as KernfsNode, 'sysfs_remove_link');
+  yield* sysfs_remove_link(k, dev_kobj(mdev), 'mdev_type');
   yield k.at('type->devices_kobj');
-  k.get(type, 'devices_kn');
-  yield* kernfs_remove(k, k.get(mdev, 'devices_link_kn') as KernfsNode, 'sysfs_remove_link');
-  yield* kernfs_remove(k, k.get(mdev, 'remove_kn') as KernfsNode, 'device_remove_file');
-  k.set(mdev, 'remove_kn', 0);
+  yield* sysfs_remove_link(k, devices_kobj(k, type), uuid_name(k.get(mdev, 'uuid')));
+  yield* sysfs_remove_files(k, mdev);
 });
 
 /** device_remove_file_self(dev, &dev_attr_remove): true only for the writer that removed it. */
@@ -158,11 +175,13 @@ export const device_remove_file_self = kfn('device_remove_file_self', function* 
   return yield* kernfs_remove_self(k, node);
 });
 
-/** device_create_file(dev, &dev_attr_remove): re-create "remove" (WARNs if the device is gone). */
+/**
+ * device_create_file (drivers/base/core.c 1402-1418, v5.0.1) → sysfs_create_file: it only reads
+ * kobj->sd. The new node is not written back into the device (the model finds it by its parent).
+ */
 export const device_create_file = kfn('device_create_file', function* (k: Kernel, mdev: MdevDevice) {
-  const remove = yield* kernfs_create(k, k.get(mdev, 'dev_kn') as KernfsNode, 'remove', 'sysfs_create_file_ns');
-  k.set(mdev, 'remove_kn', remove);
-  return remove === 0 ? -EINVAL : 0;
+  const ret = yield* sysfs_create_file_ns(k, dev_kobj(mdev), 'remove');
+  return ret < 0 ? ret : 0;
 });
 
 // ---- the stores of "create" and "remove" ----
@@ -178,9 +197,10 @@ function device_of_kobj(k: Kernel, kset: KernfsNode): Device {
   return k.live(device).find((d) => k.get(d, 'kn') === dir) ?? (0 as Device);
 }
 
-/** The mdev whose "remove" file this is (container_of). */
+/** The mdev whose "remove" file this is (container_of via the file's directory, kobj->sd). */
 export function mdev_of_remove(k: Kernel, node: KernfsNode): MdevDevice {
-  return k.live(mdev_device).find((m) => k.get(m, 'remove_kn') === node) ?? (0 as MdevDevice);
+  const dir = k.get(node, 'parent');
+  return k.live(mdev_device).find((m) => k.get(m, 'dev_kn') === dir) ?? (0 as MdevDevice);
 }
 
 /** create_store around a version's mdev_device_create. */

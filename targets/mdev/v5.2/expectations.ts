@@ -1,37 +1,19 @@
-// What mdev-v5.2 is expected to show: none of the five seed problems; what remains are real
-// consequences of the merged sequence (each with its path), the vendor bugs it kept, and hangs.
+// What mdev-v5.2 is expected to show: claims about Linux v5.2.1, each with the lines of that release
+// that allow its interleaving and the title that kernel prints. None of the five seed problems;
+// what remains are real consequences of the merged sequence, the vendor bugs it kept, and hangs.
 
 import type { Expectation } from '../../../harness/target.js';
 
+const known = (title: string, reason: string): Expectation => ({ title, status: 'known', reason });
+const byDesign = (title: string, reason: string): Expectation => ({ title, status: 'by-design', reason });
+
 export const V5_2_EXPECTATIONS: readonly Expectation[] = [
-  {
-    title: 'KASAN: use-after-free Read in mdev_device_remove',
-    status: 'known',
-    reason: 'remove_store -> mdev_device_remove drops mdev_list_lock after active=false and only then takes unreg_sem; device_remove_file_self broke the writer\'s active reference, so a concurrent mdev_unregister_device removes and frees the mdev (and drops the last parent reference) in between',
-  },
-  {
-    title: 'KASAN: use-after-free Write in mdev_device_remove',
-    status: 'known',
-    reason: 'the same window: down_read_trylock(&parent->unreg_sem) on a parent freed by the unregistration that removed the child',
-  },
-  {
-    title: 'memory leak: kobject_name',
-    status: 'known',
-    reason: 'B.6.7: add_mdev_supported_type kfree()s the type when kobject_init_and_add fails (fault injection; fixed in v5.8 by aa8ba13cae31)',
-  },
-  {
-    title: 'BUG: kernel NULL pointer dereference in mtty_create',
-    status: 'known',
-    reason: 'B.6.15: the mtty sample still registers its parent before initialising its list (fixed in v5.14)',
-  },
-  {
-    title: 'INFO: task hung in vfio_del_group_dev',
-    status: 'by-design',
-    reason: 'C.2/C.4.2: remove cannot be vetoed and waits for the last close; a process that removes a device it holds open waits forever',
-  },
-  {
-    title: 'INFO: task hung in mdev_unregister_device',
-    status: 'by-design',
-    reason: 'C.4.4: down_write(unreg_sem) waits for a remove_store that holds it for read while waiting for an fd owned by the unregistering process',
-  },
+  known('KASAN: use-after-free Read in mdev_device_remove', 'remove_store sets active = false and drops mdev_list_lock (mdev_core.c 367-368) before it reads mdev->parent (370); device_remove_file_self broke the writer\'s active reference (kernfs dir.c 1442), so nothing drains it: mdev_unregister_device takes unreg_sem for write (233), removes the child ignoring active (237 → 123-132 → 103-121, put_device 119 → mdev_device_release 256-261 frees it) and then mdev->parent is read from freed memory'),
+  known('KASAN: use-after-free Write in mdev_device_remove', 'the same window, with mdev->parent read (370) before the free: the unregistration puts the last parent reference (242 → mdev_release_parent 78-84) and down_read_trylock (372) writes the freed rwsem (the model names the caller; the kernel\'s report names down_read_trylock, whose cmpxchg is the access)'),
+  known('KASAN: use-after-free Read in mdev_device_remove_common', 'remove_store read mdev->parent (mdev_core.c 370) before the unregistration freed the mdev (237 → 119); the unregistration\'s up_write (240) comes before its mdev_put_parent (242), so the parent is still alive and down_read_trylock (372) succeeds; mdev_device_remove_common (375) reads mdev->type_kobj (109) of the freed mdev'),
+  known('memory leak: kobject_name', 'add_mdev_supported_type kfree()s the type after a failed kobject_init_and_add (mdev_sysfs.c 109-115), leaking the name (fault injection; fixed in v5.8 by aa8ba13cae31)'),
+  known('BUG: kernel NULL pointer dereference in mtty_create', 'mtty_dev_init registers the parent (mtty.c 1470) before INIT_LIST_HEAD(&mdev_devices_list) (1475); a create in that window list_add()s (770) on the zeroed static list_head (147) (fixed in v5.14)'),
+  byDesign('INFO: task hung in vfio_del_group_dev', 'remove cannot be vetoed: mdev_device_remove_common\'s device_del (mdev_core.c 111) unbinds vfio_mdev, and vfio_del_group_dev waits for the last close (vfio.c 905-998) with no ->request in vfio_mdev (vfio_mdev.c 101-109); the kernel waits in 10 s slices (962-964), so this title is the harness\'s label'),
+  byDesign('INFO: task hung in mdev_unregister_device', 'down_write(unreg_sem) (mdev_core.c 233) waits for a remove_store that holds it for read (372-376) while its device_del waits for an fd owned by the unregistering process'),
+  byDesign('INFO: task hung in kernfs_remove_self', 'a losing remove_store writer waits uninterruptibly until the winner\'s whole store has returned (kernfs dir.c 1437-1486); the winner\'s device_del waits for an fd (vfio.c 905-998) that the loser\'s process holds'),
 ];

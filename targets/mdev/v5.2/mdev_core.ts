@@ -1,4 +1,4 @@
-// drivers/vfio/mdev/mdev_core.c as of v5.2 (reference A.2, Parav Pandit's merged fixes): the
+// drivers/vfio/mdev/mdev_core.c of v5.2.1 (reference A.2, Parav Pandit's merged fixes): the
 // vendor creates its state before device_add, so nothing can probe or open a half-made device;
 // removal is sysfs files, device_del (which waits for the last fd), then the vendor's remove; and
 // parent->unreg_sem orders create and remove (read, trylock) against unregistration (write).
@@ -12,22 +12,23 @@ import { kfree, kzalloc } from '../legacy/alloc.js';
 import { device_add, device_del, device_for_each_child, device_initialize, get_device, put_device, put_mdev_device } from '../legacy/base.js';
 import { legacy_mdev_bus } from '../legacy/mdev_driver.js';
 import type { MdevCore } from '../legacy/ops.js';
-import { check_no_orphans } from '../legacy/oracles.js';
+import { check_no_orphans, remover_begins } from '../legacy/oracles.js';
 import { __find_parent_device, mdev_get_parent, mdev_put_parent } from '../legacy/mdev_parent.js';
 import { parent_ops } from '../legacy/registry.js';
 import { globals, mdev_parent, mdev_device, type Device, type MdevDevice, type MdevParent, type MdevType } from '../legacy/structs.js';
 import { parent_create_sysfs_files, parent_remove_sysfs_files, mdev_create_sysfs_files } from '../v5.0/mdev_sysfs.js';
 import { mdev_remove_sysfs_files } from './mdev_sysfs.js';
 
-const mdev_bus = legacy_mdev_bus((k, mdev) => mdev_device_release(k, mdev));
+const mdev_bus = legacy_mdev_bus((k, mdev) => mdev_device_release(k, mdev), true);
 const mdev_bus_type = mdev_bus.type;
 
 function g(k: Kernel) {
   return k.nth(globals, 0);
 }
 
-/** Caller must hold parent unreg_sem read or write lock. */
+/** mdev_device_remove_common (103-121): caller must hold parent unreg_sem read or write lock. */
 const mdev_device_remove_common = kfn('mdev_device_remove_common', function* (k: Kernel, mdev: MdevDevice) {
+  remover_begins(k, mdev);
   yield k.at('mdev->type_kobj');
   const type = k.get(mdev, 'type_kobj') as MdevType;
   yield* mdev_remove_sysfs_files(k, mdev, type);
@@ -40,11 +41,13 @@ const mdev_device_remove_common = kfn('mdev_device_remove_common', function* (k:
   yield* mdev_put_parent(k, parent);
 });
 
+/** mdev_device_remove_cb (123-132): ignores `active`, never stops the walk. */
 const mdev_device_remove_cb = kfn('mdev_device_remove_cb', function* (k: Kernel, mdev: MdevDevice) {
   yield* mdev_device_remove_common(k, mdev);
   return 0;
 });
 
+/** mdev_register_device (142-207): a duplicate clears `parent` (160) before add_dev_err. */
 export const mdev_register_device = kfn('mdev_register_device', function* (k: Kernel, dev: Device, ops: Module) {
   yield* get_device(k, dev);
   yield* mutex_lock(k, g(k), 'parent_list_lock');
@@ -78,6 +81,7 @@ export const mdev_register_device = kfn('mdev_register_device', function* (k: Ke
   return ret;
 });
 
+/** mdev_unregister_device (217-243): off the list, then unreg_sem for write across the walk and the types. */
 export const mdev_unregister_device = kfn('mdev_unregister_device', function* (k: Kernel, dev: Device) {
   yield* mutex_lock(k, g(k), 'parent_list_lock');
   const parent = __find_parent_device(k, dev);
@@ -97,6 +101,7 @@ export const mdev_unregister_device = kfn('mdev_unregister_device', function* (k
   check_no_orphans(k, dev);
 });
 
+/** mdev_device_free (246-254). */
 const mdev_device_free = kfn('mdev_device_free', function* (k: Kernel, mdev: MdevDevice) {
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   list_del(k, k.get(g(k), 'mdev_list'), mdev);
@@ -104,11 +109,12 @@ const mdev_device_free = kfn('mdev_device_free', function* (k: Kernel, mdev: Mde
   yield* kfree(k, mdev);
 });
 
-/** dev->release */
+/** mdev_device_release (256-261): dev->release. */
 const mdev_device_release = kfn('mdev_device_release', function* (k: Kernel, mdev: MdevDevice) {
   yield* mdev_device_free(k, mdev);
 });
 
+/** mdev_device_create (263-342): trylock (300), vendor create (314) before device_add (318), sysfs files, active; unwinds 332-341. */
 export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel, kobj: MdevType, dev: Device, uuid: number) {
   yield k.at('type->parent');
   const parent = yield* mdev_get_parent(k, k.get(kobj, 'parent') as MdevParent);
@@ -171,6 +177,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
   return ret;
 });
 
+/** mdev_device_remove (344-378): active gate (361-368), mdev->parent read after the unlock (370), trylock (372). */
 export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel, mdev: MdevDevice) {
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   const found = list_entries<MdevDevice>(k, k.get(g(k), 'mdev_list')).includes(mdev);

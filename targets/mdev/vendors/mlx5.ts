@@ -1,21 +1,23 @@
 // An mlx5-like vendor with sub-functions, as Parav's series motivated: mlx5_core registers an mdev
 // parent whose create allocates the sub-function state, and mlx5_sf is a second mdev bus driver
-// whose probe reads that state. Sub-function mdevs bind to mlx5_sf, not to vfio_mdev.
+// whose probe reads that state. Sub-function mdevs bind to mlx5_sf, not to vfio_mdev. Hypothetical:
+// no such driver exists in v5.0.1 or v5.2.1; it follows the driver core's rules (static driver and
+// module data, teardown of what its own load registered).
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EINVAL, ENOMEM } from '../../../harness/kernel/kernfs.js';
-import type { Module } from '../../../harness/kernel/module.js';
+import { module_static, module_static_data, type Module } from '../../../harness/kernel/module.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { parent_device_register, parent_device_unregister, register_driver_code } from '../legacy/base.js';
 import type { MdevCore, MdevDriver, ModuleDef, ParentOps } from '../legacy/ops.js';
-import { device, device_driver, mlx5_sf as mlx5_sf_state, type Device, type DeviceDriver, type MdevDevice, type MdevType, type Mlx5Sf } from '../legacy/structs.js';
+import { device_driver, mlx5_statics, mlx5_sf as mlx5_sf_state, type Device, type DeviceDriver, type MdevDevice, type MdevType, type Mlx5Sf } from '../legacy/structs.js';
 import { mdev_get_drvdata, mdev_set_drvdata } from './drvdata.js';
 
 export const MLX5_PARENT = '0000:06:00.0';
 
-function pci_dev(k: Kernel): Device {
-  const h = k.intern(MLX5_PARENT);
-  return k.live(device).find((d) => k.get(d, 'name') === h)!;
+/** The PCI function this load registered, kept in the module's static data (no lookup by name). */
+function pci_dev(k: Kernel, mod: Module): Device {
+  return k.get(module_static_data(k, mlx5_statics, mod), 'pdev') as Device;
 }
 
 const mlx5_sf_create = kfn('mlx5_sf_create', function* (k: Kernel, _kobj: MdevType, mdev: MdevDevice) {
@@ -43,14 +45,16 @@ export const mlx5_parent_ops: ParentOps = {
 };
 
 const mlx5_core_init = kfn('mlx5_core_init', function* (k: Kernel, core: MdevCore, mod: Module) {
+  const statics = module_static(k, mlx5_statics, mod, k.at('static'));
   const dev = yield* parent_device_register(k, MLX5_PARENT);
+  k.set(statics, 'pdev', dev);
   const ret = yield* core.mdev_register_device(k, dev, mod);
   if (ret !== 0) yield* parent_device_unregister(k, dev);
   return ret;
 });
 
-const mlx5_core_cleanup = kfn('mlx5_core_cleanup', function* (k: Kernel, core: MdevCore, _mod: Module) {
-  const dev = pci_dev(k);
+const mlx5_core_cleanup = kfn('mlx5_core_cleanup', function* (k: Kernel, core: MdevCore, mod: Module) {
+  const dev = pci_dev(k, mod);
   yield* core.mdev_unregister_device(k, dev);
   yield* parent_device_unregister(k, dev);
 });
@@ -83,8 +87,9 @@ const mlx5_sf_remove = kfn('mlx5_sf_remove', function* (k: Kernel, mdev: MdevDev
 
 export const mlx5_sf_driver: MdevDriver = register_driver_code({
   name: 'mlx5_sf',
+  /** Not kernel code (D7: the v5.0/v5.2 mdev bus has no .match): a stand-in rule, read without oracles. */
   match(k, mdev) {
-    return k.get(k.get(mdev, 'dev_parent') as Device, 'name') === k.intern(MLX5_PARENT);
+    return k.peek(k.peek(mdev, 'dev_parent') as Device, 'name') === k.intern(MLX5_PARENT);
   },
   probe: mlx5_sf_probe,
   remove: mlx5_sf_remove,

@@ -1,15 +1,17 @@
-// samples/vfio-mdev/mtty.c as of v5.0: a virtual serial port. Its remove never refuses, even while
-// the device is open, and frees the state under any fd; its file ops check drvdata for NULL but
-// nothing orders them against remove. Module init registers the parent before initialising its
-// own list and lock.
+// samples/vfio-mdev/mtty.c of v5.0.1 (the same in v5.2.1 but for line numbers): a virtual serial
+// port. Its remove never refuses, even while the device is open, and frees the state under any fd;
+// its file ops check drvdata for NULL but nothing orders them against remove. Module init registers
+// the parent before initialising its own list and lock. mtty_dev (with its struct device) and the
+// list are static module data: they stay mapped until free_module, and the device's release is a
+// no-op. Simplified: the chrdev/class/idr setup of init and exit, which no race here touches.
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EINVAL, ENODEV, ENOMEM } from '../../../harness/kernel/kernfs.js';
-import { list_add, list_del, list_entries, list_new } from '../../../harness/kernel/list.js';
-import { module_data, type Module } from '../../../harness/kernel/module.js';
+import { list_add, list_del, list_entries, list_head } from '../../../harness/kernel/list.js';
+import { module_static, module_static_data, type Module } from '../../../harness/kernel/module.js';
 import { mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
-import { parent_device_register, parent_device_unregister } from '../legacy/base.js';
+import { device_register_parent, parent_device_unregister, register_device_release } from '../legacy/base.js';
 import type { MdevCore, ModuleDef, ParentOps } from '../legacy/ops.js';
 import {
   device,
@@ -23,16 +25,12 @@ import {
 } from '../legacy/structs.js';
 import { mdev_get_drvdata, mdev_set_drvdata } from './drvdata.js';
 
-/** mtty's static data: mdev_devices_list and its mdev_list_lock. */
-function mtty_data(k: Kernel) {
-  return module_data(k, mtty_globals);
+/** mtty's static data: mdev_devices_list and its mdev_list_lock (mtty.c 150-151). */
+function mtty_data(k: Kernel, mod?: Module) {
+  return module_static_data(k, mtty_globals, mod);
 }
 
-function mtty_dev(k: Kernel): Device {
-  const h = k.intern('mtty');
-  return k.live(device).find((d) => k.get(d, 'name') === h)!;
-}
-
+/** mtty_create (mtty.c 730-778). */
 const mtty_create = kfn('mtty_create', function* (k: Kernel, kobj: MdevType, mdev: MdevDevice) {
   if (mdev === 0) return -EINVAL;
   yield k.at('kobject_name');
@@ -57,6 +55,7 @@ const mtty_create = kfn('mtty_create', function* (k: Kernel, kobj: MdevType, mde
   return 0;
 });
 
+/** mtty_remove (mtty.c 780-800). */
 const mtty_remove = kfn('mtty_remove', function* (k: Kernel, mdev: MdevDevice) {
   const mdev_state = yield* mdev_get_drvdata<MdevState>(k, mdev);
   let ret = -EINVAL;
@@ -75,21 +74,24 @@ const mtty_remove = kfn('mtty_remove', function* (k: Kernel, mdev: MdevDevice) {
   return ret;
 });
 
+/** mtty_open (mtty.c 1275-1279). */
 const mtty_open = kfn('mtty_open', function* (k: Kernel, _mdev: MdevDevice) {
   yield k.at('pr_info');
   return 0;
 });
 
+/** mtty_close (mtty.c 1281-1284). */
 const mtty_close = kfn('mtty_close', function* (k: Kernel, _mdev: MdevDevice) {
   yield k.at('pr_info');
 });
 
+/** mtty_get_device_info (mtty.c 1143-1151). */
 const mtty_get_device_info = kfn('mtty_get_device_info', function* (k: Kernel, _mdev: MdevDevice) {
   yield k.at('info->num_regions');
   return 0;
 });
 
-/** VFIO_DEVICE_GET_INFO: copy the request in, fill it, keep a copy in mdev_state->dev_info. */
+/** mtty_ioctl (mtty.c 1153-1273): VFIO_DEVICE_GET_INFO: copy the request in, fill it, keep a copy in mdev_state->dev_info. */
 const mtty_ioctl = kfn('mtty_ioctl', function* (k: Kernel, mdev: MdevDevice) {
   if (mdev === 0) return -EINVAL;
   const state = yield* mdev_get_drvdata<MdevState>(k, mdev);
@@ -103,7 +105,7 @@ const mtty_ioctl = kfn('mtty_ioctl', function* (k: Kernel, mdev: MdevDevice) {
   return 0;
 });
 
-/** The vendor attribute "vendor/sample_mdev_dev": prints the device name only. */
+/** sample_mdev_dev_show (mtty.c 1311-1318): The vendor attribute "vendor/sample_mdev_dev": prints the device name only. */
 const sample_mdev_dev_show = kfn('sample_mdev_dev_show', function* (k: Kernel, mdev: MdevDevice, _attr: string) {
   yield k.at('dev_name');
   return k.get(mdev, 'uuid') >= 0 ? 0 : -EINVAL;
@@ -120,29 +122,34 @@ export const mtty_parent_ops: ParentOps = {
   show: sample_mdev_dev_show,
 };
 
+/** mtty_device_release (mtty.c 1430-1433): dev_dbg only; mtty_dev is static. */
+const RELEASE_NONE = register_device_release(() => {});
+
+/**
+ * mtty_dev_init (mtty.c 1435-1494, v5.0.1): memset(&mtty_dev) → device_register(&mtty_dev.dev)
+ * (1469) → mdev_register_device (1473) → mutex_init/INIT_LIST_HEAD (1477-1478) after it; failed3
+ * is device_unregister (1484).
+ */
 const mtty_dev_init = kfn('mtty_dev_init', function* (k: Kernel, core: MdevCore, mod: Module) {
-  // Static data exists, zeroed, from load; the list is set up only after registration.
-  k.alloc(mtty_globals, k.at('static'));
-  const dev = yield* parent_device_register(k, 'mtty');
+  module_static(k, mtty_globals, mod, k.at('static'));
+  const dev = module_static(k, device, mod, k.at('static'));
+  k.set(dev, 'release', RELEASE_NONE);
+  yield* device_register_parent(k, dev, 'mtty');
   const ret = yield* core.mdev_register_device(k, dev, mod);
   if (ret !== 0) {
     yield* parent_device_unregister(k, dev);
-    k.free(mtty_data(k), k.at('static'));
     return ret;
   }
   yield k.at('INIT_LIST_HEAD');
-  const data = mtty_data(k);
-  k.set(data, 'mdev_devices_list', list_new(k, k.at('INIT_LIST_HEAD')));
+  k.set(mtty_data(k, mod), 'mdev_devices_list', module_static(k, list_head, mod, k.at('INIT_LIST_HEAD')));
   return 0;
 });
 
-const mtty_dev_exit = kfn('mtty_dev_exit', function* (k: Kernel, core: MdevCore, _mod: Module) {
-  const dev = mtty_dev(k);
+/** mtty_dev_exit (mtty.c 1496-1508): its own &mtty_dev.dev, never looked up; static data stays until free_module. */
+const mtty_dev_exit = kfn('mtty_dev_exit', function* (k: Kernel, core: MdevCore, mod: Module) {
+  const dev = module_static_data(k, device, mod);
   yield* core.mdev_unregister_device(k, dev);
   yield* parent_device_unregister(k, dev);
-  const data = mtty_data(k);
-  if (k.get(data, 'mdev_devices_list') !== 0) k.free(k.get(data, 'mdev_devices_list'), k.at('kfree'));
-  k.free(data, k.at('static'));
 });
 
 export const mtty: ModuleDef = {

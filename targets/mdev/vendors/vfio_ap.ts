@@ -1,29 +1,41 @@
-// A vfio_ap-like vendor (drivers/s390/crypto/vfio_ap_ops.c as of v5.0): create sets drvdata last,
-// open uses it unchecked (the matrix_mdev group notifier), remove vetoes with -EBUSY while a guest
-// (KVM) holds the device, and open pins the vendor module.
+// drivers/s390/crypto/vfio_ap_ops.c and vfio_ap_drv.c of v5.0.1 (v5.2.1 has the same code): create
+// sets drvdata before listing matrix_mdev; open uses drvdata unchecked (the group notifier) and pins
+// the module; remove vetoes with -EBUSY while a guest's KVM holds the device; ioctl takes no lock.
+// matrix_dev is kzalloc'd, reached through the static pointer `matrix_dev` (vfio_ap_drv.c 31), and
+// freed only by its device's release. Simplified: the KVM notifier is taken to fire inside open
+// (a guest is attached to the group, so vfio_register_notifier calls it at once) and sets kvm;
+// the AP bus driver, root device and queue reset instructions are not modelled.
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EBUSY, ENODEV, ENOMEM, EPERM } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_new } from '../../../harness/kernel/list.js';
-import { find_module, module_data, module_put, try_module_get, type Module } from '../../../harness/kernel/module.js';
+import { find_module, module_put, module_static, module_static_data, try_module_get, type Module } from '../../../harness/kernel/module.js';
 import { mutex_lock, mutex_unlock } from '../../../harness/kernel/sync.js';
-import { kfree, kzalloc } from '../legacy/alloc.js';
-import { parent_device_register, parent_device_unregister } from '../legacy/base.js';
+import { kzalloc, kfree } from '../legacy/alloc.js';
+import { device_register_parent, parent_device_unregister, register_device_release } from '../legacy/base.js';
 import type { MdevCore, ModuleDef, ParentOps } from '../legacy/ops.js';
-import { ap_matrix_dev, ap_matrix_mdev, device, type ApMatrixMdev, type Device, type MdevDevice, type MdevType } from '../legacy/structs.js';
+import { ap_matrix_dev, ap_matrix_mdev, device, vfio_ap_statics, type ApMatrixMdev, type Device, type MdevDevice, type MdevType } from '../legacy/structs.js';
 import { mdev_get_drvdata, mdev_set_drvdata } from './drvdata.js';
+import type { Ref } from '../../../harness/kernel/layout.js';
 
 const MAX_INSTANCES = 2;
 
-function matrix_dev(k: Kernel) {
-  return module_data(k, ap_matrix_dev);
+type ApMatrixDev = Ref<(typeof ap_matrix_dev.fields)[number]>;
+
+/** The static pointer `matrix_dev`; the object it points to is heap. */
+function matrix_dev(k: Kernel, mod?: Module): ApMatrixDev {
+  return k.get(module_static_data(k, vfio_ap_statics, mod), 'matrix_dev') as ApMatrixDev;
 }
 
-function matrix_device(k: Kernel): Device {
-  const h = k.intern('matrix');
-  return k.live(device).find((d) => k.get(d, 'name') === h)!;
-}
+/** vfio_ap_matrix_dev_release (vfio_ap_drv.c 58-63): kfree(matrix_dev), the struct device inside it included. */
+const RELEASE_MATRIX_DEV = register_device_release((k, dev) => {
+  const md = k.get(dev, 'drvdata') as ApMatrixDev;
+  k.free(k.get(md, 'mdev_list'), 'vfio_ap_matrix_dev_release');
+  k.free(md, 'vfio_ap_matrix_dev_release');
+  k.free(dev, 'vfio_ap_matrix_dev_release');
+});
 
+/** vfio_ap_mdev_create (vfio_ap_ops.c 35-55, v5.0.1): drvdata (49) before the list_add (50-52). */
 const vfio_ap_mdev_create = kfn('vfio_ap_mdev_create', function* (k: Kernel, _kobj: MdevType, mdev: MdevDevice) {
   const md = matrix_dev(k);
   yield k.at('atomic_dec_if_positive');
@@ -38,13 +50,14 @@ const vfio_ap_mdev_create = kfn('vfio_ap_mdev_create', function* (k: Kernel, _ko
   }
   k.set(matrix_mdev, 'mdev', mdev);
   k.set(matrix_mdev, 'matrix', 1);
+  yield* mdev_set_drvdata(k, mdev, matrix_mdev);
   yield* mutex_lock(k, md, 'lock');
   list_add(k, k.get(md, 'mdev_list'), matrix_mdev);
   yield* mutex_unlock(k, md, 'lock');
-  yield* mdev_set_drvdata(k, mdev, matrix_mdev);
   return 0;
 });
 
+/** vfio_ap_mdev_remove (vfio_ap_ops.c 57-73): the kvm veto, list_del, kfree (68) before drvdata = NULL (69). */
 const vfio_ap_mdev_remove = kfn('vfio_ap_mdev_remove', function* (k: Kernel, mdev: MdevDevice) {
   const matrix_mdev = yield* mdev_get_drvdata<ApMatrixMdev>(k, mdev);
   yield k.at('matrix_mdev->kvm');
@@ -65,6 +78,7 @@ function* this_module(k: Kernel) {
   return find_module(k, 'vfio_ap');
 }
 
+/** vfio_ap_mdev_open (vfio_ap_ops.c 841-862): drvdata unchecked, the notifier written (851). */
 const vfio_ap_mdev_open = kfn('vfio_ap_mdev_open', function* (k: Kernel, mdev: MdevDevice) {
   const matrix_mdev = yield* mdev_get_drvdata<ApMatrixMdev>(k, mdev);
   if (!(yield* try_module_get(k, yield* this_module(k)))) return -ENODEV;
@@ -75,26 +89,32 @@ const vfio_ap_mdev_open = kfn('vfio_ap_mdev_open', function* (k: Kernel, mdev: M
   return 0;
 });
 
+/** vfio_ap_mdev_reset_queues (816-839): reads drvdata and its matrix, no lock. */
+const vfio_ap_mdev_reset_queues = kfn('vfio_ap_mdev_reset_queues', function* (k: Kernel, mdev: MdevDevice) {
+  const matrix_mdev = yield* mdev_get_drvdata<ApMatrixMdev>(k, mdev);
+  yield k.at('matrix_mdev->matrix');
+  return k.get(matrix_mdev, 'matrix') > 0 ? 0 : -ENODEV;
+});
+
+/** vfio_ap_mdev_release (864-877): reads kvm (868), resets the queues, clears kvm, module_put. */
 const vfio_ap_mdev_release = kfn('vfio_ap_mdev_release', function* (k: Kernel, mdev: MdevDevice) {
   const matrix_mdev = yield* mdev_get_drvdata<ApMatrixMdev>(k, mdev);
-  yield k.at('vfio_ap_mdev_reset_queues');
-  k.set(matrix_mdev, 'kvm', 0);
+  yield k.at('matrix_mdev->kvm');
+  k.get(matrix_mdev, 'kvm');
+  yield* vfio_ap_mdev_reset_queues(k, mdev);
+  yield k.at('vfio_unregister_notifier');
   k.set(matrix_mdev, 'group_notifier', 0);
+  k.set(matrix_mdev, 'kvm', 0);
   yield* module_put(k, yield* this_module(k));
 });
 
-/** VFIO_DEVICE_RESET: resets the queues of matrix_mdev->matrix. */
+/** vfio_ap_mdev_ioctl (898-915), VFIO_DEVICE_RESET: reset_queues without any lock. */
 const vfio_ap_mdev_ioctl = kfn('vfio_ap_mdev_ioctl', function* (k: Kernel, mdev: MdevDevice) {
-  const md = matrix_dev(k);
-  yield* mutex_lock(k, md, 'lock');
-  const matrix_mdev = yield* mdev_get_drvdata<ApMatrixMdev>(k, mdev);
-  yield k.at('vfio_ap_mdev_reset_queues');
-  const matrix = k.get(matrix_mdev, 'matrix');
-  yield* mutex_unlock(k, md, 'lock');
-  return matrix > 0 ? 0 : -ENODEV;
+  yield k.at('cmd');
+  return yield* vfio_ap_mdev_reset_queues(k, mdev);
 });
 
-/** The "matrix" attribute: prints matrix_mdev->matrix. */
+/** matrix_show (vfio_ap_ops.c 659-700): reads drvdata's matrix before taking matrix_dev->lock. */
 const matrix_show = kfn('matrix_show', function* (k: Kernel, mdev: MdevDevice, _attr: string) {
   const matrix_mdev = yield* mdev_get_drvdata<ApMatrixMdev>(k, mdev);
   yield k.at('matrix_mdev->matrix');
@@ -112,28 +132,39 @@ export const vfio_ap_parent_ops: ParentOps = {
   show: matrix_show,
 };
 
+/**
+ * vfio_ap_init (vfio_ap_drv.c 116-148): vfio_ap_matrix_dev_create (65-108: kzalloc matrix_dev,
+ * its lock and list, device_register with release = vfio_ap_matrix_dev_release; on failure
+ * put_device) → vfio_ap_mdev_register (vfio_ap_ops.c 929-934) → on failure matrix_dev_destroy.
+ */
 const vfio_ap_init = kfn('vfio_ap_init', function* (k: Kernel, core: MdevCore, mod: Module) {
+  const statics = module_static(k, vfio_ap_statics, mod, k.at('static'));
   const md = yield* kzalloc(k, ap_matrix_dev);
   if (md === 0) return -ENOMEM;
-  k.set(md, 'available_instances', MAX_INSTANCES);
+  k.set(statics, 'matrix_dev', md);
   k.set(md, 'mdev_list', list_new(k, k.at('INIT_LIST_HEAD')));
-  const dev = yield* parent_device_register(k, 'matrix');
+  // struct device embedded in matrix_dev: its release frees matrix_dev.
+  const dev = k.alloc(device, k.at('kzalloc'));
+  k.set(dev, 'release', RELEASE_MATRIX_DEV);
+  k.set(dev, 'drvdata', md);
+  k.set(md, 'device', dev);
+  yield* device_register_parent(k, dev, 'matrix');
+  k.set(md, 'available_instances', MAX_INSTANCES);
   const ret = yield* core.mdev_register_device(k, dev, mod);
-  if (ret !== 0) {
-    yield* parent_device_unregister(k, dev);
-    k.free(k.get(md, 'mdev_list'), k.at('kfree'));
-    yield* kfree(k, md);
-  }
+  if (ret !== 0) yield* vfio_ap_matrix_dev_destroy(k, dev);
   return ret;
 });
 
-const vfio_ap_exit = kfn('vfio_ap_exit', function* (k: Kernel, core: MdevCore, _mod: Module) {
-  const dev = matrix_device(k);
-  yield* core.mdev_unregister_device(k, dev);
+/** vfio_ap_matrix_dev_destroy (vfio_ap_drv.c 110-114): device_unregister; the last put frees matrix_dev. */
+const vfio_ap_matrix_dev_destroy = kfn('vfio_ap_matrix_dev_destroy', function* (k: Kernel, dev: Device) {
   yield* parent_device_unregister(k, dev);
-  const md = matrix_dev(k);
-  k.free(k.get(md, 'mdev_list'), k.at('kfree'));
-  yield* kfree(k, md);
+});
+
+/** vfio_ap_exit (vfio_ap_drv.c 150-155): mdev_unregister_device(&matrix_dev->device), then destroy. */
+const vfio_ap_exit = kfn('vfio_ap_exit', function* (k: Kernel, core: MdevCore, mod: Module) {
+  const dev = k.get(matrix_dev(k, mod), 'device') as Device;
+  yield* core.mdev_unregister_device(k, dev);
+  yield* vfio_ap_matrix_dev_destroy(k, dev);
 });
 
 export const vfio_ap: ModuleDef = {
