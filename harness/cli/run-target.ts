@@ -19,8 +19,9 @@ import type { CampaignConfig } from '../engine/runner.js';
 import { runThreadsCampaign, type EngineName } from '../engine/threads-run.js';
 import { renderLadder } from '../report/ladder.js';
 import { declaredTransitions } from '../coverage/transitions.js';
-import { summarizeCoverage, type ExpectationsOutcome, type SummaryFinding, type TargetResult } from '../report/summary.js';
+import { summarizeCoverage, type ExpectationsOutcome, type SummaryFinding, type TargetErrorReport, type TargetResult } from '../report/summary.js';
 import { expectationOf, type Target } from '../target.js';
+import { TARGET_ERROR } from '../types.js';
 import type { RunProgress } from './bars.js';
 import { oneLine } from './format.js';
 import type { Interrupt } from './interrupt.js';
@@ -58,6 +59,8 @@ export interface TargetOutcome {
   findings: SummaryFinding[];
   created: number;
   harnessErrors: number;
+  /** Exceptions out of the target's code: reported apart, never recorded in the corpus. */
+  targetErrors: TargetErrorReport[];
 }
 
 export function shellQuote(word: string): string {
@@ -106,6 +109,12 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
   const last: CampaignProgress = { executions: campaign.executions, steps: campaign.steps, elapsedMs: campaign.elapsedMs, findings: campaign.findings.length };
   progress.end(target.name, last, !interrupt.stopped());
 
+  // A target error is a bug of the model, not a finding of its kernel: kept apart from the corpus.
+  const targetErrors: TargetErrorReport[] = campaign.findings
+    .filter((f) => f.kind === TARGET_ERROR)
+    .map((f) => ({ target: target.name, title: f.title, execIndex: f.index, hits: f.hits, stack: f.detail, repro: reproCommand(ref, cfg, f.index) }));
+  campaign.findings = campaign.findings.filter((f) => f.kind !== TARGET_ERROR);
+
   const seenAt = new Date().toISOString();
   const capture = { target, ref, cfg, seenAt };
   const deadline = plan.timeMs === undefined ? undefined : campaignStart + plan.timeMs;
@@ -147,7 +156,7 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
       ctx.warn(`not saved: ${f.title}: ${row.corpusError}`);
     }
     row.ladder ||= ladderOf(target, cfg, f);
-    row.replay = row.corpusFile ? `mdevfuzz replay ${shellQuote(row.corpusFile)} --ladder` : `mdevfuzz run ${targetFlag(ref)} ${campaignFlags(cfg)} --execs ${f.index + 1} --workers 0`;
+    row.replay = row.corpusFile ? `mdevfuzz replay ${shellQuote(row.corpusFile)} --ladder` : reproCommand(ref, cfg, f.index);
     findings.push(row);
   }
 
@@ -166,7 +175,12 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
   };
   if (campaign.coverage) result.coverage = summarizeCoverage(campaign.coverage, declaredTransitions(target));
   if (campaign.guide) result.guide = campaign.guide;
-  return { result, findings, created, harnessErrors };
+  return { result, findings, created, harnessErrors, targetErrors };
+}
+
+/** The run that executes index `index` of the campaign again (the last one it runs), inline. */
+export function reproCommand(ref: TargetRef, cfg: RunContext['cfg'], index: number): string {
+  return `mdevfuzz run ${targetFlag(ref)} ${campaignFlags(cfg)} --execs ${index + 1} --workers 0`;
 }
 
 /** The entry to write for a new finding: minimized when minimization is on and finishes in its budget. */

@@ -15,7 +15,7 @@ import { loadTarget, UsageError } from '../engine/load.js';
 import { writeRunOutputs } from '../report/outputs.js';
 import {
   countExpectations, EXIT_ERROR, EXIT_INTERRUPTED, outcomeExitCode,
-  type RunSummary, type ShardInfo, type SummaryFinding, type TargetResult,
+  type RunSummary, type ShardInfo, type SummaryFinding, type TargetErrorReport, type TargetResult,
 } from '../report/summary.js';
 import type { StrategyName } from '../sched/index.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
@@ -23,6 +23,7 @@ import { makeProgress } from './bars.js';
 import { formatCount, formatDuration } from './format.js';
 import { Interrupt } from './interrupt.js';
 import { printRunSummary } from './print.js';
+import { printTargetErrors } from './target-errors.js';
 import type { EngineName } from '../engine/threads-run.js';
 import type { GuideMode } from '../engine/runner.js';
 import { campaignFlags, notRun, runTarget, targetFlag, type RunContext, type TargetPlan } from './run-target.js';
@@ -183,6 +184,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     const findings: SummaryFinding[] = [];
     let created = 0;
     let harnessErrors = 0;
+    const targetErrors: TargetErrorReport[] = [];
     for (const plan of plans) {
       if (interrupt.stopped()) {
         results.push(notRun(plan, o.corpus));
@@ -194,6 +196,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
       findings.push(...t.findings);
       created += t.created;
       harnessErrors += t.harnessErrors;
+      targetErrors.push(...t.targetErrors);
     }
     progress.stop();
 
@@ -239,11 +242,13 @@ export async function runCommand(o: RunOptions): Promise<number> {
       seedProblems: seedProblems(),
       exitCode: 0,
     };
-    summary.exitCode = interrupt.stopped() ? EXIT_INTERRUPTED : harnessErrors > 0 || corpusErrors.length > 0 ? EXIT_ERROR : outcomeExitCode(summary);
+    if (targetErrors.length > 0) summary.targetErrors = targetErrors;
+    summary.exitCode = interrupt.stopped() ? EXIT_INTERRUPTED : harnessErrors > 0 || corpusErrors.length > 0 || targetErrors.length > 0 ? EXIT_ERROR : outcomeExitCode(summary);
     const json = await writeRunOutputs(summary);
     if (o.json) process.stdout.write(json);
     else printRunSummary(summary, repeatCommands(o, plans, summary));
     if (corpusErrors.length > 0) process.stderr.write(`mdevfuzz: ${corpusErrors.length} invalid corpus file${corpusErrors.length > 1 ? 's' : ''}, left as they are: ${corpusErrors.join('; ')}\n`);
+    printTargetErrors(targetErrors);
     if (harnessErrors > 0) process.stderr.write(`mdevfuzz: harness error: ${harnessErrors} finding${harnessErrors > 1 ? 's' : ''} could not be saved (see the warnings)\n`);
     return summary.exitCode;
   } finally {

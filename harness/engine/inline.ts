@@ -65,12 +65,19 @@ export function cpuBody(target: Target, k: Kernel, cpu: number, program: Program
   })();
 }
 
-/** Turn an exception out of target code into a finding; an oops is already recorded. */
+/**
+ * Turn an exception out of target code into a finding; an oops is already recorded. Anything else
+ * (a TypeError, a RangeError, ...) is a bug of the model: a target error, titled by its first line
+ * and the kernel function it escaped from, with its whole stack as detail.
+ */
 export function fault(k: Kernel, e: unknown): Finding {
   if (e instanceof KernelOops) return e.finding;
-  const msg = e instanceof Error ? e.message : String(e);
-  return k.report('harness-error', `harness-error: ${msg.split('\n')[0]} in ${k.fn()}`, e instanceof Error && e.stack ? e.stack.split('\n').slice(1, 4) : []);
+  const first = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : `thrown ${oneLine(String(e))}`;
+  const stack = e instanceof Error && e.stack ? e.stack.split('\n').slice(1).map((l) => l.trim()) : [];
+  return k.report('target-error', `target error: ${first} in ${k.fn()}`, stack);
 }
+
+const oneLine = (s: string): string => s.split('\n')[0]!.slice(0, 200);
 
 export function hung(k: Kernel, blocked: number[]): never {
   const first = blocked[0]!;
