@@ -108,4 +108,6 @@ export interface ExecResult {
   events?: TraceEvent[];
   /** Labels reached (for coverage) — present when asked. */
   labels?: string[];
+  /** With ExecOptions.haltAt: the CPU picked for the step it stopped before. */
+  haltedOn?: number;
 }

@@ -68,3 +68,10 @@ export function parseDepth(text: string): number {
   if (n > DEFAULT_MAX_STEPS) throw new InvalidArgumentError(`At most ${DEFAULT_MAX_STEPS}, the step budget of an execution (its change points fall within it).`);
   return n;
 }
+
+/** `--worker-memory`: MiB of heap per worker, from 32 (less cannot load a target) to 64 GiB. */
+export function parseMemoryMb(text: string): number {
+  const n = parseInteger(text, 32);
+  if (n > 65_536) throw new InvalidArgumentError('At most 65536 (MiB).');
+  return n;
+}

@@ -7,7 +7,7 @@ import { CorpusError } from '../corpus/entry.js';
 import { harnessVersion } from '../corpus/identity.js';
 import { UsageError } from '../engine/load.js';
 import { STRATEGIES } from '../sched/index.js';
-import { parseDepth, parseDuration, parsePositive, parsePositiveWorkers, parseSeed, parseShard, parseWorkers } from './args.js';
+import { parseDepth, parseDuration, parseMemoryMb, parsePositive, parsePositiveWorkers, parseSeed, parseShard, parseWorkers } from './args.js';
 import { compareCommand, parseTargetList, type CompareOptions } from './compare.js';
 import { coverageCommand, type CoverageOptions } from './coverage.js';
 import { corpusCheckCommand, corpusListCommand, corpusMergeCommand } from './corpus.js';
@@ -20,6 +20,7 @@ import { stressCommand, type StressCliOptions } from './stress.js';
 import { ENGINES } from '../engine/threads-run.js';
 import { GUIDE_MODES } from '../engine/runner.js';
 import { targetsCommand } from './targets.js';
+import { STALL_TIMEOUT_HELP, WORKER_MEMORY_HELP } from './limits.js';
 
 const EXIT_USAGE = 2;
 
@@ -50,6 +51,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--run-id <id>', 'name of the results directory (default: <time>-<seed>)')
     .option('--no-minimize', 'save new entries as found, without minimizing them')
     .option('--no-faults', 'no fault injection (by default one execution in four fails one fallible call)')
+    .option('--stall-timeout <duration>', STALL_TIMEOUT_HELP, parseDuration)
+    .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
     .action(async (opts: RunOptions) => setExitCode(await runCommand(opts)));
 
   program

@@ -21,7 +21,9 @@ import { renderLadder } from '../report/ladder.js';
 import { declaredTransitions } from '../coverage/transitions.js';
 import { summarizeCoverage, type ExpectationsOutcome, type SummaryFinding, type TargetErrorReport, type TargetResult } from '../report/summary.js';
 import { expectationOf, type Target } from '../target.js';
-import { TARGET_ERROR } from '../types.js';
+import { TARGET_ERROR, WATCHDOG_KINDS } from '../types.js';
+import type { ExecutionLimits } from '../engine/guarded-pool.js';
+import { captureWatchdogEntry, haltedLadder, haltedRun } from './watchdog-entry.js';
 import type { RunProgress } from './bars.js';
 import { oneLine } from './format.js';
 import type { Interrupt } from './interrupt.js';
@@ -51,6 +53,8 @@ export interface RunContext {
   runCorpus: string;
   interrupt: Interrupt;
   progress: RunProgress;
+  /** The watchdog's budgets: every execution runs on a worker thread under them. */
+  limits: ExecutionLimits;
   warn(line: string): void;
 }
 
@@ -105,6 +109,7 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
     target: ref, ...cfg, execs: plan.execs, timeMs: plan.timeMs, workers: ctx.workers, startIndex: plan.firstIndex, coverage: true,
     onProgress: (p) => progress.update(target.name, p),
     shouldStop: interrupt.stopped,
+    limits: ctx.limits,
   });
   const last: CampaignProgress = { executions: campaign.executions, steps: campaign.steps, elapsedMs: campaign.elapsedMs, findings: campaign.findings.length };
   progress.end(target.name, last, !interrupt.stopped());
@@ -138,10 +143,10 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
       // Build (capture, minimize) a new entry up front, unless a file that could hold it is invalid.
       if (!before.bySignature.has(f.title) && !entryPaths(corpusDir, f.title).some((p) => invalidFiles.has(p))) {
         const budgetMs = minimizeBudget(deadline, pending--);
-        built = await buildEntry(target, captureEntry(capture, f), budgetMs, row, ctx);
+        built = WATCHDOG_KINDS.has(f.kind) ? captureWatchdogEntry(capture, f) : await buildEntry(target, captureEntry(capture, f), budgetMs, row, ctx);
         saving(unseen.length - pending, pending === 0);
       }
-      const recorded = await recordSighting(corpusDir, { signature: f.title, hits: f.hits, seenAt }, () => built ?? captureEntry(capture, f));
+      const recorded = await recordSighting(corpusDir, { signature: f.title, hits: f.hits, seenAt }, () => built ?? (WATCHDOG_KINDS.has(f.kind) ? captureWatchdogEntry(capture, f) : captureEntry(capture, f)));
       row.corpusFile = recorded.file;
       row.corpusCreated = recorded.created;
       if (recorded.created) created++;
@@ -201,6 +206,10 @@ async function buildEntry(target: Target, entry: CorpusEntry, budgetMs: number, 
 /** The ladder of a finding that has no corpus entry: its execution again, with events. */
 function ladderOf(target: Target, cfg: CampaignConfig, f: CampaignFinding): string {
   try {
+    if (WATCHDOG_KINDS.has(f.kind)) {
+      const halted = haltedRun({ target, cfg }, f);
+      return haltedLadder(halted.result, halted.program.cpus.length, f.title);
+    }
     const run = findingExecution(target, cfg, f, { events: true });
     return renderLadder(run.result.events ?? [], run.program.cpus.length);
   } catch (e) {

@@ -24,6 +24,7 @@ import { formatCount, formatDuration } from './format.js';
 import { Interrupt } from './interrupt.js';
 import { printRunSummary } from './print.js';
 import { printTargetErrors } from './target-errors.js';
+import { limitsOf } from './limits.js';
 import type { EngineName } from '../engine/threads-run.js';
 import type { GuideMode } from '../engine/runner.js';
 import { campaignFlags, notRun, runTarget, targetFlag, type RunContext, type TargetPlan } from './run-target.js';
@@ -57,6 +58,10 @@ export interface RunOptions {
   engine?: EngineName;
   /** 'coverage': coverage-guided search (default 'off'). */
   guide?: GuideMode;
+  /** --stall-timeout: a CPU's time budget between two preemption points, in ms. */
+  stallTimeout?: number;
+  /** --worker-memory: each worker's heap cap, in MiB. */
+  workerMemory?: number;
 }
 
 export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -176,6 +181,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const interrupt = new Interrupt((signal) => progress.phase(current, `${signal}: stopping; writing the results of what ran (again to abort at once)`, true));
   const ctx: RunContext = {
     cfg: { seed, strategy: o.strategy, depth: o.depth, faults: o.faults, guide },
+    limits: limitsOf(o),
     workers, engine: o.engine, minimize: o.minimize, corpusRoot: o.corpus, runCorpus: path.join(dir, 'corpus'), interrupt, progress,
     warn: (line) => process.stderr.write(`mdevfuzz: warning: ${line}\n`),
   };

@@ -13,6 +13,8 @@ import type { ExecResult, Fault, Finding, Program, Schedule, TraceStep } from '.
 import { pairKey } from '../coverage/coverage.js';
 import { bootStates, TransitionTracker } from '../coverage/transitions.js';
 import { countOps } from './program.js';
+import type { Heartbeat } from './heartbeat.js';
+import { WatchedKernel } from './watched-kernel.js';
 
 export const DEFAULT_MAX_STEPS = 4000;
 /** Setup and teardown run alone; they get their own budget. */
@@ -39,6 +41,13 @@ export interface ExecOptions {
    * SharedArrayBuffer costs more than a short execution, so batches reuse one.
    */
   buffer?: SharedArrayBuffer;
+  /** Publish each step and each function entered here, for a watchdog in another thread. */
+  heartbeat?: Heartbeat;
+  /**
+   * Stop after the strategy picks the CPU of step `haltAt`, without running that step: the
+   * schedule and events of an execution up to the step a watchdog found stalled, taken safely.
+   */
+  haltAt?: number;
 }
 
 export interface Execution {
@@ -92,8 +101,10 @@ export function hung(k: Kernel, blocked: number[]): never {
 /** Run a generator alone (setup, teardown) on the extra CPU; blocking there is a hang. */
 export function runSolo(k: Kernel, cpu: number, gen: Gen, labels: Set<string> | undefined, transitions?: TransitionTracker): void {
   k.cpu = cpu;
+  const watched = k instanceof WatchedKernel ? k : undefined;
   for (let n = 0; ; n++) {
     if (n > SOLO_MAX_STEPS) k.oops('livelock', `livelock: step budget exceeded in ${k.fn()}`);
+    watched?.stepping(cpu, k.step + n);
     const r = gen.next();
     transitions?.observe();
     if (r.done) return;
@@ -138,7 +149,8 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   if (ncpus < 1 || ncpus > MAX_CPUS - 1) throw new Error(`a program has 1 to ${MAX_CPUS - 1} CPUs, not ${ncpus}`);
   const img = bootImage(target);
   const sab = opts.buffer ?? new SharedArrayBuffer(target.layout.words * 4);
-  const k = new Kernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events });
+  const k = new WatchedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events });
+  k.hb = opts.heartbeat;
   k.mem.set(img.words);
   for (const [from, to] of img.lockOrder) k.lockOrder.set(from, new Set(to));
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
@@ -181,9 +193,11 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
       current = cpu;
       k.cpu = cpu;
       k.step = t;
+      if (t === opts.haltAt) break;
       const c = cpu * CPU_WORDS;
       k.mem[c + CPU.state] = CPU_RUNNABLE;
       k.clearWait(cpu);
+      k.stepping(cpu, t);
       const r = gens[cpu]!.next();
       // The last call of a CPU (its process exit) is a step too, so that decision points stay unique.
       const label = r.done ? EXIT_LABEL : r.value;
@@ -205,14 +219,17 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
       for (const inv of target.invariants) inv(k);
     }
     k.step = t;
-    k.doing[ncpus] = 'teardown';
-    runSolo(k, ncpus, target.teardown(k), labels, transitions);
-    target.leakCheck(k);
+    if (opts.haltAt === undefined) {
+      k.doing[ncpus] = 'teardown';
+      runSolo(k, ncpus, target.teardown(k), labels, transitions);
+      target.leakCheck(k);
+    }
   } catch (e) {
     fault(k, e);
   }
 
   const result: ExecResult = { findings: k.findings, steps: t, schedule };
+  if (opts.haltAt !== undefined && t === opts.haltAt) result.haltedOn = current;
   if (trace) result.trace = trace;
   if (k.events) result.events = k.events;
   if (labels) result.labels = [...labels];
