@@ -72,6 +72,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--ladder', 'print the ladder diagram of the replay')
     .option('--target-file <file>', "the entry's target module, when it is not bundled")
     .addOption(new Option('--engine <name>', 'inline, or threads: each CPU on its own worker thread').choices(ENGINES).default('inline'))
+    .option('--stall-timeout <duration>', STALL_TIMEOUT_HELP, parseDuration)
+    .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
     .action(async (file: string, opts: ReplayOptions) => setExitCode(await replayCommand(file, opts)));
 
   program

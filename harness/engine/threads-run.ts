@@ -11,7 +11,7 @@ import type { CampaignFinding, CampaignOptions, CampaignResult } from './campaig
 import type { ExecOptions, Execution } from './inline.js';
 import { loadTarget, type TargetRef } from './load.js';
 import { campaignFaults, programFor, type CampaignConfig, type IndexedExecution } from './runner.js';
-import { ThreadsEngine } from './threads.js';
+import { ExecutionCancelled, ThreadsEngine, type ThreadsEngineOptions } from './threads.js';
 
 /** The engines of `run`, `replay` and `minimize` (`--engine`). */
 export const ENGINES = ['inline', 'threads'] as const;
@@ -50,7 +50,7 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
   if (opts.execs === undefined && opts.timeMs === undefined) throw new Error('a campaign needs --execs or --time');
   const target = await loadTarget(opts.target);
   const cfg: CampaignConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps, faults: opts.faults };
-  const own = engine ?? new ThreadsEngine();
+  const own = engine ?? new ThreadsEngine(opts.limits ? { stepTimeoutMs: opts.limits.stallMs } : {});
   const t0 = performance.now();
   const deadline = opts.timeMs === undefined ? Infinity : t0 + opts.timeMs;
   const first = opts.startIndex ?? 0;
@@ -59,9 +59,17 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
   let steps = 0;
   let index = first;
   let reported = t0;
+  const stopping = (): boolean => performance.now() >= deadline || (opts.shouldStop?.() ?? false);
+  own.shouldStop = stopping;
   try {
-    for (; index < limit && performance.now() < deadline && !(opts.shouldStop?.() ?? false); index++) {
-      const { result } = await runIndexThreads(own, opts.target, target, cfg, index);
+    for (; index < limit && !stopping(); index++) {
+      let result;
+      try {
+        ({ result } = await runIndexThreads(own, opts.target, target, cfg, index));
+      } catch (e) {
+        if (e instanceof ExecutionCancelled) break; // stopped while a step ran: it does not count
+        throw e;
+      }
       steps += result.steps;
       for (const f of result.findings) {
         const seen = byTitle.get(f.title);
@@ -74,6 +82,7 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
       }
     }
   } finally {
+    own.shouldStop = undefined;
     if (!engine) await own.close();
   }
   const findings = [...byTitle.values()].sort((a, b) => a.index - b.index || a.title.localeCompare(b.title)); // as runCampaign orders them
@@ -81,8 +90,8 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
 }
 
 /** Run `fn` with a threads engine of its own, closed afterwards. */
-export async function withThreadsEngine<T>(fn: (engine: ThreadsEngine) => Promise<T>): Promise<T> {
-  const engine = new ThreadsEngine();
+export async function withThreadsEngine<T>(fn: (engine: ThreadsEngine) => Promise<T>, opts: ThreadsEngineOptions = {}): Promise<T> {
+  const engine = new ThreadsEngine(opts);
   try {
     return await fn(engine);
   } finally {
