@@ -9,7 +9,7 @@ import { GuardedPool, type ExecutionLimits } from '../engine/guarded-pool.js';
 import type { ExecResult } from '../types.js';
 import { limitsOf } from './limits.js';
 import { haltedRun } from './watchdog-entry.js';
-import { replayThreads, withThreadsEngine, type EngineName } from '../engine/threads-run.js';
+import { checkWarmUp, replayThreads, withThreadsEngine, type EngineName } from '../engine/threads-run.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
 import type { Finding } from '../types.js';
@@ -86,6 +86,7 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
   const target = await entryTarget(file, entry, o.targetFile);
   const repro = entry.minimized ?? entry;
   const limits = limitsOf(o);
+  if (o.engine === 'threads') await checkWarmUp(ref, target, limits);
   const { result } =
     o.engine === 'threads'
       ? await withThreadsEngine((e) => replayThreads(e, ref, target, repro.program, repro.faults, repro.schedule, { events: true }), { stepTimeoutMs: limits.stallMs })

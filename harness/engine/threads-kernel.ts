@@ -206,7 +206,7 @@ export function signal(mem: Int32Array, i: number, value: number): void {
 
 const warmed = new WeakSet<Target>();
 
-function* argCombos(args: Record<string, readonly (number | string)[]>): Generator<Op['args']> {
+export function* argCombos(args: Record<string, readonly (number | string)[]>): Generator<Op['args']> {
   const names = Object.keys(args);
   const at = new Array<number>(names.length).fill(0);
   for (;;) {
