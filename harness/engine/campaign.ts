@@ -13,7 +13,7 @@ import { runBatch, type BatchConfig, type BatchResult, type Repro } from './batc
 import { loadTarget, type TargetRef } from './load.js';
 import type { BatchTask } from './pool-worker.js';
 import { DEFAULT_LIMITS, GuardedPool, type BatchExecutor, type ExecutionLimits } from './guarded-pool.js';
-import { killedResult, STOP_GRACE_MS } from './redo.js';
+import { DEADLINE_GRACE_MS, killedResult, STOP_GRACE_MS } from './redo.js';
 import type { CampaignConfig } from './runner.js';
 
 export interface CampaignOptions extends CampaignConfig {
@@ -205,14 +205,17 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
         inFlight.add(p);
       }
       if (inFlight.size === 0) break;
-      // Wake at least every 100 ms: a stop (signal, deadline) gives the batches in flight
-      // STOP_GRACE_MS to come back, then aborts them, whatever the target does.
+      // Wake at least every 100 ms: a stop (signal, deadline) gives the batches in flight a grace
+      // to come back (redo.ts), then aborts them, whatever the target does.
       let tick: NodeJS.Timeout | undefined;
       await Promise.race([...inFlight, new Promise<void>((resolve) => (tick = setTimeout(resolve, 100)))]);
       clearTimeout(tick);
       if (stopping()) {
         stopSince ??= performance.now();
-        if (performance.now() - stopSince > STOP_GRACE_MS) pool.stopAll();
+        const waited = performance.now() - stopSince;
+        const signalled = opts.shouldStop?.() ?? false;
+        if (waited > (signalled ? STOP_GRACE_MS : DEADLINE_GRACE_MS)) pool.stopAll();
+        else if (waited > STOP_GRACE_MS) pool.stopStuck(STOP_GRACE_MS);
       }
     }
     return { next, results };

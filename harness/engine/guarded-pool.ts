@@ -41,6 +41,8 @@ export interface BatchExecutor {
   run(task: BatchTask): Promise<BatchOutcome>;
   /** Abort every batch in flight: they end 'stopped'. */
   stopAll(): void;
+  /** Abort the batches in flight whose execution has not reached a preemption point for `quietMs`. */
+  stopStuck(quietMs: number): void;
   close(): Promise<void>;
 }
 
@@ -148,11 +150,19 @@ export class GuardedPool implements BatchExecutor {
   }
 
   stopAll(): void {
-    for (const w of this.watched) {
-      if (w.reason) continue;
-      w.reason = 'stop';
-      w.abort.abort();
-    }
+    for (const w of this.watched) this.stop(w);
+  }
+
+  stopStuck(quietMs: number): void {
+    this.check();
+    const now = performance.now();
+    for (const w of this.watched) if (readBeat(w.hb).running && now - w.since > quietMs) this.stop(w);
+  }
+
+  private stop(w: Watched): void {
+    if (w.reason) return;
+    w.reason = 'stop';
+    w.abort.abort();
   }
 
   async close(): Promise<void> {

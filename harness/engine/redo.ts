@@ -9,8 +9,13 @@ import type { Target } from '../target.js';
 import type { BatchConfig, BatchFinding, BatchResult } from './batch.js';
 import type { BatchOutcome } from './guarded-pool.js';
 
-/** Once a campaign stops (signal, deadline), the batches in flight get this long to come back before they are aborted. */
+/**
+ * Once a signal stops a campaign, the batches in flight get this long to come back before their
+ * workers are terminated. Past the deadline, so does a batch stuck in one step; the others get
+ * DEADLINE_GRACE_MS (a loaded machine may still be starting its workers).
+ */
 export const STOP_GRACE_MS = 500;
+export const DEADLINE_GRACE_MS = 5_000;
 
 export function killedResult(target: Target, cfg: BatchConfig, queue: readonly QueueEntry[], o: Extract<BatchOutcome, { kind: 'killed' }>): BatchResult {
   const finding: BatchFinding = { ...o.finding };
