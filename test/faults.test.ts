@@ -181,11 +181,19 @@ describe('a CPU that never reaches its next preemption point', () => {
     assert.ok(c.ms < 10_000, `took ${Math.round(c.ms)} ms`);
   });
 
+  test('minimize refuses a stall entry in one line (its candidates would stall the minimizer), and leaves it as it is', async () => {
+    const before = readFileSync(entryFile, 'utf8');
+    const c = await run(['minimize', entryFile, '--target-file', fixture('spin')], { killMs: 10_000 });
+    assert.equal(c.code, 2);
+    assert.match(c.stderr, /^mdevfuzz: .* is a stall entry: its repro already stops at the step that never finished, and it is not minimized\n$/);
+    assert.equal(readFileSync(entryFile, 'utf8'), before);
+  });
+
   test('--time ends the run near its deadline even when every worker is stuck', async () => {
     const { corpus, results } = dirs('deadline');
     const c = await run(['run', '--target-file', fixture('spin-always'), '--seed', SEED, '--time', '2s', '--stall-timeout', '60s', '--workers', '2', '--corpus', corpus, '--results', results]);
     assert.equal(c.code, 0, `nothing ran to the end, nothing found: ${c.stderr}`);
-    assert.ok(c.ms < 2_000 + 10_000, `took ${Math.round(c.ms)} ms`);
+    assert.ok(c.ms < 2_000 + 6_000, `took ${Math.round(c.ms)} ms`);
     assert.equal(summaryOf(results).executions, 0);
   });
 
