@@ -12,6 +12,11 @@ import { after, before, describe, test } from 'node:test';
 import { parseEntry } from '../harness/corpus/entry.js';
 import { loadTarget } from '../harness/engine/load.js';
 import { programFor } from '../harness/engine/runner.js';
+import { runBatch } from '../harness/engine/batch.js';
+import { runCampaign } from '../harness/engine/campaign.js';
+import type { BatchExecutor, BatchOutcome } from '../harness/engine/guarded-pool.js';
+import type { BatchTask } from '../harness/engine/pool-worker.js';
+import { findTarget } from '../targets/index.js';
 import type { RunSummary } from '../harness/report/summary.js';
 import { MAIN, snapshot } from './fixtures/cli.js';
 
@@ -272,4 +277,39 @@ describe('bad flags', () => {
       assert.ok(!existsSync(results), 'nothing written');
     });
   }
+});
+
+describe('the campaign behind a fake executor', () => {
+  test('a killed execution is one finding, and the rest of its batch runs again: every index once, the other findings as without it', async () => {
+    const target = findTarget('mdev-v5.0')!;
+    const KILLED = 130;
+    const ran: number[] = [];
+    const fake: BatchExecutor = {
+      async run(task: BatchTask): Promise<BatchOutcome> {
+        if (KILLED >= task.start && KILLED < task.start + task.count) {
+          const finding = { title: 'INFO: rcu_sched self-detected stall on CPU in fake', kind: 'stall' as const, index: KILLED, detail: [], hits: 1, step: 3 };
+          return { kind: 'killed', index: KILLED, steps: 3, finding };
+        }
+        for (let i = task.start; i < task.start + task.count; i++) ran.push(i);
+        return { kind: 'done', result: runBatch(target, task.cfg, task.start, task.count) };
+      },
+      stopAll() {},
+      stopStuck() {},
+      async close() {},
+    };
+    const cfg = { target: { name: target.name }, seed: 'fake', strategy: 'pct' as const, depth: 3, execs: 400, batchSize: 100 };
+    const faked = await runCampaign({ ...cfg, workers: 2, executor: fake });
+    const plain = await runCampaign({ ...cfg, workers: 0 });
+    assert.deepEqual(ran.sort((a, b) => a - b), [...Array(400).keys()].filter((i) => i !== KILLED));
+    assert.equal(faked.executions, 400);
+    const stall = faked.findings.find((f) => f.kind === 'stall');
+    assert.deepEqual([stall?.index, stall?.hits, stall?.step], [KILLED, 1, 3]);
+    // The other findings: those of the plain campaign, less what index KILLED found there.
+    const atKilled = new Set(runBatch(target, { seed: 'fake', strategy: 'pct', depth: 3 }, KILLED, 1).findings.map((f) => f.title));
+    const rest = faked.findings.filter((f) => f.kind !== 'stall').map((f) => [f.title, f.index]);
+    const expected = plain.findings
+      .filter((f) => !(atKilled.has(f.title) && f.hits === 1))
+      .map((f) => [f.title, atKilled.has(f.title) && f.index === KILLED ? -1 : f.index]);
+    assert.deepEqual(rest.filter(([, i]) => i !== -1), expected.filter(([, i]) => i !== -1));
+  });
 });
