@@ -253,6 +253,8 @@ export class ThreadsEngine {
       const status = waitChange(mem, k.ctl + CTL.reply, 0, slice, st.policy);
       if (status === TIMED_OUT) {
         p.waited += slice;
+        // A first step may wait for its worker to attach; once every worker has, it has a step's budget.
+        if (p.budget > this.stepTimeoutMs && Atomics.load(mem, k.ctl + CTL.ready) >= ncpus) p.budget = Math.max(p.waited, Math.min(p.budget, p.waited + this.stepTimeoutMs));
         if (p.waited < p.budget) return stop({ kind: 'slow' });
         return stop({ kind: 'timeout', cpu: p.cpu, ms: p.budget });
       }
