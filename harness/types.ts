@@ -55,6 +55,9 @@ export const FINDING_KINDS = [
   'invariant',
   'harness-error',
   'livelock',
+  'stall',
+  'oom',
+  'target-error',
 ] as const;
 
 export type FindingKind = (typeof FINDING_KINDS)[number];
@@ -67,7 +70,19 @@ export const FATAL_KINDS: ReadonlySet<FindingKind> = new Set<FindingKind>([
   'hung-task',
   'harness-error',
   'livelock',
+  'stall',
+  'oom',
+  'target-error',
 ]);
+
+/**
+ * A JavaScript exception out of model code (a TypeError, ...): a bug of the target, not of the
+ * modelled kernel. Reported with its stack and a repro command, never saved to the corpus.
+ */
+export const TARGET_ERROR: FindingKind = 'target-error';
+
+/** Found by the watchdog of a worker (a step past its time budget, a heap past its cap), not by an oracle. */
+export const WATCHDOG_KINDS: ReadonlySet<FindingKind> = new Set<FindingKind>(['stall', 'oom']);
 
 export interface Finding {
   kind: FindingKind;
@@ -93,4 +108,6 @@ export interface ExecResult {
   events?: TraceEvent[];
   /** Labels reached (for coverage) — present when asked. */
   labels?: string[];
+  /** With ExecOptions.haltAt: the CPU picked for the step it stopped before. */
+  haltedOn?: number;
 }

@@ -60,10 +60,11 @@ describe('executor oracles', () => {
     assert.equal(result.trace!.length, 50);
   });
 
-  test('a JavaScript exception in target code is a harness-error finding, and execute returns', () => {
+  test('a JavaScript exception in target code is a target-error finding with its stack, and execute returns', () => {
     const { result } = runWith(kit, prog(['boom'], ['ab']));
-    assert.deepEqual(titles(result), ['harness-error: boom in boom']);
-    assert.equal(result.findings[0]!.kind, 'harness-error');
+    assert.deepEqual(titles(result), ['target error: Error: boom in boom']);
+    assert.equal(result.findings[0]!.kind, 'target-error');
+    assert.ok(result.findings[0]!.detail.some((l) => l.startsWith('at ')), result.findings[0]!.detail.join('\n'));
     assert.equal(result.findings[0]!.cpu, 0);
     assert.ok(result.findings[0]!.detail.some((l) => l.includes('boom')), result.findings[0]!.detail.join('\n'));
   });

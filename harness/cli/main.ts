@@ -10,7 +10,7 @@ import { StageError } from '../corpus/stage.js';
 import { harnessVersion } from '../corpus/identity.js';
 import { UsageError } from '../engine/load.js';
 import { STRATEGIES } from '../sched/index.js';
-import { parseDuration, parseNonNegative, parsePositive, parseSeed, parseShard } from './args.js';
+import { parseDepth, parseDuration, parseMemoryMb, parsePositive, parsePositiveWorkers, parseSeed, parseShard, parseWorkers } from './args.js';
 import { compareCommand, parseTargetList, type CompareOptions } from './compare.js';
 import { coverageCommand, type CoverageOptions } from './coverage.js';
 import { corpusCheckCommand, corpusListCommand, corpusMergeCommand, corpusMigrateCommand } from './corpus.js';
@@ -23,6 +23,7 @@ import { stressCommand, type StressCliOptions } from './stress.js';
 import { ENGINES } from '../engine/threads-run.js';
 import { GUIDE_MODES } from '../engine/runner.js';
 import { targetsCommand } from './targets.js';
+import { STALL_TIMEOUT_HELP, WORKER_MEMORY_HELP } from './limits.js';
 
 const EXIT_USAGE = 2;
 
@@ -42,10 +43,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--execs <n>', 'stop after this many executions per target', parsePositive)
     .option('--time <duration>', 'stop after this long in all, split evenly between the targets: 500ms, 20s, 2m or seconds (default 60s without --execs)', parseDuration)
     .option('--shard <i/n>', 'run only the i-th (from 0) of n slices of the --execs indices', parseShard)
-    .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseNonNegative)
+    .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseWorkers)
     .addOption(new Option('--engine <name>', 'inline (with --workers), or threads: the CPUs of one execution at a time on their own worker threads').choices(ENGINES).default('inline'))
     .addOption(new Option('--strategy <name>', 'scheduling strategy').choices(STRATEGIES).default('pct'))
-    .option('--depth <d>', 'PCT depth: number of priority change points + 1', parsePositive, 3)
+    .option('--depth <d>', 'PCT depth: number of priority change points + 1 (at most the step budget)', parseDepth, 3)
     .addOption(new Option('--guide <mode>', 'off: every execution drawn at random; coverage: part of them mutate the executions that reached new coverage').choices(GUIDE_MODES).default('off'))
     .option('--json', 'print exactly the summary JSON on stdout')
     .option('--corpus <dir>', 'corpus directory', './corpus')
@@ -53,6 +54,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--run-id <id>', 'name of the results directory (default: <time>-<seed>)')
     .option('--no-minimize', 'save new entries as found, without minimizing them')
     .option('--no-faults', 'no fault injection (by default one execution in four fails one fallible call)')
+    .option('--stall-timeout <duration>', STALL_TIMEOUT_HELP, parseDuration)
+    .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
     .action(async (opts: RunOptions) => setExitCode(await runCommand(opts)));
 
   program
@@ -74,6 +77,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--engine <name>', 'inline, or threads: each CPU on its own worker thread').choices(ENGINES).default('inline'))
     .option('--results <dir>', 'where verified.json records re-verified entries (a reproduced replay is one)', './results')
     .option('--update', "when it reproduces, write the current target hash into the entry itself (changes the file)")
+    .option('--stall-timeout <duration>', STALL_TIMEOUT_HELP, parseDuration)
+    .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
     .action(async (file: string, opts: ReplayOptions) => setExitCode(await replayCommand(file, opts)));
 
   program
@@ -123,7 +128,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--time <duration>', 'per target: 500ms, 20s, 2m or seconds (default 10s)').argParser(parseDuration).conflicts('execs'))
     .option('--execs <n>', 'per target: run exactly this many executions', parsePositive)
     .option('--seed <seed>', 'campaign seed, the same for every target (default: a fresh random one)', parseSeed)
-    .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseNonNegative)
+    .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseWorkers)
     .addOption(new Option('--guide <mode>', 'off: every execution drawn at random; coverage: part of them mutate the executions that reached new coverage').choices(GUIDE_MODES).default('off'))
     .option('--json', 'print exactly the compare JSON on stdout')
     .option('--results <dir>', 'where results/<run-id>/compare.json goes', './results')
@@ -136,7 +141,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--target-file <file>', 'a target module of your own (its default export)'))
     .option('--time <duration>', 'stop after this long: 500ms, 20s, 2m or seconds (default 30s without --execs)', parseDuration)
     .option('--execs <n>', 'stop after this many executions', parsePositive)
-    .option('--workers <n>', 'executions at a time, each on its own CPU threads (default: one per two cores)', parsePositive)
+    .option('--workers <n>', 'executions at a time, each on its own CPU threads (default: one per two cores)', parsePositiveWorkers)
     .option('--seed <seed>', 'seed of the programs, faults and timing perturbations (default: a fresh random one)', parseSeed)
     .option('--json', 'print exactly the summary JSON on stdout')
     .option('--corpus <dir>', 'corpus directory', './corpus')
@@ -151,7 +156,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--time <duration>', 'stop after this long: 500ms, 20s, 2m or seconds (default 10s)').argParser(parseDuration).conflicts('execs'))
     .option('--execs <n>', 'run exactly this many executions', parsePositive)
     .option('--seed <seed>', 'campaign seed (default: a fresh random one)', parseSeed)
-    .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseNonNegative)
+    .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseWorkers)
     .addOption(new Option('--guide <mode>', 'off: every execution drawn at random; coverage: part of them mutate the executions that reached new coverage').choices(GUIDE_MODES).default('off'))
     .option('--json', 'print the coverage as JSON')
     .action(async (opts: CoverageOptions) => setExitCode(await coverageCommand(opts)));

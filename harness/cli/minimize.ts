@@ -3,6 +3,8 @@
 // Exit code: 0 minimized, 1 the entry no longer reproduces, 2 the file is not an entry.
 
 import path from 'node:path';
+import { WATCHDOG_KINDS } from '../types.js';
+import { UsageError } from '../engine/load.js';
 import { CorpusError } from '../corpus/entry.js';
 import { minimizeEntry, originalRepro, replaysSignature, type EntryMinimizeStats } from '../corpus/minimize-entry.js';
 import { replaceEntry } from '../corpus/store.js';
@@ -41,6 +43,8 @@ export function sizeTable(s: EntryMinimizeStats): string {
 
 export async function minimizeCommand(file: string, o: MinimizeOptions): Promise<number> {
   const entry = await readCorpusFile(file);
+  // Every candidate is replayed in this thread: one that stalls would stall it.
+  if (WATCHDOG_KINDS.has(entry.kind)) throw new UsageError(`${file} is a ${entry.kind} entry: its repro already stops at the step that never finished, and it is not minimized`);
   const target = await entryTarget(file, entry, o.targetFile);
   await checkWritableDir(path.dirname(file), "the entry's directory"); // the entry is replaced there: refused before any work
   const report: MinimizeReport = { file, target: target.name, signature: entry.signature, reproduced: false };

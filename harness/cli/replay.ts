@@ -7,8 +7,11 @@ import { targetHash } from '../corpus/identity.js';
 import { replaceEntry } from '../corpus/store.js';
 import { recordVerified, reproDigest, verifiedWith } from '../corpus/verified.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
-import { replayExecution } from '../engine/runner.js';
-import { replayThreads, withThreadsEngine, type EngineName } from '../engine/threads-run.js';
+import { GuardedPool, type ExecutionLimits } from '../engine/guarded-pool.js';
+import type { ExecResult } from '../types.js';
+import { limitsOf } from './limits.js';
+import { haltedRun } from './watchdog-entry.js';
+import { checkWarmUp, replayThreads, withThreadsEngine, type EngineName } from '../engine/threads-run.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
 import type { Finding } from '../types.js';
@@ -25,6 +28,8 @@ export interface ReplayOptions {
   results?: string;
   /** When it reproduces, write the current target hash into the entry file. */
   update?: boolean;
+  stallTimeout?: number;
+  workerMemory?: number;
 }
 
 export interface ReplayReport {
@@ -89,10 +94,12 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
   const ref = entryTargetRef(file, entry, o.targetFile);
   const target = await entryTarget(file, entry, o.targetFile);
   const repro = entry.minimized ?? entry;
+  const limits = limitsOf(o);
+  if (o.engine === 'threads') await checkWarmUp(ref, target, limits);
   const { result } =
     o.engine === 'threads'
-      ? await withThreadsEngine((e) => replayThreads(e, ref, target, repro.program, repro.faults, repro.schedule, { events: true }))
-      : replayExecution(target, repro.program, repro.faults, repro.schedule, { events: true });
+      ? await withThreadsEngine((e) => replayThreads(e, ref, target, repro.program, repro.faults, repro.schedule, { events: true }), { stepTimeoutMs: limits.stallMs })
+      : await guardedReplay(ref, target, entry, repro, limits);
   const report: ReplayReport = {
     file,
     target: target.name,
@@ -115,4 +122,23 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
   if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else printReport(report, entry);
   return report.reproduced ? 0 : 1;
+}
+
+/**
+ * The replay on a worker thread under the watchdog, so that an entry that stalls (or runs out of
+ * heap) reports that instead of hanging: its events are then those of the run up to the step
+ * that never finished, with the finding marked there.
+ */
+async function guardedReplay(ref: TargetRef, target: Target, entry: CorpusEntry, repro: Pick<CorpusEntry, 'program' | 'faults' | 'schedule'>, limits: ExecutionLimits): Promise<{ result: ExecResult }> {
+  const pool = new GuardedPool(1, limits);
+  try {
+    const r = await pool.replay({ target: ref, replay: { program: repro.program, faults: repro.faults, schedule: repro.schedule }, opts: { events: true } });
+    if (!r.killed) return r;
+    const cfg = { seed: entry.seed, strategy: entry.strategy, depth: entry.depth };
+    const halted = haltedRun({ target, cfg }, { index: entry.index, repro: { ...repro, faults: [...repro.faults] }, step: r.killed.beat.step });
+    const title = r.killed.finding.title;
+    return { result: { ...r.result, events: [...(halted.result.events ?? []), { e: 'finding', cpu: halted.result.haltedOn ?? 0, title }] } };
+  } finally {
+    await pool.close();
+  }
 }

@@ -23,8 +23,11 @@ import type { CampaignConfig } from '../engine/runner.js';
 import { runThreadsCampaign, type EngineName } from '../engine/threads-run.js';
 import { renderLadder } from '../report/ladder.js';
 import { declaredTransitions } from '../coverage/transitions.js';
-import { summarizeCoverage, type ExpectationsOutcome, type ResumedEntry, type SummaryFinding, type TargetResult } from '../report/summary.js';
+import { summarizeCoverage, type ExpectationsOutcome, type ResumedEntry, type SummaryFinding, type TargetErrorReport, type TargetResult } from '../report/summary.js';
 import { expectationOf, type Target } from '../target.js';
+import { TARGET_ERROR, WATCHDOG_KINDS } from '../types.js';
+import type { ExecutionLimits } from '../engine/guarded-pool.js';
+import { captureWatchdogEntry, haltedLadder, haltedRun } from './watchdog-entry.js';
 import type { RunProgress } from './bars.js';
 import { oneLine } from './format.js';
 import type { Interrupt } from './interrupt.js';
@@ -56,6 +59,8 @@ export interface RunContext {
   resultsRoot: string;
   interrupt: Interrupt;
   progress: RunProgress;
+  /** The watchdog's budgets: every execution runs on a worker thread under them. */
+  limits: ExecutionLimits;
   warn(line: string): void;
 }
 
@@ -64,6 +69,8 @@ export interface TargetOutcome {
   findings: SummaryFinding[];
   created: number;
   harnessErrors: number;
+  /** Exceptions out of the target's code: reported apart, never recorded in the corpus. */
+  targetErrors: TargetErrorReport[];
 }
 
 export function shellQuote(word: string): string {
@@ -112,12 +119,14 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
 
   // First sightings are written as soon as this thread learns of them, as found (kill -9 loses
   // at most their minimization); errors are kept for the finding's row.
+  // A watchdog's finding (stall, oom) is run up to its last step only, and is not minimized.
+  const entryAsFound = (f: CampaignFinding): CorpusEntry => (WATCHDOG_KINDS.has(f.kind) ? captureWatchdogEntry(capture, f) : captureEntry(capture, f, ctx.minimize));
   const firstWrites = new Map<string, Promise<{ recorded?: Recorded; entry?: CorpusEntry; error?: unknown }>>();
   const onNewFinding = (f: Readonly<CampaignFinding>): void => {
-    if (!saveable(f.title) || firstWrites.has(f.title)) return;
+    if (f.kind === TARGET_ERROR || !saveable(f.title) || firstWrites.has(f.title)) return;
     let entry: CorpusEntry;
     try {
-      entry = captureEntry(capture, f, ctx.minimize);
+      entry = entryAsFound(f);
     } catch (error) {
       firstWrites.set(f.title, Promise.resolve({ error }));
       return;
@@ -131,9 +140,16 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
     onProgress: (p) => progress.update(target.name, p),
     shouldStop: interrupt.stopped,
     onNewFinding,
+    limits: ctx.limits,
   });
   const last: CampaignProgress = { executions: campaign.executions, steps: campaign.steps, elapsedMs: campaign.elapsedMs, findings: campaign.findings.length };
   progress.end(target.name, last, !interrupt.stopped());
+
+  // A target error is a bug of the model, not a finding of its kernel: kept apart from the corpus.
+  const targetErrors: TargetErrorReport[] = campaign.findings
+    .filter((f) => f.kind === TARGET_ERROR)
+    .map((f) => ({ target: target.name, title: f.title, execIndex: f.index, hits: f.hits, stack: f.detail, repro: reproCommand(ref, cfg, f.index) }));
+  campaign.findings = campaign.findings.filter((f) => f.kind !== TARGET_ERROR);
 
   const deadline = plan.timeMs === undefined ? undefined : campaignStart + plan.timeMs;
   const found = new Set(campaign.findings.map((f) => f.title));
@@ -168,13 +184,13 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
         if (first?.error !== undefined) throw first.error;
         // The entry as found at the campaign's first index for it (what --workers does not change);
         // written now when the campaign did not call back (e.g. the threads engine).
-        const entry = first?.entry && first.entry.index === f.index ? first.entry : captureEntry(capture, f, ctx.minimize);
+        const entry = first?.entry && first.entry.index === f.index ? first.entry : entryAsFound(f);
         const recorded = first?.recorded ?? (await recordSighting(corpusDir, f.title, () => entry));
         file = recorded.file;
         row.corpusCreated = recorded.created;
         if (recorded.created) {
           created++;
-          await finishEntry(target, entry, file, minimizeBudget(deadline, pending), row, ctx);
+          if (!WATCHDOG_KINDS.has(f.kind)) await finishEntry(target, entry, file, minimizeBudget(deadline, pending), row, ctx);
         }
         step();
       } else throw new CorpusError(entryPaths(corpusDir, f.title)[0], 'an invalid file holds the place of this entry (left as it is)');
@@ -190,7 +206,7 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
       ctx.warn(`not saved: ${f.title}: ${row.corpusError}`);
     }
     row.ladder ||= ladderOf(target, cfg, f);
-    row.replay = row.corpusFile ? `mdevfuzz replay ${shellQuote(row.corpusFile)} --ladder` : `mdevfuzz run ${targetFlag(ref)} ${campaignFlags(cfg)} --execs ${f.index + 1} --workers 0`;
+    row.replay = row.corpusFile ? `mdevfuzz replay ${shellQuote(row.corpusFile)} --ladder` : reproCommand(ref, cfg, f.index);
     findings.push(row);
   }
   const resumed: ResumedEntry[] = [];
@@ -224,7 +240,12 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
   if (resumed.length > 0) result.resumed = resumed;
   if (campaign.coverage) result.coverage = summarizeCoverage(campaign.coverage, declaredTransitions(target));
   if (campaign.guide) result.guide = campaign.guide;
-  return { result, findings, created, harnessErrors };
+  return { result, findings, created, harnessErrors, targetErrors };
+}
+
+/** The run that executes index `index` of the campaign again (the last one it runs), inline. */
+export function reproCommand(ref: TargetRef, cfg: RunContext['cfg'], index: number): string {
+  return `mdevfuzz run ${targetFlag(ref)} ${campaignFlags(cfg)} --execs ${index + 1} --workers 0`;
 }
 
 /**
@@ -260,6 +281,10 @@ async function finishEntry(target: Target, entry: CorpusEntry, file: string, bud
 /** The ladder of a finding that has no corpus entry: its execution again, with events. */
 function ladderOf(target: Target, cfg: CampaignConfig, f: CampaignFinding): string {
   try {
+    if (WATCHDOG_KINDS.has(f.kind)) {
+      const halted = haltedRun({ target, cfg }, f);
+      return haltedLadder(halted.result, halted.program.cpus.length, f.title);
+    }
     const run = findingExecution(target, cfg, f, { events: true });
     return renderLadder(run.result.events ?? [], run.program.cpus.length);
   } catch (e) {

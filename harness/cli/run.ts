@@ -16,7 +16,7 @@ import { loadTarget, UsageError } from '../engine/load.js';
 import { writeRunOutputs } from '../report/outputs.js';
 import {
   countExpectations, EXIT_ERROR, EXIT_INTERRUPTED, outcomeExitCode,
-  type RunSummary, type ShardInfo, type SummaryFinding, type TargetResult,
+  type RunSummary, type ShardInfo, type SummaryFinding, type TargetErrorReport, type TargetResult,
 } from '../report/summary.js';
 import type { StrategyName } from '../sched/index.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
@@ -24,6 +24,8 @@ import { makeProgress } from './bars.js';
 import { formatCount, formatDuration } from './format.js';
 import { Interrupt } from './interrupt.js';
 import { printRunSummary } from './print.js';
+import { printTargetErrors } from './target-errors.js';
+import { limitsOf } from './limits.js';
 import type { EngineName } from '../engine/threads-run.js';
 import type { GuideMode } from '../engine/runner.js';
 import { campaignFlags, notRun, runTarget, targetFlag, type RunContext, type TargetPlan } from './run-target.js';
@@ -57,6 +59,10 @@ export interface RunOptions {
   engine?: EngineName;
   /** 'coverage': coverage-guided search (default 'off'). */
   guide?: GuideMode;
+  /** --stall-timeout: a CPU's time budget between two preemption points, in ms. */
+  stallTimeout?: number;
+  /** --worker-memory: each worker's heap cap, in MiB. */
+  workerMemory?: number;
 }
 
 export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -188,6 +194,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const interrupt = new Interrupt((signal) => progress.phase(current, `${signal}: stopping; writing the results of what ran (again to abort at once)`, true));
   const ctx: RunContext = {
     cfg: { seed, strategy: o.strategy, depth: o.depth, faults: o.faults, guide },
+    limits: limitsOf(o),
     workers, engine: o.engine, minimize: o.minimize, corpusRoot: o.corpus, runCorpus: path.join(dir, 'corpus'), resultsRoot: o.results, interrupt, progress,
     warn: (line) => process.stderr.write(`mdevfuzz: warning: ${line}\n`),
   };
@@ -196,6 +203,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     const findings: SummaryFinding[] = [];
     let created = 0;
     let harnessErrors = 0;
+    const targetErrors: TargetErrorReport[] = [];
     for (const plan of plans) {
       if (interrupt.stopped()) {
         results.push(notRun(plan, o.corpus));
@@ -207,6 +215,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
       findings.push(...t.findings);
       created += t.created;
       harnessErrors += t.harnessErrors;
+      targetErrors.push(...t.targetErrors);
     }
     progress.stop();
 
@@ -252,6 +261,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
       seedProblems: seedProblems(),
       exitCode: 0,
     };
+    if (targetErrors.length > 0) summary.targetErrors = targetErrors;
     // Counters go to results/: this run's record, folded once into the cumulative history.
     summary.hitsFile = await writeRunHits(dir, runHitsOf(summary));
     summary.historyFile = historyFile(o.results);
@@ -259,11 +269,12 @@ export async function runCommand(o: RunOptions): Promise<number> {
       harnessErrors++;
       ctx.warn(`the history was not updated: ${e instanceof Error ? e.message : String(e)}`);
     });
-    summary.exitCode = interrupt.stopped() ? EXIT_INTERRUPTED : harnessErrors > 0 || corpusErrors.length > 0 ? EXIT_ERROR : outcomeExitCode(summary);
+    summary.exitCode = interrupt.stopped() ? EXIT_INTERRUPTED : harnessErrors > 0 || corpusErrors.length > 0 || targetErrors.length > 0 ? EXIT_ERROR : outcomeExitCode(summary);
     const json = await writeRunOutputs(summary);
     if (o.json) process.stdout.write(json);
     else printRunSummary(summary, repeatCommands(o, plans, summary));
     if (corpusErrors.length > 0) process.stderr.write(`mdevfuzz: ${corpusErrors.length} invalid corpus file${corpusErrors.length > 1 ? 's' : ''}, left as they are: ${corpusErrors.join('; ')}\n`);
+    printTargetErrors(targetErrors);
     if (harnessErrors > 0) process.stderr.write(`mdevfuzz: harness error: ${harnessErrors} finding${harnessErrors > 1 ? 's' : ''} could not be saved (see the warnings)\n`);
     return summary.exitCode;
   } finally {

@@ -13,6 +13,8 @@ import { harnessVersion, targetHash } from '../corpus/identity.js';
 import { slugify } from '../corpus/slug.js';
 import { loadCorpusDir, recordSighting, targetDir, writeFileAtomic } from '../corpus/store.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
+import { DEFAULT_LIMITS } from '../engine/guarded-pool.js';
+import { checkWarmUp } from '../engine/threads-run.js';
 import { defaultStressWorkers, runStress, type StressExecution } from '../engine/stress.js';
 import { confirmInline, saveUnconfirmed, stressEntry, type Confirmation, type StressSave } from '../engine/stress-confirm.js';
 import { expectationOf } from '../target.js';
@@ -100,6 +102,7 @@ function targetRefOf(o: StressCliOptions): TargetRef {
 export async function stressCommand(o: StressCliOptions): Promise<number> {
   const ref = targetRefOf(o);
   const target = await loadTarget(ref);
+  await checkWarmUp(ref, target, DEFAULT_LIMITS); // this thread and every stress thread run each operation alone first
   const corpusDir = targetDir(o.corpus, target.name);
   // Unwritable outputs are refused before any work.
   await checkWritableDir(o.results, '--results');

@@ -14,6 +14,7 @@ import type { Target } from '../target.js';
 import type { Fault, FindingKind, Program, Schedule } from '../types.js';
 import type { ExecOptions } from './inline.js';
 import type { CampaignConfig } from './runner.js';
+import type { Heartbeat } from './heartbeat.js';
 
 /** What replays an execution exactly: its program, faults and canonical schedule. */
 export interface Repro {
@@ -32,6 +33,8 @@ export interface BatchFinding {
   hits: number;
   /** Present when the execution at `index` was a mutation (guided): what replays it. */
   repro?: Repro;
+  /** A watchdog's finding (stall, oom): the step of `index` its CPU never finished. */
+  step?: number;
 }
 
 /** An execution that reached coverage keys no earlier execution of its batch reached. */
@@ -63,7 +66,7 @@ export interface BatchConfig extends CampaignConfig {
   novelty?: boolean;
 }
 
-export function runBatch(target: Target, cfg: BatchConfig, start: number, count: number, queue: readonly QueueEntry[] = []): BatchResult {
+export function runBatch(target: Target, cfg: BatchConfig, start: number, count: number, queue: readonly QueueEntry[] = [], heartbeat?: Heartbeat): BatchResult {
   const byTitle = new Map<string, BatchFinding>();
   let steps = 0;
   const buffer = new SharedArrayBuffer(target.layout.words * 4);
@@ -71,6 +74,7 @@ export function runBatch(target: Target, cfg: BatchConfig, start: number, count:
   const novelty = guided || cfg.novelty === true;
   const cov = cfg.coverage ? new CoverageCounter() : undefined;
   const opts: ExecOptions = { buffer };
+  if (heartbeat) opts.heartbeat = heartbeat;
   if (cov) Object.assign(opts, { labels: true, pairs: true, transitions: true });
   if (novelty) Object.assign(opts, KEY_OPTIONS);
   const seen = new Set<string>();
@@ -78,6 +82,7 @@ export function runBatch(target: Target, cfg: BatchConfig, start: number, count:
   let mutated = 0;
   for (let i = start; i < start + count; i++) {
     const plan = guided ? planFor(target, cfg, i, queue) : freshPlan(target, cfg, i);
+    heartbeat?.begin(i);
     const execution = runPlan(target, cfg, i, plan, opts);
     const { result } = execution;
     steps += result.steps;
@@ -103,6 +108,7 @@ export function runBatch(target: Target, cfg: BatchConfig, start: number, count:
       byTitle.set(f.title, bf);
     }
   }
+  heartbeat?.end();
   const out: BatchResult = { start, count, steps, findings: [...byTitle.values()] };
   if (cov) out.coverage = cov.toJSON();
   if (novelty) out.novel = novel;

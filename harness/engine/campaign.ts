@@ -5,8 +5,6 @@
 // queue as it stood at the epoch's start, and the queue grows only between epochs (harness/guided).
 
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import { CoverageCounter, type Coverage } from '../coverage/coverage.js';
 import type { FindingKind } from '../types.js';
 import { EPOCH, Guide } from '../guided/queue.js';
@@ -14,6 +12,8 @@ import type { QueueEntry } from '../guided/entry.js';
 import { runBatch, type BatchConfig, type BatchResult, type Repro } from './batch.js';
 import { loadTarget, type TargetRef } from './load.js';
 import type { BatchTask } from './pool-worker.js';
+import { DEFAULT_LIMITS, GuardedPool, type BatchExecutor, type ExecutionLimits } from './guarded-pool.js';
+import { DEADLINE_GRACE_MS, killedResult, STOP_GRACE_MS } from './redo.js';
 import type { CampaignConfig } from './runner.js';
 
 export interface CampaignOptions extends CampaignConfig {
@@ -40,6 +40,13 @@ export interface CampaignOptions extends CampaignConfig {
    * finding as first seen; a later batch may still lower its index. For saving first sightings.
    */
   onNewFinding?(f: Readonly<CampaignFinding>): void;
+  /**
+   * The watchdog's budgets. Given, even `workers: 0` runs its batches on a worker thread (one),
+   * under the watchdog, so that no target code can hang or crash the campaign; pools always do.
+   */
+  limits?: ExecutionLimits;
+  /** Runs the batches instead of a guarded pool (tests fake it). */
+  executor?: BatchExecutor;
 }
 
 export interface CampaignFinding {
@@ -52,6 +59,8 @@ export interface CampaignFinding {
   timeToFindMs: number;
   /** Guided: present when the execution at `index` was a mutation, which (seed, index) alone does not rebuild. */
   repro?: Repro;
+  /** A watchdog's finding (stall, oom): the step of `index` that never finished. */
+  step?: number;
 }
 
 export interface GuideStats {
@@ -118,6 +127,8 @@ class Merger {
       if (f.index < seen.index) {
         seen.index = f.index;
         seen.detail = f.detail;
+        if (f.step !== undefined) seen.step = f.step;
+        else delete seen.step;
         seen.timeToFindMs = Math.min(seen.timeToFindMs, Math.round(now));
         if (f.repro) seen.repro = f.repro;
         else delete seen.repro;
@@ -151,10 +162,9 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   const progress = (): void =>
     opts.onProgress?.({ executions: merger.executions, steps: merger.steps, elapsedMs: performance.now() - t0, findings: merger.byTitle.size });
   const more = (next: number): boolean => next < limit && performance.now() < deadline && !(opts.shouldStop?.() ?? false);
-  const pool =
-    opts.workers > 0
-      ? new Piscina({ filename: fileURLToPath(new URL('./pool-worker.js', import.meta.url)), minThreads: opts.workers, maxThreads: opts.workers })
-      : undefined;
+  const threads = Math.max(1, opts.workers);
+  const pool: BatchExecutor | undefined = opts.executor ?? (opts.workers > 0 || opts.limits ? new GuardedPool(threads, opts.limits ?? DEFAULT_LIMITS) : undefined);
+  const stopping = (): boolean => performance.now() >= deadline || (opts.shouldStop?.() ?? false);
   const stats: GuideStats = { epochs: 0, queue: 0, added: 0, mutated: 0 };
 
   /** Indices [from, to) in batches, each given `queue`; the next index not run, and the batches when kept. */
@@ -175,20 +185,46 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       }
       return { next, results };
     }
+    // Ranges to run again: the rest of a batch whose worker a stall or its heap killed, first.
+    const redo: [start: number, count: number][] = [];
     const inFlight = new Set<Promise<void>>();
-    while ((next < to && more(next)) || inFlight.size > 0) {
-      while (inFlight.size < opts.workers * 2 && next < to && more(next)) {
-        const count = Math.min(batch, to - next);
-        const task: BatchTask = { target: opts.target, cfg, start: next, count };
+    let stopSince: number | undefined;
+    for (;;) {
+      while (inFlight.size < threads * 2 && !stopping()) {
+        let range = redo.shift();
+        if (!range && next < to && more(next)) {
+          range = [next, Math.min(batch, to - next)];
+          next += range[1];
+        }
+        if (!range) break;
+        const [start, count] = range;
+        const task: BatchTask = { target: opts.target, cfg, start, count };
         if (queue.length > 0) task.queue = queue as QueueEntry[];
-        next += count;
-        const p: Promise<void> = (pool.run(task) as Promise<BatchResult>).then((b) => {
-          take(b);
+        const p: Promise<void> = pool.run(task).then((o) => {
           inFlight.delete(p);
+          if (o.kind === 'done') take(o.result);
+          else if (o.kind === 'lost') take({ start, count: 0, steps: 0, findings: [o.finding] });
+          else if (o.kind === 'killed') {
+            take(killedResult(target, cfg, queue, o));
+            if (o.index > start) redo.push([start, o.index - start]);
+            if (o.index + 1 < start + count) redo.push([o.index + 1, start + count - o.index - 1]);
+          }
         });
         inFlight.add(p);
       }
-      if (inFlight.size > 0) await Promise.race(inFlight);
+      if (inFlight.size === 0) break;
+      // Wake at least every 100 ms: a stop (signal, deadline) gives the batches in flight a grace
+      // to come back (redo.ts), then aborts them, whatever the target does.
+      let tick: NodeJS.Timeout | undefined;
+      await Promise.race([...inFlight, new Promise<void>((resolve) => (tick = setTimeout(resolve, 100)))]);
+      clearTimeout(tick);
+      if (stopping()) {
+        stopSince ??= performance.now();
+        const waited = performance.now() - stopSince;
+        const signalled = opts.shouldStop?.() ?? false;
+        if (waited > (signalled ? STOP_GRACE_MS : DEADLINE_GRACE_MS)) pool.stopAll();
+        else if (waited > STOP_GRACE_MS) pool.stopStuck(STOP_GRACE_MS);
+      }
     }
     return { next, results };
   };
@@ -206,7 +242,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       stats.mutated += r.results.reduce((n, b) => n + (b.mutated ?? 0), 0);
     }
   } finally {
-    await pool?.destroy();
+    if (!opts.executor) await pool?.close();
   }
   const result = merger.result();
   if (guide) result.keys = [...guide.firstIndex].map(([key, index]) => ({ key, index }));

@@ -13,6 +13,8 @@ import type { ExecResult, Fault, Finding, Program, Schedule, TraceStep } from '.
 import { pairKey } from '../coverage/coverage.js';
 import { bootStates, TransitionTracker } from '../coverage/transitions.js';
 import { countOps } from './program.js';
+import type { Heartbeat } from './heartbeat.js';
+import { WatchedKernel } from './watched-kernel.js';
 
 export const DEFAULT_MAX_STEPS = 4000;
 /** Setup and teardown run alone; they get their own budget. */
@@ -39,6 +41,13 @@ export interface ExecOptions {
    * SharedArrayBuffer costs more than a short execution, so batches reuse one.
    */
   buffer?: SharedArrayBuffer;
+  /** Publish each step and each function entered here, for a watchdog in another thread. */
+  heartbeat?: Heartbeat;
+  /**
+   * Stop after the strategy picks the CPU of step `haltAt`, without running that step: the
+   * schedule and events of an execution up to the step a watchdog found stalled, taken safely.
+   */
+  haltAt?: number;
 }
 
 export interface Execution {
@@ -65,12 +74,19 @@ export function cpuBody(target: Target, k: Kernel, cpu: number, program: Program
   })();
 }
 
-/** Turn an exception out of target code into a finding; an oops is already recorded. */
+/**
+ * Turn an exception out of target code into a finding; an oops is already recorded. Anything else
+ * (a TypeError, a RangeError, ...) is a bug of the model: a target error, titled by its first line
+ * and the kernel function it escaped from, with its whole stack as detail.
+ */
 export function fault(k: Kernel, e: unknown): Finding {
   if (e instanceof KernelOops) return e.finding;
-  const msg = e instanceof Error ? e.message : String(e);
-  return k.report('harness-error', `harness-error: ${msg.split('\n')[0]} in ${k.fn()}`, e instanceof Error && e.stack ? e.stack.split('\n').slice(1, 4) : []);
+  const first = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : `thrown ${oneLine(String(e))}`;
+  const stack = e instanceof Error && e.stack ? e.stack.split('\n').slice(1).map((l) => l.trim()) : [];
+  return k.report('target-error', `target error: ${first} in ${k.fn()}`, stack);
 }
+
+const oneLine = (s: string): string => s.split('\n')[0]!.slice(0, 200);
 
 export function hung(k: Kernel, blocked: number[]): never {
   const first = blocked[0]!;
@@ -85,8 +101,10 @@ export function hung(k: Kernel, blocked: number[]): never {
 /** Run a generator alone (setup, teardown) on the extra CPU; blocking there is a hang. */
 export function runSolo(k: Kernel, cpu: number, gen: Gen, labels: Set<string> | undefined, transitions?: TransitionTracker): void {
   k.cpu = cpu;
+  const watched = k instanceof WatchedKernel ? k : undefined;
   for (let n = 0; ; n++) {
     if (n > SOLO_MAX_STEPS) k.oops('livelock', `livelock: step budget exceeded in ${k.fn()}`);
+    watched?.stepping(cpu, k.step + n);
     const r = gen.next();
     transitions?.observe();
     if (r.done) return;
@@ -131,7 +149,8 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   if (ncpus < 1 || ncpus > MAX_CPUS - 1) throw new Error(`a program has 1 to ${MAX_CPUS - 1} CPUs, not ${ncpus}`);
   const img = bootImage(target);
   const sab = opts.buffer ?? new SharedArrayBuffer(target.layout.words * 4);
-  const k = new Kernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events });
+  const k = new WatchedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events });
+  k.hb = opts.heartbeat;
   k.mem.set(img.words);
   for (const [from, to] of img.lockOrder) k.lockOrder.set(from, new Set(to));
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
@@ -174,9 +193,11 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
       current = cpu;
       k.cpu = cpu;
       k.step = t;
+      if (t === opts.haltAt) break;
       const c = cpu * CPU_WORDS;
       k.mem[c + CPU.state] = CPU_RUNNABLE;
       k.clearWait(cpu);
+      k.stepping(cpu, t);
       const r = gens[cpu]!.next();
       // The last call of a CPU (its process exit) is a step too, so that decision points stay unique.
       const label = r.done ? EXIT_LABEL : r.value;
@@ -198,14 +219,17 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
       for (const inv of target.invariants) inv(k);
     }
     k.step = t;
-    k.doing[ncpus] = 'teardown';
-    runSolo(k, ncpus, target.teardown(k), labels, transitions);
-    target.leakCheck(k);
+    if (opts.haltAt === undefined) {
+      k.doing[ncpus] = 'teardown';
+      runSolo(k, ncpus, target.teardown(k), labels, transitions);
+      target.leakCheck(k);
+    }
   } catch (e) {
     fault(k, e);
   }
 
   const result: ExecResult = { findings: k.findings, steps: t, schedule };
+  if (opts.haltAt !== undefined && t === opts.haltAt) result.haltedOn = current;
   if (trace) result.trace = trace;
   if (k.events) result.events = k.events;
   if (labels) result.labels = [...labels];

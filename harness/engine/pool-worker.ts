@@ -1,8 +1,13 @@
 // The Piscina task: load the target (once per worker) and run one batch of indices inline
-// (guided: over the queue it was sent).
+// (guided: over the queue it was sent), or one exact replay. With a heartbeat, every execution
+// publishes its progress there for the watchdog of the guarded pool.
 
 import type { QueueEntry } from '../guided/entry.js';
+import { replayExecution } from './runner.js';
+import type { ExecResult, Fault, Program, Schedule } from '../types.js';
 import { runBatch, type BatchConfig, type BatchResult } from './batch.js';
+import { Heartbeat } from './heartbeat.js';
+import { bootImage, type ExecOptions } from './inline.js';
 import { loadTarget, type TargetRef } from './load.js';
 
 export interface BatchTask {
@@ -12,9 +17,30 @@ export interface BatchTask {
   count: number;
   /** Guided: the queue as it stood at the start of the batch's epoch. */
   queue?: QueueEntry[];
+  /** Where the watchdog reads the progress of the batch. */
+  heartbeat?: SharedArrayBuffer;
 }
 
-export default async function run(task: BatchTask): Promise<BatchResult> {
+/** One exact replay of a saved repro (`mdevfuzz replay` under the watchdog). */
+export interface ReplayTask {
+  target: TargetRef;
+  replay: { program: Program; faults: Fault[]; schedule: Schedule; maxSteps?: number };
+  opts: Pick<ExecOptions, 'events' | 'trace'>;
+  heartbeat?: SharedArrayBuffer;
+}
+
+export type PoolTask = BatchTask | ReplayTask;
+
+export default async function run(task: PoolTask): Promise<BatchResult | ExecResult> {
   const target = await loadTarget(task.target);
-  return runBatch(target, task.cfg, task.start, task.count, task.queue);
+  bootImage(target); // the target's setup, before the heartbeat says an execution runs
+  const hb = task.heartbeat ? new Heartbeat(task.heartbeat) : undefined;
+  if ('replay' in task) {
+    const { program, faults, schedule, maxSteps } = task.replay;
+    hb?.begin(0);
+    const { result } = replayExecution(target, program, faults, schedule, { ...task.opts, heartbeat: hb, maxSteps });
+    hb?.end();
+    return result;
+  }
+  return runBatch(target, task.cfg, task.start, task.count, task.queue, hb);
 }

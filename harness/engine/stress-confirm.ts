@@ -48,6 +48,8 @@ export interface Confirmation {
 }
 
 export function confirmInline(target: Target, x: StressExecution, seed: string): Confirmation {
+  // A stuck execution would stall this thread too: it stays unconfirmed, with its raw trace.
+  if (x.end === 'stuck') return { confirmed: new Set(), schedule: [], inline: { findings: [], steps: 0, schedule: [] } };
   const strategy = ticketOrder(x.tickets, x.program.cpus.length);
   const { result } = execute(target, x.program, strategy, execRng(seed, x.index, 'schedule'), { faults: x.faults });
   const inline = new Set(result.findings.map((f) => f.title));

@@ -58,6 +58,9 @@ export interface StressTotals {
 export const DEFAULT_STRESS_BATCH = 64;
 const HUNG_MS = 50;
 const EXEC_MS = 3000;
+/** A stuck stress execution: its CPUs run free, so no one function can be named. */
+export const STRESS_STALL_TITLE = 'INFO: rcu_sched self-detected stall on CPU';
+
 const ENDS: Record<number, StressEnd> = { 0: 'done', [STOP_FAULT]: 'faulted', [STOP_HUNG]: 'hung', [STOP_LIVELOCK]: 'livelock', [STOP_TIMEOUT]: 'stuck' };
 
 export function defaultStressWorkers(): number {
@@ -200,7 +203,8 @@ function finish(target: Target, x: Prepared, cpus: (StressCpuResult | null)[], r
       const blocked = [...Array(ncpus).keys()].filter((c) => mem[c * CPU_WORDS + CPU.state] === CPU_BLOCKED);
       hung(k, blocked);
     }
-    if (end === 'stuck') k.oops('harness-error', 'harness-error: stress execution did not finish', [`abandoned after ${execMs} ms with ${count} steps; its threads were terminated`]);
+    // A CPU never came back to a preemption point (free-running, which one is not known): a stall.
+    if (end === 'stuck') k.oops('stall', STRESS_STALL_TITLE, [`abandoned after ${execMs} ms with ${count} steps; its threads were terminated`]);
     if (end === 'done') {
       k.pullLockOrder();
       k.cpu = ncpus;

@@ -5,7 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { Kernel, type KernelOptions } from '../kernel/kernel.js';
+import type { KernelOptions } from '../kernel/kernel.js';
+import { WatchedKernel } from './watched-kernel.js';
 import { MAX_CPUS, type Layout } from '../kernel/layout.js';
 import { replay } from '../sched/replay.js';
 import type { Target } from '../target.js';
@@ -50,7 +51,7 @@ export function threadsWords(layout: Layout): number {
   return layout.words + CTL_WORDS;
 }
 
-export class SharedKernel extends Kernel {
+export class SharedKernel extends WatchedKernel {
   /** Word index of the control region. */
   readonly ctl: number;
   private readonly injected: readonly Fault[];
@@ -205,7 +206,7 @@ export function signal(mem: Int32Array, i: number, value: number): void {
 
 const warmed = new WeakSet<Target>();
 
-function* argCombos(args: Record<string, readonly (number | string)[]>): Generator<Op['args']> {
+export function* argCombos(args: Record<string, readonly (number | string)[]>): Generator<Op['args']> {
   const names = Object.keys(args);
   const at = new Array<number>(names.length).fill(0);
   for (;;) {

@@ -6,12 +6,15 @@ import { execRng } from '../rng.js';
 import { makeStrategy } from '../sched/index.js';
 import { replay } from '../sched/replay.js';
 import type { Target } from '../target.js';
-import type { Fault, Program, Schedule } from '../types.js';
+import { WATCHDOG_KINDS, type Fault, type Program, type Schedule } from '../types.js';
 import type { CampaignFinding, CampaignOptions, CampaignResult } from './campaign.js';
 import type { ExecOptions, Execution } from './inline.js';
-import { loadTarget, type TargetRef } from './load.js';
+import { loadTarget, UsageError, type TargetRef } from './load.js';
+import { GuardedPool, type ExecutionLimits } from './guarded-pool.js';
+import { argCombos } from './threads-kernel.js';
+import { formatOp } from './program.js';
 import { campaignFaults, programFor, type CampaignConfig, type IndexedExecution } from './runner.js';
-import { ThreadsEngine } from './threads.js';
+import { ExecutionCancelled, ThreadsEngine, type ThreadsEngineOptions } from './threads.js';
 
 /** The engines of `run`, `replay` and `minimize` (`--engine`). */
 export const ENGINES = ['inline', 'threads'] as const;
@@ -49,8 +52,9 @@ export function replayThreads(
 export async function runThreadsCampaign(opts: CampaignOptions, engine?: ThreadsEngine): Promise<CampaignResult> {
   if (opts.execs === undefined && opts.timeMs === undefined) throw new Error('a campaign needs --execs or --time');
   const target = await loadTarget(opts.target);
+  if (opts.limits && !engine) await checkWarmUp(opts.target, target, opts.limits);
   const cfg: CampaignConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps, faults: opts.faults };
-  const own = engine ?? new ThreadsEngine();
+  const own = engine ?? new ThreadsEngine(opts.limits ? { stepTimeoutMs: opts.limits.stallMs } : {});
   const t0 = performance.now();
   const deadline = opts.timeMs === undefined ? Infinity : t0 + opts.timeMs;
   const first = opts.startIndex ?? 0;
@@ -59,16 +63,26 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
   let steps = 0;
   let index = first;
   let reported = t0;
+  const stopping = (): boolean => performance.now() >= deadline || (opts.shouldStop?.() ?? false);
+  own.shouldStop = stopping;
   try {
-    for (; index < limit && performance.now() < deadline && !(opts.shouldStop?.() ?? false); index++) {
-      const { result } = await runIndexThreads(own, opts.target, target, cfg, index);
+    for (; index < limit && !stopping(); index++) {
+      let result;
+      try {
+        ({ result } = await runIndexThreads(own, opts.target, target, cfg, index));
+      } catch (e) {
+        if (e instanceof ExecutionCancelled) break; // stopped while a step ran: it does not count
+        throw e;
+      }
       steps += result.steps;
       for (const f of result.findings) {
         const seen = byTitle.get(f.title);
         if (seen) seen.hits++;
         else {
-          byTitle.set(f.title, { title: f.title, kind: f.kind, index, detail: f.detail, hits: 1, timeToFindMs: Math.round(performance.now() - t0) });
-          opts.onNewFinding?.({ ...byTitle.get(f.title)! });
+          const found: CampaignFinding = { title: f.title, kind: f.kind, index, detail: f.detail, hits: 1, timeToFindMs: Math.round(performance.now() - t0) };
+          if (WATCHDOG_KINDS.has(f.kind)) found.step = f.step; // the step that never finished: where its repro halts
+          byTitle.set(f.title, found);
+          opts.onNewFinding?.({ ...found });
         }
       }
       if (performance.now() - reported > 200) {
@@ -77,6 +91,7 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
       }
     }
   } finally {
+    own.shouldStop = undefined;
     if (!engine) await own.close();
   }
   const findings = [...byTitle.values()].sort((a, b) => a.index - b.index || a.title.localeCompare(b.title)); // as runCampaign orders them
@@ -84,8 +99,8 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
 }
 
 /** Run `fn` with a threads engine of its own, closed afterwards. */
-export async function withThreadsEngine<T>(fn: (engine: ThreadsEngine) => Promise<T>): Promise<T> {
-  const engine = new ThreadsEngine();
+export async function withThreadsEngine<T>(fn: (engine: ThreadsEngine) => Promise<T>, opts: ThreadsEngineOptions = {}): Promise<T> {
+  const engine = new ThreadsEngine(opts);
   try {
     return await fn(engine);
   } finally {
@@ -103,4 +118,25 @@ export async function replaysSignatureThreads(
   const { result } = await withThreadsEngine((e) => replayThreads(e, ref, target, repro.program, repro.faults, repro.schedule));
   const titles = result.findings.map((f) => f.title);
   return { reproduced: titles.includes(signature), titles, steps: result.steps };
+}
+
+/**
+ * Every thread of the threads engine, this one included, first runs each operation alone, inline
+ * (prepareThread's warm-up), where nothing could stop an operation that never yields. So the
+ * warm-up is tried first on a guarded worker: an operation that stalls or runs out of heap alone
+ * is a target error, said in one line, before any thread runs it unguarded.
+ */
+export async function checkWarmUp(ref: TargetRef, target: Target, limits: ExecutionLimits): Promise<void> {
+  const pool = new GuardedPool(1, limits);
+  try {
+    for (const spec of target.ops) {
+      for (const args of argCombos(spec.args)) {
+        const op = { op: spec.name, args };
+        const r = await pool.replay({ target: ref, replay: { program: { cpus: [[op]] }, faults: [], schedule: [] }, opts: {} });
+        if (r.killed) throw new UsageError(`target error: ${formatOp(op)} alone, on one CPU: ${r.killed.finding.title}; the threads engine runs every operation alone first, so it cannot run ${target.name}`);
+      }
+    }
+  } finally {
+    await pool.close();
+  }
 }

@@ -8,6 +8,7 @@ import { CPU, CPU_DONE, CPU_WORDS } from '../kernel/layout.js';
 import type { Fault, Finding, Program, TraceEvent } from '../types.js';
 import { cpuBody, EXIT_LABEL, fault } from './inline.js';
 import { loadTarget, type TargetRef } from './load.js';
+import { Heartbeat } from './heartbeat.js';
 import { CTL, prepareThread, SharedKernel, signal, TIMED_OUT, waitChange } from './threads-kernel.js';
 
 /** Grant word values. */
@@ -30,6 +31,8 @@ export interface CpuTask {
   cores: number;
   /** Give up waiting for a grant after this long (the coordinator is gone). */
   waitMs: number;
+  /** Where this CPU publishes the function it runs, for the coordinator to name a stall. */
+  heartbeat?: SharedArrayBuffer;
 }
 
 export interface CpuResult {
@@ -50,6 +53,7 @@ export default async function runCpu(task: CpuTask): Promise<CpuResult> {
   const ncpus = task.program.cpus.length;
   const k = new SharedKernel(target.layout, task.sab, { ncpus, faults: task.faults, events: task.events }, img.lockOrder);
   k.cpu = cpu;
+  if (task.heartbeat) k.hb = new Heartbeat(task.heartbeat);
   const mem = k.mem;
   const gen = cpuBody(target, k, cpu, task.program);
   const eventSteps: number[] = [];
@@ -69,6 +73,7 @@ export default async function runCpu(task: CpuTask): Promise<CpuResult> {
   const step = (): number => {
     let status: number;
     try {
+      k.stepping(cpu, k.step);
       const r = gen.next();
       const label = r.done ? EXIT_LABEL : r.value;
       if (r.done) mem[cpu * CPU_WORDS + CPU.state] = CPU_DONE;

@@ -19,6 +19,8 @@ import type { TargetRef } from './load.js';
 import { countOps } from './program.js';
 import { CTL, othersRunnable, prepareThread, SharedKernel, signal, threadsWords, TIMED_OUT, waitChange, type WaitPolicy } from './threads-kernel.js';
 import { sitesBuffer } from './threads-sites.js';
+import { heartbeatBuffer, readBeat } from './heartbeat.js';
+import { stallTitle } from './watched-kernel.js';
 import { FAULTED, GRANT_FINISH, GRANT_RUN, STEPPED, type CpuResult, type CpuTask } from './threads-worker.js';
 
 export type SpinMode = 'auto' | 'always' | 'never';
@@ -50,7 +52,42 @@ type End =
   | { kind: 'faulted' }
   | { kind: 'hung'; blocked: number[] }
   | { kind: 'livelock' }
-  | { kind: 'timeout'; cpu: number; ms: number };
+  | { kind: 'timeout'; cpu: number; ms: number }
+  /** A step still running after SLICE_MS: call schedule() again. */
+  | { kind: 'slow' }
+  /** shouldStop() said so while a step was slow: the execution does not count. */
+  | { kind: 'cancelled'; cpu: number };
+
+/** The scheduling loop's state, kept across the 'slow' returns of schedule(). */
+interface SchedState {
+  k: SharedKernel;
+  ncpus: number;
+  strategy: Strategy;
+  maxSteps: number;
+  firstStepMs: number;
+  policy: WaitPolicy;
+  schedule: Schedule;
+  order: number[];
+  labels: number[];
+  steps: number[];
+  /** A CPU's first step may wait for its worker to attach. */
+  attached: boolean[];
+  runnable: number[];
+  current: number;
+  t: number;
+  /** The step granted and not yet handed back. */
+  pending?: { cpu: number; waited: number; budget: number };
+}
+
+/** How long the scheduler blocks its thread waiting for one step before it lets the event loop run. */
+const SLICE_MS = 200;
+
+/** Thrown by execute() when shouldStop() ended an execution whose step was still running. */
+export class ExecutionCancelled extends Error {
+  constructor() {
+    super('threads engine: execution cancelled');
+  }
+}
 
 export class ThreadsEngine {
   private readonly pool: Piscina;
@@ -63,6 +100,8 @@ export class ThreadsEngine {
   private busy = false;
   /** Grants and replies exchanged so far: two per step. */
   handoffs = 0;
+  /** Polled while a step is slow: true cancels the execution (a signal, a deadline). */
+  shouldStop: (() => boolean) | undefined;
 
   constructor(opts: ThreadsEngineOptions = {}) {
     this.spinMode = opts.spin ?? 'auto';
@@ -110,8 +149,12 @@ export class ThreadsEngine {
 
     const spin = this.spinMode === 'always' || (this.spinMode === 'auto' && othersRunnable() + 2 <= this.cores);
     const aborts = program.cpus.map(() => new AbortController());
+    const beats = program.cpus.map(() => heartbeatBuffer());
     const tasks = program.cpus.map((_, cpu) => {
-      const task: CpuTask = { target: ref, sites, sab, cpu, program, faults: opts.faults ? [...opts.faults] : [], events: opts.events ?? false, spin, cores: this.cores, waitMs: this.startTimeoutMs + this.stepTimeoutMs };
+      const task: CpuTask = {
+        target: ref, sites, sab, cpu, program, faults: opts.faults ? [...opts.faults] : [], events: opts.events ?? false, spin, cores: this.cores,
+        waitMs: this.startTimeoutMs + this.stepTimeoutMs, heartbeat: beats[cpu]!,
+      };
       return this.pool.run(task, { signal: aborts[cpu]!.signal }) as Promise<CpuResult>;
     });
     const abortAll = (): void => aborts.forEach((a) => a.abort());
@@ -130,17 +173,31 @@ export class ThreadsEngine {
       throw failure ?? new Error('threads engine: the workers did not start');
     }
     this.started.add(target);
-    const run = this.schedule(k, ncpus, strategy, opts.maxSteps ?? DEFAULT_MAX_STEPS, posted ? this.startTimeoutMs : this.stepTimeoutMs, spin);
+    const st: SchedState = {
+      k, ncpus, strategy, maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS, firstStepMs: posted ? this.startTimeoutMs : this.stepTimeoutMs,
+      policy: { spin, cores: this.cores, hot: k.ctl + CTL.hot },
+      schedule: [], order: [], labels: [], steps: new Array<number>(ncpus).fill(0), attached: new Array<boolean>(ncpus).fill(false), runnable: [], current: 0, t: 0,
+    };
+    let run = this.schedule(st);
+    while (run.end.kind === 'slow') {
+      await new Promise<void>((resolve) => setImmediate(resolve)); // a slow step: let signals be heard
+      if (this.shouldStop?.()) {
+        run = { ...run, end: { kind: 'cancelled', cpu: st.pending!.cpu } };
+        break;
+      }
+      run = this.schedule(st);
+    }
     // A worker that did not hand back is terminated; the others finish and report.
-    if (run.end.kind === 'timeout') aborts[run.end.cpu]!.abort();
+    if (run.end.kind === 'timeout' || run.end.kind === 'cancelled') aborts[run.end.cpu]!.abort();
     for (let c = 0; c < ncpus; c++) signal(k.mem, k.ctl + CTL.grant + c, GRANT_FINISH);
-    const finished = (await within(settled, this.stepTimeoutMs)) && run.end.kind !== 'timeout';
+    const finished = (await within(settled, this.stepTimeoutMs)) && run.end.kind !== 'timeout' && run.end.kind !== 'cancelled';
     if (!finished) abortAll();
     await settled;
+    if (run.end.kind === 'cancelled') throw new ExecutionCancelled();
     if (failure) throw failure;
     if (finished) this.buffers.set(target, sab);
     const results = await Promise.all(tasks.map((p) => p.catch(() => undefined)));
-    return { kernel: k, result: this.finish(target, k, run, results, opts, finished) };
+    return { kernel: k, result: this.finish(target, k, run, results, opts, finished, beats) };
   }
 
   /** Wait (without blocking this thread's event loop) until every worker has attached. */
@@ -158,49 +215,55 @@ export class ThreadsEngine {
     }
   }
 
-  /** The inline executor's loop, with each step run by the CPU's worker. */
-  private schedule(k: SharedKernel, ncpus: number, strategy: Strategy, maxSteps: number, firstStepMs: number, spin: boolean): Run {
+  /**
+   * The inline executor's loop, with each step run by the CPU's worker. A step waited on for
+   * SLICE_MS comes back as 'slow', for the caller to let this thread's event loop run (signals)
+   * and call again: the loop resumes waiting for the same step, until its budget is spent.
+   */
+  private schedule(st: SchedState): Run {
+    const { k, ncpus, strategy, maxSteps, steps, attached, runnable, schedule, order, labels } = st;
     const mem = k.mem;
-    const policy: WaitPolicy = { spin, cores: this.cores, hot: k.ctl + CTL.hot };
-    const schedule: Schedule = [];
-    const order: number[] = [];
-    const labels: number[] = [];
-    const steps = new Array<number>(ncpus).fill(0);
-    /** A CPU's first step may wait for its worker to attach. */
-    const attached = new Array<boolean>(ncpus).fill(false);
-    const runnable: number[] = [];
-    let current = 0;
-    let t = 0;
-    const stop = (end: End): Run => ({ end, order, labels, schedule, current });
+    const stop = (end: End): Run => ({ end, order, labels, schedule, current: st.current });
     for (;;) {
-      runnable.length = 0;
-      const blocked: number[] = [];
-      for (let c = 0; c < ncpus; c++) {
-        const s = mem[c * CPU_WORDS + CPU.state];
-        if (s === CPU_RUNNABLE || (s === CPU_BLOCKED && k.waitSatisfied(c))) runnable.push(c);
-        else if (s === CPU_BLOCKED) blocked.push(c);
+      if (!st.pending) {
+        runnable.length = 0;
+        const blocked: number[] = [];
+        for (let c = 0; c < ncpus; c++) {
+          const s = mem[c * CPU_WORDS + CPU.state];
+          if (s === CPU_RUNNABLE || (s === CPU_BLOCKED && k.waitSatisfied(c))) runnable.push(c);
+          else if (s === CPU_BLOCKED) blocked.push(c);
+        }
+        if (runnable.length === 0) return stop(blocked.length > 0 ? { kind: 'hung', blocked } : { kind: 'done' });
+        if (st.t >= maxSteps) return stop({ kind: 'livelock' });
+        const cpu = strategy.pick(runnable, st.current, steps, st.t);
+        if (cpu !== defaultNext(runnable, st.current)) schedule.push({ cpu: st.current, step: steps[st.current]!, to: cpu });
+        st.current = cpu;
+        k.cpu = cpu;
+        k.step = st.t;
+        mem[cpu * CPU_WORDS + CPU.state] = CPU_RUNNABLE;
+        k.clearWait(cpu);
+        mem[k.ctl + CTL.step] = st.t;
+        Atomics.store(mem, k.ctl + CTL.reply, 0);
+        signal(mem, k.ctl + CTL.grant + cpu, GRANT_RUN);
+        st.pending = { cpu, waited: 0, budget: attached[cpu] ? this.stepTimeoutMs : st.firstStepMs };
+        attached[cpu] = true;
       }
-      if (runnable.length === 0) return stop(blocked.length > 0 ? { kind: 'hung', blocked } : { kind: 'done' });
-      if (t >= maxSteps) return stop({ kind: 'livelock' });
-      const cpu = strategy.pick(runnable, current, steps, t);
-      if (cpu !== defaultNext(runnable, current)) schedule.push({ cpu: current, step: steps[current]!, to: cpu });
-      current = cpu;
-      k.cpu = cpu;
-      k.step = t;
-      mem[cpu * CPU_WORDS + CPU.state] = CPU_RUNNABLE;
-      k.clearWait(cpu);
-      mem[k.ctl + CTL.step] = t;
-      Atomics.store(mem, k.ctl + CTL.reply, 0);
-      signal(mem, k.ctl + CTL.grant + cpu, GRANT_RUN);
-      const ms = attached[cpu] ? this.stepTimeoutMs : firstStepMs;
-      attached[cpu] = true;
-      const status = waitChange(mem, k.ctl + CTL.reply, 0, ms, policy);
+      const p = st.pending;
+      const slice = Math.min(SLICE_MS, p.budget - p.waited);
+      const status = waitChange(mem, k.ctl + CTL.reply, 0, slice, st.policy);
+      if (status === TIMED_OUT) {
+        p.waited += slice;
+        // A first step may wait for its worker to attach; once every worker has, it has a step's budget.
+        if (p.budget > this.stepTimeoutMs && Atomics.load(mem, k.ctl + CTL.ready) >= ncpus) p.budget = Math.max(p.waited, Math.min(p.budget, p.waited + this.stepTimeoutMs));
+        if (p.waited < p.budget) return stop({ kind: 'slow' });
+        return stop({ kind: 'timeout', cpu: p.cpu, ms: p.budget });
+      }
+      st.pending = undefined;
       this.handoffs += 2;
-      if (status === TIMED_OUT) return stop({ kind: 'timeout', cpu, ms });
       if (status & STEPPED) {
-        steps[cpu]!++;
-        t++;
-        order.push(cpu);
+        steps[p.cpu]!++;
+        st.t++;
+        order.push(p.cpu);
         labels.push(mem[k.ctl + CTL.label]!);
       }
       if (status & FAULTED) return stop({ kind: 'faulted' });
@@ -215,6 +278,7 @@ export class ThreadsEngine {
     results: (CpuResult | undefined)[],
     opts: ExecOptions,
     finished: boolean,
+    beats: readonly SharedArrayBuffer[],
   ): ExecResult {
     const ncpus = results.length;
     const t = run.order.length;
@@ -231,8 +295,9 @@ export class ThreadsEngine {
         k.oops('livelock', `livelock: step budget exceeded in ${k.fn()}`, [`${opts.maxSteps ?? DEFAULT_MAX_STEPS} steps`]);
       }
       if (end.kind === 'timeout') {
+        // The CPU's worker never reached its next preemption point: a stall, in the function its heartbeat names.
         k.cpu = end.cpu;
-        k.oops('harness-error', `harness-error: threads worker of cpu${end.cpu} hung`, [`no hand-back within ${end.ms} ms at step ${t}; the worker was terminated`]);
+        k.oops('stall', stallTitle(readBeat(beats[end.cpu]!).fn), [`cpu${end.cpu} did not reach a preemption point within ${end.ms} ms (step ${t})`, 'its worker was terminated and replaced']);
       }
       if (!finished) {
         k.oops('harness-error', 'harness-error: threads workers did not finish', [`no result within ${this.stepTimeoutMs} ms after step ${t}; they were terminated`]);

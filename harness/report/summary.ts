@@ -216,8 +216,21 @@ export interface RunSummary {
   seedProblems: { problem: string; title: string }[];
   /** For a merge: the runs it combined. */
   mergedFrom?: { runId: string; shard: string | null }[];
+  /** Exceptions out of model code (bugs of a target, not of its kernel): never in the corpus; exit 2. */
+  targetErrors?: TargetErrorReport[];
   /** 0 nothing new, 1 new findings or a lost expected finding, 2 harness error, 130 interrupted. */
   exitCode: number;
+}
+
+/** A target error of a run: its title, stack, where it was first thrown, and the command that throws it again. */
+export interface TargetErrorReport {
+  target: string;
+  title: string;
+  execIndex: number;
+  hits: number;
+  /** The stack of the exception, one frame a line. */
+  stack: string[];
+  repro: string;
 }
 
 export const EXIT_OK = 0;

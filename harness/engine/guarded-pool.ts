@@ -1,0 +1,173 @@
+// Batches of executions on worker threads that cannot hang or crash the campaign: a Piscina pool
+// whose workers run with a heap cap (resourceLimits), and a watchdog that reads each batch's
+// heartbeat. A CPU that does not reach its next preemption point within the stall budget is a
+// `stall` finding of the execution it was in; its worker is terminated (Piscina's abort signal)
+// and replaced. A worker killed for its heap is an `oom` finding of the execution it was running,
+// or, outside any execution, a target error. Either way the batch's other indices did not run:
+// the caller runs them again (BatchOutcome says which), so that the same indices give the same
+// findings whatever happened to the workers.
+
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { BatchFinding, BatchResult } from './batch.js';
+import { heartbeatBuffer, readBeat, type Beat } from './heartbeat.js';
+import type { BatchTask, PoolTask, ReplayTask } from './pool-worker.js';
+import type { ExecResult, Finding } from '../types.js';
+import { oomTitle, stallTitle } from './watched-kernel.js';
+
+export interface ExecutionLimits {
+  /** A CPU that runs longer than this between two preemption points is stalled. */
+  stallMs: number;
+  /** Each worker's heap cap (V8 old generation), in MiB. */
+  memoryMb: number;
+}
+
+export const DEFAULT_STALL_MS = 5_000;
+export const DEFAULT_MEMORY_MB = 1_024;
+export const DEFAULT_LIMITS: ExecutionLimits = { stallMs: DEFAULT_STALL_MS, memoryMb: DEFAULT_MEMORY_MB };
+
+/** How a batch ended. */
+export type BatchOutcome =
+  | { kind: 'done'; result: BatchResult }
+  /** The execution at `index` stalled or ran out of heap: `finding` is its; the batch's other indices did not run. */
+  | { kind: 'killed'; index: number; steps: number; finding: BatchFinding }
+  /** Its worker ran out of heap outside any execution (loading the target, between executions). */
+  | { kind: 'lost'; finding: BatchFinding }
+  /** Aborted because the campaign stops: none of its indices count. */
+  | { kind: 'stopped' };
+
+/** What runs batches: the guarded pool, or a fake in tests. */
+export interface BatchExecutor {
+  run(task: BatchTask): Promise<BatchOutcome>;
+  /** Abort every batch in flight: they end 'stopped'. */
+  stopAll(): void;
+  /** Abort the batches in flight whose execution has not reached a preemption point for `quietMs`. */
+  stopStuck(quietMs: number): void;
+  close(): Promise<void>;
+}
+
+interface Watched {
+  hb: SharedArrayBuffer;
+  abort: AbortController;
+  seq: number;
+  since: number;
+  /** Why this thread aborted it. */
+  reason?: 'stall' | 'stop';
+  beat?: Beat;
+}
+
+const isOutOfMemory = (e: unknown): boolean => (e as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+
+export class GuardedPool implements BatchExecutor {
+  private readonly pool: Piscina;
+  private readonly watched = new Set<Watched>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    threads: number,
+    readonly limits: ExecutionLimits = DEFAULT_LIMITS,
+  ) {
+    this.pool = new Piscina({
+      filename: fileURLToPath(new URL('./pool-worker.js', import.meta.url)),
+      minThreads: threads,
+      maxThreads: threads,
+      resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, limits.memoryMb >> 3)) },
+    });
+    this.timer = setInterval(() => this.check(), Math.max(20, Math.min(250, limits.stallMs / 4)));
+    this.timer.unref();
+  }
+
+  /** The watchdog: a batch whose heartbeat is running and has not moved for the stall budget is aborted. */
+  private check(): void {
+    const now = performance.now();
+    for (const w of this.watched) {
+      if (w.reason) continue;
+      const beat = readBeat(w.hb);
+      if (beat.seq !== w.seq) {
+        w.seq = beat.seq;
+        w.since = now;
+      } else if (beat.running && now - w.since > this.limits.stallMs) {
+        w.reason = 'stall';
+        w.beat = beat;
+        w.abort.abort();
+      }
+    }
+  }
+
+  private async guarded<T>(task: PoolTask): Promise<{ ok: true; value: T } | { ok: false; w: Watched; error: unknown }> {
+    const w: Watched = { hb: heartbeatBuffer(), abort: new AbortController(), seq: 0, since: performance.now() };
+    this.watched.add(w);
+    try {
+      return { ok: true, value: (await this.pool.run({ ...task, heartbeat: w.hb }, { signal: w.abort.signal })) as T };
+    } catch (error) {
+      return { ok: false, w, error };
+    } finally {
+      this.watched.delete(w);
+    }
+  }
+
+  async run(task: BatchTask): Promise<BatchOutcome> {
+    const r = await this.guarded<BatchResult>(task);
+    if (r.ok) return { kind: 'done', result: r.value };
+    const killed = this.killed(r.w, r.error);
+    if (killed === 'stopped') return { kind: 'stopped' };
+    const { beat, finding } = killed;
+    const bf: BatchFinding = { title: finding.title, kind: finding.kind, index: beat.index, detail: finding.detail, hits: 1, step: beat.step };
+    if (finding.kind === 'target-error') return { kind: 'lost', finding: { ...bf, index: task.start } };
+    return { kind: 'killed', index: beat.index, steps: beat.step, finding: bf };
+  }
+
+  /** One exact replay (program, faults, schedule) in a guarded worker: a stall or an oom is its finding. */
+  async replay(task: Omit<ReplayTask, 'heartbeat'>): Promise<{ result: ExecResult; killed?: { beat: Beat; finding: Finding } }> {
+    const r = await this.guarded<ExecResult>(task);
+    if (r.ok) return { result: r.value };
+    const killed = this.killed(r.w, r.error);
+    if (killed === 'stopped') throw new Error('replay stopped');
+    return { result: { findings: [killed.finding], steps: killed.beat.step, schedule: [] }, killed };
+  }
+
+  /** What ended a batch that did not come back: the watchdog, a stop, or the heap cap. Anything else is rethrown. */
+  private killed(w: Watched, error: unknown): 'stopped' | { beat: Beat; finding: Finding } {
+    if (w.reason === 'stop') return 'stopped';
+    if (w.reason === 'stall') {
+      const beat = w.beat!;
+      const detail = [
+        `cpu${beat.cpu} did not reach a preemption point within ${this.limits.stallMs} ms (step ${beat.step} of execution ${beat.index})`,
+        'its worker was terminated and replaced',
+      ];
+      return { beat, finding: { kind: 'stall', title: stallTitle(beat.fn), cpu: beat.cpu, step: beat.step, detail } };
+    }
+    if (isOutOfMemory(error)) {
+      const beat = readBeat(w.hb);
+      const limit = `the worker's heap passed its cap of ${this.limits.memoryMb} MiB (--worker-memory)`;
+      if (!beat.running) {
+        return { beat, finding: { kind: 'target-error', title: 'target error: worker heap limit reached outside an execution', cpu: 0, step: 0, detail: [limit] } };
+      }
+      const detail = [`${limit} on cpu${beat.cpu} at step ${beat.step} of execution ${beat.index}`, 'its worker was terminated and replaced'];
+      return { beat, finding: { kind: 'oom', title: oomTitle(beat.fn), cpu: beat.cpu, step: beat.step, detail } };
+    }
+    throw error;
+  }
+
+  stopAll(): void {
+    for (const w of this.watched) this.stop(w);
+  }
+
+  stopStuck(quietMs: number): void {
+    this.check();
+    const now = performance.now();
+    for (const w of this.watched) if (readBeat(w.hb).running && now - w.since > quietMs) this.stop(w);
+  }
+
+  private stop(w: Watched): void {
+    if (w.reason) return;
+    w.reason = 'stop';
+    w.abort.abort();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.stopAll();
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,109 @@
+// The heartbeat of an execution thread: a small SharedArrayBuffer that the thread running target
+// code writes at every preemption point (which execution, CPU and step) and at every kernel-function
+// entry and exit (the function now running), and that a watchdog in another thread reads. It is
+// the only window onto a thread stuck in code that never yields, or killed for its heap: from it,
+// the watchdog names the execution, the CPU and the function, in the kernel's words.
+
+/** Word offsets. */
+const HB = {
+  /** Bumped at every step, and when an execution starts or ends. */
+  seq: 0,
+  /** IDLE or RUNNING. */
+  state: 1,
+  index: 2,
+  cpu: 3,
+  step: 4,
+  /** Id of the kernel function now running (0: none, `cpu_idle`). */
+  fn: 5,
+  /** Names written to the name table. */
+  names: 6,
+} as const;
+const HEADER_WORDS = 8;
+const NAME_SLOTS = 128;
+const NAME_CHARS = 48;
+
+export const IDLE = 0;
+export const RUNNING = 1;
+
+export const HEARTBEAT_BYTES = HEADER_WORDS * 4 + NAME_SLOTS * NAME_CHARS * 2;
+
+export function heartbeatBuffer(): SharedArrayBuffer {
+  return new SharedArrayBuffer(HEARTBEAT_BYTES);
+}
+
+/** What a heartbeat says, read from another thread. */
+export interface Beat {
+  seq: number;
+  running: boolean;
+  index: number;
+  cpu: number;
+  step: number;
+  fn: string;
+}
+
+/** The writer, in the thread that runs target code. Plain stores: the reader only needs them eventually. */
+export class Heartbeat {
+  private readonly w: Int32Array;
+  private readonly chars: Uint16Array;
+  private readonly ids = new Map<string, number>();
+
+  constructor(readonly sab: SharedArrayBuffer) {
+    this.w = new Int32Array(sab, 0, HEADER_WORDS);
+    this.chars = new Uint16Array(sab, HEADER_WORDS * 4);
+  }
+
+  begin(index: number): void {
+    const w = this.w;
+    w[HB.index] = index;
+    w[HB.cpu] = 0;
+    w[HB.step] = 0;
+    w[HB.fn] = 0;
+    w[HB.state] = RUNNING;
+    w[HB.seq]!++;
+  }
+
+  step(cpu: number, step: number): void {
+    const w = this.w;
+    w[HB.cpu] = cpu;
+    w[HB.step] = step;
+    w[HB.seq]!++;
+  }
+
+  fn(name: string): void {
+    this.w[HB.fn] = this.ids.get(name) ?? this.add(name);
+  }
+
+  end(): void {
+    this.w[HB.state] = IDLE;
+    this.w[HB.seq]!++;
+  }
+
+  private add(name: string): number {
+    const n = this.w[HB.names]!;
+    if (n >= NAME_SLOTS - 1) return 0; // a full table names the function `?`
+    const id = n + 1;
+    const base = (id - 1) * NAME_CHARS;
+    const len = Math.min(name.length, NAME_CHARS);
+    for (let i = 0; i < NAME_CHARS; i++) this.chars[base + i] = i < len ? name.charCodeAt(i) : 0;
+    this.w[HB.names] = id;
+    this.ids.set(name, id);
+    return id;
+  }
+}
+
+/** Read a heartbeat (from the watchdog's thread). */
+export function readBeat(sab: SharedArrayBuffer): Beat {
+  const w = new Int32Array(sab, 0, HEADER_WORDS);
+  const id = w[HB.fn]!;
+  return { seq: w[HB.seq]!, running: w[HB.state] === RUNNING, index: w[HB.index]!, cpu: w[HB.cpu]!, step: w[HB.step]!, fn: id === 0 ? 'cpu_idle' : nameOf(sab, id) };
+}
+
+function nameOf(sab: SharedArrayBuffer, id: number): string {
+  const chars = new Uint16Array(sab, HEADER_WORDS * 4 + (id - 1) * NAME_CHARS * 2, NAME_CHARS);
+  let s = '';
+  for (const c of chars) {
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s || '?';
+}
