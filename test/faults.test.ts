@@ -103,7 +103,8 @@ async function faultyIndices(name: string, seed: string, n: number): Promise<num
 }
 
 const summaryOf = (results: string): RunSummary => {
-  const runs = readdirSync(results);
+  // Run directories only: history.json and verified.json sit beside them.
+  const runs = readdirSync(results, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
   assert.equal(runs.length, 1, `one run directory in ${results}: ${runs.join(', ')}`);
   return JSON.parse(readFileSync(path.join(results, runs[0]!, 'summary.json'), 'utf8')) as RunSummary;
 };
