@@ -138,6 +138,7 @@ export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, 
   const parent = k.get(mdev, 'dev_parent') as DeviceV6;
   yield* device_lock(k, mdev);
   k.set(mdev, 'dev_dead', 1);
+  k.set(mdev, 'dev_deleted', 1); // bookkeeping for the transition coverage's "deleted" state
   yield* device_unlock(k, mdev);
   yield k.at('klist_del');
   list_del(k, sget(k, parent, 'children'), mdev);
