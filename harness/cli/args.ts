@@ -5,13 +5,13 @@ import os from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { DEFAULT_MAX_STEPS } from '../engine/inline.js';
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
-/** `500ms`, `20s`, `2m`, or a bare number of seconds, in milliseconds. */
+/** `500ms`, `20s`, `2m`, `1h`, or a bare number of seconds, in milliseconds. */
 export function parseDuration(text: string): number {
   const m = DURATION.exec(text.trim());
-  if (!m) throw new InvalidArgumentError('Expected a duration such as 500ms, 20s, 2m or a number of seconds.');
+  if (!m) throw new InvalidArgumentError('Expected a duration such as 500ms, 20s, 2m, 1h or a number of seconds.');
   const ms = Math.round(Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS]);
   if (ms <= 0) throw new InvalidArgumentError('A duration must be more than 0.');
   return ms;
