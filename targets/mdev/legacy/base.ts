@@ -31,6 +31,11 @@ export function register_driver_code<D extends MdevDriver>(drv: D): D {
   return drv;
 }
 
+/** The index (from 1) that a struct device_driver's `code` holds for `drv`, registering it if new. */
+export function driver_code_id(drv: MdevDriver): number {
+  return driverCode.indexOf(register_driver_code(drv)) + 1;
+}
+
 export function driver_code(k: Kernel, drv: DeviceDriver): MdevDriver {
   const d = driverCode[k.get(drv, 'code') - 1];
   if (!d) throw new Error('unknown mdev driver');
@@ -350,7 +355,7 @@ export const device_for_each_child = kfn(
 const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusType, drv: MdevDriver, owner: Module) {
   yield k.at('kzalloc');
   const d = owner === 0 ? k.alloc(device_driver, k.at('kzalloc')) : k.allocStatic(device_driver, k.at('static'), owner);
-  k.set(d, 'code', driverCode.indexOf(register_driver_code(drv)) + 1);
+  k.set(d, 'code', driver_code_id(drv));
   k.set(d, 'name', k.intern(drv.name));
   k.set(d, 'owner', owner);
   const g = k.nth(globals, 0);

@@ -16,9 +16,8 @@ import {
   device_lock,
   device_release_driver,
   device_unlock,
-  driver_code,
+  driver_code_id,
   put_mdev_device,
-  register_driver_code,
   uuid_name,
   type BusType,
 } from '../legacy/base.js';
@@ -189,7 +188,7 @@ export const device_for_each_child = kfn(
  */
 export const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusType, d: DriverV6, drv: MdevDriver, owner: Module) {
   yield k.at('bus_add_driver');
-  sset(k, d, 'code', driver_code_index(drv));
+  sset(k, d, 'code', driver_code_id(drv));
   sset(k, d, 'name', k.intern(drv.name));
   sset(k, d, 'owner', owner);
   sset(k, d, 'registered', 1);
@@ -204,23 +203,6 @@ export const driver_register = kfn('driver_register', function* (k: Kernel, bus:
   }
   return 0;
 });
-
-/**
- * The shared registry's 1-based index of `drv`, which driver_code() reads from drv->code; the
- * registry is private to ../legacy/base.ts, so it is found by asking driver_code() each index.
- */
-function driver_code_index(drv: MdevDriver): number {
-  register_driver_code(drv);
-  for (let i = 1; i <= 64; i++) {
-    const probe = { get: () => i } as unknown as Kernel;
-    try {
-      if (driver_code(probe, 0 as never) === drv) return i;
-    } catch {
-      break;
-    }
-  }
-  throw new Error(`driver ${drv.name} not in the registry`);
-}
 
 /**
  * driver_unregister (driver.c 267-275) → bus_remove_driver (bus.c 666-680): klist_remove off the
