@@ -23,7 +23,6 @@ import {
 } from '../legacy/base.js';
 import type { AttrGroup, MdevDriver } from '../legacy/ops.js';
 import { globals, mdev_device, type MdevDevice } from '../legacy/structs.js';
-import { sget, sset, touch } from './module_memory.js';
 import type { DeviceV6, DriverV6, VendorV6 } from './structs.js';
 
 function g(k: Kernel) {
@@ -35,17 +34,16 @@ function g(k: Kernel) {
 /** device_register (core.c 3595) of a vendor's parent device, already allocated (static or in matrix_dev). */
 export const device_register = kfn('device_register', function* (k: Kernel, dev: DeviceV6, name: string) {
   // device_initialize (2976)
-  sset(k, dev, 'refcount', 1);
-  sset(k, dev, 'name', k.intern(name));
-  sset(k, dev, 'children', list_new(k, k.at('klist_init')));
+  k.set(dev, 'refcount', 1);
+  k.set(dev, 'name', k.intern(name));
+  k.set(dev, 'children', list_new(k, k.at('klist_init')));
   if (k.shouldFail('kobject_add')) return -ENOMEM;
-  sset(k, dev, 'kn', yield* kernfs_create_root(k, `devices/${name}`, 'kobject_add'));
+  k.set(dev, 'kn', yield* kernfs_create_root(k, `devices/${name}`, 'kobject_add'));
   return 0;
 });
 
 export const get_device = kfn('get_device', function* (k: Kernel, dev: DeviceV6) {
   yield k.at('kobject_get');
-  touch(k, dev, 'kobj.kref');
   k.set(dev, 'refcount', k.get(dev, 'refcount') + 1);
 });
 
@@ -56,7 +54,6 @@ export const get_device = kfn('get_device', function* (k: Kernel, dev: DeviceV6)
  */
 export const put_device = kfn('put_device', function* (k: Kernel, dev: DeviceV6) {
   yield k.at('kobject_put');
-  touch(k, dev, 'kobj.kref');
   const n = k.get(dev, 'refcount') - 1;
   if (n < 0) {
     k.warn('refcount', `refcount_t: underflow; use-after-free in ${k.fn()}`, ['device refcount']);
@@ -93,7 +90,7 @@ const vfio_ap_matrix_dev_release = kfn('vfio_ap_matrix_dev_release', function* (
 
 /** device_unregister (core.c 3733): device_del (kobject_del) then put_device. */
 export const device_unregister = kfn('device_unregister', function* (k: Kernel, dev: DeviceV6) {
-  yield* kernfs_remove(k, sget(k, dev, 'kn') as KernfsNode, 'kobject_del');
+  yield* kernfs_remove(k, k.get(dev, 'kn') as KernfsNode, 'kobject_del');
   yield* put_device(k, dev);
 });
 
@@ -108,7 +105,7 @@ export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, 
   const parent = k.get(mdev, 'dev_parent') as DeviceV6;
   yield* get_device(k, parent);
   yield k.at('kobject_add');
-  const kn = k.shouldFail('kobject_add') ? 0 : yield* kernfs_create(k, sget(k, parent, 'kn') as KernfsNode, uuid_name(k.get(mdev, 'uuid')), 'kobject_add');
+  const kn = k.shouldFail('kobject_add') ? 0 : yield* kernfs_create(k, k.get(parent, 'kn') as KernfsNode, uuid_name(k.get(mdev, 'uuid')), 'kobject_add');
   if (kn === 0) {
     yield* put_device(k, parent);
     return -ENOMEM;
@@ -124,7 +121,7 @@ export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, 
   k.set(mdev, 'dev_on_bus', 1);
   yield* device_attach(k, bus, mdev);
   yield k.at('klist_add_tail');
-  list_add(k, sget(k, parent, 'children'), mdev);
+  list_add(k, k.get(parent, 'children'), mdev);
   return 0;
 });
 
@@ -139,7 +136,7 @@ export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, 
   k.set(mdev, 'dev_dead', 1);
   yield* device_unlock(k, mdev);
   yield k.at('klist_del');
-  list_del(k, sget(k, parent, 'children'), mdev);
+  list_del(k, k.get(parent, 'children'), mdev);
   yield k.at('device_remove_attrs');
   yield* kernfs_remove(k, k.get(mdev, 'remove_kn') as KernfsNode, 'sysfs_remove_groups');
   // bus_remove_device: off the bus klist, then device_release_driver
@@ -164,7 +161,7 @@ function* klist_next(k: Kernel, nodes: () => MdevDevice[], seen: Set<number>): G
 export const device_for_each_child = kfn(
   'device_for_each_child',
   function* (k: Kernel, bus: BusType, parent: DeviceV6, fn: (k: Kernel, child: MdevDevice) => Gen<number>) {
-    const children = sget(k, parent, 'children');
+    const children = k.get(parent, 'children');
     const seen = new Set<number>();
     for (;;) {
       const child = yield* klist_next(k, () => list_entries<MdevDevice>(k, children), seen);
@@ -188,10 +185,10 @@ export const device_for_each_child = kfn(
  */
 export const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusType, d: DriverV6, drv: MdevDriver, owner: Module) {
   yield k.at('bus_add_driver');
-  sset(k, d, 'code', driver_code_id(drv));
-  sset(k, d, 'name', k.intern(drv.name));
-  sset(k, d, 'owner', owner);
-  sset(k, d, 'registered', 1);
+  k.set(d, 'code', driver_code_id(drv));
+  k.set(d, 'name', k.intern(drv.name));
+  k.set(d, 'owner', owner);
+  k.set(d, 'registered', 1);
   list_add(k, k.get(g(k), 'bus_drivers'), d);
   const seen = new Set<number>();
   const on_bus = () => k.live(mdev_device).filter((m) => k.get(m, 'dev_on_bus') !== 0);
@@ -211,7 +208,7 @@ export const driver_register = kfn('driver_register', function* (k: Kernel, bus:
  * put_device, until the list is empty. The driver struct is static: nothing is freed.
  */
 export const driver_unregister = kfn('driver_unregister', function* (k: Kernel, bus: BusType, d: DriverV6) {
-  if (sget(k, d, 'registered') === 0) {
+  if (k.get(d, 'registered') === 0) {
     k.warn('refcount', 'WARNING in driver_unregister', ['Unexpected driver unregister!']);
     return;
   }
@@ -228,7 +225,7 @@ export const driver_unregister = kfn('driver_unregister', function* (k: Kernel, 
     yield* device_release_driver(k, bus, mdev);
     yield* put_mdev_device(k, bus, mdev);
   }
-  sset(k, d, 'registered', 0);
+  k.set(d, 'registered', 0);
 });
 
 /** The bus list of drivers as device_attach walks it (shared ../legacy/base.ts). */

@@ -2,7 +2,7 @@
 // mdev_parent is embedded in the vendor's data (static for mtty, kzalloc'd matrix_dev for vfio_ap);
 // the mdev is added to the bus unbound, then the parent's mdev_driver is attached explicitly; the
 // mdev holds a kobject reference on its type; the core counts instances only for drivers without
-// get_available. Accesses to parent, type and driver go through sget/touch (module_memory.ts).
+// get_available.
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EAGAIN, EEXIST, ENODEV, ENOMEM, EUSERS } from '../../../harness/kernel/kernfs.js';
@@ -15,7 +15,6 @@ import { check_no_orphans } from '../legacy/oracles.js';
 import { globals, mdev_device, type Device, type DeviceDriver, type MdevDevice } from '../legacy/structs.js';
 import { device_add, device_del, device_for_each_child } from './driver_core.js';
 import { has_get_available, v6_mdev_bus } from './mdev_driver.js';
-import { sget, sset, touch } from './module_memory.js';
 import {
   kobject_get_type,
   kobject_put_type,
@@ -44,7 +43,7 @@ const RWSEM_WRITE_SIDE = ~0xffff;
  */
 const down_read_trylock = kfn('down_read_trylock', function* (k: Kernel, parent: ParentV6) {
   yield k.at('down_read_trylock(unreg_sem)');
-  const v = sget(k, parent, 'unreg_sem');
+  const v = k.get(parent, 'unreg_sem');
   if ((v & RWSEM_WRITE_SIDE) !== 0) return false;
   k.set(parent, 'unreg_sem', v + 1);
   lockdep_acquired(k, lockClass(k, parent, 'unreg_sem'));
@@ -53,7 +52,6 @@ const down_read_trylock = kfn('down_read_trylock', function* (k: Kernel, parent:
 
 const up_read = kfn('up_read', function* (k: Kernel, parent: ParentV6) {
   yield k.at('up_read(unreg_sem)');
-  touch(k, parent, 'unreg_sem');
   lockdep_release(k, lockClass(k, parent, 'unreg_sem'));
   Atomics.sub(k.mem, k.addr(parent, 'unreg_sem'), 1);
 });
@@ -70,10 +68,10 @@ export const mdev_register_parent = kfn(
   'mdev_register_parent',
   function* (k: Kernel, parent: ParentV6, dev: DeviceV6, drv: DriverV6, drv_name: string, max_instances: number) {
     yield k.at('init_rwsem');
-    sset(k, parent, 'unreg_sem', 0);
-    sset(k, parent, 'dev', dev);
-    sset(k, parent, 'mdev_driver', drv);
-    sset(k, parent, 'available_instances', max_instances);
+    k.set(parent, 'unreg_sem', 0);
+    k.set(parent, 'dev', dev);
+    k.set(parent, 'mdev_driver', drv);
+    k.set(parent, 'available_instances', max_instances);
     yield k.at('mdev_bus_compat_class');
     const ret = yield* parent_create_sysfs_files(k, parent, drv_name);
     if (ret !== 0) return ret;
@@ -92,10 +90,9 @@ const mdev_device_remove_cb = kfn('mdev_device_remove_cb', function* (k: Kernel,
 export const mdev_unregister_parent = kfn('mdev_unregister_parent', function* (k: Kernel, parent: ParentV6) {
   yield* down_write(k, parent, 'unreg_sem');
   yield k.at('class_compat_remove_link');
-  const dev = sget(k, parent, 'dev') as DeviceV6;
+  const dev = k.get(parent, 'dev') as DeviceV6;
   yield* device_for_each_child(k, mdev_bus_type, dev, mdev_device_remove_cb);
   yield* parent_remove_sysfs_files(k, parent);
-  touch(k, parent, 'unreg_sem');
   yield* up_write(k, parent, 'unreg_sem');
   check_no_orphans(k, dev as unknown as Device);
 });
@@ -104,11 +101,11 @@ export const mdev_unregister_parent = kfn('mdev_unregister_parent', function* (k
 const mdev_device_release = kfn('mdev_device_release', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->type->parent');
   const type = k.get(mdev, 'type') as TypeV6;
-  const parent = sget(k, type, 'parent') as ParentV6;
+  const parent = k.get(type, 'parent') as ParentV6;
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   list_del(k, k.get(g(k), 'mdev_list'), mdev);
-  if (!has_get_available(k, sget(k, parent, 'mdev_driver') as DriverV6)) {
-    sset(k, parent, 'available_instances', sget(k, parent, 'available_instances') + 1);
+  if (!has_get_available(k, k.get(parent, 'mdev_driver') as DriverV6)) {
+    k.set(parent, 'available_instances', k.get(parent, 'available_instances') + 1);
   }
   yield* mutex_unlock(k, g(k), 'mdev_list_lock');
   // Pairs with the get in mdev_device_create()
@@ -119,7 +116,7 @@ const mdev_device_release = kfn('mdev_device_release', function* (k: Kernel, mde
 /** mdev_device_remove_common (27-36); caller holds parent->unreg_sem read or write. */
 const mdev_device_remove_common = kfn('mdev_device_remove_common', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->type->parent');
-  sget(k, k.get(mdev, 'type') as TypeV6, 'parent');
+  k.get(k.get(mdev, 'type') as TypeV6, 'parent');
   yield* mdev_remove_sysfs_files(k, mdev);
   yield* device_del(k, mdev_bus_type, mdev);
   // Balances with device_initialize()
@@ -132,8 +129,8 @@ const mdev_device_remove_common = kfn('mdev_device_remove_common', function* (k:
  */
 export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel, type: TypeV6, uuid: number) {
   yield k.at('type->parent');
-  const parent = sget(k, type, 'parent') as ParentV6;
-  const drv = sget(k, parent, 'mdev_driver') as DriverV6;
+  const parent = k.get(type, 'parent') as ParentV6;
+  const drv = k.get(parent, 'mdev_driver') as DriverV6;
 
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   // Check for duplicate
@@ -144,12 +141,12 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
     }
   }
   if (!has_get_available(k, drv)) {
-    const avail = sget(k, parent, 'available_instances');
+    const avail = k.get(parent, 'available_instances');
     if (avail === 0) {
       yield* mutex_unlock(k, g(k), 'mdev_list_lock');
       return -EUSERS;
     }
-    sset(k, parent, 'available_instances', avail - 1);
+    k.set(parent, 'available_instances', avail - 1);
   }
   const mdev: MdevDevice = yield* kzalloc(k, mdev_device);
   if (mdev === 0) {
@@ -157,7 +154,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
     return -ENOMEM;
   }
   yield* device_initialize(k, mdev);
-  k.set(mdev, 'dev_parent', sget(k, parent, 'dev'));
+  k.set(mdev, 'dev_parent', k.get(parent, 'dev'));
   k.set(mdev, 'type', type);
   // Pairs with the put in mdev_device_release()
   yield* kobject_get_type(k, type);
@@ -200,7 +197,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
 /** mdev_device_remove (219-250): mdev->type->parent is read first (222), before any check. */
 export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->type->parent');
-  const parent = sget(k, k.get(mdev, 'type') as TypeV6, 'parent') as ParentV6;
+  const parent = k.get(k.get(mdev, 'type') as TypeV6, 'parent') as ParentV6;
 
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   const found = list_entries<MdevDevice>(k, k.get(g(k), 'mdev_list')).includes(mdev);
