@@ -1,9 +1,7 @@
-// The driver core as mdev-v6 needs it, after drivers/base of 6.1-rc7. v6-local copies (to fold into
-// the shared driver core): the parent device and the mdev_driver are static data of the vendor
-// module for mtty and ours (mtty.c 69-76, 1275-1286), kzalloc'd matrix_dev->device for vfio_ap
-// (vfio_ap_drv.c 91-111); driver_detach walks the driver's own bound devices (dd.c 1318-1341);
-// the bus and child walks are live klist walks holding a device reference per node (bus.c 288-306,
-// core.c 3824-3839). Probing, unbinding and dev_groups use the shared ../legacy/base.ts.
+// The driver core as mdev-v6 needs it, after drivers/base of 6.1-rc7: the parent device and the
+// mdev_driver are static data of the vendor module for mtty and ours (mtty.c 69-76, 1275-1286),
+// kzalloc'd matrix_dev->device for vfio_ap (vfio_ap_drv.c 91-111). The klist walks, driver_attach,
+// driver_detach, probing, unbinding and dev_groups are the shared ../legacy/base.ts.
 
 import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
 import { kernfs_create, kernfs_create_root, kernfs_remove, ENOMEM, type KernfsNode } from '../../../harness/kernel/kernfs.js';
@@ -16,13 +14,16 @@ import {
   device_lock,
   device_release_driver,
   device_unlock,
+  driver_attach,
   driver_code_id,
+  driver_detach,
+  klist_next,
   put_mdev_device,
   uuid_name,
   type BusType,
 } from '../legacy/base.js';
 import type { AttrGroup, MdevDriver } from '../legacy/ops.js';
-import { globals, mdev_device, type MdevDevice } from '../legacy/structs.js';
+import { globals, type DeviceDriver, type MdevDevice } from '../legacy/structs.js';
 import type { DeviceV6, DriverV6, VendorV6 } from './structs.js';
 
 function g(k: Kernel) {
@@ -147,16 +148,6 @@ export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, 
   yield* put_device(k, parent);
 });
 
-/** klist_next: the next node still linked, with a device reference taken under the klist lock. */
-function* klist_next(k: Kernel, nodes: () => MdevDevice[], seen: Set<number>): Gen<MdevDevice> {
-  yield k.at('klist_next');
-  const next = nodes().find((m) => !seen.has(m));
-  if (next === undefined) return 0 as MdevDevice;
-  seen.add(next);
-  Atomics.add(k.mem, k.addr(next, 'dev_refcount'), 1);
-  return next;
-}
-
 /** device_for_each_child (core.c 3824-3839): a live walk of klist_children; stops at a non-zero return. */
 export const device_for_each_child = kfn(
   'device_for_each_child',
@@ -164,7 +155,7 @@ export const device_for_each_child = kfn(
     const children = k.get(parent, 'children');
     const seen = new Set<number>();
     for (;;) {
-      const child = yield* klist_next(k, () => list_entries<MdevDevice>(k, children), seen);
+      const child = yield* klist_next(k, seen, () => list_entries<MdevDevice>(k, children));
       if (child === 0) return 0;
       const ret = yield* fn(k, child);
       // klist_next/klist_iter_exit drop the node's reference: put_device
@@ -190,14 +181,7 @@ export const driver_register = kfn('driver_register', function* (k: Kernel, bus:
   k.set(d, 'owner', owner);
   k.set(d, 'registered', 1);
   list_add(k, k.get(g(k), 'bus_drivers'), d);
-  const seen = new Set<number>();
-  const on_bus = () => k.live(mdev_device).filter((m) => k.get(m, 'dev_on_bus') !== 0);
-  for (;;) {
-    const mdev = yield* klist_next(k, on_bus, seen);
-    if (mdev === 0) break;
-    // __driver_attach: driver_match_device → mdev_match → 0
-    yield* put_mdev_device(k, bus, mdev);
-  }
+  yield* driver_attach(k, bus, d as unknown as DeviceDriver);
   return 0;
 });
 
@@ -215,16 +199,7 @@ export const driver_unregister = kfn('driver_unregister', function* (k: Kernel, 
   yield k.at('klist_remove');
   list_del(k, k.get(g(k), 'bus_drivers'), d);
   yield* wait_event_zero(k, d, 'klist_refs', 'klist_remove');
-  // driver_detach
-  for (;;) {
-    yield k.at('driver_detach');
-    const bound = k.live(mdev_device).filter((m) => k.get(m, 'dev_driver') === d);
-    const mdev = bound[bound.length - 1];
-    if (mdev === undefined) break;
-    Atomics.add(k.mem, k.addr(mdev, 'dev_refcount'), 1);
-    yield* device_release_driver(k, bus, mdev);
-    yield* put_mdev_device(k, bus, mdev);
-  }
+  yield* driver_detach(k, bus, d as unknown as DeviceDriver);
   k.set(d, 'registered', 0);
 });
 
