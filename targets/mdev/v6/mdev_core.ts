@@ -7,8 +7,7 @@
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EAGAIN, EEXIST, ENODEV, ENOMEM, EUSERS } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_entries } from '../../../harness/kernel/list.js';
-import { lockClass, lockdep_acquired, lockdep_release } from '../../../harness/kernel/lockdep.js';
-import { down_write, mutex_lock, mutex_unlock, up_write } from '../../../harness/kernel/sync.js';
+import { down_read_trylock, down_write, mutex_lock, mutex_unlock, up_read, up_write } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { device_driver_attach, device_initialize, put_mdev_device } from '../legacy/base.js';
 import { check_no_orphans } from '../legacy/oracles.js';
@@ -31,30 +30,6 @@ const mdev_bus_type = mdev_bus.type;
 function g(k: Kernel) {
   return k.nth(globals, 0);
 }
-
-/** The writer and waiting-writer bits of a rw_semaphore word (harness/kernel/sync.ts). */
-const RWSEM_WRITE_SIDE = ~0xffff;
-
-/**
- * down_read_trylock / up_read of parent->unreg_sem (kernel/locking/rwsem.c, out of line), as
- * harness/kernel/sync.ts has them but with the access checked after the preemption point: the
- * first access is the read of sem->count, so a freed heap parent is a KASAN Read here and an
- * unloaded static one a page fault here. v6-local.
- */
-const down_read_trylock = kfn('down_read_trylock', function* (k: Kernel, parent: ParentV6) {
-  yield k.at('down_read_trylock(unreg_sem)');
-  const v = k.get(parent, 'unreg_sem');
-  if ((v & RWSEM_WRITE_SIDE) !== 0) return false;
-  k.set(parent, 'unreg_sem', v + 1);
-  lockdep_acquired(k, lockClass(k, parent, 'unreg_sem'));
-  return true;
-});
-
-const up_read = kfn('up_read', function* (k: Kernel, parent: ParentV6) {
-  yield k.at('up_read(unreg_sem)');
-  lockdep_release(k, lockClass(k, parent, 'unreg_sem'));
-  Atomics.sub(k.mem, k.addr(parent, 'unreg_sem'), 1);
-});
 
 /** mdev_device_groups (mdev_sysfs.c 261-273): the core's "remove" attribute. */
 const MDEV_DEVICE_GROUPS = { dir: null, attrs: ['remove'] } as const;
@@ -169,7 +144,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
   }
 
   // Check if parent unregistration has started
-  if (!(yield* down_read_trylock(k, parent))) {
+  if (!(yield* down_read_trylock(k, parent, 'unreg_sem', 'read'))) {
     yield* put_mdev_device(k, mdev_bus_type, mdev);
     return -ENODEV;
   }
@@ -181,14 +156,14 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
     if (ret === 0) ret = yield* mdev_create_sysfs_files(k, mdev);
     if (ret === 0) {
       k.set(mdev, 'active', 1);
-      yield* up_read(k, parent);
+      yield* up_read(k, parent, 'unreg_sem');
       return 0;
     }
     // out_del
     yield* device_del(k, mdev_bus_type, mdev);
   }
   // out_unlock
-  yield* up_read(k, parent);
+  yield* up_read(k, parent, 'unreg_sem');
   // out_put_device
   yield* put_mdev_device(k, mdev_bus_type, mdev);
   return ret;
@@ -213,10 +188,10 @@ export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel
   yield* mutex_unlock(k, g(k), 'mdev_list_lock');
 
   // Check if parent unregistration has started
-  if (!(yield* down_read_trylock(k, parent))) return -ENODEV;
+  if (!(yield* down_read_trylock(k, parent, 'unreg_sem', 'read'))) return -ENODEV;
 
   yield* mdev_device_remove_common(k, mdev);
-  yield* up_read(k, parent);
+  yield* up_read(k, parent, 'unreg_sem');
   return 0;
 });
 
