@@ -4,13 +4,13 @@
 // `kref`, its sysfs directory `kn`; "devices" is a kobject of its own (devices_kobj).
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
-import { ENOMEM, kernfs_create, kernfs_remove, kernfs_remove_self, type KernfsNode } from '../../../harness/kernel/kernfs.js';
+import { ENOMEM, kernfs_create, kernfs_remove, kernfs_remove_self, sysfs_create_link, sysfs_remove_link, type KernfsNode, type KobjSd } from '../../../harness/kernel/kernfs.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { uuid_name } from '../legacy/base.js';
 import { kobject_name, mdev_device, type MdevDevice } from '../legacy/structs.js';
 import { get_device, put_device } from './driver_core.js';
 import { mdev_device_create, mdev_device_remove } from './mdev_core.js';
-import { kobject_create_and_add, kobject_put, sysfs_create_link, sysfs_remove_link } from './sysfs.js';
+import { kobject_create_and_add, kobject_put } from './sysfs.js';
 import { mdev_type_v6, type DeviceV6, type KobjectV6, type ParentV6, type TypeV6 } from './structs.js';
 
 /** mdev_type_release (154-161): put_device(type->parent->dev), pairing with mdev_type_add's get. */
@@ -128,10 +128,10 @@ export const parent_remove_sysfs_files = kfn('parent_remove_sysfs_files', functi
   yield* kernfs_remove(k, k.get(parent, 'mdev_types_kset') as KernfsNode, 'kset_unregister');
 });
 
-/** devices_kobj->sd, or null for a NULL devices_kobj (sysfs_create_link then uses the sysfs root). */
-function devices_sd(k: Kernel, type: TypeV6): KernfsNode | null {
+/** &type->devices_kobj->kobj for sysfs: its `sd` read by the callee, or null for a NULL devices_kobj (the sysfs root). */
+function devices_kobj(k: Kernel, type: TypeV6): KobjSd | null {
   const kobj = k.get(type, 'devices_kobj') as KobjectV6;
-  return kobj === 0 ? null : (k.get(kobj, 'sd') as KernfsNode);
+  return kobj === 0 ? null : [kobj, 'sd'];
 }
 
 /** mdev_create_sysfs_files (275-293): <type>/devices/<uuid>, then <mdev>/mdev_type. */
@@ -139,12 +139,13 @@ export const mdev_create_sysfs_files = kfn('mdev_create_sysfs_files', function* 
   yield k.at('mdev->type');
   const type = k.get(mdev, 'type') as TypeV6;
   const name = uuid_name(k.get(mdev, 'uuid'));
-  let ret = yield* sysfs_create_link(k, devices_sd(k, type), k.get(mdev, 'dev_kn') as KernfsNode, name);
-  if (ret !== 0) return ret;
-  ret = yield* sysfs_create_link(k, k.get(mdev, 'dev_kn') as KernfsNode, k.get(type, 'kn') as KernfsNode, 'mdev_type');
-  if (ret !== 0) {
+  // the model's sysfs_create_link returns the link node on success
+  let ret = yield* sysfs_create_link(k, devices_kobj(k, type), [mdev, 'dev_kn'], name);
+  if (ret < 0) return ret;
+  ret = yield* sysfs_create_link(k, [mdev, 'dev_kn'], [type, 'kn'], 'mdev_type');
+  if (ret < 0) {
     // type_link_failed (290-291)
-    yield* sysfs_remove_link(k, devices_sd(k, k.get(mdev, 'type') as TypeV6), name);
+    yield* sysfs_remove_link(k, devices_kobj(k, k.get(mdev, 'type') as TypeV6), name);
     return ret;
   }
   return 0;
@@ -152,9 +153,9 @@ export const mdev_create_sysfs_files = kfn('mdev_create_sysfs_files', function* 
 
 /** mdev_remove_sysfs_files (295-301). */
 export const mdev_remove_sysfs_files = kfn('mdev_remove_sysfs_files', function* (k: Kernel, mdev: MdevDevice) {
-  yield* sysfs_remove_link(k, k.get(mdev, 'dev_kn') as KernfsNode, 'mdev_type');
+  yield* sysfs_remove_link(k, [mdev, 'dev_kn'], 'mdev_type');
   yield k.at('mdev->type->devices_kobj');
-  yield* sysfs_remove_link(k, devices_sd(k, k.get(mdev, 'type') as TypeV6), uuid_name(k.get(mdev, 'uuid')));
+  yield* sysfs_remove_link(k, devices_kobj(k, k.get(mdev, 'type') as TypeV6), uuid_name(k.get(mdev, 'uuid')));
 });
 
 // ---- the stores ----
