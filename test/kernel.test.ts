@@ -225,7 +225,7 @@ const kit = miniTarget({
       return 0;
     },
     *trylock(k) {
-      const ok = yield* down_read_trylock(k, g(k), 'sem');
+      const ok = yield* down_read_trylock(k, g(k), 'sem', 'read');
       if (ok) yield* up_read(k, g(k), 'sem');
       return ok ? 1 : 0;
     },

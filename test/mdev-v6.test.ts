@@ -1,19 +1,16 @@
-// The v6-local kernel rules of targets/mdev/v6 (6.1-rc7): sysfs_create_link as fs/sysfs/symlink.c
-// has it, module static data valid until free_module and a page fault after, and driver_detach
-// over the driver's own bound devices.
+// The kernel rules of targets/mdev/v6 (6.1-rc7): module static data valid until free_module and a
+// page fault after, and driver_detach over the driver's own bound devices. sysfs_create_link is the
+// shared one (test/fidelity-rules.test.ts).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Kernel, type Gen } from '../harness/kernel/kernel.js';
-import { EEXIST, ENOENT, kernfs_create_root, kernfs_find, kernfs_remove } from '../harness/kernel/kernfs.js';
 import { list_new } from '../harness/kernel/list.js';
-import { delete_module, find_module, load_module, type Module } from '../harness/kernel/module.js';
+import { delete_module, find_module, load_module, module_static, type Module } from '../harness/kernel/module.js';
 import { register_driver_code, type BusType } from '../targets/mdev/legacy/base.js';
 import { globals, mdev_device, type DeviceDriver, type MdevDevice } from '../targets/mdev/legacy/structs.js';
 import { driver_register, driver_unregister } from '../targets/mdev/v6/driver_core.js';
-import { module_static, touch } from '../targets/mdev/v6/module_memory.js';
-import { device_driver_v6, device_v6, V6_LAYOUT, type DriverV6 } from '../targets/mdev/v6/structs.js';
-import { sysfs_create_link } from '../targets/mdev/v6/sysfs.js';
+import { device_driver_v6, device_v6, V6_LAYOUT, type DeviceV6, type DriverV6 } from '../targets/mdev/v6/structs.js';
 import { drain, oopsOf } from './fixtures/mini.js';
 import { V6_EXPECTATIONS } from '../targets/mdev/v6/expectations.js';
 import v6 from '../targets/mdev/v6/index.js';
@@ -26,62 +23,28 @@ function v6Kernel(): Kernel {
   return k;
 }
 
-describe('v6 sysfs_create_link (symlink.c 20-81)', () => {
-  test('a NULL kobj links in the sysfs root, silently', () => {
-    const k = v6Kernel();
-    const target = drain(kernfs_create_root(k, 'devices/t', 'test'));
-    assert.equal(drain(sysfs_create_link(k, null, target, 'u0')), 0);
-    assert.notEqual(kernfs_find(k, 'u0'), 0);
-    assert.deepEqual(k.findings, []);
-  });
-
-  test('kobj->sd NULL is -EFAULT, a target without sd -ENOENT, a deactivated parent -ENOENT; no warning', () => {
-    const k = v6Kernel();
-    const dir = drain(kernfs_create_root(k, 'devices/d', 'test'));
-    const target = drain(kernfs_create_root(k, 'devices/t', 'test'));
-    assert.equal(drain(sysfs_create_link(k, 0 as never, target, 'l')), -14);
-    assert.equal(drain(sysfs_create_link(k, dir, 0 as never, 'l')), -ENOENT);
-    drain(kernfs_remove(k, dir, 'test'));
-    assert.equal(drain(sysfs_create_link(k, dir, target, 'l')), -ENOENT);
-    assert.deepEqual(k.findings, []);
-  });
-
-  test('a duplicate name is -EEXIST with sysfs_warn_dup, which is no WARNING', () => {
-    const k = v6Kernel();
-    const target = drain(kernfs_create_root(k, 'devices/t', 'test'));
-    assert.equal(drain(sysfs_create_link(k, null, target, 'u0')), 0);
-    assert.equal(drain(sysfs_create_link(k, null, target, 'u0')), -EEXIST);
-    assert.deepEqual(
-      k.findings.map((f) => f.title),
-      ['sysfs: cannot create duplicate filename'],
-    );
-    assert.match(k.findings[0]!.detail[0]!, /'\/u0'/);
-  });
-});
-
 describe('v6 module memory (module/main.c 753-765)', () => {
   test('static data stays valid through exit and faults only after free_module', () => {
     const k = v6Kernel();
-    let dev = 0;
+    let dev = 0 as DeviceV6;
     let duringExit = 'not run';
     drain(
       load_module(k, 'vendor', function* (mod: Module): Gen<number> {
-        dev = module_static(k, device_v6, mod);
+        dev = module_static(k, device_v6, mod, 'test:static');
         return 0;
       }),
     );
     assert.equal(find_module(k, 'vendor') !== 0, true);
     drain(
       delete_module(k, 'vendor', function* (): Gen {
-        touch(k, dev, 'refcount');
+        k.get(dev, 'refcount');
         duringExit = 'ok';
       }),
     );
     assert.equal(duringExit, 'ok');
     k.enter('late_user');
-    const f = oopsOf(() => touch(k, dev, 'refcount'));
-    assert.equal(f.title, 'BUG: unable to handle page fault in late_user');
-    assert.equal(k.isLive(dev), true, 'module memory is not a slab object: never kfree\'d');
+    const f = oopsOf(() => k.get(dev, 'refcount'));
+    assert.equal(f.title, 'BUG: unable to handle page fault in late_user', 'module memory is not a slab object: no KASAN');
   });
 });
 
@@ -105,8 +68,8 @@ describe('v6 driver_detach (dd.c 1318-1341)', () => {
     let other = 0 as DriverV6;
     drain(
       load_module(k, 'vendor', function* (mod: Module): Gen<number> {
-        d = module_static(k, device_driver_v6, mod) as DriverV6;
-        other = module_static(k, device_driver_v6, mod) as DriverV6;
+        d = module_static(k, device_driver_v6, mod, 'test:static') as DriverV6;
+        other = module_static(k, device_driver_v6, mod, 'test:static') as DriverV6;
         return yield* driver_register(k, bus, d, code, mod);
       }),
     );

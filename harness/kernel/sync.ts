@@ -2,7 +2,7 @@
 // Atomics. A CPU that cannot proceed marks what it waits for and yields; the executor runs it again
 // only once the word allows it.
 
-import { Kernel, type Gen } from './kernel.js';
+import { kfn, Kernel, type Gen } from './kernel.js';
 import { WAIT_NONZERO, WAIT_ZERO, type Ref } from './layout.js';
 import { lockClass, lockdep_acquire, lockdep_acquired, lockdep_release } from './lockdep.js';
 
@@ -48,22 +48,35 @@ export function* down_read<F extends string>(k: Kernel, ref: Ref<F>, field: F): 
   lockdep_acquired(k, cls);
 }
 
-/** Fails while a writer holds the semaphore or waits for it, as the kernel's does. */
-export function* down_read_trylock<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen<boolean> {
+/**
+ * How __down_read_trylock first touches sem->count: v5.2.1 tries a cmpxchg from the unlocked
+ * value (a Write for KASAN; "locking/rwsem: Optimize down_read_trylock()", v5.1), v6.1-rc7 reads
+ * the count first (a Read).
+ */
+export type TrylockAccess = 'cmpxchg' | 'read';
+
+/**
+ * down_read_trylock (kernel/locking/rwsem.c, out of line in every release: include/linux/rwsem.h
+ * 126 v5.0.1, 121 v5.2.1, 181 v6.1-rc7), so a freed semaphore is reported in down_read_trylock.
+ * Fails while a writer holds it or waits for it.
+ */
+export const down_read_trylock = kfn('down_read_trylock', function* <F extends string>(k: Kernel, ref: Ref<F>, field: F, access: TrylockAccess) {
   yield k.at(`down_read_trylock(${field})`);
+  if (access === 'read') k.get(ref, field); // tmp = atomic_long_read(&sem->count)
   const a = k.addr(ref, field);
   const v = Atomics.load(k.mem, a);
   if ((v & (RWSEM_WRITER | RWSEM_WAITERS)) !== 0) return false;
   Atomics.store(k.mem, a, v + 1);
   lockdep_acquired(k, lockClass(k, ref, field));
   return true;
-}
+});
 
-export function* up_read<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
+/** up_read (rwsem.c, out of line: rwsem.h 142 v5.0.1, 137 v5.2.1, 197 v6.1-rc7). */
+export const up_read = kfn('up_read', function* <F extends string>(k: Kernel, ref: Ref<F>, field: F) {
   yield k.at(`up_read(${field})`);
   lockdep_release(k, lockClass(k, ref, field));
   Atomics.sub(k.mem, k.addr(ref, field), 1);
-}
+});
 
 export function* down_write<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
   const label = k.at(`down_write(${field})`);

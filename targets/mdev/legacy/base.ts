@@ -31,6 +31,11 @@ export function register_driver_code<D extends MdevDriver>(drv: D): D {
   return drv;
 }
 
+/** The index (from 1) that a struct device_driver's `code` holds for `drv`, registering it if new. */
+export function driver_code_id(drv: MdevDriver): number {
+  return driverCode.indexOf(register_driver_code(drv)) + 1;
+}
+
 export function driver_code(k: Kernel, drv: DeviceDriver): MdevDriver {
   const d = driverCode[k.get(drv, 'code') - 1];
   if (!d) throw new Error('unknown mdev driver');
@@ -152,12 +157,12 @@ export const put_mdev_device = kfn('put_device', function* (k: Kernel, bus: BusT
 });
 
 /**
- * klist_next (lib/klist.c 376-408) over a klist of devices whose get/put are get_device/put_device
+ * klist_next (lib/klist.c 376-408 v5.0.1, 375 v5.2.1 and v6.1-rc7) over a klist of devices whose get/put are get_device/put_device
  * (core.c 1830 children, bus.c 898 the bus's devices): a live walk, so a node added at the tail
  * during the walk is visited, and the node is pinned (a device reference) until the walk moves
  * on. `listed` is the list as it is now; the caller drops the reference after its callback.
  */
-function* klist_next(k: Kernel, visited: Set<number>, listed: () => readonly MdevDevice[]): Gen<MdevDevice> {
+export function* klist_next(k: Kernel, visited: Set<number>, listed: () => readonly MdevDevice[]): Gen<MdevDevice> {
   yield k.at('klist_next');
   const next = listed().find((m) => !visited.has(m));
   if (next === undefined) return 0 as MdevDevice;
@@ -350,7 +355,7 @@ export const device_for_each_child = kfn(
 const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusType, drv: MdevDriver, owner: Module) {
   yield k.at('kzalloc');
   const d = owner === 0 ? k.alloc(device_driver, k.at('kzalloc')) : k.allocStatic(device_driver, k.at('static'), owner);
-  k.set(d, 'code', driverCode.indexOf(register_driver_code(drv)) + 1);
+  k.set(d, 'code', driver_code_id(drv));
   k.set(d, 'name', k.intern(drv.name));
   k.set(d, 'owner', owner);
   const g = k.nth(globals, 0);
@@ -365,11 +370,12 @@ export function bus_devices(k: Kernel): MdevDevice[] {
 }
 
 /**
- * driver_attach (dd.c 918-921 v5.0.1) → bus_for_each_dev (bus.c 301-317): a live walk of the bus's
- * devices; __driver_attach (dd.c 870-907 v5.0.1, 975-1015 v5.2.1) probes each matching unbound one
- * under device_lock, and from v5.1 skips a device whose device_del has begun.
+ * driver_attach (dd.c 918 v5.0.1, 1035 v5.2.1, 1205 v6.1-rc7) → bus_for_each_dev (bus.c 301 v5.0.1,
+ * 291 v5.2.1, 288 v6.1-rc7): a live walk of the bus's devices; __driver_attach (dd.c 870-907
+ * v5.0.1, 975-1015 v5.2.1, 1134-1145 v6.1-rc7) probes each matching unbound one under device_lock,
+ * and from v5.1 skips a device whose device_del has begun. v6's mdev_match never matches.
  */
-const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
+export const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
   const visited = new Set<number>();
   for (;;) {
     const mdev = yield* klist_next(k, visited, () => bus_devices(k));
@@ -387,7 +393,7 @@ const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: BusType, d
 /**
  * driver_unregister (driver.c 190-198) → bus_remove_driver (bus.c 719-734): off the bus's driver
  * list first (klist_remove waits for the device_attach walks that hold the driver's node, i.e. for
- * probes in flight), then driver_detach (dd.c 1034-1057 v5.0.1): while the driver's own klist of
+ * probes in flight), then driver_detach (dd.c 1034-1057 v5.0.1, 1155 v5.2.1, 1318-1341 v6.1-rc7): while the driver's own klist of
  * bound devices is not empty, take its last device with a reference and release it. The driver
  * struct is static: it is not freed.
  */
@@ -398,7 +404,7 @@ const driver_unregister = kfn('driver_unregister', function* (k: Kernel, bus: Bu
   yield* driver_detach(k, bus, drv);
 });
 
-const driver_detach = kfn('driver_detach', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
+export const driver_detach = kfn('driver_detach', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
   for (;;) {
     yield k.at('klist_devices');
     const bound = k.live(mdev_device).filter((m) => k.get(m, 'dev_driver') === drv);

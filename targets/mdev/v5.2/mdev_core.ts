@@ -142,7 +142,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
   k.set(mdev, 'parent', parent);
 
   // Check if parent unregistration has started
-  if (!(yield* down_read_trylock(k, parent, 'unreg_sem'))) {
+  if (!(yield* down_read_trylock(k, parent, 'unreg_sem', 'cmpxchg'))) {
     yield* mdev_device_free(k, mdev);
     yield* mdev_put_parent(k, parent);
     return -ENODEV;
@@ -195,7 +195,7 @@ export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel
   yield k.at('mdev->parent');
   const parent = k.get(mdev, 'parent') as MdevParent;
   // Check if parent unregistration has started
-  if (!(yield* down_read_trylock(k, parent, 'unreg_sem'))) return -ENODEV;
+  if (!(yield* down_read_trylock(k, parent, 'unreg_sem', 'cmpxchg'))) return -ENODEV;
 
   yield* mdev_device_remove_common(k, mdev);
   yield* up_read(k, parent, 'unreg_sem');

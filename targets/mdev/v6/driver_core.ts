@@ -1,9 +1,7 @@
-// The driver core as mdev-v6 needs it, after drivers/base of 6.1-rc7. v6-local copies (to fold into
-// the shared driver core): the parent device and the mdev_driver are static data of the vendor
-// module for mtty and ours (mtty.c 69-76, 1275-1286), kzalloc'd matrix_dev->device for vfio_ap
-// (vfio_ap_drv.c 91-111); driver_detach walks the driver's own bound devices (dd.c 1318-1341);
-// the bus and child walks are live klist walks holding a device reference per node (bus.c 288-306,
-// core.c 3824-3839). Probing, unbinding and dev_groups use the shared ../legacy/base.ts.
+// The driver core as mdev-v6 needs it, after drivers/base of 6.1-rc7: the parent device and the
+// mdev_driver are static data of the vendor module for mtty and ours (mtty.c 69-76, 1275-1286),
+// kzalloc'd matrix_dev->device for vfio_ap (vfio_ap_drv.c 91-111). The klist walks, driver_attach,
+// driver_detach, probing, unbinding and dev_groups are the shared ../legacy/base.ts.
 
 import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
 import { kernfs_create, kernfs_create_root, kernfs_remove, ENOMEM, type KernfsNode } from '../../../harness/kernel/kernfs.js';
@@ -16,15 +14,16 @@ import {
   device_lock,
   device_release_driver,
   device_unlock,
-  driver_code,
+  driver_attach,
+  driver_code_id,
+  driver_detach,
+  klist_next,
   put_mdev_device,
-  register_driver_code,
   uuid_name,
   type BusType,
 } from '../legacy/base.js';
 import type { AttrGroup, MdevDriver } from '../legacy/ops.js';
-import { globals, mdev_device, type MdevDevice } from '../legacy/structs.js';
-import { sget, sset, touch } from './module_memory.js';
+import { globals, type DeviceDriver, type MdevDevice } from '../legacy/structs.js';
 import type { DeviceV6, DriverV6, VendorV6 } from './structs.js';
 
 function g(k: Kernel) {
@@ -36,17 +35,16 @@ function g(k: Kernel) {
 /** device_register (core.c 3595) of a vendor's parent device, already allocated (static or in matrix_dev). */
 export const device_register = kfn('device_register', function* (k: Kernel, dev: DeviceV6, name: string) {
   // device_initialize (2976)
-  sset(k, dev, 'refcount', 1);
-  sset(k, dev, 'name', k.intern(name));
-  sset(k, dev, 'children', list_new(k, k.at('klist_init')));
+  k.set(dev, 'refcount', 1);
+  k.set(dev, 'name', k.intern(name));
+  k.set(dev, 'children', list_new(k, k.at('klist_init')));
   if (k.shouldFail('kobject_add')) return -ENOMEM;
-  sset(k, dev, 'kn', yield* kernfs_create_root(k, `devices/${name}`, 'kobject_add'));
+  k.set(dev, 'kn', yield* kernfs_create_root(k, `devices/${name}`, 'kobject_add'));
   return 0;
 });
 
 export const get_device = kfn('get_device', function* (k: Kernel, dev: DeviceV6) {
   yield k.at('kobject_get');
-  touch(k, dev, 'kobj.kref');
   k.set(dev, 'refcount', k.get(dev, 'refcount') + 1);
 });
 
@@ -57,7 +55,6 @@ export const get_device = kfn('get_device', function* (k: Kernel, dev: DeviceV6)
  */
 export const put_device = kfn('put_device', function* (k: Kernel, dev: DeviceV6) {
   yield k.at('kobject_put');
-  touch(k, dev, 'kobj.kref');
   const n = k.get(dev, 'refcount') - 1;
   if (n < 0) {
     k.warn('refcount', `refcount_t: underflow; use-after-free in ${k.fn()}`, ['device refcount']);
@@ -94,7 +91,7 @@ const vfio_ap_matrix_dev_release = kfn('vfio_ap_matrix_dev_release', function* (
 
 /** device_unregister (core.c 3733): device_del (kobject_del) then put_device. */
 export const device_unregister = kfn('device_unregister', function* (k: Kernel, dev: DeviceV6) {
-  yield* kernfs_remove(k, sget(k, dev, 'kn') as KernfsNode, 'kobject_del');
+  yield* kernfs_remove(k, k.get(dev, 'kn') as KernfsNode, 'kobject_del');
   yield* put_device(k, dev);
 });
 
@@ -109,7 +106,7 @@ export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, 
   const parent = k.get(mdev, 'dev_parent') as DeviceV6;
   yield* get_device(k, parent);
   yield k.at('kobject_add');
-  const kn = k.shouldFail('kobject_add') ? 0 : yield* kernfs_create(k, sget(k, parent, 'kn') as KernfsNode, uuid_name(k.get(mdev, 'uuid')), 'kobject_add');
+  const kn = k.shouldFail('kobject_add') ? 0 : yield* kernfs_create(k, k.get(parent, 'kn') as KernfsNode, uuid_name(k.get(mdev, 'uuid')), 'kobject_add');
   if (kn === 0) {
     yield* put_device(k, parent);
     return -ENOMEM;
@@ -125,7 +122,7 @@ export const device_add = kfn('device_add', function* (k: Kernel, bus: BusType, 
   k.set(mdev, 'dev_on_bus', 1);
   yield* device_attach(k, bus, mdev);
   yield k.at('klist_add_tail');
-  list_add(k, sget(k, parent, 'children'), mdev);
+  list_add(k, k.get(parent, 'children'), mdev);
   return 0;
 });
 
@@ -141,7 +138,7 @@ export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, 
   k.set(mdev, 'dev_deleted', 1); // bookkeeping for the transition coverage's "deleted" state
   yield* device_unlock(k, mdev);
   yield k.at('klist_del');
-  list_del(k, sget(k, parent, 'children'), mdev);
+  list_del(k, k.get(parent, 'children'), mdev);
   yield k.at('device_remove_attrs');
   yield* kernfs_remove(k, k.get(mdev, 'remove_kn') as KernfsNode, 'sysfs_remove_groups');
   // bus_remove_device: off the bus klist, then device_release_driver
@@ -152,24 +149,14 @@ export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, 
   yield* put_device(k, parent);
 });
 
-/** klist_next: the next node still linked, with a device reference taken under the klist lock. */
-function* klist_next(k: Kernel, nodes: () => MdevDevice[], seen: Set<number>): Gen<MdevDevice> {
-  yield k.at('klist_next');
-  const next = nodes().find((m) => !seen.has(m));
-  if (next === undefined) return 0 as MdevDevice;
-  seen.add(next);
-  Atomics.add(k.mem, k.addr(next, 'dev_refcount'), 1);
-  return next;
-}
-
 /** device_for_each_child (core.c 3824-3839): a live walk of klist_children; stops at a non-zero return. */
 export const device_for_each_child = kfn(
   'device_for_each_child',
   function* (k: Kernel, bus: BusType, parent: DeviceV6, fn: (k: Kernel, child: MdevDevice) => Gen<number>) {
-    const children = sget(k, parent, 'children');
+    const children = k.get(parent, 'children');
     const seen = new Set<number>();
     for (;;) {
-      const child = yield* klist_next(k, () => list_entries<MdevDevice>(k, children), seen);
+      const child = yield* klist_next(k, seen, () => list_entries<MdevDevice>(k, children));
       if (child === 0) return 0;
       const ret = yield* fn(k, child);
       // klist_next/klist_iter_exit drop the node's reference: put_device
@@ -190,38 +177,14 @@ export const device_for_each_child = kfn(
  */
 export const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusType, d: DriverV6, drv: MdevDriver, owner: Module) {
   yield k.at('bus_add_driver');
-  sset(k, d, 'code', driver_code_index(drv));
-  sset(k, d, 'name', k.intern(drv.name));
-  sset(k, d, 'owner', owner);
-  sset(k, d, 'registered', 1);
+  k.set(d, 'code', driver_code_id(drv));
+  k.set(d, 'name', k.intern(drv.name));
+  k.set(d, 'owner', owner);
+  k.set(d, 'registered', 1);
   list_add(k, k.get(g(k), 'bus_drivers'), d);
-  const seen = new Set<number>();
-  const on_bus = () => k.live(mdev_device).filter((m) => k.get(m, 'dev_on_bus') !== 0);
-  for (;;) {
-    const mdev = yield* klist_next(k, on_bus, seen);
-    if (mdev === 0) break;
-    // __driver_attach: driver_match_device → mdev_match → 0
-    yield* put_mdev_device(k, bus, mdev);
-  }
+  yield* driver_attach(k, bus, d as unknown as DeviceDriver);
   return 0;
 });
-
-/**
- * The shared registry's 1-based index of `drv`, which driver_code() reads from drv->code; the
- * registry is private to ../legacy/base.ts, so it is found by asking driver_code() each index.
- */
-function driver_code_index(drv: MdevDriver): number {
-  register_driver_code(drv);
-  for (let i = 1; i <= 64; i++) {
-    const probe = { get: () => i } as unknown as Kernel;
-    try {
-      if (driver_code(probe, 0 as never) === drv) return i;
-    } catch {
-      break;
-    }
-  }
-  throw new Error(`driver ${drv.name} not in the registry`);
-}
 
 /**
  * driver_unregister (driver.c 267-275) → bus_remove_driver (bus.c 666-680): klist_remove off the
@@ -230,24 +193,15 @@ function driver_code_index(drv: MdevDriver): number {
  * put_device, until the list is empty. The driver struct is static: nothing is freed.
  */
 export const driver_unregister = kfn('driver_unregister', function* (k: Kernel, bus: BusType, d: DriverV6) {
-  if (sget(k, d, 'registered') === 0) {
+  if (k.get(d, 'registered') === 0) {
     k.warn('refcount', 'WARNING in driver_unregister', ['Unexpected driver unregister!']);
     return;
   }
   yield k.at('klist_remove');
   list_del(k, k.get(g(k), 'bus_drivers'), d);
   yield* wait_event_zero(k, d, 'klist_refs', 'klist_remove');
-  // driver_detach
-  for (;;) {
-    yield k.at('driver_detach');
-    const bound = k.live(mdev_device).filter((m) => k.get(m, 'dev_driver') === d);
-    const mdev = bound[bound.length - 1];
-    if (mdev === undefined) break;
-    Atomics.add(k.mem, k.addr(mdev, 'dev_refcount'), 1);
-    yield* device_release_driver(k, bus, mdev);
-    yield* put_mdev_device(k, bus, mdev);
-  }
-  sset(k, d, 'registered', 0);
+  yield* driver_detach(k, bus, d as unknown as DeviceDriver);
+  k.set(d, 'registered', 0);
 });
 
 /** The bus list of drivers as device_attach walks it (shared ../legacy/base.ts). */

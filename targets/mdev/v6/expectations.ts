@@ -64,17 +64,6 @@ export const V6_EXPECTATIONS: readonly Expectation[] = [
       '(drivers/base/core.c 2307-2335) calls dev->release, vfio_ap_matrix_dev_release (vfio_ap_drv.c 55-60), in unmapped module text',
   },
   {
-    title: 'sysfs: cannot create duplicate filename',
-    status: 'known',
-    reason:
-      'a vendor load\'s mdev_type_add makes "create" with the type\'s default group in kobject_init_and_add (mdev_sysfs.c 178, ' +
-      '149-152, 166) before devices_kobj (186); a create in that window links into devices_kobj NULL, i.e. /sys/<uuid> in the sysfs ' +
-      'root (mdev_create_sysfs_files 281; symlink.c 72-73), silently. Its removal looks in devices_kobj (300), misses it, and the ' +
-      'stale link stays. When a later load\'s window sees a create of the same uuid, kernfs_link_sibling gives -EEXIST (fs/kernfs/' +
-      'dir.c 360-377) and sysfs_warn_dup prints this with a stack dump (symlink.c 50-51; fs/sysfs/dir.c 21-33): no WARNING; the ' +
-      'create fails through out_del (mdev_core.c 200-216)',
-  },
-  {
     title: 'INFO: task hung in vfio_unregister_group_dev',
     status: 'by-design',
     reason:

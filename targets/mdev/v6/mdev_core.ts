@@ -2,20 +2,18 @@
 // mdev_parent is embedded in the vendor's data (static for mtty, kzalloc'd matrix_dev for vfio_ap);
 // the mdev is added to the bus unbound, then the parent's mdev_driver is attached explicitly; the
 // mdev holds a kobject reference on its type; the core counts instances only for drivers without
-// get_available. Accesses to parent, type and driver go through sget/touch (module_memory.ts).
+// get_available.
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EAGAIN, EEXIST, ENODEV, ENOMEM, EUSERS } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_entries } from '../../../harness/kernel/list.js';
-import { lockClass, lockdep_acquired, lockdep_release } from '../../../harness/kernel/lockdep.js';
-import { down_write, mutex_lock, mutex_unlock, up_write } from '../../../harness/kernel/sync.js';
+import { down_read_trylock, down_write, mutex_lock, mutex_unlock, up_read, up_write } from '../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { device_driver_attach, device_initialize, put_mdev_device } from '../legacy/base.js';
 import { check_no_orphans } from '../legacy/oracles.js';
 import { globals, mdev_device, type Device, type DeviceDriver, type MdevDevice } from '../legacy/structs.js';
 import { device_add, device_del, device_for_each_child } from './driver_core.js';
 import { has_get_available, v6_mdev_bus } from './mdev_driver.js';
-import { sget, sset, touch } from './module_memory.js';
 import {
   kobject_get_type,
   kobject_put_type,
@@ -33,31 +31,6 @@ function g(k: Kernel) {
   return k.nth(globals, 0);
 }
 
-/** The writer and waiting-writer bits of a rw_semaphore word (harness/kernel/sync.ts). */
-const RWSEM_WRITE_SIDE = ~0xffff;
-
-/**
- * down_read_trylock / up_read of parent->unreg_sem (kernel/locking/rwsem.c, out of line), as
- * harness/kernel/sync.ts has them but with the access checked after the preemption point: the
- * first access is the read of sem->count, so a freed heap parent is a KASAN Read here and an
- * unloaded static one a page fault here. v6-local.
- */
-const down_read_trylock = kfn('down_read_trylock', function* (k: Kernel, parent: ParentV6) {
-  yield k.at('down_read_trylock(unreg_sem)');
-  const v = sget(k, parent, 'unreg_sem');
-  if ((v & RWSEM_WRITE_SIDE) !== 0) return false;
-  k.set(parent, 'unreg_sem', v + 1);
-  lockdep_acquired(k, lockClass(k, parent, 'unreg_sem'));
-  return true;
-});
-
-const up_read = kfn('up_read', function* (k: Kernel, parent: ParentV6) {
-  yield k.at('up_read(unreg_sem)');
-  touch(k, parent, 'unreg_sem');
-  lockdep_release(k, lockClass(k, parent, 'unreg_sem'));
-  Atomics.sub(k.mem, k.addr(parent, 'unreg_sem'), 1);
-});
-
 /** mdev_device_groups (mdev_sysfs.c 261-273): the core's "remove" attribute. */
 const MDEV_DEVICE_GROUPS = { dir: null, attrs: ['remove'] } as const;
 
@@ -70,10 +43,10 @@ export const mdev_register_parent = kfn(
   'mdev_register_parent',
   function* (k: Kernel, parent: ParentV6, dev: DeviceV6, drv: DriverV6, drv_name: string, max_instances: number) {
     yield k.at('init_rwsem');
-    sset(k, parent, 'unreg_sem', 0);
-    sset(k, parent, 'dev', dev);
-    sset(k, parent, 'mdev_driver', drv);
-    sset(k, parent, 'available_instances', max_instances);
+    k.set(parent, 'unreg_sem', 0);
+    k.set(parent, 'dev', dev);
+    k.set(parent, 'mdev_driver', drv);
+    k.set(parent, 'available_instances', max_instances);
     yield k.at('mdev_bus_compat_class');
     const ret = yield* parent_create_sysfs_files(k, parent, drv_name);
     if (ret !== 0) return ret;
@@ -92,10 +65,9 @@ const mdev_device_remove_cb = kfn('mdev_device_remove_cb', function* (k: Kernel,
 export const mdev_unregister_parent = kfn('mdev_unregister_parent', function* (k: Kernel, parent: ParentV6) {
   yield* down_write(k, parent, 'unreg_sem');
   yield k.at('class_compat_remove_link');
-  const dev = sget(k, parent, 'dev') as DeviceV6;
+  const dev = k.get(parent, 'dev') as DeviceV6;
   yield* device_for_each_child(k, mdev_bus_type, dev, mdev_device_remove_cb);
   yield* parent_remove_sysfs_files(k, parent);
-  touch(k, parent, 'unreg_sem');
   yield* up_write(k, parent, 'unreg_sem');
   check_no_orphans(k, dev as unknown as Device);
 });
@@ -104,11 +76,11 @@ export const mdev_unregister_parent = kfn('mdev_unregister_parent', function* (k
 const mdev_device_release = kfn('mdev_device_release', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->type->parent');
   const type = k.get(mdev, 'type') as TypeV6;
-  const parent = sget(k, type, 'parent') as ParentV6;
+  const parent = k.get(type, 'parent') as ParentV6;
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   list_del(k, k.get(g(k), 'mdev_list'), mdev);
-  if (!has_get_available(k, sget(k, parent, 'mdev_driver') as DriverV6)) {
-    sset(k, parent, 'available_instances', sget(k, parent, 'available_instances') + 1);
+  if (!has_get_available(k, k.get(parent, 'mdev_driver') as DriverV6)) {
+    k.set(parent, 'available_instances', k.get(parent, 'available_instances') + 1);
   }
   yield* mutex_unlock(k, g(k), 'mdev_list_lock');
   // Pairs with the get in mdev_device_create()
@@ -119,7 +91,7 @@ const mdev_device_release = kfn('mdev_device_release', function* (k: Kernel, mde
 /** mdev_device_remove_common (27-36); caller holds parent->unreg_sem read or write. */
 const mdev_device_remove_common = kfn('mdev_device_remove_common', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->type->parent');
-  sget(k, k.get(mdev, 'type') as TypeV6, 'parent');
+  k.get(k.get(mdev, 'type') as TypeV6, 'parent');
   yield* mdev_remove_sysfs_files(k, mdev);
   yield* device_del(k, mdev_bus_type, mdev);
   // Balances with device_initialize()
@@ -132,8 +104,8 @@ const mdev_device_remove_common = kfn('mdev_device_remove_common', function* (k:
  */
 export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel, type: TypeV6, uuid: number) {
   yield k.at('type->parent');
-  const parent = sget(k, type, 'parent') as ParentV6;
-  const drv = sget(k, parent, 'mdev_driver') as DriverV6;
+  const parent = k.get(type, 'parent') as ParentV6;
+  const drv = k.get(parent, 'mdev_driver') as DriverV6;
 
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   // Check for duplicate
@@ -144,12 +116,12 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
     }
   }
   if (!has_get_available(k, drv)) {
-    const avail = sget(k, parent, 'available_instances');
+    const avail = k.get(parent, 'available_instances');
     if (avail === 0) {
       yield* mutex_unlock(k, g(k), 'mdev_list_lock');
       return -EUSERS;
     }
-    sset(k, parent, 'available_instances', avail - 1);
+    k.set(parent, 'available_instances', avail - 1);
   }
   const mdev: MdevDevice = yield* kzalloc(k, mdev_device);
   if (mdev === 0) {
@@ -157,7 +129,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
     return -ENOMEM;
   }
   yield* device_initialize(k, mdev);
-  k.set(mdev, 'dev_parent', sget(k, parent, 'dev'));
+  k.set(mdev, 'dev_parent', k.get(parent, 'dev'));
   k.set(mdev, 'type', type);
   // Pairs with the put in mdev_device_release()
   yield* kobject_get_type(k, type);
@@ -172,7 +144,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
   }
 
   // Check if parent unregistration has started
-  if (!(yield* down_read_trylock(k, parent))) {
+  if (!(yield* down_read_trylock(k, parent, 'unreg_sem', 'read'))) {
     yield* put_mdev_device(k, mdev_bus_type, mdev);
     return -ENODEV;
   }
@@ -184,14 +156,14 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
     if (ret === 0) ret = yield* mdev_create_sysfs_files(k, mdev);
     if (ret === 0) {
       k.set(mdev, 'active', 1);
-      yield* up_read(k, parent);
+      yield* up_read(k, parent, 'unreg_sem');
       return 0;
     }
     // out_del
     yield* device_del(k, mdev_bus_type, mdev);
   }
   // out_unlock
-  yield* up_read(k, parent);
+  yield* up_read(k, parent, 'unreg_sem');
   // out_put_device
   yield* put_mdev_device(k, mdev_bus_type, mdev);
   return ret;
@@ -200,7 +172,7 @@ export const mdev_device_create = kfn('mdev_device_create', function* (k: Kernel
 /** mdev_device_remove (219-250): mdev->type->parent is read first (222), before any check. */
 export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->type->parent');
-  const parent = sget(k, k.get(mdev, 'type') as TypeV6, 'parent') as ParentV6;
+  const parent = k.get(k.get(mdev, 'type') as TypeV6, 'parent') as ParentV6;
 
   yield* mutex_lock(k, g(k), 'mdev_list_lock');
   const found = list_entries<MdevDevice>(k, k.get(g(k), 'mdev_list')).includes(mdev);
@@ -216,10 +188,10 @@ export const mdev_device_remove = kfn('mdev_device_remove', function* (k: Kernel
   yield* mutex_unlock(k, g(k), 'mdev_list_lock');
 
   // Check if parent unregistration has started
-  if (!(yield* down_read_trylock(k, parent))) return -ENODEV;
+  if (!(yield* down_read_trylock(k, parent, 'unreg_sem', 'read'))) return -ENODEV;
 
   yield* mdev_device_remove_common(k, mdev);
-  yield* up_read(k, parent);
+  yield* up_read(k, parent, 'unreg_sem');
   return 0;
 });
 

@@ -10,7 +10,6 @@ import { driver_code, driver_text, type BusType } from '../legacy/base.js';
 import type { MdevDriver } from '../legacy/ops.js';
 import type { DeviceDriver, MdevDevice } from '../legacy/structs.js';
 import { driver_register, driver_unregister } from './driver_core.js';
-import { sget } from './module_memory.js';
 import type { DriverV6 } from './structs.js';
 
 /** struct mdev_driver of 6.1 (include/linux/mdev.h): get_available makes the core skip its count. */
@@ -28,7 +27,7 @@ const mdev_remove = kfn('mdev_remove', function* (k: Kernel, mdev: MdevDevice, d
 
 /** drv->get_available: a read of the vendor's static struct mdev_driver (mdev_core.c 123, 151). */
 export function has_get_available(k: Kernel, drv: DriverV6): boolean {
-  sget(k, drv, 'code');
+  k.get(drv, 'code');
   return (driver_code(k, drv as unknown as DeviceDriver) as MdevDriverV6).get_available === true;
 }
 

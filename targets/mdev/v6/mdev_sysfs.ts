@@ -1,29 +1,27 @@
 // drivers/vfio/mdev/mdev_sysfs.c of v6.1-rc7. The types are the vendor's memory (mtty: static
-// mtty_types[], mtty.c 146-159; vfio_ap: embedded in kzalloc'd matrix_dev), so every access to a
-// type or parent goes through sget/touch (module_memory.ts). The type's kobject refcount is
+// mtty_types[], mtty.c 146-159; vfio_ap: embedded in kzalloc'd matrix_dev), so an access to a
+// type or parent of a freed module faults (module_static, harness/kernel/module.ts). The type's kobject refcount is
 // `kref`, its sysfs directory `kn`; "devices" is a kobject of its own (devices_kobj).
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
-import { ENOMEM, kernfs_create, kernfs_remove, kernfs_remove_self, type KernfsNode } from '../../../harness/kernel/kernfs.js';
+import { ENOMEM, kernfs_create, kernfs_remove, kernfs_remove_self, sysfs_create_link, sysfs_remove_link, type KernfsNode, type KobjSd } from '../../../harness/kernel/kernfs.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { uuid_name } from '../legacy/base.js';
 import { kobject_name, mdev_device, type MdevDevice } from '../legacy/structs.js';
 import { get_device, put_device } from './driver_core.js';
 import { mdev_device_create, mdev_device_remove } from './mdev_core.js';
-import { sget, sset, touch } from './module_memory.js';
-import { kobject_create_and_add, kobject_put, sysfs_create_link, sysfs_remove_link } from './sysfs.js';
+import { kobject_create_and_add, kobject_put } from './sysfs.js';
 import { mdev_type_v6, type DeviceV6, type KobjectV6, type ParentV6, type TypeV6 } from './structs.js';
 
 /** mdev_type_release (154-161): put_device(type->parent->dev), pairing with mdev_type_add's get. */
 const mdev_type_release = kfn('mdev_type_release', function* (k: Kernel, type: TypeV6) {
   yield k.at('type->parent->dev');
-  const parent = sget(k, type, 'parent') as ParentV6;
-  yield* put_device(k, sget(k, parent, 'dev') as DeviceV6);
+  const parent = k.get(type, 'parent') as ParentV6;
+  yield* put_device(k, k.get(parent, 'dev') as DeviceV6);
 });
 
 export const kobject_get_type = kfn('kobject_get', function* (k: Kernel, type: TypeV6) {
   yield k.at('kref_get(kref)');
-  touch(k, type, 'kobj.kref');
   const old = k.get(type, 'kref');
   if (old <= 0) k.warn('refcount', `refcount_t: addition on 0; use-after-free in ${k.fn()}`, ['type kobj.kref']);
   k.set(type, 'kref', old + 1);
@@ -32,7 +30,6 @@ export const kobject_get_type = kfn('kobject_get', function* (k: Kernel, type: T
 /** kobject_put(&type->kobj) (lib/kobject.c 714, 647): the last put frees the name and calls the release. */
 export const kobject_put_type = kfn('kobject_put', function* (k: Kernel, type: TypeV6) {
   yield k.at('kref_put(kref)');
-  touch(k, type, 'kobj.kref');
   const old = k.get(type, 'kref');
   if (old <= 0) {
     k.warn('refcount', `refcount_t: underflow; use-after-free in ${k.fn()}`, ['type kobj.kref']);
@@ -48,8 +45,8 @@ export const kobject_put_type = kfn('kobject_put', function* (k: Kernel, type: T
 
 /** kobject_del(&type->kobj) (lib/kobject.c 603): the directory goes, draining the stores in flight. */
 const kobject_del_type = kfn('kobject_del', function* (k: Kernel, type: TypeV6) {
-  yield* kernfs_remove(k, sget(k, type, 'kn') as KernfsNode, 'kobject_del');
-  sset(k, type, 'kn', 0);
+  yield* kernfs_remove(k, k.get(type, 'kn') as KernfsNode, 'kobject_del');
+  k.set(type, 'kn', 0);
 });
 
 /**
@@ -58,16 +55,16 @@ const kobject_del_type = kfn('kobject_del', function* (k: Kernel, type: TypeV6) 
  * so "create" is writable before devices_kobj exists (186).
  */
 const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: ParentV6, type: TypeV6, drv_name: string) {
-  sset(k, type, 'parent', parent);
-  yield* get_device(k, sget(k, parent, 'dev') as DeviceV6);
+  k.set(type, 'parent', parent);
+  yield* get_device(k, k.get(parent, 'dev') as DeviceV6);
   yield k.at('kobject_init_and_add');
-  sset(k, type, 'kref', 1);
-  const name = `${drv_name}-${k.siteName(sget(k, type, 'name'))}`;
+  k.set(type, 'kref', 1);
+  const name = `${drv_name}-${k.siteName(k.get(type, 'name'))}`;
   k.set(type, 'kobj_name', yield* kzalloc(k, kobject_name));
-  let kn = k.get(type, 'kobj_name') === 0 || k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, sget(k, parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_add');
+  let kn = k.get(type, 'kobj_name') === 0 || k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, k.get(parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_add');
   // "create" is writable from here on; its store finds the type by container_of (mdev_sysfs.c 48)
   const create = kn === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'create', 'sysfs_create_groups');
-  sset(k, type, 'create_kn', create);
+  k.set(type, 'create_kn', create);
   const attrs = create === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'available_instances', 'sysfs_create_groups');
   if (kn !== 0 && attrs === 0) {
     yield* kernfs_remove(k, kn as KernfsNode, 'kobject_add_internal');
@@ -77,8 +74,8 @@ const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: ParentV
     yield* kobject_put_type(k, type);
     return -ENOMEM;
   }
-  sset(k, type, 'kn', kn);
-  sset(k, type, 'attr_kn', attrs);
+  k.set(type, 'kn', kn);
+  k.set(type, 'attr_kn', attrs);
   yield k.at('kobject_create_and_add');
   const devices = yield* kobject_create_and_add(k, kn as KernfsNode, 'devices');
   if (devices === 0) {
@@ -86,20 +83,20 @@ const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: ParentV
     yield* kobject_put_type(k, type);
     return -ENOMEM;
   }
-  sset(k, type, 'devices_kobj', devices);
+  k.set(type, 'devices_kobj', devices);
   return 0;
 });
 
 /** mdev_type_remove (200-205). */
 const mdev_type_remove = kfn('mdev_type_remove', function* (k: Kernel, type: TypeV6) {
-  yield* kobject_put(k, sget(k, type, 'devices_kobj') as KobjectV6);
+  yield* kobject_put(k, k.get(type, 'devices_kobj') as KobjectV6);
   yield* kobject_del_type(k, type);
   yield* kobject_put_type(k, type);
 });
 
 export function parent_types(k: Kernel, parent: ParentV6): TypeV6[] {
-  const n = sget(k, parent, 'nr_types');
-  return [sget(k, parent, 'types0'), sget(k, parent, 'types1')].slice(0, n) as TypeV6[];
+  const n = k.get(parent, 'nr_types');
+  return [k.get(parent, 'types0'), k.get(parent, 'types1')].slice(0, n) as TypeV6[];
 }
 
 /**
@@ -109,10 +106,10 @@ export function parent_types(k: Kernel, parent: ParentV6): TypeV6[] {
  * failure during insmod and is not a race; it is left out (docs/fidelity-v6.md).
  */
 export const parent_create_sysfs_files = kfn('parent_create_sysfs_files', function* (k: Kernel, parent: ParentV6, drv_name: string) {
-  const dev = sget(k, parent, 'dev') as DeviceV6;
-  const kset = yield* kernfs_create(k, sget(k, dev, 'kn') as KernfsNode, 'mdev_supported_types', 'kset_create_and_add');
+  const dev = k.get(parent, 'dev') as DeviceV6;
+  const kset = yield* kernfs_create(k, k.get(dev, 'kn') as KernfsNode, 'mdev_supported_types', 'kset_create_and_add');
   if (kset === 0) return -ENOMEM;
-  sset(k, parent, 'mdev_types_kset', kset);
+  k.set(parent, 'mdev_types_kset', kset);
   const types = parent_types(k, parent);
   for (let i = 0; i < types.length; i++) {
     const ret = yield* mdev_type_add(k, parent, types[i]!, drv_name);
@@ -128,13 +125,13 @@ export const parent_create_sysfs_files = kfn('parent_create_sysfs_files', functi
 /** parent_remove_sysfs_files (208-215). */
 export const parent_remove_sysfs_files = kfn('parent_remove_sysfs_files', function* (k: Kernel, parent: ParentV6) {
   for (const type of parent_types(k, parent)) yield* mdev_type_remove(k, type);
-  yield* kernfs_remove(k, sget(k, parent, 'mdev_types_kset') as KernfsNode, 'kset_unregister');
+  yield* kernfs_remove(k, k.get(parent, 'mdev_types_kset') as KernfsNode, 'kset_unregister');
 });
 
-/** devices_kobj->sd, or null for a NULL devices_kobj (sysfs_create_link then uses the sysfs root). */
-function devices_sd(k: Kernel, type: TypeV6): KernfsNode | null {
-  const kobj = sget(k, type, 'devices_kobj') as KobjectV6;
-  return kobj === 0 ? null : (k.get(kobj, 'sd') as KernfsNode);
+/** &type->devices_kobj->kobj for sysfs: its `sd` read by the callee, or null for a NULL devices_kobj (the sysfs root). */
+function devices_kobj(k: Kernel, type: TypeV6): KobjSd | null {
+  const kobj = k.get(type, 'devices_kobj') as KobjectV6;
+  return kobj === 0 ? null : [kobj, 'sd'];
 }
 
 /** mdev_create_sysfs_files (275-293): <type>/devices/<uuid>, then <mdev>/mdev_type. */
@@ -142,12 +139,13 @@ export const mdev_create_sysfs_files = kfn('mdev_create_sysfs_files', function* 
   yield k.at('mdev->type');
   const type = k.get(mdev, 'type') as TypeV6;
   const name = uuid_name(k.get(mdev, 'uuid'));
-  let ret = yield* sysfs_create_link(k, devices_sd(k, type), k.get(mdev, 'dev_kn') as KernfsNode, name);
-  if (ret !== 0) return ret;
-  ret = yield* sysfs_create_link(k, k.get(mdev, 'dev_kn') as KernfsNode, sget(k, type, 'kn') as KernfsNode, 'mdev_type');
-  if (ret !== 0) {
+  // the model's sysfs_create_link returns the link node on success
+  let ret = yield* sysfs_create_link(k, devices_kobj(k, type), [mdev, 'dev_kn'], name);
+  if (ret < 0) return ret;
+  ret = yield* sysfs_create_link(k, [mdev, 'dev_kn'], [type, 'kn'], 'mdev_type');
+  if (ret < 0) {
     // type_link_failed (290-291)
-    yield* sysfs_remove_link(k, devices_sd(k, k.get(mdev, 'type') as TypeV6), name);
+    yield* sysfs_remove_link(k, devices_kobj(k, k.get(mdev, 'type') as TypeV6), name);
     return ret;
   }
   return 0;
@@ -155,9 +153,9 @@ export const mdev_create_sysfs_files = kfn('mdev_create_sysfs_files', function* 
 
 /** mdev_remove_sysfs_files (295-301). */
 export const mdev_remove_sysfs_files = kfn('mdev_remove_sysfs_files', function* (k: Kernel, mdev: MdevDevice) {
-  yield* sysfs_remove_link(k, k.get(mdev, 'dev_kn') as KernfsNode, 'mdev_type');
+  yield* sysfs_remove_link(k, [mdev, 'dev_kn'], 'mdev_type');
   yield k.at('mdev->type->devices_kobj');
-  yield* sysfs_remove_link(k, devices_sd(k, k.get(mdev, 'type') as TypeV6), uuid_name(k.get(mdev, 'uuid')));
+  yield* sysfs_remove_link(k, devices_kobj(k, k.get(mdev, 'type') as TypeV6), uuid_name(k.get(mdev, 'uuid')));
 });
 
 // ---- the stores ----

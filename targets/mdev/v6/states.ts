@@ -14,6 +14,8 @@ const OBJECTS = mdevObjects(
       ['registered', ['rmmod', 'teardown'], 'unregistering'],
       ['registered', ['insmod', 'rmmod', 'teardown'], 'freed'],
       ['unregistering', ['rmmod', 'teardown'], 'registered'],
+      // a static parent (mtty, mlx5) is unmapped by free_module (module_static): no object any more
+      ['registered', ['rmmod', 'teardown'], 'none'],
     ],
     type: [
       ['none', 'insmod', 'initialized'],
@@ -21,9 +23,10 @@ const OBJECTS = mdevObjects(
       ['initialized', 'insmod', 'freed'],
       ['live', ['insmod', 'rmmod', 'teardown'], 'freed'],
       // kobject_del leaves a type without a directory, which reads as 'initialized'; mtty's and
-      // mlx5's types are static and never freed, vfio_ap's go with matrix_dev
+      // mlx5's types are static and unmapped by free_module ('none'), vfio_ap's go with matrix_dev
       ['live', ['insmod', 'rmmod', 'teardown'], 'initialized'],
       ['initialized', ['rmmod', 'teardown'], 'freed'],
+      ['initialized', ['rmmod', 'teardown'], 'none'],
     ],
     mdev: [
       ['none', 'create', 'allocated'],

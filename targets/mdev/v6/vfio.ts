@@ -14,7 +14,6 @@ import { complete, kref_put, mutex_lock, mutex_unlock, refcount_inc_not_zero, wa
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { dev_uuid, vfio_group_fops_open, vfio_group_put } from '../vfio_group.js';
 import { file, globals, vfio_device, vfio_group, type File, type MdevDevice, type VfioDevice, type VfioGroup } from '../legacy/structs.js';
-import { sget } from './module_memory.js';
 import type { DriverV6 } from './structs.js';
 
 /** struct vfio_device_ops of a vendor; the functions live in the vendor module's text. */
@@ -33,7 +32,7 @@ function g(k: Kernel) {
 /** device->dev->driver->owner: the driver is static data of its module. */
 function driver_owner(k: Kernel, device: VfioDevice): Module {
   const drv = k.get(k.get(device, 'dev') as MdevDevice, 'dev_driver') as DriverV6;
-  return drv === 0 ? (0 as Module) : (sget(k, drv, 'owner') as Module);
+  return drv === 0 ? (0 as Module) : (k.get(drv, 'owner') as Module);
 }
 
 /** The vfio_device_ops tables of vendor modules, by module name (static data of those modules). */

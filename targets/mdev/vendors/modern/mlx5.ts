@@ -7,14 +7,13 @@
 
 import { kfn, type Kernel } from '../../../../harness/kernel/kernel.js';
 import { ENOMEM } from '../../../../harness/kernel/kernfs.js';
-import type { Module } from '../../../../harness/kernel/module.js';
+import { module_static, type Module } from '../../../../harness/kernel/module.js';
 import { kfree, kzalloc } from '../../legacy/alloc.js';
 import { register_driver_code } from '../../legacy/base.js';
 import { mlx5_sf, type MdevDevice, type Mlx5Sf } from '../../legacy/structs.js';
 import { device_register, device_unregister } from '../../v6/driver_core.js';
 import type { CoreV6 } from '../../v6/mdev_core.js';
 import type { MdevDriverV6 } from '../../v6/mdev_driver.js';
-import { module_static } from '../../v6/module_memory.js';
 import { device_v6, type DeviceV6, type DriverV6, type ParentV6 } from '../../v6/structs.js';
 import { MLX5_PARENT } from '../mlx5.js';
 import { new_static, set_types, static_parent, vendor_static, type ModernModule } from './common.js';
@@ -46,7 +45,7 @@ const mlx5_sf_driver: MdevDriverV6 = register_driver_code({ name: 'mlx5_sf', mat
 const mlx5_core_init = kfn('mlx5_core_init', function* (k: Kernel, core: CoreV6, mod: Module) {
   const data = new_static(k, mod);
   const { drv, parent, types } = static_parent(k, mod, ['sf'], [0]);
-  const dev = module_static(k, device_v6, mod) as DeviceV6;
+  const dev = module_static(k, device_v6, mod, k.at('static')) as DeviceV6;
   k.set(data, 'driver', drv);
   k.set(data, 'parent', parent);
   k.set(data, 'dev', dev);

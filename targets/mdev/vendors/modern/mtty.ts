@@ -8,14 +8,13 @@
 
 import { kfn, type Kernel } from '../../../../harness/kernel/kernel.js';
 import { ENOMEM, ENOSPC } from '../../../../harness/kernel/kernfs.js';
-import type { Module } from '../../../../harness/kernel/module.js';
+import { module_static, type Module } from '../../../../harness/kernel/module.js';
 import { kfree, kzalloc } from '../../legacy/alloc.js';
 import { register_driver_code } from '../../legacy/base.js';
 import { mdev_state, mtty_vconfig, type MdevDevice, type MdevState, type VfioDevice } from '../../legacy/structs.js';
 import { device_register, device_unregister } from '../../v6/driver_core.js';
 import type { CoreV6 } from '../../v6/mdev_core.js';
 import type { MdevDriverV6 } from '../../v6/mdev_driver.js';
-import { module_static, sget, sset } from '../../v6/module_memory.js';
 import { device_v6, type DeviceV6, type DriverV6, type ParentV6, type TypeV6 } from '../../v6/structs.js';
 import { register_vfio_ops, vfio_alloc_device, vfio_free_device, vfio_put_device, vfio_register_emulated_iommu_dev, vfio_unregister_group_dev } from '../../v6/vfio.js';
 import { driver_module, new_static, set_types, static_parent, vendor_static, type ModernModule } from './common.js';
@@ -36,19 +35,19 @@ const mtty_init_dev = kfn('mtty_init_dev', function* (k: Kernel, vdev: VfioDevic
   const mdev = k.get(vdev, 'dev') as MdevDevice;
   yield k.at('mdev->type');
   const type = k.get(mdev, 'type') as TypeV6;
-  const nr_ports = sget(k, type, 'nr_ports');
+  const nr_ports = k.get(type, 'nr_ports');
   const data = vendor_static(k, mod_of(k, vdev));
   yield k.at('atomic_try_cmpxchg(mdev_avail_ports)');
-  const avail = sget(k, data, 'avail_ports');
+  const avail = k.get(data, 'avail_ports');
   if (avail < nr_ports) return -ENOSPC;
-  sset(k, data, 'avail_ports', avail - nr_ports);
+  k.set(data, 'avail_ports', avail - nr_ports);
   // the model keeps mdev_state (the container of vdev) as a slot of its own
   const state: MdevState = yield* kzalloc(k, mdev_state);
   const vconfig = state === 0 ? 0 : yield* kzalloc(k, mtty_vconfig);
   if (vconfig === 0) {
     if (state !== 0) yield* kfree(k, state);
     // err_nr_ports
-    sset(k, data, 'avail_ports', sget(k, data, 'avail_ports') + nr_ports);
+    k.set(data, 'avail_ports', k.get(data, 'avail_ports') + nr_ports);
     return -ENOMEM;
   }
   k.set(state, 'nr_ports', nr_ports);
@@ -63,7 +62,7 @@ const mtty_release_dev = kfn('mtty_release_dev', function* (k: Kernel, vdev: Vfi
   const state = state_of(k, vdev);
   const data = vendor_static(k, mod_of(k, vdev));
   yield k.at('atomic_add(mdev_avail_ports)');
-  sset(k, data, 'avail_ports', sget(k, data, 'avail_ports') + k.get(state, 'nr_ports'));
+  k.set(data, 'avail_ports', k.get(data, 'avail_ports') + k.get(state, 'nr_ports'));
   yield* kfree(k, k.get(state, 'vconfig'));
   yield* kfree(k, state);
   yield* vfio_free_device(k, vdev);
@@ -126,7 +125,7 @@ const mtty_dev_init = kfn('mtty_dev_init', function* (k: Kernel, core: CoreV6, m
   const data = new_static(k, mod);
   k.set(data, 'avail_ports', MAX_MTTYS);
   const { drv, parent, types } = static_parent(k, mod, ['1', '2'], [1, 2]);
-  const dev = module_static(k, device_v6, mod) as DeviceV6;
+  const dev = module_static(k, device_v6, mod, k.at('static')) as DeviceV6;
   k.set(data, 'driver', drv);
   k.set(data, 'parent', parent);
   k.set(data, 'dev', dev);

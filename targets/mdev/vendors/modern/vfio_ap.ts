@@ -11,7 +11,7 @@
 import { kfn, type Kernel } from '../../../../harness/kernel/kernel.js';
 import { EINVAL, ENOMEM } from '../../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_new } from '../../../../harness/kernel/list.js';
-import type { Module } from '../../../../harness/kernel/module.js';
+import { module_static, type Module } from '../../../../harness/kernel/module.js';
 import { mutex_lock, mutex_unlock } from '../../../../harness/kernel/sync.js';
 import { kfree, kzalloc } from '../../legacy/alloc.js';
 import { register_driver_code } from '../../legacy/base.js';
@@ -19,7 +19,6 @@ import { ap_matrix_mdev, type ApMatrixMdev, type MdevDevice, type VfioDevice } f
 import { device_register, device_unregister, put_device } from '../../v6/driver_core.js';
 import type { CoreV6 } from '../../v6/mdev_core.js';
 import type { MdevDriverV6 } from '../../v6/mdev_driver.js';
-import { module_static, sget, sset } from '../../v6/module_memory.js';
 import { device_v6, mdev_parent_v6, mdev_type_v6, vendor_v6, type DeviceV6, type DriverV6, type ParentV6, type TypeV6, type VendorV6 } from '../../v6/structs.js';
 import { register_vfio_ops, vfio_alloc_device, vfio_free_device, vfio_put_device, vfio_register_emulated_iommu_dev, vfio_unregister_group_dev } from '../../v6/vfio.js';
 import { driver_module, new_static, set_types, vendor_static, type ModernModule } from './common.js';
@@ -30,7 +29,7 @@ const MAX_ZDEV_ENTRIES_EXT = 4096;
 
 /** The kzalloc'd matrix_dev, read through the module's static `matrix_dev` pointer. */
 function matrix_dev(k: Kernel, mod: Module): VendorV6 {
-  return sget(k, vendor_static(k, mod), 'matrix_dev') as VendorV6;
+  return k.get(vendor_static(k, mod), 'matrix_dev') as VendorV6;
 }
 
 function matrix_of(k: Kernel, vdev: VfioDevice): ApMatrixMdev {
@@ -145,7 +144,7 @@ const vfio_ap_matrix_driver: MdevDriverV6 = register_driver_code({
  */
 const vfio_ap_init = kfn('vfio_ap_init', function* (k: Kernel, core: CoreV6, mod: Module) {
   const data = new_static(k, mod);
-  const drv = module_static(k, device_driver_v6, mod) as DriverV6;
+  const drv = module_static(k, device_driver_v6, mod, k.at('static')) as DriverV6;
   k.set(data, 'driver', drv);
   // vfio_ap_matrix_dev_create
   const md: VendorV6 = yield* kzalloc(k, vendor_v6);
@@ -160,7 +159,7 @@ const vfio_ap_init = kfn('vfio_ap_init', function* (k: Kernel, core: CoreV6, mod
   k.set(parent, 'types0', type);
   k.set(md, 'mdev_list', list_new(k, k.at('INIT_LIST_HEAD')));
   k.set(dev, 'release_data', md);
-  sset(k, data, 'matrix_dev', md);
+  k.set(data, 'matrix_dev', md);
   let ret = yield* device_register(k, dev, 'matrix');
   if (ret !== 0) {
     yield* put_device(k, dev);
@@ -184,7 +183,7 @@ const vfio_ap_init = kfn('vfio_ap_init', function* (k: Kernel, core: CoreV6, mod
 const vfio_ap_exit = kfn('vfio_ap_exit', function* (k: Kernel, core: CoreV6, mod: Module) {
   const md = matrix_dev(k, mod);
   yield* core.mdev_unregister_parent(k, k.get(md, 'parent') as ParentV6);
-  yield* core.mdev_unregister_driver(k, sget(k, vendor_static(k, mod), 'driver') as DriverV6);
+  yield* core.mdev_unregister_driver(k, k.get(vendor_static(k, mod), 'driver') as DriverV6);
   yield* device_unregister(k, k.get(md, 'dev') as DeviceV6);
 });
 
