@@ -261,7 +261,7 @@ async function finishEntry(target: Target, entry: CorpusEntry, file: string, bud
 function ladderOf(target: Target, cfg: CampaignConfig, f: CampaignFinding): string {
   try {
     const run = findingExecution(target, cfg, f, { events: true });
-    return renderLadder(run.result.events ?? [], run.program.cpus.length);
+    return renderLadder(run.result.events ?? [], run.program.cpus.length, { start: run.program.start });
   } catch (e) {
     return `(no ladder: ${oneLine(e instanceof Error ? e.message : String(e))})`;
   }
