@@ -7,7 +7,7 @@
 // hung task the inline engine reports.
 
 import fc from 'fast-check';
-import { bootImage, cpuBody, DEFAULT_MAX_STEPS, fault, hung, runSolo } from '../harness/engine/inline.js';
+import { bootImage, cpuBody, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from '../harness/engine/inline.js';
 import { MAX_PROGRAM_CPUS, MAX_OPS_PER_CPU, MIN_PROGRAM_CPUS } from '../harness/engine/program.js';
 import { Kernel } from '../harness/kernel/kernel.js';
 import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS } from '../harness/kernel/layout.js';
@@ -37,16 +37,19 @@ export function opArbitrary(target: Target): fc.Arbitrary<Op> {
   );
 }
 
-/** 2-4 CPUs of 1-4 operations each, like harness/engine/program.ts. */
+/** 2-4 CPUs of 1-4 operations each, like harness/engine/program.ts, from one of the target's start states (the default shrinks best). */
 export function programArbitrary(target: Target): fc.Arbitrary<Program> {
   const cpu = fc.array(opArbitrary(target), { minLength: 1, maxLength: MAX_OPS_PER_CPU });
-  return fc.array(cpu, { minLength: MIN_PROGRAM_CPUS, maxLength: MAX_PROGRAM_CPUS }).map((cpus) => ({ cpus }));
+  const cpus = fc.array(cpu, { minLength: MIN_PROGRAM_CPUS, maxLength: MAX_PROGRAM_CPUS });
+  const states = target.startStates ?? [];
+  if (states.length < 2) return cpus.map((c) => ({ cpus: c }));
+  return fc.tuple(cpus, fc.constantFrom(...states)).map(([c, start]) => (start === states[0] ? { cpus: c } : { cpus: c, start }));
 }
 
 /** One execution of `program` on `target`, its interleaving chosen by fast-check's scheduler `s`. */
 export async function runScheduled(target: Target, s: fc.Scheduler, program: Program, maxSteps = DEFAULT_MAX_STEPS): Promise<ScheduledRun> {
   const ncpus = program.cpus.length;
-  const img = bootImage(target);
+  const img = bootImage(target, startOf(target, program));
   const k = new Kernel(target.layout, new SharedArrayBuffer(target.layout.words * 4), { ncpus });
   k.mem.set(img.words);
   for (const [from, to] of img.lockOrder) k.lockOrder.set(from, new Set(to));

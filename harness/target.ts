@@ -67,8 +67,16 @@ export interface Target {
   kernelVersion: string;
   layout: Layout;
   ops: readonly OpSpec[];
-  /** Boot: load what is loaded before the programs run. Runs alone, with no preemption. */
-  setup(k: Kernel): Gen;
+  /**
+   * Boot: load what is loaded before the programs run, for the given start state (one of
+   * startStates; undefined is the default). Runs alone, with no preemption.
+   */
+  setup(k: Kernel, start?: string): Gen;
+  /**
+   * The states an execution may start from, by name; the first is the default (Program.start
+   * absent). The engine draws one per execution (runner.startFor); a target without it has one.
+   */
+  startStates?: readonly string[];
   /** One operation of the current CPU; returns its result (0 or a negative errno, or an fd). */
   run(k: Kernel, op: Op): Gen<number>;
   /** The current CPU's process exits: its fds are closed. */

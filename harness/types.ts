@@ -10,6 +10,11 @@ export interface Op {
 /** K virtual CPUs, each a short list of operations. A CPU is a process: its fds close when it ends. */
 export interface Program {
   cpus: Op[][];
+  /**
+   * The state the execution starts from, one of the target's startStates; absent means the first,
+   * the default (and every entry saved before start states existed).
+   */
+  start?: string;
 }
 
 /** A fallible kernel call that fails at its nth occurrence in the execution (1-based), as fail_nth. */

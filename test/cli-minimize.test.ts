@@ -57,7 +57,7 @@ describe('mdevfuzz minimize', () => {
       assert.equal(report.stats!.after.ops, countOps(m.program));
       assert.ok(reproduces(m, after.signature), `${after.signature}: the minimized repro replays`);
       const { result } = replayExecution(target, m.program, m.faults, m.schedule, { events: true });
-      assert.equal(after.ladder, renderLadder(result.events ?? [], m.program.cpus.length));
+      assert.equal(after.ladder, renderLadder(result.events ?? [], m.program.cpus.length, { start: m.program.start }));
       if (countOps(m.program) < countOps(before.program)) shrank++;
     }
     assert.ok(shrank > 0, 'some entry got smaller');

@@ -93,7 +93,7 @@ describe('mdevfuzz run', () => {
       assert.ok(m.after.ops <= m.before.ops && m.after.cpus <= m.before.cpus && m.after.preemptions <= m.before.preemptions, f.signature);
       const { result } = replayExecution(target, r.program, r.faults, r.schedule, { events: true });
       assert.ok(result.findings.some((x) => x.title === f.signature), `${f.signature}: the minimized repro replays`);
-      assert.equal(entry.ladder, renderLadder(result.events ?? [], r.program.cpus.length));
+      assert.equal(entry.ladder, renderLadder(result.events ?? [], r.program.cpus.length, { start: r.program.start }));
       if (m.after.ops < m.before.ops) shrank++;
     }
     assert.ok(shrank > 0, 'some repro got smaller');

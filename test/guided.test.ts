@@ -11,7 +11,7 @@ import { programFor } from '../harness/engine/runner.js';
 import { findTarget } from '../targets/index.js';
 
 const target = findTarget('mdev-v5.0')!;
-const cfg = { seed: 'guided', strategy: 'pct' as const, depth: 3 };
+const cfg = { seed: 'guided-1', strategy: 'pct' as const, depth: 3 };
 const run = (workers: number, execs: number, guide: 'off' | 'coverage' = 'coverage'): Promise<CampaignResult> =>
   runCampaign({ target: { name: target.name }, ...cfg, guide, execs, workers, batchSize: 100, coverage: true });
 const view = (r: CampaignResult) => ({

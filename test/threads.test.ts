@@ -19,7 +19,7 @@ import { replay } from '../harness/sched/replay.js';
 import type { Target } from '../harness/target.js';
 import { TARGETS, findTarget } from '../targets/index.js';
 import { resolveCuts, schedule } from './fixtures/mini.js';
-import { SEED_PROBLEMS } from './fixtures/seed-problems.js';
+import { problemProgram, SEED_PROBLEMS } from './fixtures/seed-problems.js';
 
 const PER_TARGET = 200;
 const OPTS: ExecOptions = { trace: true, events: true, labels: true };
@@ -69,7 +69,7 @@ describe('threads engine: same trace, findings and final buffer as inline', () =
   test('the five seed problems of mdev-v5.0, each under its schedule', async () => {
     const target = findTarget('mdev-v5.0')!;
     for (const p of SEED_PROBLEMS) {
-      const program = { cpus: p.cpus };
+      const program = problemProgram(p);
       const sched = schedule(resolveCuts(target, program, p.cuts));
       const inline = replayExecution(target, program, [], sched, OPTS);
       const threads = await replayThreads(engine, { name: target.name }, target, program, [], sched, OPTS);

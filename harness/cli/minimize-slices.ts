@@ -36,5 +36,5 @@ export async function minimizeInSlices(target: Target, entry: CorpusEntry, budge
   }
   const { result } = replayExecution(target, repro.program, repro.faults, repro.schedule, { events: true });
   const minimized = { program: repro.program, faults: repro.faults, schedule: repro.schedule, stats: { ...stats } };
-  return { outcome: 'minimized', entry: { ...entry, minimized, minimizePending: false, ladder: renderLadder(result.events ?? [], repro.program.cpus.length) }, stats };
+  return { outcome: 'minimized', entry: { ...entry, minimized, minimizePending: false, ladder: renderLadder(result.events ?? [], repro.program.cpus.length, { start: repro.program.start }) }, stats };
 }

@@ -118,7 +118,7 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
       report.updated = await replaceEntry(file, { ...entry, targetHash: hash }, (current) => current !== undefined && current.targetHash !== hash && reproDigest(current) === reproDigest(entry));
     }
   }
-  if (o.ladder) report.ladder = renderLadder(result.events ?? [], repro.program.cpus.length);
+  if (o.ladder) report.ladder = renderLadder(result.events ?? [], repro.program.cpus.length, { start: repro.program.start });
   if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else printReport(report, entry);
   return report.reproduced ? 0 : 1;

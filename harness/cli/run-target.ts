@@ -286,7 +286,7 @@ function ladderOf(target: Target, cfg: CampaignConfig, f: CampaignFinding): stri
       return haltedLadder(halted.result, halted.program.cpus.length, f.title);
     }
     const run = findingExecution(target, cfg, f, { events: true });
-    return renderLadder(run.result.events ?? [], run.program.cpus.length);
+    return renderLadder(run.result.events ?? [], run.program.cpus.length, { start: run.program.start });
   } catch (e) {
     return `(no ladder: ${oneLine(e instanceof Error ? e.message : String(e))})`;
   }

@@ -57,7 +57,7 @@ export function captureEntry(ctx: CaptureContext, finding: Pick<CampaignFinding,
     schedule,
     minimized: null,
     minimizePending,
-    ladder: renderLadder(run.result.events ?? [], run.program.cpus.length),
+    ladder: renderLadder(run.result.events ?? [], run.program.cpus.length, { start: run.program.start }),
     detail: found.detail,
   };
 }

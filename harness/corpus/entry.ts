@@ -123,10 +123,14 @@ function op(v: Json, field: string): Op {
   return { op: string(o.op, `${field}.op`), args: args as Op['args'] };
 }
 
+/** A program; `start` (its start state) is absent in entries saved before start states existed: the default. */
 function program(v: Json, field: string): Program {
-  const cpus = array(object(v, field).cpus, `${field}.cpus`);
+  const o = object(v, field);
+  const cpus = array(o.cpus, `${field}.cpus`);
   if (cpus.length < 1 || cpus.length > MAX_CPUS - 1) throw new FieldError(`${field}.cpus`, `must list 1 to ${MAX_CPUS - 1} CPUs`);
-  return { cpus: cpus.map((ops, c) => array(ops, `${field}.cpus[${c}]`).map((o, i) => op(o, `${field}.cpus[${c}][${i}]`))) };
+  const p: Program = { cpus: cpus.map((ops, c) => array(ops, `${field}.cpus[${c}]`).map((o, i) => op(o, `${field}.cpus[${c}][${i}]`))) };
+  if (o.start !== undefined) p.start = string(o.start, `${field}.start`);
+  return p;
 }
 
 function faults(v: Json, field: string): Fault[] {

@@ -45,5 +45,5 @@ export function minimizeEntry(target: Target, entry: CorpusEntry, opts: { timeMs
   const stats: EntryMinimizeStats = { before: s.before, after: s.after, replays: s.replays, ms: s.elapsedMs, rounds: s.rounds, exhausted: s.exhausted };
   const { result } = replayExecution(target, repro.program, repro.faults, repro.schedule, { events: true });
   const minimized: MinimizedRepro = { program: repro.program, faults: repro.faults, schedule: repro.schedule, stats: { ...stats } };
-  return { entry: { ...entry, minimized, minimizePending: false, ladder: renderLadder(result.events ?? [], repro.program.cpus.length) }, stats };
+  return { entry: { ...entry, minimized, minimizePending: false, ladder: renderLadder(result.events ?? [], repro.program.cpus.length, { start: repro.program.start }) }, stats };
 }

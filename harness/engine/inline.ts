@@ -125,29 +125,41 @@ export interface BootImage {
   states: Map<number, string>;
 }
 
-const bootImages = new WeakMap<Target, BootImage>();
+const bootImages = new WeakMap<Target, Map<string, BootImage>>();
 
-/** The state after the target's setup, computed once and copied into every execution. */
-export function bootImage(target: Target): BootImage {
-  let img = bootImages.get(target);
+/** The start state a program names, checked against the target's: undefined is the default. */
+export function startOf(target: Target, program: Program): string | undefined {
+  const start = program.start;
+  if (start === undefined || start === target.startStates?.[0]) return undefined;
+  if (!target.startStates?.includes(start)) throw new Error(`${target.name} has no start state '${start}'`);
+  return start;
+}
+
+/** The state after the target's setup for one start state, computed once and copied into every execution. */
+export function bootImage(target: Target, start?: string): BootImage {
+  let images = bootImages.get(target);
+  if (!images) bootImages.set(target, (images = new Map()));
+  const key = start ?? '';
+  let img = images.get(key);
   if (img) return img;
   const k = new Kernel(target.layout, new SharedArrayBuffer(target.layout.words * 4), { ncpus: MAX_CPUS - 1 });
+  const what = start === undefined ? target.name : `${target.name} (start ${start})`;
   try {
-    runSolo(k, MAX_CPUS - 1, target.setup(k), undefined);
+    runSolo(k, MAX_CPUS - 1, target.setup(k, start), undefined);
   } catch (e) {
-    throw new Error(`setup of ${target.name} failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`setup of ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (k.findings.length > 0) throw new Error(`setup of ${target.name} reported: ${k.findings[0]!.title}`);
+  if (k.findings.length > 0) throw new Error(`setup of ${what} reported: ${k.findings[0]!.title}`);
   k.mem.fill(0, 0, MAX_CPUS * CPU_WORDS);
   img = { words: k.mem.slice(), lockOrder: k.lockOrder, states: bootStates(target, k) };
-  bootImages.set(target, img);
+  images.set(key, img);
   return img;
 }
 
 export function execute(target: Target, program: Program, strategy: Strategy, rng: Rng, opts: ExecOptions = {}): Execution {
   const ncpus = program.cpus.length;
   if (ncpus < 1 || ncpus > MAX_CPUS - 1) throw new Error(`a program has 1 to ${MAX_CPUS - 1} CPUs, not ${ncpus}`);
-  const img = bootImage(target);
+  const img = bootImage(target, startOf(target, program));
   const sab = opts.buffer ?? new SharedArrayBuffer(target.layout.words * 4);
   const k = new WatchedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events });
   k.hb = opts.heartbeat;

@@ -41,6 +41,11 @@ export function generateProgram(target: Target, rng: Rng): Program {
   return { cpus };
 }
 
+/** The same program (its start state included) on other CPUs. */
+export function withCpus(p: Program, cpus: Op[][]): Program {
+  return p.start === undefined ? { cpus } : { cpus, start: p.start };
+}
+
 export function countOps(p: Program): number {
   return p.cpus.reduce((s, ops) => s + ops.length, 0);
 }

@@ -35,8 +35,22 @@ export interface IndexedExecution {
   result: ExecResult;
 }
 
+/** The share of executions that start from a state other than the target's default. */
+export const START_RATE = 0.25;
+
+/** The start state of execution `index`, from its own stream: undefined (the default) or another of target.startStates. */
+export function startFor(target: Target, seed: string, index: number): string | undefined {
+  const others = target.startStates?.slice(1) ?? [];
+  if (others.length === 0) return undefined;
+  const rng = execRng(seed, index, 'start');
+  return rng.next() < START_RATE ? rng.pick(others) : undefined;
+}
+
+/** The program of execution `index`, with its start state when that is not the default. */
 export function programFor(target: Target, seed: string, index: number): Program {
-  return generateProgram(target, execRng(seed, index, 'program'));
+  const program = generateProgram(target, execRng(seed, index, 'program'));
+  const start = startFor(target, seed, index);
+  return start === undefined ? program : { ...program, start };
 }
 
 /** fail_nth for one execution: at most one fault, drawn from its own stream. */

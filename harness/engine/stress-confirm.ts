@@ -93,7 +93,7 @@ export function stressEntry(ctx: StressSave, x: StressExecution, title: string, 
     schedule,
     minimized: null,
     minimizePending: false,
-    ladder: renderLadder(result.events ?? [], x.program.cpus.length),
+    ladder: renderLadder(result.events ?? [], x.program.cpus.length, { start: x.program.start }),
     detail: found.detail,
   };
 }

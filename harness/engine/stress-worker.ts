@@ -9,7 +9,7 @@ import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS } from '../kernel/l
 import { makeRng, type Rng } from '../rng.js';
 import type { Target } from '../target.js';
 import type { Fault, Finding, Program } from '../types.js';
-import { cpuBody, EXIT_LABEL, fault, type BootImage } from './inline.js';
+import { bootImage, cpuBody, EXIT_LABEL, fault, startOf } from './inline.js';
 import { loadTarget, type TargetRef } from './load.js';
 import { CTL, prepareThread, RING_CAP, SharedKernel } from './threads-kernel.js';
 
@@ -68,10 +68,10 @@ function perturb(rng: Rng, mem: Int32Array, quiet: number): void {
   else if (x < P_SPIN + P_YIELD + P_PAUSE) sleep(0.2 + rng.next());
 }
 
-function runOne(target: Target, img: BootImage, task: StressTask, x: StressExec): StressCpuResult {
+function runOne(target: Target, task: StressTask, x: StressExec): StressCpuResult {
   const cpu = task.slot;
   const ncpus = x.program.cpus.length;
-  const k = new SharedKernel(target.layout, x.sab, { ncpus, faults: x.faults }, img.lockOrder);
+  const k = new SharedKernel(target.layout, x.sab, { ncpus, faults: x.faults }, bootImage(target, startOf(target, x.program)).lockOrder);
   k.cpu = cpu;
   const mem = k.mem;
   const abort = k.ctl + CTL.abort;
@@ -188,14 +188,14 @@ function barrier(mem: Int32Array, ctl: number, batch: Int32Array, slots: number,
 
 export default async function runSlot(task: StressTask): Promise<(StressCpuResult | null)[]> {
   const target = await loadTarget(task.target);
-  const img = prepareThread(target, task.sites);
+  prepareThread(target, task.sites);
   const batch = new Int32Array(task.batch);
   const out: (StressCpuResult | null)[] = [];
   for (const x of task.execs) {
     const mem = new Int32Array(x.sab);
     const ctl = target.layout.words;
     if (!barrier(mem, ctl, batch, task.slots, task.execMs + 1000)) break;
-    out.push(task.slot < x.program.cpus.length ? runOne(target, img, task, x) : null);
+    out.push(task.slot < x.program.cpus.length ? runOne(target, task, x) : null);
     Atomics.add(mem, ctl + CTL_LEFT, 1);
   }
   return out;

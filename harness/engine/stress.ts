@@ -10,7 +10,7 @@ import { Piscina } from 'piscina';
 import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS } from '../kernel/layout.js';
 import type { Target } from '../target.js';
 import type { Fault, Finding, Program, TraceStep } from '../types.js';
-import { bootImage, DEFAULT_MAX_STEPS, fault, hung, runSolo } from './inline.js';
+import { bootImage, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from './inline.js';
 import { loadTarget, type TargetRef } from './load.js';
 import { faultsFor, programFor } from './runner.js';
 import { CTL, prepareThread, RING_CAP, SharedKernel, threadsWords } from './threads-kernel.js';
@@ -176,7 +176,7 @@ function prepare(target: Target, opts: StressOptions, index: number): Prepared {
   const faults = opts.faults === false ? [] : faultsFor(target, opts.seed, index);
   const sab = new SharedArrayBuffer(threadsWords(target.layout) * 4);
   const mem = new Int32Array(sab);
-  mem.set(bootImage(target).words);
+  mem.set(bootImage(target, startOf(target, program)).words);
   for (let c = 0; c < program.cpus.length; c++) mem[c * CPU_WORDS + CPU.state] = CPU_RUNNABLE;
   return { index, sab, program, faults, key: `${opts.seed}:${index}:stress` };
 }
@@ -184,7 +184,7 @@ function prepare(target: Target, opts: StressOptions, index: number): Prepared {
 /** The rest of the execution, at rest: hang report, invariants, teardown, leak check. */
 function finish(target: Target, x: Prepared, cpus: (StressCpuResult | null)[], ran: boolean, execMs: number): StressExecution {
   const ncpus = x.program.cpus.length;
-  const k = new SharedKernel(target.layout, x.sab, { ncpus, faults: x.faults }, bootImage(target).lockOrder);
+  const k = new SharedKernel(target.layout, x.sab, { ncpus, faults: x.faults }, bootImage(target, startOf(target, x.program)).lockOrder);
   const mem = k.mem;
   const count = Math.min(Atomics.load(mem, k.ctl + CTL.ticket), RING_CAP);
   const tickets: TraceStep[] = [];

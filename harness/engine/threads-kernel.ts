@@ -219,13 +219,14 @@ export function* argCombos(args: Record<string, readonly (number | string)[]>): 
 
 /**
  * Make this thread ready to run CPUs of `target`: the shared string table, the boot image, and a
- * warm-up that runs every operation with every argument once, inline. Target code may register
+ * warm-up that runs every operation with every argument once, inline (from the default start state;
+ * the image returned is that of `start`). Target code may register
  * JavaScript-side state by name as it runs (the mdev bus drivers registered by insmod); after the
  * warm-up this thread has all of it, whichever thread ran the registration in an execution.
  */
-export function prepareThread(target: Target, sites: SharedArrayBuffer): BootImage {
+export function prepareThread(target: Target, sites: SharedArrayBuffer, start?: string): BootImage {
   attachSites(sites);
-  const img = bootImage(target);
+  const img = bootImage(target, start);
   if (!warmed.has(target)) {
     warmed.add(target);
     const buffer = new SharedArrayBuffer(target.layout.words * 4);

@@ -6,7 +6,7 @@
 
 import { CPU, CPU_DONE, CPU_WORDS } from '../kernel/layout.js';
 import type { Fault, Finding, Program, TraceEvent } from '../types.js';
-import { cpuBody, EXIT_LABEL, fault } from './inline.js';
+import { cpuBody, EXIT_LABEL, fault, startOf } from './inline.js';
 import { loadTarget, type TargetRef } from './load.js';
 import { Heartbeat } from './heartbeat.js';
 import { CTL, prepareThread, SharedKernel, signal, TIMED_OUT, waitChange } from './threads-kernel.js';
@@ -48,7 +48,7 @@ export interface CpuResult {
 
 export default async function runCpu(task: CpuTask): Promise<CpuResult> {
   const target = await loadTarget(task.target);
-  const img = prepareThread(target, task.sites);
+  const img = prepareThread(target, task.sites, startOf(target, task.program));
   const { cpu } = task;
   const ncpus = task.program.cpus.length;
   const k = new SharedKernel(target.layout, task.sab, { ncpus, faults: task.faults, events: task.events }, img.lockOrder);

@@ -14,7 +14,7 @@ import type { Rng } from '../rng.js';
 import { defaultNext, type Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
 import type { ExecResult, Finding, Program, Schedule, TraceEvent, TraceStep } from '../types.js';
-import { DEFAULT_MAX_STEPS, fault, hung, runSolo, type ExecOptions, type Execution } from './inline.js';
+import { DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf, type ExecOptions, type Execution } from './inline.js';
 import type { TargetRef } from './load.js';
 import { countOps } from './program.js';
 import { CTL, othersRunnable, prepareThread, SharedKernel, signal, threadsWords, TIMED_OUT, waitChange, type WaitPolicy } from './threads-kernel.js';
@@ -138,7 +138,7 @@ export class ThreadsEngine {
   private async executeOne(ref: TargetRef, target: Target, program: Program, strategy: Strategy, rng: Rng, opts: ExecOptions): Promise<Execution> {
     const ncpus = program.cpus.length;
     const sites = sitesBuffer();
-    const img = prepareThread(target, sites);
+    const img = prepareThread(target, sites, startOf(target, program));
     const sab = this.buffers.get(target) ?? new SharedArrayBuffer(threadsWords(target.layout) * 4);
     this.buffers.delete(target); // given back only when every worker is known to have let go of it
     const k = new SharedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events }, img.lockOrder);

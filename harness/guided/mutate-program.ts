@@ -3,14 +3,14 @@
 // generator draws from (2-4 CPUs, 1..MAX_OPS_PER_CPU operations each, arguments from the OpSpec
 // domains) and returns undefined where it does not apply.
 
-import { drawOp, MAX_OPS_PER_CPU, MAX_PROGRAM_CPUS, MIN_PROGRAM_CPUS } from '../engine/program.js';
+import { drawOp, MAX_OPS_PER_CPU, MAX_PROGRAM_CPUS, MIN_PROGRAM_CPUS, withCpus } from '../engine/program.js';
 import type { Rng } from '../rng.js';
 import type { Target } from '../target.js';
 import type { Op, Program, Schedule } from '../types.js';
 import { dropCpuFromSchedule } from './mutate-schedule.js';
 
 const copyOps = (ops: readonly Op[]): Op[] => ops.map((o) => ({ op: o.op, args: { ...o.args } }));
-const copy = (p: Program): Program => ({ cpus: p.cpus.map(copyOps) });
+const copy = (p: Program): Program => withCpus(p, p.cpus.map(copyOps));
 
 /** m distinct elements of xs, in their order. */
 function pickSome<T>(rng: Rng, xs: readonly T[], m: number): T[] {
@@ -22,12 +22,12 @@ function pickSome<T>(rng: Rng, xs: readonly T[], m: number): T[] {
   return idx.slice(0, m).sort((a, b) => a - b).map((i) => xs[i]!);
 }
 
-/** 2-4 CPUs: some of a's (at least one), then some of b's; a fresh schedule suits the new mix. */
+/** 2-4 CPUs: some of a's (at least one), then some of b's, from a's start state; a fresh schedule suits the new mix. */
 export function splice(rng: Rng, a: Program, b: Program): Program {
   const n = Math.min(MIN_PROGRAM_CPUS + rng.int(MAX_PROGRAM_CPUS - MIN_PROGRAM_CPUS + 1), a.cpus.length + b.cpus.length);
   const fromA = Math.max(n - b.cpus.length, 1 + rng.int(Math.min(a.cpus.length, n - 1)));
   const cpus = [...pickSome(rng, a.cpus, Math.min(fromA, a.cpus.length)), ...pickSome(rng, b.cpus, n - Math.min(fromA, a.cpus.length))];
-  return { cpus: cpus.map(copyOps) };
+  return withCpus(a, cpus.map(copyOps));
 }
 
 /** One operation drawn as the generator draws them, at a random place of a CPU that has room. */
@@ -52,7 +52,7 @@ export function dropOp(rng: Rng, p: Program, schedule: Schedule): { program: Pro
   }
   if (p.cpus.length <= MIN_PROGRAM_CPUS) return undefined;
   const c = rng.int(p.cpus.length);
-  return { program: { cpus: p.cpus.filter((_, i) => i !== c).map(copyOps) }, schedule: dropCpuFromSchedule(schedule, c) };
+  return { program: withCpus(p, p.cpus.filter((_, i) => i !== c).map(copyOps)), schedule: dropCpuFromSchedule(schedule, c) };
 }
 
 /** One argument set to another value of its domain. */

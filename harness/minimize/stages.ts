@@ -3,6 +3,7 @@
 
 import type { OpSpec } from '../target.js';
 import type { Op, Schedule } from '../types.js';
+import { withCpus } from '../engine/program.js';
 import { ddmin } from './ddmin.js';
 import type { OpSpans, Repro } from './executor.js';
 
@@ -20,8 +21,9 @@ export interface StageContext {
 
 export type Stage = (repro: Repro, ctx: StageContext) => Repro | null;
 
-/** In order: the program first (CPUs, operations, arguments), then faults, then preemptions. */
+/** In order: the program first (start state, CPUs, operations, arguments), then faults, then preemptions. */
 export const STAGES: readonly Stage[] = [
+  defaultStart,
   dropCpus,
   mergeCpus,
   dropOps,
@@ -33,6 +35,13 @@ export const STAGES: readonly Stage[] = [
 ];
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** The target's default start state (Program.start absent) instead of the one the repro names. */
+export function defaultStart(r: Repro, ctx: StageContext): Repro | null {
+  if (r.program.start === undefined) return null;
+  const candidate = { ...r, program: { cpus: r.program.cpus } };
+  return ctx.keeps(candidate) ? candidate : null;
+}
 
 export function dropCpus(r: Repro, ctx: StageContext): Repro | null {
   const n = r.program.cpus.length;
@@ -67,7 +76,7 @@ export function keepCpus(r: Repro, keep: readonly number[], handOver: boolean): 
     const to = handOver ? handedTo(p.to, i) : p.to;
     if (renumber.has(to) && to !== p.cpu) schedule.push({ cpu: renumber.get(p.cpu)!, step: p.step, to: renumber.get(to)! });
   });
-  return { program: { cpus: keep.map((c) => r.program.cpus[c]!) }, faults: r.faults, schedule };
+  return { program: withCpus(r.program, keep.map((c) => r.program.cpus[c]!)), faults: r.faults, schedule };
 }
 
 /**
@@ -87,7 +96,7 @@ export function mergeCpus(r: Repro, ctx: StageContext): Repro | null {
       const schedule = r.schedule
         .filter((p) => p.cpu !== from && p.to !== from)
         .map((p) => (p.cpu === into ? { ...p, step: p.step + moved } : p));
-      const candidate = keepCpus({ program: { cpus }, faults: r.faults, schedule }, range(n).filter((c) => c !== from), false);
+      const candidate = keepCpus({ program: withCpus(r.program, cpus), faults: r.faults, schedule }, range(n).filter((c) => c !== from), false);
       if (ctx.keeps(candidate)) return ctx.canonical(candidate);
     }
   }
@@ -109,7 +118,7 @@ export function dropOps(r: Repro, ctx: StageContext): Repro | null {
     const { items } = ddmin(
       range(n),
       (keep) => {
-        const program = { cpus: base.program.cpus.map((ops, i) => (i === c ? keep.map((j) => ops[j]!) : ops)) };
+        const program = withCpus(base.program, base.program.cpus.map((ops, i) => (i === c ? keep.map((j) => ops[j]!) : ops)));
         // Trying the same candidate twice costs nothing: the context remembers results.
         const schedules = spans ? [base.schedule, shiftSchedule(base.schedule, c, spans, keep)] : [base.schedule];
         for (const schedule of schedules) {
@@ -174,7 +183,7 @@ function replaceArg(r: Repro, specs: readonly OpSpec[], where: (cpu: number, ind
       return fits ? { op: op.op, args: { ...op.args, [name]: value } } : op;
     }),
   );
-  return { ...r, program: { cpus } };
+  return { ...r, program: withCpus(r.program, cpus) };
 }
 
 export function dropFaults(r: Repro, ctx: StageContext): Repro | null {

@@ -9,6 +9,8 @@ export interface LadderOptions {
   column?: number;
   /** Deepest call depth drawn. */
   maxDepth?: number;
+  /** The execution's start state (Program.start), named above the columns when it is not the default. */
+  start?: string;
 }
 
 function fit(s: string, width: number): string {
@@ -19,7 +21,7 @@ export function renderLadder(events: readonly TraceEvent[], ncpus: number, opts:
   const col = opts.column ?? 34;
   const maxDepth = opts.maxDepth ?? 12;
   const depth = new Array<number>(ncpus + 1).fill(0);
-  const lines: string[] = [];
+  const lines: string[] = opts.start === undefined ? [] : [`start state: ${opts.start}`, ''];
   const header = Array.from({ length: ncpus }, (_, c) => fit(`CPU${c}`, col)).join('');
   lines.push(header.trimEnd(), Array.from({ length: ncpus }, () => fit('-'.repeat(col - 2), col)).join('').trimEnd());
   let last = -1;

@@ -1,5 +1,5 @@
 // Assembles an mdev target from the userspace of one version: boot allocates the globals and one
-// task per CPU, then loads the boot modules; teardown unloads every module; whatever is still
+// task per CPU, then loads the modules of the execution's start state (all of them by default); teardown unloads every module; whatever is still
 // allocated afterwards is a leak.
 
 import type { Gen, Kernel } from '../../harness/kernel/kernel.js';
@@ -35,7 +35,7 @@ export interface MdevTargetSpec {
 export function mdevTarget(spec: MdevTargetSpec): Target {
   const { user } = spec;
 
-  function* setup(k: Kernel): Gen {
+  function* setup(k: Kernel, start?: string): Gen {
     yield 'start_kernel:mdev_init';
     const g = k.alloc(globals, 'start_kernel:globals');
     k.set(g, 'parent_list', list_new(k, 'start_kernel:LIST_HEAD(parent_list)'));
@@ -43,7 +43,7 @@ export function mdevTarget(spec: MdevTargetSpec): Target {
     k.set(g, 'bus_drivers', list_new(k, 'start_kernel:bus_register'));
     k.set(g, 'vfio_group_list', list_new(k, 'start_kernel:vfio_init'));
     for (let c = 0; c < MAX_CPUS; c++) k.alloc(task, 'start_kernel:fork');
-    yield* user.boot(k);
+    yield* user.boot(k, start);
   }
 
   /** One report per execution: the first leaked type in LEAK_CHECKED order, with the others listed. */
@@ -60,6 +60,7 @@ export function mdevTarget(spec: MdevTargetSpec): Target {
     layout: LEGACY_LAYOUT,
     ops: MDEV_OPS,
     setup,
+    startStates: user.startStates,
     run: user.run,
     exitCpu: user.exitCpu,
     teardown: user.teardown,

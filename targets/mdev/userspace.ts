@@ -38,13 +38,27 @@ export interface ModuleSpec<C> {
   exit(k: Kernel, core: C, mod: Module): Gen;
 }
 
+/** A start state: its name and the modules loaded, in order, before the program runs. */
+export interface StartState<C> {
+  name: string;
+  modules: readonly ModuleSpec<C>[];
+}
+
+export const DEFAULT_START = 'boot';
+
 /** The version-specific half of userspace: the kernel entry points the operations reach. */
 export interface Platform<C> {
   core: C;
   /** Every module a program may load or unload, in teardown order. */
   modules: readonly ModuleSpec<C>[];
-  /** Loaded at boot, in order. */
+  /** Loaded at boot, in order: the default start state, "boot". */
   boot: readonly ModuleSpec<C>[];
+  /**
+   * The other start states: the modules loaded before the program runs, in order. The modules a
+   * start state leaves out are loaded by the program's insmods, if at all, so that their first
+   * registrations race with each other as they do at boot.
+   */
+  starts?: readonly StartState<C>[];
   /** Parent device names by type prefix ("mtty" in "mtty-1"). */
   parents: readonly { driver: string; dev: string }[];
   create_store(k: Kernel, node: KernfsNode, uuid: number): Gen<number>;
@@ -60,7 +74,10 @@ export interface Platform<C> {
 export interface Userspace {
   run(k: Kernel, op: Op): Gen<number>;
   exitCpu(k: Kernel): Gen;
-  boot(k: Kernel): Gen;
+  /** The start states by name, the default ("boot") first. */
+  startStates: readonly string[];
+  /** Loads the modules of a start state (undefined: the default). */
+  boot(k: Kernel, start?: string): Gen;
   teardown(k: Kernel): Gen;
 }
 
@@ -159,8 +176,12 @@ export function makeUserspace<C>(p: Platform<C>): Userspace {
     for (let fd = 0; fd < TASK_FDS.length; fd++) if (k.get(current_task(k), TASK_FDS[fd]!) !== 0) yield* close(k, fd);
   }
 
-  function* boot(k: Kernel): Gen {
-    for (const def of p.boot) {
+  const starts: readonly StartState<C>[] = [{ name: DEFAULT_START, modules: p.boot }, ...(p.starts ?? [])];
+
+  function* boot(k: Kernel, start?: string): Gen {
+    const state = starts.find((s) => s.name === (start ?? DEFAULT_START));
+    if (!state) throw new Error(`no start state ${start}`);
+    for (const def of state.modules) {
       const ret = yield* insmod(k, def);
       if (ret !== 0) throw new Error(`boot: insmod ${def.name} failed with ${ret}`);
     }
@@ -170,5 +191,5 @@ export function makeUserspace<C>(p: Platform<C>): Userspace {
     for (const def of p.modules) yield* rmmod(k, def);
   }
 
-  return { run, exitCpu, boot, teardown };
+  return { run, exitCpu, startStates: starts.map((s) => s.name), boot, teardown };
 }

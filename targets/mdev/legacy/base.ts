@@ -44,6 +44,8 @@ export function driver_code(k: Kernel, drv: DeviceDriver): MdevDriver {
 
 /** The mdev bus: probe and remove of bound drivers, and dev->release of its devices (the core's). */
 export interface BusType {
+  /** bus->match; absent on the v5.0/v5.2 mdev bus (mdev_driver.c 75-79 v5.0.1, 72-76 v5.2.1). */
+  match?(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): boolean;
   /** Whether struct device_private has `dead` (added in v5.1: v5.2.1 core.c 2240-2242, dd.c 797/943/965; absent in v5.0.1). */
   dead_flag?: boolean;
   probe(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): Gen<number>;
@@ -195,6 +197,15 @@ const really_probe = kfn('really_probe', function* (k: Kernel, bus: BusType, mde
   return 0;
 });
 
+/**
+ * driver_match_device (drivers/base/base.h; called at dd.c 743 and 885 of v5.0.1, 757 and 990 of
+ * v5.2.1): drv->bus->match ? drv->bus->match(dev, drv) : 1. With no bus match every driver
+ * matches every device.
+ */
+function driver_match_device(k: Kernel, bus: BusType, drv: DeviceDriver, mdev: MdevDevice): boolean {
+  return bus.match ? bus.match(k, mdev, drv) : true;
+}
+
 /** device_driver_attach (dd.c 933-947 (v5.2.1; v6 only)): device_driver_attach: bind this driver explicitly (v6: mdev_match never binds on its own). */
 export const device_driver_attach = kfn('device_driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver, mdev: MdevDevice) {
   yield* device_lock(k, mdev);
@@ -214,7 +225,7 @@ export const device_attach = kfn('device_attach', function* (k: Kernel, bus: Bus
       yield k.at('klist_next');
       if (!k.isLive(drv) || !list_contains(k, drivers, drv)) continue;
       Atomics.add(k.mem, k.addr(drv, 'klist_refs'), 1);
-      const bound = driver_code(k, drv).match(k, mdev) && (yield* really_probe(k, bus, mdev, drv)) === 0;
+      const bound = driver_match_device(k, bus, drv, mdev) && (yield* really_probe(k, bus, mdev, drv)) === 0;
       Atomics.sub(k.mem, k.addr(drv, 'klist_refs'), 1);
       if (bound) break;
     }
@@ -380,7 +391,7 @@ export const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: Bus
   for (;;) {
     const mdev = yield* klist_next(k, visited, () => bus_devices(k));
     if (mdev === 0) return;
-    if (driver_code(k, drv).match(k, mdev)) {
+    if (driver_match_device(k, bus, drv, mdev)) {
       yield* device_lock(k, mdev);
       const dead = bus.dead_flag !== false && k.get(mdev, 'dev_dead') !== 0;
       if (!dead && k.get(mdev, 'dev_driver') === 0) yield* really_probe(k, bus, mdev, drv);

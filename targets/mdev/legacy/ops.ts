@@ -31,8 +31,6 @@ export interface AttrGroup {
 /** An mdev bus driver (struct mdev_driver). */
 export interface MdevDriver {
   name: string;
-  /** Which devices it binds on its own (v6: none, binding is explicit). */
-  match(k: Kernel, mdev: MdevDevice): boolean;
   probe(k: Kernel, mdev: MdevDevice): Gen<number>;
   remove(k: Kernel, mdev: MdevDevice): Gen;
   /** driver->dev_groups: added after a successful probe, removed before remove (v6 vendors). */

@@ -20,10 +20,3 @@ export function parent_ops(k: Kernel, parent: MdevParent): ParentOps {
   if (!ops) throw new Error(`no mdev_parent_ops in module ${name}`);
   return ops;
 }
-
-/** The ops table a parent was registered with, read without oracles: for the stand-in match rules only. */
-export function parent_ops_peek(k: Kernel, parent: MdevParent): ParentOps | undefined {
-  const mod = k.peek(parent, 'ops') as Module;
-  const name = k.siteName(k.peek(mod, 'name'));
-  return VENDORS.find((v) => v.name === name)?.parent_ops;
-}

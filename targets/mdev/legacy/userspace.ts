@@ -2,7 +2,7 @@
 // vfio.c and vfio_mdev, vendor attributes from parent->ops, and the modules of that era.
 
 import type { Kernel } from '../../../harness/kernel/kernel.js';
-import { makeUserspace, type Userspace } from '../userspace.js';
+import { makeUserspace, type StartState, type Userspace } from '../userspace.js';
 import { mlx5_sf } from '../vendors/mlx5.js';
 import type { MdevCore, ModuleDef, Store } from './ops.js';
 import { parent_ops, VENDORS } from './registry.js';
@@ -11,8 +11,20 @@ import { vfio_device_fops_release, vfio_device_fops_unl_ioctl, vfio_group_get_de
 
 /** Every module a program may load or unload, in teardown order (bus drivers first). */
 export const MODULES: readonly ModuleDef[] = [mlx5_sf, ...VENDORS, vfio_mdev];
-/** Loaded at boot; mlx5_sf is left for programs to load. */
+/** Loaded at boot (the default start state); mlx5_sf is left for programs to load. */
 export const BOOT_MODULES: readonly ModuleDef[] = [vfio_mdev, ...VENDORS];
+
+/**
+ * The other start states. With no bus match (D7 resolved: mdev_driver.c 75-79 of v5.0.1 has no
+ * .match), the first registered driver whose probe succeeds binds: "mlx5_sf-first" has mlx5_sf
+ * registered before vfio_mdev, so it binds every mdev; "no-vendors" leaves the parents' first
+ * registrations to the program; "no-modules" leaves out vfio_mdev too (programs cannot load it).
+ */
+export const START_STATES: readonly StartState<MdevCore>[] = [
+  { name: 'mlx5_sf-first', modules: [mlx5_sf, vfio_mdev, ...VENDORS] },
+  { name: 'no-vendors', modules: [vfio_mdev] },
+  { name: 'no-modules', modules: [] },
+];
 
 export interface Stores {
   create_store: (k: Kernel, node: Parameters<Store>[1], uuid: number) => ReturnType<Store>;
@@ -24,6 +36,7 @@ export function legacyUserspace(core: MdevCore, stores: Stores): Userspace {
     core,
     modules: MODULES,
     boot: BOOT_MODULES,
+    starts: START_STATES,
     parents: VENDORS.map((v) => ({ driver: v.driver_name!, dev: v.parent_dev! })),
     create_store: stores.create_store,
     remove_store: stores.remove_store,

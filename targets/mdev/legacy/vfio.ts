@@ -12,7 +12,7 @@ import { kref_get, kref_put, mutex_lock, mutex_unlock, wait_event_zero } from '.
 import { kfree, kzalloc } from './alloc.js';
 import { device_driver, file, globals, vfio_device, vfio_group, type DeviceDriver, type File, type MdevDevice, type MdevParent, type VfioDevice, type VfioGroup } from './structs.js';
 import type { MdevCore, MdevDriver, ModuleDef } from './ops.js';
-import { parent_ops, parent_ops_peek } from './registry.js';
+import { parent_ops } from './registry.js';
 import { dev_uuid, vfio_group_fops_open, vfio_group_get, vfio_group_put } from '../vfio_group.js';
 import { register_driver_code } from './base.js';
 
@@ -207,14 +207,6 @@ const vfio_mdev_remove = kfn('vfio_mdev_remove', function* (k: Kernel, mdev: Mde
 
 export const vfio_mdev_driver: MdevDriver = register_driver_code({
   name: 'vfio_mdev',
-  /**
-   * Not kernel code (D7: the v5.0/v5.2 mdev bus has no .match, so vfio_mdev would bind every mdev):
-   * a stand-in rule that leaves the mlx5 sub-functions to mlx5_sf, read without oracles.
-   */
-  match(k, mdev) {
-    const parent = k.peek(mdev, 'parent') as MdevParent;
-    return parent !== 0 && parent_ops_peek(k, parent)?.open !== undefined;
-  },
   probe: vfio_mdev_probe,
   remove: vfio_mdev_remove,
 });

@@ -34,7 +34,8 @@ export const V5_2_OBJECTS = mdevObjects(
       ['registered', ['create', 'insmod'], 'bound'],
       ['registered', 'create', 'active unbound'],
       ['registered', ['create', 'remove', 'rmmod'], 'deleted'],
-      ['bound', ['create', 'rmmod'], 'registered'],
+      // insmod: __driver_attach's really_probe sets dev->driver (dd.c 483) and clears it when the probe fails (557), e.g. mlx5_sf rejecting a non-mlx5 mdev.
+      ['bound', ['create', 'insmod', 'rmmod'], 'registered'],
       ['bound', 'create', 'active'],
       ['bound', ['create', 'remove', 'rmmod'], 'deleted'],
       ['active', 'remove', 'bound'],

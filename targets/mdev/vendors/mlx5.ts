@@ -1,11 +1,13 @@
 // An mlx5-like vendor with sub-functions, as Parav's series motivated: mlx5_core registers an mdev
 // parent whose create allocates the sub-function state, and mlx5_sf is a second mdev bus driver
-// whose probe reads that state. Sub-function mdevs bind to mlx5_sf, not to vfio_mdev. Hypothetical:
+// whose probe reads that state. The v5.0/v5.2 mdev bus has no .match, so an mdev binds to the
+// first registered driver whose probe succeeds: mlx5_sf when its module was loaded before vfio_mdev
+// (or vfio_mdev is not loaded), vfio_mdev otherwise, for mlx5 sub-functions and mtty's alike. Hypothetical:
 // no such driver exists in v5.0.1 or v5.2.1; it follows the driver core's rules (static driver and
 // module data, teardown of what its own load registered).
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
-import { EINVAL, ENOMEM } from '../../../harness/kernel/kernfs.js';
+import { EINVAL, ENODEV, ENOMEM } from '../../../harness/kernel/kernfs.js';
 import { module_static, module_static_data, type Module } from '../../../harness/kernel/module.js';
 import { kfree, kzalloc } from '../legacy/alloc.js';
 import { parent_device_register, parent_device_unregister, register_driver_code } from '../legacy/base.js';
@@ -70,8 +72,14 @@ export const mlx5_core: ModuleDef = {
 
 // ---- mlx5_sf: the sub-function bus driver ----
 
-/** probe: bring up the sub-function's netdev from its vendor state. */
+/**
+ * probe: bring up the sub-function's netdev from its vendor state. The bus has no .match, so every
+ * mdev is offered to this driver: it rejects one whose parent is not an mlx5 function with -ENODEV,
+ * and really_probe ignores the error so that the next registered driver can try (dd.c 567-582 of v5.0.1).
+ */
 const mlx5_sf_probe = kfn('mlx5_sf_probe', function* (k: Kernel, mdev: MdevDevice) {
+  const parent = k.get(mdev, 'dev_parent') as Device;
+  if (k.get(parent, 'name') !== k.intern(MLX5_PARENT)) return -ENODEV;
   const sf = yield* mdev_get_drvdata<Mlx5Sf>(k, mdev);
   yield k.at('sf->hw_id');
   const hw_id = k.get(sf, 'hw_id');
@@ -87,10 +95,6 @@ const mlx5_sf_remove = kfn('mlx5_sf_remove', function* (k: Kernel, mdev: MdevDev
 
 export const mlx5_sf_driver: MdevDriver = register_driver_code({
   name: 'mlx5_sf',
-  /** Not kernel code (D7: the v5.0/v5.2 mdev bus has no .match): a stand-in rule, read without oracles. */
-  match(k, mdev) {
-    return k.peek(k.peek(mdev, 'dev_parent') as Device, 'name') === k.intern(MLX5_PARENT);
-  },
   probe: mlx5_sf_probe,
   remove: mlx5_sf_remove,
 });

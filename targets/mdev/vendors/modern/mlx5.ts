@@ -40,7 +40,7 @@ const mlx5_sf_remove = kfn('mlx5_sf_remove', function* (k: Kernel, mdev: MdevDev
   k.set(mdev, 'dev_drvdata', 0);
 });
 
-const mlx5_sf_driver: MdevDriverV6 = register_driver_code({ name: 'mlx5_sf', match: () => false, probe: mlx5_sf_probe, remove: mlx5_sf_remove });
+const mlx5_sf_driver: MdevDriverV6 = register_driver_code({ name: 'mlx5_sf', probe: mlx5_sf_probe, remove: mlx5_sf_remove });
 
 const mlx5_core_init = kfn('mlx5_core_init', function* (k: Kernel, core: CoreV6, mod: Module) {
   const data = new_static(k, mod);

@@ -111,7 +111,6 @@ const sample_mdev_dev_show = kfn('sample_mdev_dev_show', function* (k: Kernel, m
 
 const mtty_driver: MdevDriverV6 = register_driver_code({
   name: 'mtty',
-  match: () => false,
   probe: mtty_probe,
   remove: mtty_remove,
   dev_groups: { dir: 'vendor', attrs: ['sample_mdev_dev'] },

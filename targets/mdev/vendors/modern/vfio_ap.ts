@@ -131,7 +131,6 @@ const matrix_show = kfn('matrix_show', function* (k: Kernel, mdev: MdevDevice, _
 
 const vfio_ap_matrix_driver: MdevDriverV6 = register_driver_code({
   name: 'vfio_ap_mdev',
-  match: () => false,
   probe: vfio_ap_mdev_probe,
   remove: vfio_ap_mdev_remove,
   dev_groups: { dir: 'vendor', attrs: ['matrix'] },
