@@ -1,6 +1,6 @@
 // mdev-v6: the VFIO mdev core of Linux v6.1-rc7 (tianrenz2/linux-6.1.0, tree 7c210bc387c3; the
 // closest v6.1 tree found): the vendor is the mdev driver, vfio registration refcount, module
-// pinned per fd. docs/fidelity-v6.md maps every modelled function to its lines.
+// pinned per fd. docs/fidelity.md maps every modelled function to its lines.
 
 import type { Kernel } from '../../../harness/kernel/kernel.js';
 import { driver_code } from '../legacy/base.js';

@@ -103,7 +103,7 @@ export function parent_types(k: Kernel, parent: ParentV6): TypeV6[] {
  * parent_create_sysfs_files (217-237). Simplified: on a failed mdev_type_add the model returns the
  * error and unregisters the kset; 6.1-rc7 returns 0 there (236) and keeps the kset, so a later
  * mdev_unregister_parent removes every type again (212-213). That error-path bug needs an injected
- * failure during insmod and is not a race; it is left out (docs/fidelity-v6.md).
+ * failure during insmod and is not a race; it is left out (docs/fidelity.md).
  */
 export const parent_create_sysfs_files = kfn('parent_create_sysfs_files', function* (k: Kernel, parent: ParentV6, drv_name: string) {
   const dev = k.get(parent, 'dev') as DeviceV6;
