@@ -14,8 +14,9 @@ const OBJECTS = mdevObjects(
       ['registered', ['rmmod', 'teardown'], 'unregistering'],
       ['registered', ['insmod', 'rmmod', 'teardown'], 'freed'],
       ['unregistering', ['rmmod', 'teardown'], 'registered'],
-      // a static parent (mtty, mlx5) is unmapped by free_module (module_static): no object any more
-      ['registered', ['rmmod', 'teardown'], 'none'],
+      // a static parent (mtty, mlx5) is unmapped by free_module (module_static): no object any more;
+      // an insmod whose init fails after registering unregisters and is freed the same way
+      ['registered', ['insmod', 'rmmod', 'teardown'], 'none'],
     ],
     type: [
       ['none', 'insmod', 'initialized'],
@@ -26,7 +27,7 @@ const OBJECTS = mdevObjects(
       // mlx5's types are static and unmapped by free_module ('none'), vfio_ap's go with matrix_dev
       ['live', ['insmod', 'rmmod', 'teardown'], 'initialized'],
       ['initialized', ['rmmod', 'teardown'], 'freed'],
-      ['initialized', ['rmmod', 'teardown'], 'none'],
+      ['initialized', ['insmod', 'rmmod', 'teardown'], 'none'],
     ],
     mdev: [
       ['none', 'create', 'allocated'],
