@@ -283,7 +283,7 @@ function ladderOf(target: Target, cfg: CampaignConfig, f: CampaignFinding): stri
   try {
     if (WATCHDOG_KINDS.has(f.kind)) {
       const halted = haltedRun({ target, cfg }, f);
-      return haltedLadder(halted.result, halted.program.cpus.length, f.title);
+      return haltedLadder(halted.result, halted.program.cpus.length, f.title, halted.program.start);
     }
     const run = findingExecution(target, cfg, f, { events: true });
     return renderLadder(run.result.events ?? [], run.program.cpus.length, { start: run.program.start });

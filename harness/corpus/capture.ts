@@ -8,7 +8,7 @@ import type { ExecOptions, Execution } from '../engine/inline.js';
 import { replayExecution, runIndex, type CampaignConfig } from '../engine/runner.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
-import type { Fault, Program } from '../types.js';
+import type { Fault, Program, Schedule } from '../types.js';
 import { SCHEMA_VERSION, type CorpusEntry } from './entry.js';
 import { harnessVersion, targetHash } from './identity.js';
 
@@ -41,6 +41,20 @@ export function captureEntry(ctx: CaptureContext, finding: Pick<CampaignFinding,
   if (!again.result.findings.some((f) => f.title === finding.title)) {
     throw new Error(`the canonical schedule of execution ${finding.index} does not reproduce '${finding.title}'`);
   }
+  const ladder = renderLadder(run.result.events ?? [], run.program.cpus.length, { start: run.program.start });
+  return entryOf(ctx, finding, { ...run, schedule }, ladder, found.detail, minimizePending);
+}
+
+/** A corpus entry as found (not minimized) from the execution that showed the finding. */
+export function entryOf(
+  ctx: CaptureContext,
+  finding: Pick<CampaignFinding, 'index' | 'title' | 'kind'>,
+  run: { program: Program; faults: Fault[]; schedule: Schedule },
+  ladder: string,
+  detail: string[],
+  minimizePending: boolean,
+): CorpusEntry {
+  const { target, cfg } = ctx;
   return {
     schemaVersion: SCHEMA_VERSION,
     harnessVersion: harnessVersion(),
@@ -54,10 +68,10 @@ export function captureEntry(ctx: CaptureContext, finding: Pick<CampaignFinding,
     depth: cfg.depth,
     program: run.program,
     faults: run.faults,
-    schedule,
+    schedule: run.schedule,
     minimized: null,
     minimizePending,
-    ladder: renderLadder(run.result.events ?? [], run.program.cpus.length, { start: run.program.start }),
-    detail: found.detail,
+    ladder,
+    detail,
   };
 }

@@ -11,6 +11,7 @@ const OBJECTS = mdevObjects(
       ['none', 'insmod', 'registering'],
       ['registering', 'insmod', 'registered'],
       ['registering', 'insmod', 'freed'],
+      ['registering', 'insmod', 'none'],
       ['registered', ['rmmod', 'teardown'], 'unregistering'],
       ['registered', ['insmod', 'rmmod', 'teardown'], 'freed'],
       ['unregistering', ['rmmod', 'teardown'], 'registered'],
