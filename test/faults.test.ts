@@ -254,6 +254,30 @@ describe('an exception in model code', () => {
     assert.equal(s.findings.length, 0, 'not a kernel finding');
     assert.deepEqual(s.targetErrors?.map((e) => [e.title, e.execIndex, e.hits]), [[title, bad[0], bad.length]]);
     assert.deepEqual(readdirSync(corpus), [], 'nothing written to the corpus');
+    // junit.xml: an <error> testcase with its stack and repro command; report.html: a section of them.
+    const junit = readFileSync(s.junitFile, 'utf8');
+    const xml = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+    const caseAt = junit.indexOf(`<testcase classname="bad" name="${xml(title)}" time="0">\n      <error message="target error`);
+    assert.ok(caseAt >= 0, junit);
+    const errorBody = junit.slice(junit.indexOf('type="target-error">', caseAt), junit.indexOf('</error>', caseAt));
+    assert.match(errorBody, / {4}at .*bad\.mjs/, 'the stack in the error');
+    assert.ok(errorBody.includes(`repro: ${xml(repro!)}`), errorBody);
+    assert.match(junit, /<testsuite name="bad" tests="1" failures="0" errors="1" skipped="0"/);
+    const html = readFileSync(s.reportFile, 'utf8');
+    const section = /<section id="target-errors"><h2>Target errors \(1\)<\/h2>([\s\S]*?)<\/section>/.exec(html);
+    assert.ok(section, 'report.html has a target errors section');
+    assert.ok(section[1]!.includes(`first index ${bad[0]} &middot; ${bad.length} hits`), section[1]);
+    assert.ok(section[1]!.includes(repro!.replace(/'/g, '&#39;')), 'the repro command');
+    assert.match(section[1]!, /<pre class="stack">[^<]*at [^<]*bad\.mjs/, 'the stack');
+    assert.match(html, /<p class="verdict bad">1 target error<\/p>/);
+    // A merge of the run keeps them, in its junit.xml and report.html too, and exits 2.
+    const merged = await run(['merge', 'merged', path.dirname(s.summaryFile), '--results', results], { killMs: 20_000 });
+    assert.equal(merged.code, 2, merged.stderr);
+    assert.ok(merged.stderr.includes(`mdevfuzz: target error in bad: ${title}`), merged.stderr);
+    const m = JSON.parse(readFileSync(path.join(results, 'merged', 'summary.json'), 'utf8')) as RunSummary;
+    assert.deepEqual(m.targetErrors?.map((e) => [e.title, e.execIndex, e.hits]), [[title, bad[0], bad.length]]);
+    assert.match(readFileSync(m.junitFile, 'utf8'), /errors="1"[\s\S]*type="target-error"/);
+    assert.match(readFileSync(m.reportFile, 'utf8'), /<section id="target-errors">/);
     // The repro command throws it again.
     const again = await run([...repro!.split(' ').slice(1), '--corpus', corpus, '--results', path.join(tmp, 'bad', 'again')]);
     assert.equal(again.code, 2);

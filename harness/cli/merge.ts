@@ -2,7 +2,8 @@
 // <results>/OUT/: summary.json (findings by target and signature: the smallest first index, hits
 // summed), junit.xml, report.html, and corpus/ (the runs' corpus/ folders, by `corpus merge`).
 // The runs must share seed, strategy, depth, faults and --execs, and no two may have run the same
-// execution index of the same target. Exit code: as `run`'s (0, or 1 for new or lost), 2 on errors.
+// execution index of the same target. Exit code: as `run`'s (0, or 1 for new or lost), 2 on errors
+// (target errors of the runs included: they are merged like findings, and kept out of the corpus).
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -14,10 +15,11 @@ import { addToHistory, HITS_FILE, historyFile, readRunHits, writeRunHits, type R
 import { fsyncDir, writeFileAtomic } from '../corpus/store.js';
 import { renderHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
-import { countExpectations, mergeCoverage, outcomeExitCode, type RunSummary, type SummaryFinding, type TargetResult } from '../report/summary.js';
+import { countExpectations, EXIT_ERROR, mergeCoverage, outcomeExitCode, type RunSummary, type SummaryFinding, type TargetErrorReport, type TargetResult } from '../report/summary.js';
 import { TARGETS } from '../../targets/index.js';
 import { mergeCorpora } from './corpus.js';
 import { printRunSummary } from './print.js';
+import { printTargetErrors } from './target-errors.js';
 import { campaignFlags, shellQuote } from './run-target.js';
 import { checkWritableDir, RUN_ID, runHitsOf, seedProblems } from './run.js';
 
@@ -59,6 +61,18 @@ function checkDisjoint(dirs: readonly string[], runs: readonly RunSummary[]): vo
       if (r.executions > 0) seen.push({ dir: dirs[i]!, r });
     }
   });
+}
+
+/** Target errors by target and title: the smallest first index (and its stack and repro), hits summed. */
+function mergeTargetErrors(runs: readonly RunSummary[]): TargetErrorReport[] {
+  const byKey = new Map<string, TargetErrorReport>();
+  for (const e of runs.flatMap((s) => s.targetErrors ?? [])) {
+    const key = `${e.target}\0${e.title}`;
+    const seen = byKey.get(key);
+    if (!seen) byKey.set(key, { ...e });
+    else byKey.set(key, { ...(e.execIndex < seen.execIndex ? e : seen), hits: seen.hits + e.hits });
+  }
+  return [...byKey.values()].sort((a, b) => a.target.localeCompare(b.target) || a.execIndex - b.execIndex);
 }
 
 function mergeResults(target: string, parts: readonly TargetResult[], findings: readonly SummaryFinding[]): TargetResult {
@@ -188,7 +202,10 @@ async function finishMerge(
     mergedFrom: runs.map((s) => ({ runId: s.runId, shard: shardText(s) })),
     exitCode: 0,
   };
-  summary.exitCode = outcomeExitCode(summary);
+  const targetErrors = mergeTargetErrors(runs);
+  if (targetErrors.length > 0) summary.targetErrors = targetErrors;
+  else delete summary.targetErrors;
+  summary.exitCode = targetErrors.length > 0 ? EXIT_ERROR : outcomeExitCode(summary);
   // Counters: the merged run's record holds each run's own, so the history counts every run once
   // (by run id), however often it is merged and whether or not the runs counted themselves already.
   const parts: RunHits[] = [];
@@ -212,5 +229,6 @@ async function finishMerge(
     process.stdout.write(`merged ${runs.length} runs: ${runs.map((s) => s.runId + (s.shard ? ` (shard ${shardText(s)})` : '')).join(', ')}\n`);
     printRunSummary(summary, repeat);
   }
+  printTargetErrors(targetErrors);
   return summary.exitCode;
 }

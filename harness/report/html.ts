@@ -1,12 +1,13 @@
 // report.html: one self-contained page (inline CSS, SVG and a few lines of JS; no network, which
 // its Content-Security-Policy also forbids) for a person to look at after a night: the verdict, the
 // run's figures, the compare table of targets x signatures (seed problems first), each finding with
-// its replay command and ladder.
+// its replay command and ladder, and the target errors (exceptions out of the model's code, kept
+// out of the corpus) with their stacks and repro commands.
 
 import { formatPercent } from '../cli/format.js';
 import { formatTransition } from '../coverage/transitions.js';
 import { slugify } from '../corpus/slug.js';
-import { findingStatus, HEATMAP_FUNCTIONS, type CoverageSummary, type RunSummary, type SummaryFinding, type TargetResult } from './summary.js';
+import { findingStatus, HEATMAP_FUNCTIONS, type CoverageSummary, type RunSummary, type SummaryFinding, type TargetErrorReport, type TargetResult } from './summary.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const count = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -51,7 +52,12 @@ addEventListener('hashchange',openFromHash);openFromHash();
 
 function verdict(s: RunSummary): string {
   const lost = s.expectations.lost;
-  const parts = [s.newFindings > 0 ? `${s.newFindings} new finding${s.newFindings > 1 ? 's' : ''}` : '', lost > 0 ? `${lost} expected finding${lost > 1 ? 's' : ''} lost` : ''].filter(Boolean);
+  const errors = s.targetErrors?.length ?? 0;
+  const parts = [
+    s.newFindings > 0 ? `${s.newFindings} new finding${s.newFindings > 1 ? 's' : ''}` : '',
+    lost > 0 ? `${lost} expected finding${lost > 1 ? 's' : ''} lost` : '',
+    errors > 0 ? `${errors} target error${errors > 1 ? 's' : ''}` : '',
+  ].filter(Boolean);
   if (s.interrupted) return `<p class="verdict stop">Interrupted: these are the results of what ran${parts.length ? `; ${esc(parts.join(', '))}` : ''}</p>`;
   if (parts.length) return `<p class="verdict bad">${esc(parts.join(', '))}</p>`;
   return '<p class="verdict ok">Nothing new: every finding is in the corpus or expected</p>';
@@ -288,6 +294,23 @@ function findingBlock(f: SummaryFinding): string {
   ].join('\n');
 }
 
+function targetErrorBlock(e: TargetErrorReport): string {
+  return [
+    `<details class="finding target-error" open>`,
+    `<summary><span class="badge new">TARGET ERROR</span> ${esc(e.title)}<span class="t">${esc(e.target)}</span></summary>`,
+    `<p class="legend">first index ${e.execIndex} &middot; ${count(e.hits)} hits &middot; a bug of the target's code, not a kernel finding: not in the corpus</p>`,
+    `<p>repro: <code class="repro">${esc(e.repro)}</code></p>`,
+    `<pre class="stack">${esc(e.stack.join('\n'))}</pre>`,
+    '</details>',
+  ].join('\n');
+}
+
+function targetErrorSection(s: RunSummary): string {
+  const errors = s.targetErrors ?? [];
+  if (errors.length === 0) return '';
+  return `<section id="target-errors"><h2>Target errors (${errors.length})</h2>\n${errors.map(targetErrorBlock).join('\n')}</section>\n`;
+}
+
 export function renderHtml(s: RunSummary): string {
   const findings = [...s.findings].sort((a, b) => Number(b.new) - Number(a.new) || a.target.localeCompare(b.target) || a.execIndex - b.execIndex);
   return `<!doctype html>
@@ -299,7 +322,7 @@ export function renderHtml(s: RunSummary): string {
 <body>
 <header><h1>mdevfuzz: ${esc(s.targets.join(', '))}</h1>
 ${verdict(s)}</header>
-<section id="figures"><h2>The run</h2>
+${targetErrorSection(s)}<section id="figures"><h2>The run</h2>
 ${figures(s)}
 <p>${throughputChart(s.results)}</p></section>
 <section id="compare"><h2>Targets &times; signatures</h2>

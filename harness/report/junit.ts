@@ -2,9 +2,10 @@
 // the signature. A new finding is a failure carrying its ladder; a finding in the corpus or the
 // expectations passes (its status in system-out); a lost expectation (not found, and its corpus
 // entry no longer reproduces it) fails; a known expectation the run did not reach and had no corpus
-// entry to replay is skipped; an invalid corpus file is an error.
+// entry to replay is skipped; an invalid corpus file is an error, and so is a target error (an
+// exception out of the model's code, never in the corpus), with its stack and repro command.
 
-import { findingStatus, type RunSummary, type SummaryFinding, type TargetResult } from './summary.js';
+import { findingStatus, type RunSummary, type SummaryFinding, type TargetErrorReport, type TargetResult } from './summary.js';
 
 /** Text safe inside an XML attribute or element: escaped, and without the control characters XML 1.0 forbids. */
 export function xmlText(s: string): string {
@@ -46,9 +47,15 @@ function findingCase(f: SummaryFinding): Case {
   return { name: f.signature, outcome: { tag: 'failure', type: f.kind, message: `new finding: ${f.signature}`, body } };
 }
 
-function targetCases(r: TargetResult, findings: readonly SummaryFinding[]): Case[] {
+function targetErrorCase(e: TargetErrorReport): Case {
+  const body = [e.title, ...e.stack.map((f) => `    ${f}`), '', `first at execution index ${e.execIndex}, ${e.hits} hits`, `repro: ${e.repro}`].join('\n');
+  return { name: e.title, outcome: { tag: 'error', type: 'target-error', message: `target error (a bug of the target's code, not a kernel finding): ${e.title}`, body } };
+}
+
+function targetCases(r: TargetResult, findings: readonly SummaryFinding[], targetErrors: readonly TargetErrorReport[]): Case[] {
   const e = r.expectations;
   const cases = findings.filter((f) => f.target === r.target).map(findingCase);
+  cases.push(...targetErrors.filter((x) => x.target === r.target).map(targetErrorCase));
   for (const title of e.lost) {
     cases.push({ name: title, outcome: { tag: 'failure', type: 'lost', message: `expected finding lost: not found by this run, and its corpus entry no longer reproduces it` } });
   }
@@ -79,7 +86,7 @@ function countsOf(cases: readonly Case[]): Counts {
 }
 
 export function renderJunit(s: RunSummary): string {
-  const suites = s.results.map((r) => ({ r, cases: targetCases(r, s.findings) }));
+  const suites = s.results.map((r) => ({ r, cases: targetCases(r, s.findings, s.targetErrors ?? []) }));
   const total = countsOf(suites.flatMap((x) => x.cases));
   const timestamp = s.startedAt.replace(/\.\d+Z$/, '');
   const xml = suites.map(({ r, cases }) => {
