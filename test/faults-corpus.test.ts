@@ -247,13 +247,17 @@ describe('issue 13, the corpus half', { concurrency: 2 }, () => {
       const blocker = at('uw', 'file');
       mkdirSync(path.dirname(blocker), { recursive: true });
       writeFileSync(blocker, 'not a directory\n');
+      mkdirSync(at('uw', 'mr'), { recursive: true });
+      writeFileSync(at('uw', 'mr', 'night'), 'not a directory\n');
       const bad = path.join(blocker, 'sub');
       const cases: [string[], RegExp][] = [
         [['compare', '--targets', 'mdev-v5.0,mdev-v6', '--execs', '1000000', '--results', bad], /--results .* is not a writable directory/],
         [['stress', '--target', 'mdev-v5.0', '--time', '60s', '--results', bad, '--corpus', at('uw', 'c')], /--results .* is not a writable directory/],
         [['stress', '--target', 'mdev-v5.0', '--time', '60s', '--results', at('uw', 'r'), '--corpus', bad], /--corpus .* is not a writable directory/],
         [['run', '--target', 'mdev-v5.0', '--time', '60s', '--results', at('uw', 'r'), '--corpus', bad], /--corpus .* is not a writable directory/],
-        [['merge', 'night', at('uw', 'r'), '--results', bad], /.+/],
+        // Before reading any run: the run directory named does not even exist.
+        [['merge', 'night', at('uw', 'no-such-run'), '--results', bad], /^mdevfuzz: --results .* is not a writable directory \(a file is in the way\)$/m],
+        [['merge', 'night', at('uw', 'no-such-run'), '--results', at('uw', 'mr')], /^mdevfuzz: .*night is not a directory \(a file is in the way\)$/m],
       ];
       for (const [args, message] of cases) {
         const t0 = Date.now();

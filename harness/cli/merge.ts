@@ -112,7 +112,10 @@ function mergeResults(target: string, parts: readonly TargetResult[], findings: 
 
 export async function mergeCommand(out: string, dirs: readonly string[], o: MergeOptions): Promise<number> {
   if (!RUN_ID.test(out)) throw new UsageError(`OUT '${out}' is a run id under --results: letters, digits, '.', '_' and '-' only`);
+  // An unwritable --results is refused before any run is read, as `run` and `compare` refuse theirs.
+  await checkWritableDir(o.results, '--results');
   const outDir = path.join(o.results, out);
+  if ((await fs.stat(outDir).catch(() => undefined))?.isDirectory() === false) throw new UsageError(`${outDir} is not a directory (a file is in the way)`);
   if ((await fs.readdir(outDir).catch(() => [])).length > 0) throw new UsageError(`${outDir} already exists and is not empty`);
   const runs: RunSummary[] = [];
   for (const dir of dirs) runs.push(await readSummary(dir));
@@ -121,7 +124,6 @@ export async function mergeCommand(out: string, dirs: readonly string[], o: Merg
     if (other > 0) throw new UsageError(`${dirs[other]} is another campaign: its ${key} is ${JSON.stringify(runs[other]![key])}, not ${JSON.stringify(runs[0]![key])}`);
   }
   checkDisjoint(dirs, runs);
-  await checkWritableDir(o.results, '--results');
 
   // The corpus first: it validates every input entry before writing any.
   const corpusOut = path.join(outDir, 'corpus');
