@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -185,6 +185,38 @@ describe('a CPU that never reaches its next preemption point', () => {
     assert.match(c.stdout, /^reproduced: INFO: rcu_sched self-detected stall on CPU in mtty_spin/);
     assert.match(c.stdout, /\^\^\^ INFO: rcu_sched self-detected stall on CPU in mtty_spin/);
     assert.ok(c.ms < 10_000, `took ${Math.round(c.ms)} ms`);
+  });
+
+  test('corpus check replays on a guarded worker: the stall entry passes, an entry whose repro now stalls fails in one line, and the check ends', async () => {
+    const dir = path.join(tmp, 'check-spin');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'stall.json'), entryBytes);
+    // The same repro under another signature: its replay stalls instead of showing it.
+    const other = { ...(JSON.parse(entryBytes) as Record<string, unknown>), signature: 'KASAN: use-after-free Read in mtty_spin', kind: 'use-after-free' };
+    writeFileSync(path.join(dir, 'other.json'), `${JSON.stringify(other, null, 2)}\n`);
+    const c = await run(['corpus', 'check', dir, '--target-file', fixture('spin'), '--stall-timeout', '1s', '--results', path.join(tmp, 'check-spin-results')], { killMs: 30_000 });
+    assert.equal(c.code, 1, c.stderr);
+    assert.match(c.stdout, /^ok {4}.*stall\.json {2}\(original\)$/m);
+    assert.match(c.stdout, /^FAIL {2}.*other\.json: the original repro stalled \(INFO: rcu_sched self-detected stall on CPU in mtty_spin; its worker was terminated\)$/m);
+    assert.match(c.stdout, /^2 entries checked: 1 passed, 1 failed$/m);
+    assert.ok(c.ms < 12_000, `took ${Math.round(c.ms)} ms`);
+  });
+
+  test('compare and coverage with --workers 0 run the target on a guarded worker: the stall is a finding and the command ends', async () => {
+    const common = ['--target-file', fixture('spin'), '--seed', SEED, '--execs', String(EXECS), '--workers', '0', '--stall-timeout', '1s', '--json'];
+    const [cmp, cov] = await Promise.all([
+      run(['compare', ...common, '--results', path.join(tmp, 'compare-spin')], { killMs: 30_000 }),
+      run(['coverage', ...common], { killMs: 30_000 }),
+    ]);
+    assert.equal(cmp.code, 1, `the stall is not an expectation of the fixture: ${cmp.stderr}`);
+    const table = JSON.parse(cmp.stdout) as { runs: { executions: number }[]; rows: { signature: string; cells: Record<string, { firstIndex: number; hits: number; kind: string }> }[] };
+    assert.equal(table.runs[0]!.executions, EXECS, 'every index ran, those after a stall included');
+    const row = table.rows.find((r) => r.signature === STALL_TITLE);
+    assert.deepEqual([row?.cells['spin']?.firstIndex, row?.cells['spin']?.hits, row?.cells['spin']?.kind], [spins[0], spins.length, 'stall']);
+    assert.ok(cmp.ms < 8_000 + spins.length * 2_500, `compare took ${Math.round(cmp.ms)} ms`);
+    assert.equal(cov.code, 0, cov.stderr);
+    assert.equal((JSON.parse(cov.stdout) as { executions: number }).executions, EXECS);
+    assert.ok(cov.ms < 8_000 + spins.length * 2_500, `coverage took ${Math.round(cov.ms)} ms`);
   });
 
   test('minimize refuses a stall entry in one line (its candidates would stall the minimizer), and leaves it as it is', async () => {

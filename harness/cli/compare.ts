@@ -10,13 +10,14 @@ import path from 'node:path';
 import { harnessVersion, targetHash } from '../corpus/identity.js';
 import { writeFileAtomic } from '../corpus/store.js';
 import { defaultWorkers, runCampaign } from '../engine/campaign.js';
-import { UsageError } from '../engine/load.js';
+import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
 import type { GuideMode } from '../engine/runner.js';
 import { expectationOf, type Target } from '../target.js';
 import type { FindingKind } from '../types.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
 import { makeProgress } from './bars.js';
+import { limitsOf, type LimitFlags } from './limits.js';
 import { checkWritableDir, makeRunDir } from './run.js';
 
 export const DEFAULT_COMPARE_TIME_MS = 10_000;
@@ -27,8 +28,11 @@ const SEED_TARGET = 'mdev-v5.0';
 /** Appended to a cell whose finding is not in that target's expectations. */
 export const UNEXPECTED_MARK = '!';
 
-export interface CompareOptions {
-  targets: string[];
+export interface CompareOptions extends LimitFlags {
+  /** Bundled targets; with targetFile, may be absent. */
+  targets?: string[];
+  /** A target module of the user's own, compared after the bundled ones. */
+  targetFile?: string;
   time?: number;
   execs?: number;
   seed?: string;
@@ -126,11 +130,19 @@ function printCompare(s: CompareSummary): void {
 }
 
 export async function compareCommand(o: CompareOptions): Promise<number> {
-  const targets: Target[] = o.targets.map((name) => {
+  if (o.targets === undefined && o.targetFile === undefined) throw new UsageError('compare needs --targets, --target-file or both');
+  const compared: { target: Target; ref: TargetRef }[] = (o.targets ?? []).map((name) => {
     const t = findTarget(name);
     if (!t) throw new UsageError(`unknown target '${name}' in --targets (known: ${TARGETS.map((x) => x.name).join(', ')})`);
-    return t;
+    return { target: t, ref: { name } };
   });
+  if (o.targetFile !== undefined) {
+    const ref = { file: o.targetFile };
+    const t = await loadTarget(ref);
+    if (compared.some((c) => c.target.name === t.name)) throw new UsageError(`--target-file ${o.targetFile} is target '${t.name}', already in --targets`);
+    compared.push({ target: t, ref });
+  }
+  const targets = compared.map((c) => c.target);
   await checkWritableDir(o.results, '--results'); // before any work: the table must have somewhere to go
   const seed = o.seed ?? randomBytes(8).toString('hex');
   const timeMs = o.execs === undefined ? (o.time ?? DEFAULT_COMPARE_TIME_MS) : undefined;
@@ -143,7 +155,7 @@ export async function compareCommand(o: CompareOptions): Promise<number> {
   const found = new Map<string, Map<string, { index: number; hits: number; kind: FindingKind }>>();
   const out = o.json ? process.stderr : process.stdout;
   const progress = makeProgress(out, targets.map((t) => ({ name: t.name, execs: o.execs, timeMs })));
-  for (const target of targets) {
+  for (const { target, ref } of compared) {
     // On a terminal the bars name the targets; a line printed under them would tear them.
     if (!out.isTTY) log(`target ${target.name} (${target.kernelVersion})`);
     let last = { executions: 0, steps: 0, elapsedMs: 0, findings: 0 };
@@ -151,13 +163,14 @@ export async function compareCommand(o: CompareOptions): Promise<number> {
       last = p;
       progress.update(target.name, p);
     };
-    const r = await runCampaign({ target: { name: target.name }, seed, strategy: STRATEGY, depth: DEPTH, guide: o.guide ?? 'off', execs: o.execs, timeMs, workers, onProgress }).catch((e: unknown) => {
+    // Under the watchdog, --workers 0 included (one worker thread): a target that never yields is a stall, not a hang.
+    const r = await runCampaign({ target: ref, seed, strategy: STRATEGY, depth: DEPTH, guide: o.guide ?? 'off', execs: o.execs, timeMs, workers, onProgress, limits: limitsOf(o) }).catch((e: unknown) => {
       progress.stop();
       throw e;
     });
     progress.end(target.name, last, true);
     const execsPerSec = r.elapsedMs > 0 ? Math.round((r.executions * 1000) / r.elapsedMs) : 0;
-    runs.push({ target: target.name, targetHash: targetHash({ name: target.name }), executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs, execsPerSec });
+    runs.push({ target: target.name, targetHash: targetHash(ref), executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs, execsPerSec });
     found.set(target.name, new Map(r.findings.map((f) => [f.title, { index: f.index, hits: f.hits, kind: f.kind }])));
   }
 

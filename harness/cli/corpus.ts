@@ -15,7 +15,9 @@ import { originalRepro, replaysSignature } from '../corpus/minimize-entry.js';
 import { scanEntries, type Scanned } from '../corpus/scan.js';
 import { commitAll } from '../corpus/stage.js';
 import { recordVerified } from '../corpus/verified.js';
-import { UsageError } from '../engine/load.js';
+import { GuardedPool } from '../engine/guarded-pool.js';
+import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
+import { limitsOf, type LimitFlags } from './limits.js';
 import { writeFileAtomic } from '../corpus/store.js';
 import { countOps } from '../engine/program.js';
 import type { Repro } from '../minimize/executor.js';
@@ -76,23 +78,40 @@ export interface CheckResult {
   problems: string[];
 }
 
-/** Parse, validate and replay one scanned file: its minimized form when it has one, and its original. */
-export function checkScanned(s: Scanned): CheckResult {
+export interface CorpusCheckOptions extends LimitFlags {
+  json?: boolean;
+  results: string;
+  /** The module of a target that is not bundled: entries of its name replay on it. */
+  targetFile?: string;
+}
+
+/**
+ * Parse, validate and replay one scanned file: its minimized form when it has one, and its
+ * original, each on a worker of `pool` under the watchdog: a repro that stalls (or passes the heap
+ * cap) is that finding, and fails the entry unless it is the entry's signature (a stall entry).
+ */
+export async function checkScanned(s: Scanned, pool: GuardedPool, refOf: (target: string) => TargetRef | undefined): Promise<CheckResult> {
   if (!s.entry) return { file: s.file, signature: null, passed: [], problems: [s.error.problem] };
   const e = s.entry;
   const result: CheckResult = { file: s.file, signature: e.signature, passed: [], problems: [] };
-  const target = findTarget(e.target);
-  if (!target) return { ...result, problems: [`target '${e.target}' is not bundled`] };
+  const ref = refOf(e.target);
+  if (!ref) return { ...result, problems: [`target '${e.target}' is not bundled (pass its module with --target-file)`] };
   const forms = [...(e.minimized ? [['minimized', e.minimized] as const] : []), ['original', originalRepro(e)] as const];
   for (const [form, repro] of forms) {
-    const r = replaysSignature(target, repro, e.signature);
-    if (r.reproduced) result.passed.push(form);
-    else result.problems.push(`the ${form} repro does not reproduce its signature (${r.titles.length ? `found instead: ${r.titles.join('; ')}` : 'found nothing'})`);
+    const r = await pool.replay({ target: ref, replay: { program: repro.program, faults: [...repro.faults], schedule: repro.schedule }, opts: {} });
+    const titles = r.result.findings.map((f) => f.title);
+    if (titles.includes(e.signature)) result.passed.push(form);
+    else if (r.killed) {
+      const what = r.killed.finding.kind === 'stall' ? 'stalled' : r.killed.finding.kind === 'oom' ? 'ran out of heap' : 'lost its worker';
+      result.problems.push(`the ${form} repro ${what} (${r.killed.finding.title}; its worker was terminated)`);
+    } else result.problems.push(`the ${form} repro does not reproduce its signature (${titles.length ? `found instead: ${titles.join('; ')}` : 'found nothing'})`);
   }
   return result;
 }
 
-export async function corpusCheckCommand(paths: readonly string[], o: { json?: boolean; results: string }): Promise<number> {
+export async function corpusCheckCommand(paths: readonly string[], o: CorpusCheckOptions): Promise<number> {
+  const fileRef = o.targetFile !== undefined ? { file: o.targetFile } : undefined;
+  const fileTarget = fileRef ? (await loadTarget(fileRef)).name : undefined;
   const scanned = await scanEntries(paths);
   if (scanned.length === 0) {
     // A regression suite with nothing in it passes nothing: a wrong path must not look green.
@@ -100,10 +119,19 @@ export async function corpusCheckCommand(paths: readonly string[], o: { json?: b
     process.stderr.write(`mdevfuzz: no entries under ${paths.join(', ')}: nothing checked\n`);
     return 1;
   }
-  const results = scanned.map(checkScanned);
+  const refOf = (target: string): TargetRef | undefined => (target === fileTarget ? fileRef : findTarget(target) ? { name: target } : undefined);
+  // Target code runs on a worker thread under the watchdog, never here: a repro that never yields
+  // fails its entry, and the check goes on.
+  const pool = new GuardedPool(1, limitsOf(o));
+  const results: CheckResult[] = [];
+  try {
+    for (const s of scanned) results.push(await checkScanned(s, pool, refOf));
+  } finally {
+    await pool.close();
+  }
   const failed = results.filter((r) => r.problems.length > 0);
   // Each entry that passed was re-verified against the current target code: remembered in results/.
-  const verified = scanned.flatMap((s, i) => (s.entry && results[i]!.problems.length === 0 ? [{ entry: s.entry, targetHash: targetHash({ name: s.entry.target }) }] : []));
+  const verified = scanned.flatMap((s, i) => (s.entry && results[i]!.problems.length === 0 ? [{ entry: s.entry, targetHash: targetHash(refOf(s.entry.target)!) }] : []));
   await recordVerified(o.results, verified).catch((e: unknown) => warn(`could not record the re-verified entries in ${o.results}: ${e instanceof Error ? e.message : String(e)}`));
   if (o.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { byFunction, topPairs, type Coverage } from '../coverage/coverage.js';
 import { declaredTransitions, formatTransition, transitionCoverage, type TransitionCoverage } from '../coverage/transitions.js';
 import { defaultWorkers, runCampaign } from '../engine/campaign.js';
-import { UsageError } from '../engine/load.js';
+import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
+import { limitsOf, type LimitFlags } from './limits.js';
 import type { GuideMode } from '../engine/runner.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
 import { formatCount, formatDuration, formatPercent, formatTable } from './format.js';
@@ -16,8 +17,11 @@ import { formatCount, formatDuration, formatPercent, formatTable } from './forma
 export const DEFAULT_COVERAGE_TIME_MS = 10_000;
 const TOP_PAIRS = 10;
 
-export interface CoverageOptions {
-  target: string;
+export interface CoverageOptions extends LimitFlags {
+  /** A bundled target, or... */
+  target?: string;
+  /** ...a target module of the user's own. */
+  targetFile?: string;
   time?: number;
   execs?: number;
   seed?: string;
@@ -41,17 +45,20 @@ export interface CoverageReport {
 }
 
 export async function coverageCommand(o: CoverageOptions): Promise<number> {
-  const target = findTarget(o.target);
-  if (!target) throw new UsageError(`unknown target '${o.target}' (known: ${TARGETS.map((x) => x.name).join(', ')})`);
+  if (o.target === undefined && o.targetFile === undefined) throw new UsageError('coverage needs --target or --target-file');
+  const ref: TargetRef = o.targetFile !== undefined ? { file: o.targetFile } : { name: o.target! };
+  if ('name' in ref && !findTarget(ref.name)) throw new UsageError(`unknown target '${ref.name}' (known: ${TARGETS.map((x) => x.name).join(', ')})`);
+  const target = await loadTarget(ref);
   const seed = o.seed ?? randomBytes(8).toString('hex');
   const timeMs = o.execs === undefined ? (o.time ?? DEFAULT_COVERAGE_TIME_MS) : undefined;
+  // Under the watchdog, --workers 0 included (one worker thread): a target that never yields is a stall, not a hang.
   const r = await runCampaign({
-    target: { name: o.target }, seed, strategy: 'pct', depth: 3,
-    execs: o.execs, timeMs, workers: o.workers ?? defaultWorkers(), coverage: true, guide: o.guide ?? 'off',
+    target: ref, seed, strategy: 'pct', depth: 3,
+    execs: o.execs, timeMs, workers: o.workers ?? defaultWorkers(), coverage: true, guide: o.guide ?? 'off', limits: limitsOf(o),
   });
   const coverage = r.coverage ?? { labels: [], pairs: [], transitions: [] };
   const report: CoverageReport = {
-    target: o.target, seed, guide: o.guide ?? 'off', executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs,
+    target: target.name, seed, guide: o.guide ?? 'off', executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs,
     labelsReached: coverage.labels.length, pairsReached: coverage.pairs.length,
     contextSwitches: coverage.pairs.reduce((n, p) => n + p.count, 0),
     transitions: transitionCoverage(declaredTransitions(target), coverage.transitions), coverage,

@@ -13,7 +13,7 @@ import { STRATEGIES } from '../sched/index.js';
 import { parseDepth, parseDuration, parseMemoryMb, parsePositive, parsePositiveWorkers, parseSeed, parseShard, parseWorkers } from './args.js';
 import { compareCommand, parseTargetList, type CompareOptions } from './compare.js';
 import { coverageCommand, type CoverageOptions } from './coverage.js';
-import { corpusCheckCommand, corpusListCommand, corpusMergeCommand, corpusMigrateCommand } from './corpus.js';
+import { corpusCheckCommand, corpusListCommand, corpusMergeCommand, corpusMigrateCommand, type CorpusCheckOptions } from './corpus.js';
 import { oneLine } from './format.js';
 import { mergeCommand, type MergeOptions } from './merge.js';
 import { minimizeCommand, type MinimizeOptions } from './minimize.js';
@@ -105,7 +105,10 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .argument('<dir...>', 'corpus directories or entry files')
     .option('--json', 'print the results as JSON')
     .option('--results <dir>', 'where verified.json records the entries re-verified against the current target code', './results')
-    .action(async (dirs: string[], opts: { json?: boolean; results: string }) => setExitCode(await corpusCheckCommand(dirs, opts)));
+    .option('--target-file <file>', 'the module of a target that is not bundled: its entries replay on it')
+    .option('--stall-timeout <duration>', STALL_TIMEOUT_HELP, parseDuration)
+    .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
+    .action(async (dirs: string[], opts: CorpusCheckOptions) => setExitCode(await corpusCheckCommand(dirs, opts)));
   corpus
     .command('merge')
     .description('merge corpora into OUT: one entry per (target, signature), the smallest repro; all or nothing')
@@ -124,7 +127,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command('compare')
     .description('the same campaign on several targets, and one table of what each found')
-    .requiredOption('--targets <list>', 'comma-separated bundled targets, e.g. mdev-v5.0,mdev-v5.2,mdev-v6', parseTargetList)
+    .option('--targets <list>', 'comma-separated bundled targets, e.g. mdev-v5.0,mdev-v5.2,mdev-v6', parseTargetList)
+    .option('--target-file <file>', 'a target module of your own (its default export), compared after --targets')
     .addOption(new Option('--time <duration>', 'per target: 500ms, 20s, 2m or seconds (default 10s)').argParser(parseDuration).conflicts('execs'))
     .option('--execs <n>', 'per target: run exactly this many executions', parsePositive)
     .option('--seed <seed>', 'campaign seed, the same for every target (default: a fresh random one)', parseSeed)
@@ -132,6 +136,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--guide <mode>', 'off: every execution drawn at random; coverage: part of them mutate the executions that reached new coverage').choices(GUIDE_MODES).default('off'))
     .option('--json', 'print exactly the compare JSON on stdout')
     .option('--results <dir>', 'where results/<run-id>/compare.json goes', './results')
+    .option('--stall-timeout <duration>', STALL_TIMEOUT_HELP, parseDuration)
+    .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
     .action(async (opts: CompareOptions) => setExitCode(await compareCommand(opts)));
 
   program
@@ -152,13 +158,16 @@ function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command('coverage')
     .description('a campaign on one target with coverage on: labels and concurrent pairs reached, per kernel function')
-    .requiredOption('--target <name>', "a bundled target (see 'mdevfuzz targets')")
+    .addOption(new Option('--target <name>', "a bundled target (see 'mdevfuzz targets')").conflicts('targetFile'))
+    .addOption(new Option('--target-file <file>', 'a target module of your own (its default export)'))
     .addOption(new Option('--time <duration>', 'stop after this long: 500ms, 20s, 2m or seconds (default 10s)').argParser(parseDuration).conflicts('execs'))
     .option('--execs <n>', 'run exactly this many executions', parsePositive)
     .option('--seed <seed>', 'campaign seed (default: a fresh random one)', parseSeed)
     .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseWorkers)
     .addOption(new Option('--guide <mode>', 'off: every execution drawn at random; coverage: part of them mutate the executions that reached new coverage').choices(GUIDE_MODES).default('off'))
     .option('--json', 'print the coverage as JSON')
+    .option('--stall-timeout <duration>', STALL_TIMEOUT_HELP, parseDuration)
+    .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
     .action(async (opts: CoverageOptions) => setExitCode(await coverageCommand(opts)));
 
   program
