@@ -253,6 +253,32 @@ describe('a CPU that never reaches its next preemption point', () => {
 });
 
 describe('a target that allocates without bound', () => {
+  test('threads (--engine threads) under --worker-memory: the CPU worker that passes it is an oom finding of its execution, and the run goes on', async () => {
+    const hogs = await faultyIndices('hog', SEED, EXECS);
+    const { corpus, results } = dirs('hog-threads');
+    const c = await run(['run', '--target-file', fixture('hog'), '--seed', SEED, '--execs', String(EXECS), '--engine', 'threads', '--worker-memory', '64', '--corpus', corpus, '--results', results, '--no-minimize'], { killMs: 60_000 });
+    assert.equal(c.code, 1, c.stderr);
+    const s = summaryOf(results);
+    assert.equal(s.executions, EXECS, 'every index ran, those after an oom included');
+    assert.deepEqual(s.findings.map((f) => [f.kind, f.signature, f.execIndex, f.hits]), [['oom', 'Out of memory: heap limit reached in mtty_hog', hogs[0], hogs.length]]);
+    assert.equal(s.targetErrors, undefined);
+    assert.ok(s.findings[0]!.corpusFile && existsSync(s.findings[0]!.corpusFile));
+  });
+
+  test('stress under --worker-memory: the CPU worker that passes it is an oom of its execution (unconfirmed, never replayed inline), and the run goes on', async () => {
+    const hogs = await faultyIndices('hog', SEED, EXECS);
+    const { corpus, results } = dirs('hog-stress');
+    const c = await run(['stress', '--target-file', fixture('hog'), '--seed', SEED, '--execs', String(EXECS), '--workers', '1', '--worker-memory', '64', '--corpus', corpus, '--results', results, '--json'], { killMs: 60_000 });
+    assert.equal(c.code, 0, `an unconfirmed finding is not new: ${c.stderr}`);
+    const s = JSON.parse(c.stdout) as { executions: number; findings: { kind: string; signature: string; firstIndex: number; hits: number; confirmed: number; unconfirmedFile: string | null }[] };
+    assert.deepEqual(s.findings.map((f) => [f.kind, f.signature, f.firstIndex, f.confirmed]), [['oom', 'Out of memory: heap limit reached', hogs[0], 0]]);
+    assert.ok(s.findings[0]!.hits >= 1 && s.findings[0]!.hits <= hogs.length);
+    assert.ok(s.findings[0]!.unconfirmedFile && existsSync(s.findings[0]!.unconfirmedFile));
+    // The executions of a batch after the one that died did not run; every other did.
+    assert.ok(s.executions > hogs[0]! && s.executions <= EXECS, `${s.executions} executions`);
+    assert.ok(c.ms < 30_000, `took ${Math.round(c.ms)} ms`);
+  });
+
   test('inline (--workers 0) under --worker-memory: an oom finding of the execution that did it, and the run goes on', async () => {
     const hogs = await faultyIndices('hog', SEED, EXECS);
     assert.ok(hogs.length >= 1, 'the seed allocates somewhere');

@@ -153,6 +153,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--corpus <dir>', 'corpus directory', './corpus')
     .option('--results <dir>', 'where results/<run-id>/summary.json goes', './results')
     .option('--no-faults', 'no fault injection')
+    .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
     .action(async (opts: StressCliOptions) => setExitCode(await stressCommand(opts)));
 
   program

@@ -98,7 +98,7 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
   if (o.engine === 'threads') await checkWarmUp(ref, target, limits);
   const { result } =
     o.engine === 'threads'
-      ? await withThreadsEngine((e) => replayThreads(e, ref, target, repro.program, repro.faults, repro.schedule, { events: true }), { stepTimeoutMs: limits.stallMs })
+      ? await withThreadsEngine((e) => replayThreads(e, ref, target, repro.program, repro.faults, repro.schedule, { events: true }), { stepTimeoutMs: limits.stallMs, memoryMb: limits.memoryMb })
       : await guardedReplay(ref, target, entry, repro, limits);
   const report: ReplayReport = {
     file,

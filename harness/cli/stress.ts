@@ -13,7 +13,7 @@ import { harnessVersion, targetHash } from '../corpus/identity.js';
 import { slugify } from '../corpus/slug.js';
 import { loadCorpusDir, recordSighting, targetDir, writeFileAtomic } from '../corpus/store.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
-import { DEFAULT_LIMITS } from '../engine/guarded-pool.js';
+import { limitsOf, type LimitFlags } from './limits.js';
 import { checkWarmUp } from '../engine/threads-run.js';
 import { defaultStressWorkers, runStress, type StressExecution } from '../engine/stress.js';
 import { confirmInline, saveUnconfirmed, stressEntry, type Confirmation, type StressSave } from '../engine/stress-confirm.js';
@@ -23,7 +23,7 @@ import { formatCount, formatDuration, formatTable, oneLine } from './format.js';
 
 export const DEFAULT_STRESS_MS = 30_000;
 
-export interface StressCliOptions {
+export interface StressCliOptions extends Pick<LimitFlags, 'workerMemory'> {
   target?: string;
   targetFile?: string;
   time?: number;
@@ -102,7 +102,8 @@ function targetRefOf(o: StressCliOptions): TargetRef {
 export async function stressCommand(o: StressCliOptions): Promise<number> {
   const ref = targetRefOf(o);
   const target = await loadTarget(ref);
-  await checkWarmUp(ref, target, DEFAULT_LIMITS); // this thread and every stress thread run each operation alone first
+  const limits = limitsOf(o);
+  await checkWarmUp(ref, target, limits); // this thread and every stress thread run each operation alone first
   const corpusDir = targetDir(o.corpus, target.name);
   // Unwritable outputs are refused before any work.
   await checkWritableDir(o.results, '--results');
@@ -120,7 +121,7 @@ export async function stressCommand(o: StressCliOptions): Promise<number> {
   const t0 = performance.now();
   const tallies = new Map<string, Tally>();
   let failures = 0;
-  const totals = await runStress({ target: ref, seed, timeMs, execs: o.execs, workers, faults: o.faults }, (x) => {
+  const totals = await runStress({ target: ref, seed, timeMs, execs: o.execs, workers, faults: o.faults, memoryMb: limits.memoryMb }, (x) => {
     if (x.findings.length === 0) return;
     failures++;
     const c = confirmInline(target, x, seed);

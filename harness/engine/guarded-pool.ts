@@ -56,7 +56,13 @@ interface Watched {
   beat?: Beat;
 }
 
-const isOutOfMemory = (e: unknown): boolean => (e as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+/** A worker's error when its heap passed its resourceLimits. */
+export const isOutOfMemory = (e: unknown): boolean => (e as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+
+/** The resourceLimits of every worker thread that runs target code: old generation `memoryMb`, a young generation to match. */
+export function resourceLimitsOf(memoryMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+  return { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, memoryMb >> 3)) };
+}
 
 export class GuardedPool implements BatchExecutor {
   private readonly pool: Piscina;
@@ -71,7 +77,7 @@ export class GuardedPool implements BatchExecutor {
       filename: fileURLToPath(new URL('./pool-worker.js', import.meta.url)),
       minThreads: threads,
       maxThreads: threads,
-      resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, limits.memoryMb >> 3)) },
+      resourceLimits: resourceLimitsOf(limits.memoryMb),
     });
     this.timer = setInterval(() => this.check(), Math.max(20, Math.min(250, limits.stallMs / 4)));
     this.timer.unref();

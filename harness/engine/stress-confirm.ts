@@ -48,8 +48,9 @@ export interface Confirmation {
 }
 
 export function confirmInline(target: Target, x: StressExecution, seed: string): Confirmation {
-  // A stuck execution would stall this thread too: it stays unconfirmed, with its raw trace.
-  if (x.end === 'stuck') return { confirmed: new Set(), schedule: [], inline: { findings: [], steps: 0, schedule: [] } };
+  // A stuck execution would stall this thread too, one whose worker died of its heap would take
+  // this thread's: they stay unconfirmed, with their raw trace.
+  if (x.end === 'stuck' || x.end === 'oom' || x.end === 'died') return { confirmed: new Set(), schedule: [], inline: { findings: [], steps: 0, schedule: [] } };
   const strategy = ticketOrder(x.tickets, x.program.cpus.length);
   const { result } = execute(target, x.program, strategy, execRng(seed, x.index, 'schedule'), { faults: x.faults });
   const inline = new Set(result.findings.map((f) => f.title));

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS } from '../kernel/layout.js';
 import type { Target } from '../target.js';
-import type { Fault, Finding, Program, TraceStep } from '../types.js';
+import { TARGET_ERROR, type Fault, type Finding, type Program, type TraceStep } from '../types.js';
+import { DEFAULT_MEMORY_MB, isOutOfMemory, resourceLimitsOf } from './guarded-pool.js';
 import { bootImage, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from './inline.js';
 import { loadTarget, type TargetRef } from './load.js';
 import { faultsFor, programFor } from './runner.js';
@@ -33,10 +34,13 @@ export interface StressOptions {
   hungMs?: number;
   /** An execution still running after this long is abandoned and reported (default 3 s). */
   execMs?: number;
+  /** Each CPU worker's heap cap, in MiB (resourceLimits; default DEFAULT_MEMORY_MB). */
+  memoryMb?: number;
   shouldStop?(): boolean;
 }
 
-export type StressEnd = 'done' | 'faulted' | 'hung' | 'livelock' | 'stuck';
+/** 'oom': a CPU's worker passed its heap cap; 'died': it died otherwise. Neither is replayed inline. */
+export type StressEnd = 'done' | 'faulted' | 'hung' | 'livelock' | 'stuck' | 'oom' | 'died';
 
 export interface StressExecution {
   index: number;
@@ -60,6 +64,8 @@ const HUNG_MS = 50;
 const EXEC_MS = 3000;
 /** A stuck stress execution: its CPUs run free, so no one function can be named. */
 export const STRESS_STALL_TITLE = 'INFO: rcu_sched self-detected stall on CPU';
+/** A stress CPU whose worker passed its heap cap (no heartbeat there either, so no function). */
+export const STRESS_OOM_TITLE = 'Out of memory: heap limit reached';
 
 const ENDS: Record<number, StressEnd> = { 0: 'done', [STOP_FAULT]: 'faulted', [STOP_HUNG]: 'hung', [STOP_LIVELOCK]: 'livelock', [STOP_TIMEOUT]: 'stuck' };
 
@@ -80,6 +86,7 @@ export async function runStress(opts: StressOptions, onExecution: (x: StressExec
     minThreads: workers * slotsPerBatch,
     maxThreads: workers * slotsPerBatch,
     idleTimeout: Infinity,
+    resourceLimits: resourceLimitsOf(opts.memoryMb ?? DEFAULT_MEMORY_MB),
   });
   const t0 = performance.now();
   const deadline = opts.timeMs === undefined ? Infinity : t0 + opts.timeMs;
@@ -99,6 +106,16 @@ export async function runStress(opts: StressOptions, onExecution: (x: StressExec
       const task: StressTask = { target: opts.target, sites, batch, slot, slots, execs, maxSteps: Math.min(opts.maxSteps ?? DEFAULT_MAX_STEPS, RING_CAP), hungMs: opts.hungMs ?? HUNG_MS, execMs };
       return pool.run(task, { signal: abort.signal }) as Promise<(StressCpuResult | null)[]>;
     });
+    // A slot whose worker dies (its heap cap, a crash) ends the batch at once: the execution it was
+    // in is reported as that, the ones after it did not run.
+    let died: { slot: number; error: unknown } | undefined;
+    tasks.forEach((p, slot) =>
+      p.catch((error: unknown) => {
+        if (abort.signal.aborted) return;
+        died = { slot, error };
+        abort.abort();
+      }),
+    );
     const watch = new Watchdog(execs, target.layout.words, slots, execMs);
     const watchdog = setInterval(() => watch.check(() => abort.abort()), 100);
     const results = await Promise.allSettled(tasks);
@@ -112,7 +129,8 @@ export async function runStress(opts: StressOptions, onExecution: (x: StressExec
       // that finished but whose results died with an aborted task, or that never started, are lost.
       const stuck = !ran && Atomics.load(ctl, CTL.ready) >= slots && Atomics.load(ctl, CTL_LEFT) < slots;
       if (!ran && !stuck) continue;
-      const done = finish(target, x, x.program.cpus.map((_, c) => perSlot[c]![j] ?? null), ran, execMs);
+      const death = stuck && died ? { ...died, memoryMb: opts.memoryMb ?? DEFAULT_MEMORY_MB } : undefined;
+      const done = finish(target, x, x.program.cpus.map((_, c) => perSlot[c]![j] ?? null), ran, execMs, death);
       totals.executions++;
       totals.steps += done.tickets.length;
       await onExecution(done);
@@ -182,7 +200,7 @@ function prepare(target: Target, opts: StressOptions, index: number): Prepared {
 }
 
 /** The rest of the execution, at rest: hang report, invariants, teardown, leak check. */
-function finish(target: Target, x: Prepared, cpus: (StressCpuResult | null)[], ran: boolean, execMs: number): StressExecution {
+function finish(target: Target, x: Prepared, cpus: (StressCpuResult | null)[], ran: boolean, execMs: number, death?: { slot: number; error: unknown; memoryMb: number }): StressExecution {
   const ncpus = x.program.cpus.length;
   const k = new SharedKernel(target.layout, x.sab, { ncpus, faults: x.faults }, bootImage(target, startOf(target, x.program)).lockOrder);
   const mem = k.mem;
@@ -196,9 +214,15 @@ function finish(target: Target, x: Prepared, cpus: (StressCpuResult | null)[], r
   }
   cpus.forEach((r, c) => k.stacks[c]!.splice(0, Infinity, ...(r?.stack ?? [])));
   const why = ran ? Atomics.load(mem, k.ctl + CTL.abort) : STOP_TIMEOUT;
-  const end = ENDS[why] ?? 'stuck';
+  const end: StressEnd = death ? (isOutOfMemory(death.error) ? 'oom' : 'died') : (ENDS[why] ?? 'stuck');
   k.step = count;
   try {
+    if (death) k.cpu = death.slot;
+    if (end === 'oom') k.oops('oom', STRESS_OOM_TITLE, [`the worker of cpu${death!.slot} passed its heap cap of ${death!.memoryMb} MiB (--worker-memory) after ${count} steps; its threads were terminated`]);
+    if (end === 'died') {
+      const why = death!.error instanceof Error ? death!.error.message.split('\n')[0]! : String(death!.error);
+      k.oops(TARGET_ERROR, `target error: the worker of a stress CPU died: ${why}`, [`cpu${death!.slot} after ${count} steps`]);
+    }
     if (end === 'hung') {
       const blocked = [...Array(ncpus).keys()].filter((c) => mem[c * CPU_WORDS + CPU.state] === CPU_BLOCKED);
       hung(k, blocked);

@@ -54,7 +54,7 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
   const target = await loadTarget(opts.target);
   if (opts.limits && !engine) await checkWarmUp(opts.target, target, opts.limits);
   const cfg: CampaignConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps, faults: opts.faults };
-  const own = engine ?? new ThreadsEngine(opts.limits ? { stepTimeoutMs: opts.limits.stallMs } : {});
+  const own = engine ?? new ThreadsEngine(opts.limits ? { stepTimeoutMs: opts.limits.stallMs, memoryMb: opts.limits.memoryMb } : {});
   const t0 = performance.now();
   const deadline = opts.timeMs === undefined ? Infinity : t0 + opts.timeMs;
   const first = opts.startIndex ?? 0;

@@ -13,14 +13,15 @@ import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS } from '../kernel/l
 import type { Rng } from '../rng.js';
 import { defaultNext, type Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
-import type { ExecResult, Finding, Program, Schedule, TraceEvent, TraceStep } from '../types.js';
+import { TARGET_ERROR, type ExecResult, type Finding, type Program, type Schedule, type TraceEvent, type TraceStep } from '../types.js';
 import { DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf, type ExecOptions, type Execution } from './inline.js';
 import type { TargetRef } from './load.js';
 import { countOps } from './program.js';
 import { CTL, othersRunnable, prepareThread, SharedKernel, signal, threadsWords, TIMED_OUT, waitChange, type WaitPolicy } from './threads-kernel.js';
 import { sitesBuffer } from './threads-sites.js';
 import { heartbeatBuffer, readBeat } from './heartbeat.js';
-import { stallTitle } from './watched-kernel.js';
+import { oomTitle, stallTitle } from './watched-kernel.js';
+import { DEFAULT_MEMORY_MB, isOutOfMemory, resourceLimitsOf } from './guarded-pool.js';
 import { FAULTED, GRANT_FINISH, GRANT_RUN, STEPPED, type CpuResult, type CpuTask } from './threads-worker.js';
 
 export type SpinMode = 'auto' | 'always' | 'never';
@@ -35,6 +36,8 @@ export interface ThreadsEngineOptions {
   stepTimeoutMs?: number;
   /** Workers must attach within this long (default 60 s: the first ones start and warm up). */
   startTimeoutMs?: number;
+  /** Each CPU worker's heap cap, in MiB (resourceLimits; default DEFAULT_MEMORY_MB). */
+  memoryMb?: number;
 }
 
 /** What the scheduling loop did: the CPU and the interned label of each step, and why it stopped. */
@@ -56,7 +59,9 @@ type End =
   /** A step still running after SLICE_MS: call schedule() again. */
   | { kind: 'slow' }
   /** shouldStop() said so while a step was slow: the execution does not count. */
-  | { kind: 'cancelled'; cpu: number };
+  | { kind: 'cancelled'; cpu: number }
+  /** The CPU's worker died during its step: out of heap (`oom`), or otherwise. */
+  | { kind: 'died'; cpu: number; error: unknown };
 
 /** The scheduling loop's state, kept across the 'slow' returns of schedule(). */
 interface SchedState {
@@ -95,6 +100,7 @@ export class ThreadsEngine {
   private readonly cores = os.availableParallelism();
   private readonly stepTimeoutMs: number;
   private readonly startTimeoutMs: number;
+  private readonly memoryMb: number;
   private readonly buffers = new Map<Target, SharedArrayBuffer>();
   private readonly started = new WeakSet<Target>();
   private busy = false;
@@ -107,11 +113,14 @@ export class ThreadsEngine {
     this.spinMode = opts.spin ?? 'auto';
     this.stepTimeoutMs = opts.stepTimeoutMs ?? 10_000;
     this.startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+    this.memoryMb = opts.memoryMb ?? DEFAULT_MEMORY_MB;
     this.pool = new Piscina({
       filename: fileURLToPath(new URL('./threads-worker.js', import.meta.url)),
       minThreads: MAX_CPUS - 1,
       maxThreads: MAX_CPUS - 1,
       idleTimeout: Infinity,
+      // Capped like the guarded pool's workers: a CPU that allocates without bound dies alone (an oom of its execution).
+      resourceLimits: resourceLimitsOf(this.memoryMb),
     });
   }
 
@@ -158,6 +167,9 @@ export class ThreadsEngine {
       return this.pool.run(task, { signal: aborts[cpu]!.signal }) as Promise<CpuResult>;
     });
     const abortAll = (): void => aborts.forEach((a) => a.abort());
+    // A worker that dies (its heap cap, a crash) ends the execution at once, as a finding of it.
+    let died: { cpu: number; error: unknown } | undefined;
+    tasks.forEach((p, cpu) => p.catch((error: unknown) => void (aborts[cpu]!.signal.aborted || (died ??= { cpu, error }))));
     let failure: Error | undefined;
     const settled = Promise.allSettled(tasks).then((all) => {
       const bad = all.find((r, c) => r.status === 'rejected' && !aborts[c]!.signal.aborted) as PromiseRejectedResult | undefined;
@@ -181,6 +193,10 @@ export class ThreadsEngine {
     let run = this.schedule(st);
     while (run.end.kind === 'slow') {
       await new Promise<void>((resolve) => setImmediate(resolve)); // a slow step: let signals be heard
+      if (died) {
+        run = { ...run, end: { kind: 'died', cpu: died.cpu, error: died.error } };
+        break;
+      }
       if (this.shouldStop?.()) {
         run = { ...run, end: { kind: 'cancelled', cpu: st.pending!.cpu } };
         break;
@@ -190,11 +206,11 @@ export class ThreadsEngine {
     // A worker that did not hand back is terminated; the others finish and report.
     if (run.end.kind === 'timeout' || run.end.kind === 'cancelled') aborts[run.end.cpu]!.abort();
     for (let c = 0; c < ncpus; c++) signal(k.mem, k.ctl + CTL.grant + c, GRANT_FINISH);
-    const finished = (await within(settled, this.stepTimeoutMs)) && run.end.kind !== 'timeout' && run.end.kind !== 'cancelled';
+    const finished = (await within(settled, this.stepTimeoutMs)) && run.end.kind !== 'timeout' && run.end.kind !== 'cancelled' && run.end.kind !== 'died';
     if (!finished) abortAll();
     await settled;
     if (run.end.kind === 'cancelled') throw new ExecutionCancelled();
-    if (failure) throw failure;
+    if (failure && run.end.kind !== 'died') throw failure;
     if (finished) this.buffers.set(target, sab);
     const results = await Promise.all(tasks.map((p) => p.catch(() => undefined)));
     return { kernel: k, result: this.finish(target, k, run, results, opts, finished, beats) };
@@ -298,6 +314,16 @@ export class ThreadsEngine {
         // The CPU's worker never reached its next preemption point: a stall, in the function its heartbeat names.
         k.cpu = end.cpu;
         k.oops('stall', stallTitle(readBeat(beats[end.cpu]!).fn), [`cpu${end.cpu} did not reach a preemption point within ${end.ms} ms (step ${t})`, 'its worker was terminated and replaced']);
+      }
+      if (end.kind === 'died') {
+        // Its heartbeat names the function it died in; the worker is gone, and Piscina starts another.
+        k.cpu = end.cpu;
+        const fn = readBeat(beats[end.cpu]!).fn;
+        if (isOutOfMemory(end.error)) {
+          k.oops('oom', oomTitle(fn), [`the worker's heap passed its cap of ${this.memoryMb} MiB (--worker-memory) on cpu${end.cpu} at step ${t}`, 'its worker was terminated and replaced']);
+        }
+        const why = end.error instanceof Error ? end.error.message.split('\n')[0]! : String(end.error);
+        k.oops(TARGET_ERROR, `target error: the worker of a CPU died in ${fn}: ${why}`, [`cpu${end.cpu} at step ${t}`]);
       }
       if (!finished) {
         k.oops('harness-error', 'harness-error: threads workers did not finish', [`no result within ${this.stepTimeoutMs} ms after step ${t}; they were terminated`]);
