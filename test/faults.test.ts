@@ -67,7 +67,7 @@ const fixture = (name: string): string => path.join(tmp, `${name}.mjs`);
  * misbehaves on cpu1 only, so that the threads engine's warm-up (every operation alone, on cpu0)
  * does not; `bad` throws anywhere.
  */
-function writeFixture(name: string, faulty: 'spin' | 'hog' | 'bad', rate: number): void {
+function writeFixture(name: string, faulty: 'spin' | 'hog' | 'bad' | 'leak', rate: number): void {
   const kernel = new URL('../harness/kernel/kernel.js', import.meta.url).href;
   const layout = new URL('../harness/kernel/layout.js', import.meta.url).href;
   writeFileSync(
@@ -79,7 +79,10 @@ const faulty = {
   spin: kfn('mtty_spin', function* (k) { yield k.at('enter'); if (k.cpu === 1) for (;;) {} return 0; }),
   hog: kfn('mtty_hog', function* (k) { yield k.at('enter'); const keep = []; if (k.cpu === 1) for (;;) keep.push(new Array(1 << 20).fill(k.cpu + 0.5)); return 0; }),
   bad: kfn('mtty_bad', function* (k) { yield k.at('enter'); const parent = k.cpu > 5 ? {} : undefined; return parent.ops.length; }),
+  leak: kfn('mtty_leak', function* (k) { yield k.at('enter'); if (k.cpu === 1) kept.push(new Array(3 << 20).fill(k.cpu + 0.5)); return 0; }),
 };
+/** What mtty_leak keeps across executions: 24 MiB a call, in the worker that runs it. */
+const kept = [];
 const X = ${JSON.stringify(faulty)};
 const op = (name) => ({ op: name, args: {} });
 export default {
@@ -120,6 +123,7 @@ before(() => {
   writeFixture('spin-always', 'spin', 1);
   writeFixture('hog', 'hog', 0.05);
   writeFixture('bad', 'bad', 0.1);
+  writeFixture('leak', 'leak', 0.3);
 });
 
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -293,6 +297,29 @@ describe('a target that allocates without bound', () => {
     assert.equal(f.execIndex, hogs[0]);
     assert.ok(f.corpusFile && existsSync(f.corpusFile));
   });
+});
+
+describe('a target that keeps memory across executions', () => {
+  // Each mtty_leak keeps 24 MiB in its worker: under a 64 MiB cap, the second or third of a worker
+  // passes it, but alone it runs to the end. So the oom is not that execution's: a target error.
+  for (const [engine, flags] of [['pool', ['--workers', '1']], ['threads', ['--engine', 'threads']]] as const) {
+    test(`${engine}: an oom that its execution, run again alone on a fresh worker, does not reproduce is a target error, not a finding`, async () => {
+      const leaks = await faultyIndices('leak', SEED, EXECS);
+      assert.ok(leaks.length >= 8, `enough leaking executions to fill a worker: ${leaks.length}`);
+      const { corpus, results } = dirs(`leak-${engine}`);
+      const c = await run(['run', '--target-file', fixture('leak'), '--seed', SEED, '--execs', String(EXECS), ...flags, '--worker-memory', '64', '--corpus', corpus, '--results', results, '--no-minimize'], { killMs: 90_000 });
+      assert.equal(c.code, 2, c.stderr);
+      const s = summaryOf(results);
+      assert.equal(s.executions, EXECS, 'every index ran, the one that died alone again');
+      assert.deepEqual(s.findings.filter((f) => f.kind === 'oom'), [], 'no oom finding');
+      const e = s.targetErrors?.find((x) => x.title === 'target error: worker out of memory, not reproducible alone');
+      assert.ok(e, JSON.stringify(s.targetErrors));
+      assert.ok(leaks.includes(e.execIndex) && leaks.indexOf(e.execIndex) >= 1, `pinned to a leaking execution after another: ${e.execIndex} of ${leaks.join(', ')}`);
+      assert.ok(e.stack.some((l) => /ran to the end/.test(l)), e.stack.join('\n'));
+      assert.ok(c.stderr.includes(`mdevfuzz: target error in leak: ${e.title}`), c.stderr);
+      assert.deepEqual(existsSync(corpus) ? readdirSync(corpus).filter((d) => readdirSync(path.join(corpus, d)).length > 0) : [], [], 'nothing in the corpus');
+    });
+  }
 });
 
 describe('an exception in model code', () => {

@@ -12,8 +12,9 @@ import type { QueueEntry } from '../guided/entry.js';
 import { runBatch, type BatchConfig, type BatchResult, type Repro } from './batch.js';
 import { loadTarget, type TargetRef } from './load.js';
 import type { BatchTask } from './pool-worker.js';
-import { DEFAULT_LIMITS, GuardedPool, type BatchExecutor, type ExecutionLimits } from './guarded-pool.js';
+import { DEFAULT_LIMITS, GuardedPool, type BatchExecutor, type BatchOutcome, type ExecutionLimits } from './guarded-pool.js';
 import { DEADLINE_GRACE_MS, killedResult, STOP_GRACE_MS } from './redo.js';
+import { notAlone, OomConfirmer } from './oom-confirm.js';
 import type { CampaignConfig } from './runner.js';
 
 export interface CampaignOptions extends CampaignConfig {
@@ -165,6 +166,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   const threads = Math.max(1, opts.workers);
   const pool: BatchExecutor | undefined = opts.executor ?? (opts.workers > 0 || opts.limits ? new GuardedPool(threads, opts.limits ?? DEFAULT_LIMITS) : undefined);
   const stopping = (): boolean => performance.now() >= deadline || (opts.shouldStop?.() ?? false);
+  const confirmer = new OomConfirmer(opts.limits ?? DEFAULT_LIMITS);
   const stats: GuideStats = { epochs: 0, queue: 0, added: 0, mutated: 0 };
 
   /** Indices [from, to) in batches, each given `queue`; the next index not run, and the batches when kept. */
@@ -174,6 +176,20 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       merger.add(b);
       if (keep) results.push(b);
       progress();
+    };
+    /**
+     * A killed execution's result. An oom is confirmed first (oom-confirm.ts): the execution alone
+     * on a fresh worker; dying again, it is pinned (to whatever killed it alone), else it ran to the
+     * end and its oom is a target error. A stop during the confirmation keeps the oom as found.
+     */
+    const killedOf = async (o: Extract<BatchOutcome, { kind: 'killed' }>, task: BatchTask): Promise<BatchResult> => {
+      if (o.finding.kind !== 'oom') return killedResult(target, cfg, queue, o);
+      const { start: _s, count: _c, ...rest } = task;
+      const alone = await confirmer.alone(rest, o.index);
+      if (alone.kind === 'killed') return killedResult(target, cfg, queue, alone);
+      if (alone.kind === 'done') return { ...alone.result, findings: [...alone.result.findings, notAlone(o.finding)] };
+      if (alone.kind === 'lost') return { start: o.index, count: 1, steps: o.steps, findings: [{ ...alone.finding, index: o.index }] };
+      return killedResult(target, cfg, queue, o);
     };
     let next = from;
     if (!pool) {
@@ -200,15 +216,15 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
         const [start, count] = range;
         const task: BatchTask = { target: opts.target, cfg, start, count };
         if (queue.length > 0) task.queue = queue as QueueEntry[];
-        const p: Promise<void> = pool.run(task).then((o) => {
-          inFlight.delete(p);
+        const p: Promise<void> = pool.run(task).then(async (o) => {
           if (o.kind === 'done') take(o.result);
           else if (o.kind === 'lost') take({ start, count: 0, steps: 0, findings: [o.finding] });
           else if (o.kind === 'killed') {
-            take(killedResult(target, cfg, queue, o));
             if (o.index > start) redo.push([start, o.index - start]);
             if (o.index + 1 < start + count) redo.push([o.index + 1, start + count - o.index - 1]);
+            take(await killedOf(o, task));
           }
+          inFlight.delete(p);
         });
         inFlight.add(p);
       }
@@ -222,8 +238,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
         stopSince ??= performance.now();
         const waited = performance.now() - stopSince;
         const signalled = opts.shouldStop?.() ?? false;
-        if (waited > (signalled ? STOP_GRACE_MS : DEADLINE_GRACE_MS)) pool.stopAll();
-        else if (waited > STOP_GRACE_MS) pool.stopStuck(STOP_GRACE_MS);
+        if (waited > (signalled ? STOP_GRACE_MS : DEADLINE_GRACE_MS)) {
+          pool.stopAll();
+          confirmer.stopAll();
+        } else if (waited > STOP_GRACE_MS) pool.stopStuck(STOP_GRACE_MS);
       }
     }
     return { next, results };

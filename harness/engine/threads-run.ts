@@ -10,7 +10,8 @@ import { WATCHDOG_KINDS, type Fault, type Program, type Schedule } from '../type
 import type { CampaignFinding, CampaignOptions, CampaignResult } from './campaign.js';
 import type { ExecOptions, Execution } from './inline.js';
 import { loadTarget, UsageError, type TargetRef } from './load.js';
-import { GuardedPool, type ExecutionLimits } from './guarded-pool.js';
+import { DEFAULT_LIMITS, GuardedPool, type ExecutionLimits } from './guarded-pool.js';
+import { notAlone, OomConfirmer } from './oom-confirm.js';
 import { argCombos } from './threads-kernel.js';
 import { formatOp } from './program.js';
 import { campaignFaults, programFor, type CampaignConfig, type IndexedExecution } from './runner.js';
@@ -65,6 +66,7 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
   let reported = t0;
   const stopping = (): boolean => performance.now() >= deadline || (opts.shouldStop?.() ?? false);
   own.shouldStop = stopping;
+  const confirmer = new OomConfirmer(opts.limits ?? DEFAULT_LIMITS);
   try {
     for (; index < limit && !stopping(); index++) {
       let result;
@@ -73,6 +75,15 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
       } catch (e) {
         if (e instanceof ExecutionCancelled) break; // stopped while a step ran: it does not count
         throw e;
+      }
+      // An oom of a CPU worker that had run earlier executions: confirmed alone first (oom-confirm.ts).
+      const oom = result.findings.find((f) => f.kind === 'oom');
+      if (oom) {
+        const alone = await confirmer.alone({ target: opts.target, cfg }, index);
+        if (alone.kind === 'done') {
+          const e = notAlone({ index, detail: oom.detail });
+          result.findings = [...result.findings.filter((f) => f !== oom), { kind: e.kind, title: e.title, detail: e.detail, cpu: oom.cpu, step: oom.step }];
+        }
       }
       steps += result.steps;
       for (const f of result.findings) {
