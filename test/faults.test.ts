@@ -320,6 +320,21 @@ describe('a target that keeps memory across executions', () => {
       assert.deepEqual(existsSync(corpus) ? readdirSync(corpus).filter((d) => readdirSync(path.join(corpus, d)).length > 0) : [], [], 'nothing in the corpus');
     });
   }
+
+  test('stress: the same target error (its execution replayed alone on a fresh worker runs to the end), kept out of the corpus and of unconfirmed/', async () => {
+    const leaks = await faultyIndices('leak', SEED, EXECS);
+    const { corpus, results } = dirs('leak-stress');
+    const c = await run(['stress', '--target-file', fixture('leak'), '--seed', SEED, '--execs', String(EXECS), '--workers', '1', '--worker-memory', '64', '--corpus', corpus, '--results', results, '--json'], { killMs: 60_000 });
+    assert.equal(c.code, 2, c.stderr);
+    const s = JSON.parse(c.stdout) as { findings: { kind: string }[]; targetErrors?: { title: string; execIndex: number; hits: number; stack: string[]; repro: string }[] };
+    assert.deepEqual(s.findings.filter((f) => f.kind === 'oom'), [], 'no oom finding');
+    const e = s.targetErrors?.find((x) => x.title === 'target error: worker out of memory, not reproducible alone');
+    assert.ok(e, JSON.stringify(s.targetErrors));
+    assert.ok(leaks.includes(e.execIndex) && leaks.indexOf(e.execIndex) >= 1, `a leaking execution after another: ${e.execIndex} of ${leaks.join(', ')}`);
+    assert.ok(e.stack.some((l) => /passed its heap cap of 64 MiB/.test(l)) && e.stack.some((l) => /ran to the end/.test(l)), e.stack.join('\n'));
+    assert.ok(c.stderr.includes(`mdevfuzz: target error in leak: ${e.title}`), c.stderr);
+    assert.equal(existsSync(path.join(corpus, 'leak')) ? readdirSync(path.join(corpus, 'leak')).length : 0, 0, 'nothing in the corpus, nor in unconfirmed/');
+  });
 });
 
 describe('an exception in model code', () => {

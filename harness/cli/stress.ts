@@ -2,7 +2,7 @@
 // is replayed inline in its ticket order; what recurs goes to the corpus with that deterministic
 // repro, what does not goes to <corpus>/<target>/unconfirmed/ with its raw trace. The summary
 // gives executions, findings and the confirmation rate. Exit code: 0 nothing new, 1 new confirmed
-// findings, 2 a harness error.
+// findings, 2 a harness error or a target error (reported apart, never in the corpus).
 
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -18,8 +18,12 @@ import { checkWarmUp } from '../engine/threads-run.js';
 import { defaultStressWorkers, runStress, type StressExecution } from '../engine/stress.js';
 import { confirmInline, saveUnconfirmed, stressEntry, type Confirmation, type StressSave } from '../engine/stress-confirm.js';
 import { expectationOf } from '../target.js';
-import type { Finding, FindingKind } from '../types.js';
+import { TARGET_ERROR, type Finding, type FindingKind } from '../types.js';
 import { formatCount, formatDuration, formatTable, oneLine } from './format.js';
+import { notAlone, OomConfirmer } from '../engine/oom-confirm.js';
+import type { TargetErrorReport } from '../report/summary.js';
+import { shellQuote, targetFlag } from './run-target.js';
+import { printTargetErrors } from './target-errors.js';
 
 export const DEFAULT_STRESS_MS = 30_000;
 
@@ -79,6 +83,8 @@ export interface StressSummary {
   corpusDir: string;
   summaryFile: string;
   findings: StressSummaryFinding[];
+  /** Exceptions out of model code and ooms not reproducible alone: never in the corpus; exit 2. */
+  targetErrors?: TargetErrorReport[];
 }
 
 interface Tally {
@@ -120,8 +126,23 @@ export async function stressCommand(o: StressCliOptions): Promise<number> {
   const startedAt = new Date();
   const t0 = performance.now();
   const tallies = new Map<string, Tally>();
+  const targetErrors = new Map<string, TargetErrorReport>();
+  const confirmer = new OomConfirmer(limits);
   let failures = 0;
-  const totals = await runStress({ target: ref, seed, timeMs, execs: o.execs, workers, faults: o.faults, memoryMb: limits.memoryMb }, (x) => {
+  const totals = await runStress({ target: ref, seed, timeMs, execs: o.execs, workers, faults: o.faults, memoryMb: limits.memoryMb }, async (x) => {
+    // An oom is confirmed alone first (oom-confirm.ts): an exact replay of the execution on a fresh
+    // guarded worker; if that runs to the end, the heap was filled by earlier executions: a target error.
+    if (x.end === 'oom' && !(await confirmer.diesAlone(ref, x.program, x.faults))) {
+      const e = notAlone({ index: x.index, detail: [] });
+      x.findings = x.findings.map((f) => (f.kind === 'oom' ? { ...f, kind: e.kind, title: e.title, detail: [...f.detail, ...e.detail] } : f));
+    }
+    // Target errors are bugs of the model, not findings of its kernel: kept apart from the corpus (and from unconfirmed/).
+    for (const f of x.findings.filter((f) => f.kind === TARGET_ERROR)) {
+      const seen = targetErrors.get(f.title);
+      if (seen) seen.hits++;
+      else targetErrors.set(f.title, { target: target.name, title: f.title, execIndex: x.index, hits: 1, stack: f.detail, repro: `mdevfuzz stress ${targetFlag(ref)} --seed ${shellQuote(seed)} --execs ${x.index + 1} --workers 1${o.faults ? '' : ' --no-faults'}` });
+    }
+    x.findings = x.findings.filter((f) => f.kind !== TARGET_ERROR);
     if (x.findings.length === 0) return;
     failures++;
     const c = confirmInline(target, x, seed);
@@ -200,11 +221,13 @@ export async function stressCommand(o: StressCliOptions): Promise<number> {
     summaryFile,
     findings,
   };
+  if (targetErrors.size > 0) summary.targetErrors = [...targetErrors.values()].sort((a, b) => a.execIndex - b.execIndex);
   const json = `${JSON.stringify(summary, null, 2)}\n`;
   await writeFileAtomic(summaryFile, json);
   if (o.json) process.stdout.write(json);
   else printSummary(summary);
-  if (harnessErrors > 0) return 2;
+  printTargetErrors(summary.targetErrors ?? []);
+  if (harnessErrors > 0 || targetErrors.size > 0) return 2;
   return findings.some((f) => f.new) ? 1 : 0;
 }
 

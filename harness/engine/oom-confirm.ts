@@ -7,7 +7,8 @@
 import type { BatchFinding } from './batch.js';
 import { GuardedPool, type BatchOutcome, type ExecutionLimits } from './guarded-pool.js';
 import type { BatchTask } from './pool-worker.js';
-import { TARGET_ERROR } from '../types.js';
+import { TARGET_ERROR, type Fault, type Program } from '../types.js';
+import type { TargetRef } from './load.js';
 
 export const OOM_NOT_ALONE = 'target error: worker out of memory, not reproducible alone';
 
@@ -23,6 +24,18 @@ export class OomConfirmer {
     this.pools.add(pool);
     try {
       return await pool.run({ ...task, start: index, count: 1 });
+    } finally {
+      this.pools.delete(pool);
+      await pool.close();
+    }
+  }
+
+  /** An exact replay of `program` and `faults` (in the default order) alone on a fresh worker: whether it died (or stalled) again. */
+  async diesAlone(target: TargetRef, program: Program, faults: readonly Fault[]): Promise<boolean> {
+    const pool = new GuardedPool(1, this.limits);
+    this.pools.add(pool);
+    try {
+      return (await pool.replay({ target, replay: { program, faults: [...faults], schedule: [] }, opts: {} })).killed !== undefined;
     } finally {
       this.pools.delete(pool);
       await pool.close();
