@@ -1,0 +1,59 @@
+// Fitting a ladder's text into a width without losing any of it: a name too long for its column
+// is wrapped onto continuation lines (which begin with CONT), preferably after a '_', ':' or '('
+// so that the pieces stay readable; a finding's title is placed whole where it fits.
+
+/** How a continuation line of a wrapped name begins. */
+export const CONT = '..';
+
+const BREAK_AFTER = new Set(['_', ':', '(', ',', ' ', '.', '-', '>', '/']);
+/** No piece narrower than this, whatever the room: a line may then run past its column. */
+const MIN_PIECE = 6;
+
+/** `text` in pieces of at most `width` characters, continuation pieces included. */
+export function wrap(text: string, width: number): string[] {
+  const room = Math.max(width, MIN_PIECE + CONT.length);
+  if (text.length <= room) return [text];
+  const out: string[] = [];
+  let rest = text;
+  let prefix = '';
+  while (prefix.length + rest.length > room) {
+    const fits = room - prefix.length;
+    let cut = fits;
+    for (let i = fits; i > fits / 2; i--) {
+      if (BREAK_AFTER.has(rest[i - 1]!)) {
+        cut = i;
+        break;
+      }
+    }
+    out.push(prefix + rest.slice(0, cut));
+    rest = rest.slice(cut);
+    prefix = CONT;
+  }
+  out.push(prefix + rest);
+  return out;
+}
+
+/** Words of `text` in lines of at most `width` characters (a longer word stands alone), later lines indented. */
+export function wrapWords(text: string, width: number, indent = '    '): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const next = line === '' ? word : `${line} ${word}`;
+    if (next.length > width && line.trim() !== '') {
+      lines.push(line);
+      line = `${indent}${word}`;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/**
+ * A finding's line `^^^ title` (never cut: it is the signature): at `start` when it fits in
+ * `width`, else moved left as far as needed, else wrapped at spaces from the line's start.
+ */
+export function placeTitle(text: string, start: number, width: number): { start: number; lines: string[] } {
+  if (start + text.length <= width) return { start, lines: [text] };
+  if (text.length <= width) return { start: width - text.length, lines: [text] };
+  return { start: 0, lines: wrapWords(text, width) };
+}
