@@ -1,6 +1,6 @@
 // Fitting a ladder's text into a width without losing any of it: a name too long for its column
-// is wrapped onto continuation lines (which begin with CONT), preferably after a '_', ':' or '('
-// so that the pieces stay readable; a finding's title is placed whole where it fits.
+// is wrapped onto continuation lines (which begin with CONT), preferably after a space, else
+// after a '_', ':' or '(' (never inside '()'), so that the pieces stay readable; a finding's title is placed whole where it fits.
 
 /** How a continuation line of a wrapped name begins. */
 export const CONT = '..';
@@ -18,13 +18,13 @@ export function wrap(text: string, width: number): string[] {
   let prefix = '';
   while (prefix.length + rest.length > room) {
     const fits = room - prefix.length;
-    let cut = fits;
-    for (let i = fits; i > fits / 2; i--) {
-      if (BREAK_AFTER.has(rest[i - 1]!)) {
-        cut = i;
-        break;
-      }
-    }
+    const after = (ok: (c: string, i: number) => boolean): number => {
+      for (let i = fits; i > fits / 2; i--) if (ok(rest[i - 1]!, i)) return i;
+      return -1;
+    };
+    const space = after((c) => c === ' ');
+    const sep = after((c, i) => BREAK_AFTER.has(c) && rest.slice(i - 1, i + 1) !== '()');
+    const cut = space > 0 ? space : sep > 0 ? sep : fits;
     out.push(prefix + rest.slice(0, cut));
     rest = rest.slice(cut);
     prefix = CONT;

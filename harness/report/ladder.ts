@@ -59,7 +59,7 @@ function drawTeardown(rows: readonly LadderRow[], ncpus: number, width: number, 
 
 function legend(d: Drawn, form: LadderForm, width: number): string[] {
   const items: string[] = [];
-  if (d.switched) items.push(`~ where a CPU was switched out, ${WAITS} when it blocked in a wait there;`);
+  if (d.switched) items.push(`~ where a CPU was switched out${d.waited ? `, ${WAITS} when it blocked in a wait there` : ''};`);
   if (d.waited) items.push(form === 'columns' ? `${WAIT_MARK} a CPU blocked in a wait while another ran;` : 'wN ran while CPU N was blocked in a wait;');
   if (d.wrapped) items.push(`${CONT} continues the name above;`);
   if (items.length === 0) return [];
