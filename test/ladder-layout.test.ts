@@ -64,16 +64,26 @@ describe('ladder layout by width', () => {
     assert.match(ladder, /\nlegend: [\s\S]*\.\. continues the\s+name above/);
   });
 
-  test('a title is never cut: one longer than its column moves left, one longer than the line wraps at spaces', () => {
-    const title = 'KASAN: use-after-free Write in a_function_with_a_long_name';
-    const ladder = renderLadder([...fourWay(4, 'f'), { e: 'finding', cpu: 3, title }], 4, { width: 100 });
-    assert.ok(ladder.split('\n').includes(`${' '.repeat(100 - title.length - 4)}^^^ ${title}`), 'moved left, whole');
-    const narrow = renderLadder([...fourWay(1, 'f'), { e: 'finding', cpu: 0, title }], 1, { width: 40 });
-    assert.ok(widest(narrow) <= 40, `widest line ${widest(narrow)}`);
-    const lines = narrow.split('\n');
-    const at = lines.findIndex((l) => l.startsWith('^^^ '));
-    assert.ok(at >= 0 && at < lines.length - 1, 'wrapped from the start of the line');
-    assert.equal(lines.slice(at).join(' ').replace(/ +/g, ' '), `^^^ ${title}`);
+  test('a title is never cut: too long for the line, it wraps at spaces inside its CPU\'s column', () => {
+    const title = 'KASAN: use-after-free Write in a_long_function_name';
+    /** The lines from the title's first to the end of its block, and the title read back from them. */
+    const titleIn = (ladder: string): { lines: string[]; read: string } => {
+      const all = ladder.split('\n');
+      const at = all.findIndex((l) => l.includes('^^^ '));
+      const end = all.indexOf('', at);
+      const lines = all.slice(at, end === -1 ? undefined : end);
+      return { lines, read: lines.map((l) => l.trim()).join(' ') };
+    };
+    const four = titleIn(renderLadder([...fourWay(4, 'f'), { e: 'finding', cpu: 3, title }], 4, { width: 100 }));
+    assert.equal(four.read, `^^^ ${title}`);
+    assert.ok(four.lines.length > 1 && four.lines.every((l) => l.length <= 100 && l.slice(0, 75).trim() === ''), "in CPU3's column");
+    // A word too long for the column: the title moves left, whole on one line.
+    const wordy = `${title}_and_then_some`;
+    const left = titleIn(renderLadder([...fourWay(4, 'f'), { e: 'finding', cpu: 3, title: wordy }], 4, { width: 100 }));
+    assert.deepEqual(left.lines, [`${' '.repeat(100 - wordy.length - 4)}^^^ ${wordy}`]);
+    const narrow = titleIn(renderLadder([...fourWay(1, 'f'), { e: 'finding', cpu: 0, title }], 1, { width: 40 }));
+    assert.equal(narrow.read, `^^^ ${title}`);
+    assert.ok(narrow.lines.length > 1 && narrow.lines.every((l) => l.length <= 40));
   });
 
   test('the terminal width: its columns when stdout is a TTY, else 100', () => {

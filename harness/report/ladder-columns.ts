@@ -35,8 +35,8 @@ export function drawColumns(rows: readonly LadderRow[], ncpus: number, col: numb
     if (r.kind === 'switch') d.switched = true;
     const start = r.cpu * col + r.indent;
     if (r.kind === 'finding') {
-      const t = placeTitle(r.text, start, width);
-      t.lines.forEach((l, i) => d.lines.push(compose([...lanes, { at: i === 0 ? t.start : 0, text: l }])));
+      const t = placeTitle(r.text, start, width, r.cpu * col);
+      t.lines.forEach((l) => d.lines.push(compose([...lanes, { at: t.start, text: l }])));
       continue;
     }
     const pieces = r.kind === 'gap' ? [''] : wrap(r.text, col - 1 - r.indent);

@@ -25,8 +25,8 @@ export function drawInterleaved(rows: readonly LadderRow[], ncpus: number, width
     }
     if (r.kind === 'finding') {
       // Within the room after the tags, so that every line of it still names its CPU.
-      const t = placeTitle(r.text, r.indent, width - prefixW);
-      t.lines.forEach((l, i) => d.lines.push(`${prefix(r)}${' '.repeat(i === 0 ? t.start : 0)}${l}`));
+      const t = placeTitle(r.text, r.indent, width - prefixW, 0);
+      t.lines.forEach((l) => d.lines.push(`${prefix(r)}${' '.repeat(t.start)}${l}`));
       continue;
     }
     const pieces = wrap(r.text, width - prefixW - r.indent);

@@ -49,11 +49,17 @@ export function wrapWords(text: string, width: number, indent = '    '): string[
 }
 
 /**
- * A finding's line `^^^ title` (never cut: it is the signature): at `start` when it fits in
- * `width`, else moved left as far as needed, else wrapped at spaces from the line's start.
+ * A finding's line `^^^ title` (never cut: it is the signature), to go at `start` in lines of
+ * `width`: there when it fits; else wrapped at spaces from `start`, or from `home` (the start of
+ * its CPU's column), when every piece then fits; else moved left as far as needed; else wrapped
+ * at spaces from the line's start.
  */
-export function placeTitle(text: string, start: number, width: number): { start: number; lines: string[] } {
+export function placeTitle(text: string, start: number, width: number, home = start): { start: number; lines: string[] } {
   if (start + text.length <= width) return { start, lines: [text] };
+  for (const at of [start, home]) {
+    const lines = wrapWords(text, width - at, '  ');
+    if (lines.every((l) => at + l.length <= width)) return { start: at, lines };
+  }
   if (text.length <= width) return { start: width - text.length, lines: [text] };
   return { start: 0, lines: wrapWords(text, width) };
 }

@@ -46,8 +46,8 @@ function drawTeardown(rows: readonly LadderRow[], ncpus: number, width: number, 
   const lines = ['', teardownHeader(ncpus)];
   for (const r of rows) {
     if (r.kind === 'finding') {
-      const t = placeTitle(r.text, r.indent, width);
-      t.lines.forEach((l, i) => lines.push(`${' '.repeat(i === 0 ? t.start : 0)}${l}`));
+      const t = placeTitle(r.text, r.indent, width, 0);
+      t.lines.forEach((l) => lines.push(`${' '.repeat(t.start)}${l}`));
       continue;
     }
     const pieces = wrap(r.text, width - r.indent);
