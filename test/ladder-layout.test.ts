@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CONT } from '../harness/report/ladder-wrap.js';
+import { CONT, wrap } from '../harness/report/ladder-wrap.js';
 import { ladderForm, MIN_COLUMN, renderLadder, terminalWidth } from '../harness/report/ladder.js';
 import type { TraceEvent } from '../harness/types.js';
 
@@ -84,6 +84,14 @@ describe('ladder layout by width', () => {
     const narrow = titleIn(renderLadder([...fourWay(1, 'f'), { e: 'finding', cpu: 0, title }], 1, { width: 40 }));
     assert.equal(narrow.read, `^^^ ${title}`);
     assert.ok(narrow.lines.length > 1 && narrow.lines.every((l) => l.length <= 40));
+  });
+
+  test('wrapped pieces join back exactly: a break at a space keeps it, at the start of the continuation', () => {
+    const text = '~ take:mutex_lock(a) (waits)';
+    const pieces = wrap(text, 22);
+    assert.deepEqual(pieces, ['~ take:mutex_lock(a)', `${CONT} (waits)`]);
+    assert.equal(pieces[0] + pieces.slice(1).map((p) => p.slice(CONT.length)).join(''), text);
+    assert.deepEqual(wrap('longer_than_a_column()', 20), ['longer_than_a_', `${CONT}column()`], "after '_', and never inside '()'");
   });
 
   test('the terminal width: its columns when stdout is a TTY, else 100', () => {

@@ -1,11 +1,12 @@
 // Fitting a ladder's text into a width without losing any of it: a name too long for its column
-// is wrapped onto continuation lines (which begin with CONT), preferably after a space, else
-// after a '_', ':' or '(' (never inside '()'), so that the pieces stay readable; a finding's title is placed whole where it fits.
+// is wrapped onto continuation lines (which begin with CONT), preferably before a space, else
+// after a '_', ':' or '(' (never inside '()'), so that the pieces stay readable and join back
+// exactly; a finding's title is placed whole where it fits.
 
 /** How a continuation line of a wrapped name begins. */
 export const CONT = '..';
 
-const BREAK_AFTER = new Set(['_', ':', '(', ',', ' ', '.', '-', '>', '/']);
+const BREAK_AFTER = new Set(['_', ':', '(', ',', '.', '-', '>', '/']);
 /** No piece narrower than this, whatever the room: a line may then run past its column. */
 const MIN_PIECE = 6;
 
@@ -22,9 +23,10 @@ export function wrap(text: string, width: number): string[] {
       for (let i = fits; i > fits / 2; i--) if (ok(rest[i - 1]!, i)) return i;
       return -1;
     };
-    const space = after((c) => c === ' ');
-    const sep = after((c, i) => BREAK_AFTER.has(c) && rest.slice(i - 1, i + 1) !== '()');
-    const cut = space > 0 ? space : sep > 0 ? sep : fits;
+    // Before a space, which then opens the continuation (CONT + ' '), so that joining loses nothing.
+    const space = after((c, i) => c === ' ' && i > 1);
+    const sep = after((c, i) => BREAK_AFTER.has(c) && c !== ' ' && rest.slice(i - 1, i + 1) !== '()');
+    const cut = space > 0 ? space - 1 : sep > 0 ? sep : fits;
     out.push(prefix + rest.slice(0, cut));
     rest = rest.slice(cut);
     prefix = CONT;
