@@ -35,7 +35,7 @@ export function drawColumns(rows: readonly LadderRow[], ncpus: number, col: numb
     if (r.kind === 'switch') d.switched = true;
     const start = r.cpu * col + r.indent;
     if (r.kind === 'finding') {
-      const t = placeTitle(r.text, start, width, r.cpu * col);
+      const t = placeTitle(r.text, start, width);
       t.lines.forEach((l) => d.lines.push(compose([...lanes, { at: t.start, text: l }])));
       continue;
     }

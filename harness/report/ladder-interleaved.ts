@@ -25,7 +25,7 @@ export function drawInterleaved(rows: readonly LadderRow[], ncpus: number, width
     }
     if (r.kind === 'finding') {
       // Within the room after the tags, so that every line of it still names its CPU.
-      const t = placeTitle(r.text, r.indent, width - prefixW, 0);
+      const t = placeTitle(r.text, r.indent, width - prefixW);
       t.lines.forEach((l) => d.lines.push(`${prefix(r)}${' '.repeat(t.start)}${l}`));
       continue;
     }

@@ -1,6 +1,7 @@
 // A ladder's text read back into rows of cells, one per CPU, for the HTML report, which only has
 // the text (corpus entries store it). Reads both forms renderLadder draws, and the 34-column
-// ladders of older entries: a column's text is placed by where it starts on its line.
+// ladders of older entries: a column's text is placed by where it starts on its line, a finding
+// by the CPU it follows.
 
 import { CONT } from './ladder-wrap.js';
 
@@ -69,6 +70,29 @@ function columns(header: string, body: readonly string[], out: ParsedLadder): vo
     }
     out.rows.push({ kind: 'row', cells, waits });
   }
+  ownFindings(out.rows);
+}
+
+const textCell = (r: ParsedRow | undefined): number => (r?.kind === 'row' ? r.cells.findIndex((c) => c !== undefined) : -1);
+
+/**
+ * A title too long for its column was moved left, maybe into another CPU's: give it to the CPU
+ * of the line before it, or after it when a CPU switch comes before it (the ladder draws a blank
+ * line at every switch, so a finding's neighbour without one between is of its CPU).
+ */
+function ownFindings(rows: ParsedRow[]): void {
+  rows.forEach((row, i) => {
+    if (row.kind !== 'row') return;
+    const at = textCell(row);
+    const cell = row.cells[at];
+    if (!cell?.text.startsWith('^^^ ') || row.cells.filter((c) => c !== undefined).length !== 1) return;
+    const before = textCell(rows[i - 1]);
+    const owner = before >= 0 ? before : textCell(rows[i + 1]);
+    if (owner < 0 || owner === at) return;
+    const near = (rows[before >= 0 ? i - 1 : i + 1] as Extract<ParsedRow, { kind: 'row' }>).cells[owner]!;
+    row.cells[at] = undefined;
+    row.cells[owner] = { indent: near.indent + (before >= 0 ? 1 : 0), text: cell.text };
+  });
 }
 
 function interleaved(header: string, body: readonly string[], out: ParsedLadder): void {

@@ -1,7 +1,7 @@
 // Fitting a ladder's text into a width without losing any of it: a name too long for its column
 // is wrapped onto continuation lines (which begin with CONT), preferably before a space, else
 // after a '_', ':' or '(' (never inside '()'), so that the pieces stay readable and join back
-// exactly; a finding's title is placed whole where it fits.
+// exactly; a finding's title is placed whole, on one line, where it fits.
 
 /** How a continuation line of a wrapped name begins. */
 export const CONT = '..';
@@ -51,17 +51,12 @@ export function wrapWords(text: string, width: number, indent = '    '): string[
 }
 
 /**
- * A finding's line `^^^ title` (never cut: it is the signature), to go at `start` in lines of
- * `width`: there when it fits; else wrapped at spaces from `start`, or from `home` (the start of
- * its CPU's column), when every piece then fits; else moved left as far as needed; else wrapped
- * at spaces from the line's start.
+ * A finding's line `^^^ title`, kept whole on one line (the title is the signature: it is never
+ * cut, and stays on one line to be found by a search): at `start` when it fits in `width`, else
+ * moved left as far as needed; only a title longer than the width wraps, at spaces.
  */
-export function placeTitle(text: string, start: number, width: number, home = start): { start: number; lines: string[] } {
+export function placeTitle(text: string, start: number, width: number): { start: number; lines: string[] } {
   if (start + text.length <= width) return { start, lines: [text] };
-  for (const at of [start, home]) {
-    const lines = wrapWords(text, width - at, '  ');
-    if (lines.every((l) => at + l.length <= width)) return { start: at, lines };
-  }
   if (text.length <= width) return { start: width - text.length, lines: [text] };
-  return { start: 0, lines: wrapWords(text, width) };
+  return { start: 0, lines: wrapWords(text, width, '  ') };
 }

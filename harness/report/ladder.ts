@@ -46,7 +46,7 @@ function drawTeardown(rows: readonly LadderRow[], ncpus: number, width: number, 
   const lines = ['', teardownHeader(ncpus)];
   for (const r of rows) {
     if (r.kind === 'finding') {
-      const t = placeTitle(r.text, r.indent, width, 0);
+      const t = placeTitle(r.text, r.indent, width);
       t.lines.forEach((l) => lines.push(`${' '.repeat(t.start)}${l}`));
       continue;
     }
