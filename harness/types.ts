@@ -39,9 +39,12 @@ export type Schedule = Preemption[];
 /** One executed preemption point: which CPU ran and the label of the step it stopped at. */
 export type TraceStep = [cpu: number, label: string];
 
-/** Events for the ladder: a step, or entry and exit of a kernel function. */
+/**
+ * Events for the ladder: a step, or entry and exit of a kernel function. A step that ends with its
+ * CPU blocked in a wait carries `blocked: true`; the CPU waits until it runs again.
+ */
 export type TraceEvent =
-  | { e: 'step'; cpu: number; label: string }
+  | { e: 'step'; cpu: number; label: string; blocked?: true }
   | { e: 'enter'; cpu: number; fn: string }
   | { e: 'exit'; cpu: number; fn: string; ret?: number }
   | { e: 'op'; cpu: number; op: Op }

@@ -67,9 +67,11 @@ test('report.html in chromium: the compare table, a ladder, coverage heatmaps, n
     await link.click();
     const details = page.locator(`details[id="${id}"]`);
     assert.equal(await details.getAttribute('open'), '');
-    const ladder = details.locator('pre.ladder');
+    const ladder = details.locator('table.ladder');
     assert.ok(await ladder.isVisible());
-    assert.match(await ladder.innerText(), /CPU0 +CPU1[\s\S]*\^\^\^ /);
+    // Drawn as columns: a header cell per CPU, and the finding in a cell of its own.
+    assert.deepEqual((await ladder.locator('thead th').allInnerTexts()).slice(0, 2), ['CPU0', 'CPU1']);
+    assert.match(await ladder.locator('td.finding').first().innerText(), /^\s*\^\^\^ /);
     assert.match(await details.locator('code.replay').innerText(), /^mdevfuzz replay .+ --ladder$/);
 
     // Coverage of lifecycle paths: per target a bar chart and a heatmap, drawn inline.

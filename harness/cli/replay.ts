@@ -12,7 +12,7 @@ import type { ExecResult } from '../types.js';
 import { limitsOf } from './limits.js';
 import { haltedRun } from './watchdog-entry.js';
 import { checkWarmUp, replayThreads, withThreadsEngine, type EngineName } from '../engine/threads-run.js';
-import { renderLadder } from '../report/ladder.js';
+import { renderLadder, terminalWidth } from '../report/ladder.js';
 import type { Target } from '../target.js';
 import type { Finding } from '../types.js';
 import { findTarget } from '../../targets/index.js';
@@ -20,6 +20,8 @@ import { findTarget } from '../../targets/index.js';
 export interface ReplayOptions {
   json?: boolean;
   ladder?: boolean;
+  /** The ladder's width in characters (default: the terminal's, or 100 when stdout is not one). */
+  width?: number;
   /** Load the target from this file instead of the bundled target the entry names. */
   targetFile?: string;
   /** 'threads': each CPU on its own worker thread (the same result as inline, by design). */
@@ -118,7 +120,7 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
       report.updated = await replaceEntry(file, { ...entry, targetHash: hash }, (current) => current !== undefined && current.targetHash !== hash && reproDigest(current) === reproDigest(entry));
     }
   }
-  if (o.ladder) report.ladder = renderLadder(result.events ?? [], repro.program.cpus.length, { start: repro.program.start });
+  if (o.ladder) report.ladder = renderLadder(result.events ?? [], repro.program.cpus.length, { start: repro.program.start, width: o.width ?? terminalWidth() });
   if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else printReport(report, entry);
   return report.reproduced ? 0 : 1;

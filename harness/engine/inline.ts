@@ -9,7 +9,7 @@ import type { Rng } from '../rng.js';
 import type { Strategy } from '../sched/strategy.js';
 import { defaultNext } from '../sched/strategy.js';
 import type { Target } from '../target.js';
-import type { ExecResult, Fault, Finding, Program, Schedule, TraceStep } from '../types.js';
+import type { ExecResult, Fault, Finding, Program, Schedule, TraceEvent, TraceStep } from '../types.js';
 import { pairKey } from '../coverage/coverage.js';
 import { bootStates, TransitionTracker } from '../coverage/transitions.js';
 import { countOps } from './program.js';
@@ -60,6 +60,11 @@ export interface Execution {
 }
 
 export const EXIT_LABEL = 'do_exit';
+
+/** The ladder's event for a step just run, marked when the step left its CPU blocked in a wait. */
+export function stepEvent(k: Kernel, cpu: number, label: string): TraceEvent {
+  return k.mem[cpu * CPU_WORDS + CPU.state] === CPU_BLOCKED ? { e: 'step', cpu, label, blocked: true } : { e: 'step', cpu, label };
+}
 
 export function cpuBody(target: Target, k: Kernel, cpu: number, program: Program): Gen {
   return (function* () {
@@ -226,7 +231,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
         lastCpu = r.done ? -1 : cpu; // an exiting CPU is not switched out
         lastLabel = label;
       }
-      k.events?.push({ e: 'step', cpu, label });
+      k.events?.push(stepEvent(k, cpu, label));
       transitions?.observe();
       for (const inv of target.invariants) inv(k);
     }

@@ -6,7 +6,7 @@
 
 import { CPU, CPU_DONE, CPU_WORDS } from '../kernel/layout.js';
 import type { Fault, Finding, Program, TraceEvent } from '../types.js';
-import { cpuBody, EXIT_LABEL, fault, startOf } from './inline.js';
+import { cpuBody, EXIT_LABEL, fault, startOf, stepEvent } from './inline.js';
 import { loadTarget, type TargetRef } from './load.js';
 import { Heartbeat } from './heartbeat.js';
 import { CTL, prepareThread, SharedKernel, signal, TIMED_OUT, waitChange } from './threads-kernel.js';
@@ -78,7 +78,7 @@ export default async function runCpu(task: CpuTask): Promise<CpuResult> {
       const label = r.done ? EXIT_LABEL : r.value;
       if (r.done) mem[cpu * CPU_WORDS + CPU.state] = CPU_DONE;
       mem[k.ctl + CTL.label] = k.intern(label);
-      k.events?.push({ e: 'step', cpu, label });
+      k.events?.push(stepEvent(k, cpu, label));
       status = STEPPED | (r.done ? DONE : 0);
     } catch (e) {
       fault(k, e);

@@ -1,12 +1,13 @@
 // report.html: one self-contained page (inline CSS, SVG and a few lines of JS; no network, which
 // its Content-Security-Policy also forbids) for a person to look at after a night: the verdict, the
 // run's figures, the compare table of targets x signatures (seed problems first), each finding with
-// its replay command and ladder, and the target errors (exceptions out of the model's code, kept
-// out of the corpus) with their stacks and repro commands.
+// its replay command and ladder (a table, a column per CPU), and the target errors (exceptions out
+// of the model's code, kept out of the corpus) with their stacks and repro commands.
 
 import { formatPercent } from '../cli/format.js';
 import { formatTransition } from '../coverage/transitions.js';
 import { slugify } from '../corpus/slug.js';
+import { LADDER_CSS, ladderHtml } from './ladder-html.js';
 import { findingStatus, HEATMAP_FUNCTIONS, type CoverageSummary, type RunSummary, type SummaryFinding, type TargetErrorReport, type TargetResult } from './summary.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -289,7 +290,7 @@ function findingBlock(f: SummaryFinding): string {
     `<p class="legend">${facts.map(esc).join(' &middot; ')}</p>`,
     `<p>replay: <code class="replay">${esc(f.replay)}</code></p>`,
     f.detail.length ? `<pre class="detail">${esc(f.detail.join('\n'))}</pre>` : '',
-    `<pre class="ladder">${esc(f.ladder)}</pre>`,
+    ladderHtml(f.ladder),
     '</details>',
   ].join('\n');
 }
@@ -318,7 +319,7 @@ export function renderHtml(s: RunSummary): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mdevfuzz ${esc(s.runId)}</title>
-<style>${CSS}</style></head>
+<style>${CSS}${LADDER_CSS}</style></head>
 <body>
 <header><h1>mdevfuzz: ${esc(s.targets.join(', '))}</h1>
 ${verdict(s)}</header>
