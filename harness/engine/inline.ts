@@ -45,7 +45,7 @@ export interface ExecOptions {
   buffer?: SharedArrayBuffer;
   /** Keep the access record: ExecResult.accesses (with trace) and Execution.kernel.access. */
   accesses?: boolean;
-  /** A profiling run (harness/engine/profile-run.ts): the access record on, no invariants, no teardown. */
+  /** A profiling run (harness/engine/profile-run.ts): no invariants, no teardown. */
   profiling?: boolean;
   /** Publish each step and each function entered here, for a watchdog in another thread. */
   heartbeat?: Heartbeat;
@@ -167,8 +167,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   if (ncpus < 1 || ncpus > MAX_CPUS - 1) throw new Error(`a program has 1 to ${MAX_CPUS - 1} CPUs, not ${ncpus}`);
   const img = bootImage(target, startOf(target, program));
   const sab = opts.buffer ?? new SharedArrayBuffer(target.layout.words * 4);
-  const access = opts.accesses === true || opts.profiling === true;
-  const k = new WatchedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events, accesses: access });
+  const k = new WatchedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events, accesses: opts.accesses });
   k.hb = opts.heartbeat;
   k.mem.set(img.words);
   for (const [from, to] of img.lockOrder) k.lockOrder.set(from, new Set(to));

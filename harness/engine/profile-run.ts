@@ -14,22 +14,25 @@ import { execute } from './inline.js';
 
 export function profileProgram(target: Target, program: Program, faults: readonly Fault[] = [], maxSteps?: number): Profile {
   const n = program.cpus.length;
-  const forward = serialRun(target, program, Array.from({ length: n }, (_, c) => c), faults, maxSteps);
+  const forward = serialRun(target, program, Array.from({ length: n }, (_, c) => c), faults, maxSteps, true);
   if (n < 2) return forward;
-  const backward = serialRun(target, program, Array.from({ length: n }, (_, c) => n - 1 - c), faults, maxSteps);
+  const backward = serialRun(target, program, Array.from({ length: n }, (_, c) => n - 1 - c), faults, maxSteps, true);
   const cpus = forward.cpus.map((steps, c) => (backward.cpus[c]!.length > steps.length ? backward.cpus[c]! : steps));
   return { length: Math.max(forward.length, backward.length), cpus };
 }
 
-/** The profile a strategy asks for, if it asks. */
-export function profileFor(strategy: Strategy, target: Target, program: Program, faults: readonly Fault[] | undefined, maxSteps?: number): Profile | undefined {
-  return strategy.needsProfile ? profileProgram(target, program, faults, maxSteps) : undefined;
+/** The profile a strategy asks for, if it asks: for the length alone, one serial run without the access record. */
+export function profileFor(strategy: Strategy, target: Target, program: Program, faults: readonly Fault[] = [], maxSteps?: number): Profile | undefined {
+  if (strategy.needsProfile === 'accesses') return profileProgram(target, program, faults, maxSteps);
+  if (strategy.needsProfile === 'length') return serialRun(target, program, program.cpus.map((_, c) => c), faults, maxSteps, false);
+  return undefined;
 }
 
-function serialRun(target: Target, program: Program, order: number[], faults: readonly Fault[], maxSteps: number | undefined): Profile {
-  const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, trace: true });
+/** A serial run; without the access record its steps are counted per CPU but carry no accesses. */
+function serialRun(target: Target, program: Program, order: number[], faults: readonly Fault[], maxSteps: number | undefined, accesses: boolean): Profile {
+  const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, accesses, trace: true });
   const cpus: Profile['cpus'] = program.cpus.map(() => []);
-  result.trace!.forEach(([cpu], t) => cpus[cpu]!.push(kernel.access!.of(t)));
+  result.trace!.forEach(([cpu], t) => cpus[cpu]!.push(kernel.access?.of(t) ?? []));
   return { length: result.steps, cpus };
 }
 

@@ -16,7 +16,7 @@ export function pctConflict(depth = 3): Strategy {
   let points: number[] = [];
   return {
     name: `cpct(d=${depth})`,
-    needsProfile: true,
+    needsProfile: 'accesses',
     start({ ncpus, rng, profile }: StrategyStart) {
       prio = initialPriorities(ncpus, depth, rng);
       const candidates = conflictingSteps(profile!);

@@ -12,7 +12,7 @@ export function pct(depth = 3): Strategy {
   let changeAt: number[] = [];
   return {
     name: `pct(d=${depth})`,
-    needsProfile: true,
+    needsProfile: 'length',
     start({ ncpus, rng, profile }: StrategyStart) {
       prio = initialPriorities(ncpus, depth, rng);
       const horizon = Math.max(2, profile!.length);

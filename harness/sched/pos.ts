@@ -17,7 +17,7 @@ export function pos(): Strategy {
   let last = -1;
   return {
     name: 'pos',
-    needsProfile: true,
+    needsProfile: 'accesses',
     start(ctx: StrategyStart) {
       rng = ctx.rng;
       profile = ctx.profile!;

@@ -15,8 +15,11 @@ export interface StrategyStart {
 
 export interface Strategy {
   readonly name: string;
-  /** Whether start() needs the program's profiling run: the executor runs it first. */
-  readonly needsProfile?: boolean;
+  /**
+   * What start() needs of the program's profiling runs, which the executor then runs first: its
+   * length alone (one serial run), or the accesses of every step (two, with the access record).
+   */
+  readonly needsProfile?: 'length' | 'accesses';
   start(ctx: StrategyStart): void;
   /**
    * The CPU to run next. `runnable` is ascending and non-empty; `current` ran the last step (0 at

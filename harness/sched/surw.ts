@@ -21,7 +21,7 @@ export function surw(): Strategy {
   let until = 0;
   return {
     name: 'surw',
-    needsProfile: true,
+    needsProfile: 'accesses',
     start(ctx: StrategyStart) {
       rng = ctx.rng;
       owner = -1;
