@@ -6,7 +6,8 @@
 
 import { runBatch, type BatchResult } from '../harness/engine/batch.js';
 import { runCampaign } from '../harness/engine/campaign.js';
-import type { CampaignConfig } from '../harness/engine/runner.js';
+import { runIndex, type CampaignConfig } from '../harness/engine/runner.js';
+import type { StrategyName } from '../harness/sched/index.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { TARGETS } from '../targets/index.js';
 import { measureShape, plan, stepCeiling } from './ceiling.js';
@@ -139,6 +140,8 @@ async function run(opts: BenchOptions): Promise<void> {
       ),
   );
 
+  const scheduling = schedulingCost(execs);
+
   const poolExecs = POOL_EXECS_FACTOR * execs;
   console.log(`\npool scaling: runCampaign on ${POOL_TARGET}, the same ${num(poolExecs)} executions, best of ${POOL_ROUNDS} rounds\n`);
   await runCampaign({ target: { name: POOL_TARGET }, ...cfg, execs: Math.min(2000, execs), workers: 2 }); // warm-up
@@ -194,8 +197,51 @@ async function run(opts: BenchOptions): Promise<void> {
           `threads of that one process, so both include every worker. Exit 1 means new findings against the copied corpus.`,
       ),
   );
-  const figures = { config: { ...cfg, execs, poolExecs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS, rssMs }, targets: targets.map(({ findings: _, ...t }) => t), coverage, pool: rows, peakRss: rss };
+  const figures = { config: { ...cfg, execs, poolExecs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS, rssMs }, targets: targets.map(({ findings: _, ...t }) => t), coverage, scheduling, pool: rows, peakRss: rss };
   console.log(`\nwrote ${writeResult('throughput', figures)}`);
+}
+
+/**
+ * What the conflict-aware scheduling costs per execution (issue 14): the same executions under the
+ * random walk (no profile) without and with the access record, and under the strategies that
+ * profile each program first (two serial runs with the access record, harness/engine/profile-run.ts).
+ */
+function schedulingCost(execs: number): { target: string; execPerS: Record<string, number> }[] {
+  const kinds: { label: string; strategy: StrategyName; accesses: boolean }[] = [
+    { label: 'random', strategy: 'random', accesses: false },
+    { label: 'random + access record', strategy: 'random', accesses: true },
+    { label: 'pct (profiled)', strategy: 'pct', accesses: false },
+    { label: 'cpct (profiled)', strategy: 'cpct', accesses: false },
+    { label: 'surw (profiled)', strategy: 'surw', accesses: false },
+  ];
+  console.log(`\nscheduling cost: the same ${num(execs)} programs under each kind of scheduling, best of ${INLINE_ROUNDS} interleaved rounds\n`);
+  const out = TARGETS.map((target) => {
+    const buffer = new SharedArrayBuffer(target.layout.words * 4);
+    const best = kinds.map(() => Infinity);
+    for (let r = 0; r < INLINE_ROUNDS; r++) {
+      kinds.forEach((kind, i) => {
+        const c: CampaignConfig = { ...cfg, strategy: kind.strategy };
+        best[i] = Math.min(best[i]!, timed(() => { for (let x = 0; x < execs; x++) runIndex(target, c, x, { buffer, accesses: kind.accesses }); }).ms);
+      });
+    }
+    return { target: target.name, execPerS: Object.fromEntries(kinds.map((k, i) => [k.label, rate(execs, best[i]!)])) };
+  });
+  const base = kinds[0]!.label;
+  console.log(
+    formatTable(
+      ['target', ...kinds.map((k) => `${k.label} exec/s`)].map((header, i) => ({ header, right: i > 0 })),
+      out.map((o) => [o.target, ...kinds.map((k) => `${num(o.execPerS[k.label]!)} (${(o.execPerS[base]! / o.execPerS[k.label]!).toFixed(2)}x)`)]),
+    ),
+  );
+  console.log(
+    '\n' +
+      paragraph(
+        'How to read this: "(N.NNx)" is the time per execution against the random walk without the access record. The access ' +
+          'record is kept only where it is used: in the profiling runs, and in a trace asked for with it; a campaign under random ' +
+          'pays nothing for it. The profiled strategies run each program twice serially first (no invariants, no teardown).',
+      ),
+  );
+  return out;
 }
 
 export const throughput: Benchmark = {

@@ -113,6 +113,11 @@ export interface ExecResult {
   schedule: Schedule;
   /** Present when the executor was asked to trace. */
   trace?: TraceStep[];
+  /**
+   * With trace and the access record: per step, what it touched, e.g. `write mdev_state@cpu0.1.active`
+   * (harness/kernel/access.ts).
+   */
+  accesses?: string[][];
   events?: TraceEvent[];
   /** Labels reached (for coverage) — present when asked. */
   labels?: string[];

@@ -4,6 +4,7 @@
 // livelocks, and a worker that never hands back.
 
 import assert from 'node:assert/strict';
+import { STRATEGIES } from '../harness/sched/index.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,8 +53,8 @@ describe('threads engine: same trace, findings and final buffer as inline', () =
       const handoffs = engine.handoffs;
       let steps = 0;
       for (let index = 0; index < PER_TARGET; index++) {
-        // Half pct, half random walk; fault injection on, as in a campaign.
-        const cfg: CampaignConfig = { seed: 'threads', strategy: index % 2 ? 'random' : 'pct', depth: 3 };
+        // Every strategy in turn; fault injection on, as in a campaign.
+        const cfg: CampaignConfig = { seed: 'threads', strategy: STRATEGIES[index % STRATEGIES.length]!, depth: 3 };
         const inline = runIndex(target, cfg, index, OPTS);
         const threads = await runIndexThreads(engine, ref, target, cfg, index, OPTS);
         assertSame(inline.execution, threads.execution, target, `${target.name} index ${index}`);

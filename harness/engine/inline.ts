@@ -13,6 +13,8 @@ import type { ExecResult, Fault, Finding, Program, Schedule, TraceEvent, TraceSt
 import { pairKey } from '../coverage/coverage.js';
 import { bootStates, TransitionTracker } from '../coverage/transitions.js';
 import { countOps } from './program.js';
+import { profileFor } from './profile-run.js';
+import { describeAccess } from '../kernel/access.js';
 import type { Heartbeat } from './heartbeat.js';
 import { WatchedKernel } from './watched-kernel.js';
 
@@ -41,6 +43,10 @@ export interface ExecOptions {
    * SharedArrayBuffer costs more than a short execution, so batches reuse one.
    */
   buffer?: SharedArrayBuffer;
+  /** Keep the access record: ExecResult.accesses (with trace) and Execution.kernel.access. */
+  accesses?: boolean;
+  /** A profiling run (harness/engine/profile-run.ts): no invariants, no teardown. */
+  profiling?: boolean;
   /** Publish each step and each function entered here, for a watchdog in another thread. */
   heartbeat?: Heartbeat;
   /**
@@ -166,7 +172,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   if (ncpus < 1 || ncpus > MAX_CPUS - 1) throw new Error(`a program has 1 to ${MAX_CPUS - 1} CPUs, not ${ncpus}`);
   const img = bootImage(target, startOf(target, program));
   const sab = opts.buffer ?? new SharedArrayBuffer(target.layout.words * 4);
-  const k = new WatchedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events });
+  const k = new WatchedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events, accesses: opts.accesses });
   k.hb = opts.heartbeat;
   k.mem.set(img.words);
   for (const [from, to] of img.lockOrder) k.lockOrder.set(from, new Set(to));
@@ -183,7 +189,9 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
 
   const gens = program.cpus.map((_, c) => cpuBody(target, k, c, program));
   for (let c = 0; c < ncpus; c++) k.mem[c * CPU_WORDS + CPU.state] = CPU_RUNNABLE;
-  strategy.start({ ncpus, ops: countOps(program), rng });
+  const profile = profileFor(strategy, target, program, opts.faults, opts.maxSteps);
+  strategy.start({ ncpus, ops: countOps(program), rng, profile });
+  const invariants = opts.profiling ? [] : target.invariants;
 
   let current = 0;
   const runnable: number[] = [];
@@ -215,6 +223,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
       k.mem[c + CPU.state] = CPU_RUNNABLE;
       k.clearWait(cpu);
       k.stepping(cpu, t);
+      k.access?.step();
       const r = gens[cpu]!.next();
       // The last call of a CPU (its process exit) is a step too, so that decision points stay unique.
       const label = r.done ? EXIT_LABEL : r.value;
@@ -233,10 +242,13 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
       }
       k.events?.push(stepEvent(k, cpu, label));
       transitions?.observe();
-      for (const inv of target.invariants) inv(k);
+      if (k.access) k.access.on = false;
+      for (const inv of invariants) inv(k);
+      if (k.access) k.access.on = true;
     }
     k.step = t;
-    if (opts.haltAt === undefined) {
+    if (k.access) k.access.on = false;
+    if (opts.haltAt === undefined && !opts.profiling) {
       k.doing[ncpus] = 'teardown';
       runSolo(k, ncpus, target.teardown(k), labels, transitions);
       target.leakCheck(k);
@@ -248,6 +260,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   const result: ExecResult = { findings: k.findings, steps: t, schedule };
   if (opts.haltAt !== undefined && t === opts.haltAt) result.haltedOn = current;
   if (trace) result.trace = trace;
+  if (trace && opts.accesses) result.accesses = trace.map((_, i) => k.access!.of(i).map((a) => describeAccess(a, target.layout)));
   if (k.events) result.events = k.events;
   if (labels) result.labels = [...labels];
   const execution: Execution = { kernel: k, result };

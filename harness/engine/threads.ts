@@ -16,6 +16,7 @@ import type { Target } from '../target.js';
 import { TARGET_ERROR, type ExecResult, type Finding, type Program, type Schedule, type TraceEvent, type TraceStep } from '../types.js';
 import { DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf, type ExecOptions, type Execution } from './inline.js';
 import type { TargetRef } from './load.js';
+import { profileFor } from './profile-run.js';
 import { countOps } from './program.js';
 import { CTL, othersRunnable, prepareThread, SharedKernel, signal, threadsWords, TIMED_OUT, waitChange, type WaitPolicy } from './threads-kernel.js';
 import { sitesBuffer } from './threads-sites.js';
@@ -154,7 +155,7 @@ export class ThreadsEngine {
     k.mem.set(img.words);
     k.mem.fill(0, target.layout.words);
     for (let c = 0; c < ncpus; c++) k.mem[c * CPU_WORDS + CPU.state] = CPU_RUNNABLE;
-    strategy.start({ ncpus, ops: countOps(program), rng });
+    strategy.start({ ncpus, ops: countOps(program), rng, profile: profileFor(strategy, target, program, opts.faults, opts.maxSteps) });
 
     const spin = this.spinMode === 'always' || (this.spinMode === 'auto' && othersRunnable() + 2 <= this.cores);
     const aborts = program.cpus.map(() => new AbortController());

@@ -4,6 +4,7 @@
 // `yield` is a preemption point whose value is its label, `function:step`.
 
 import type { Fault, Finding, FindingKind, TraceEvent } from '../types.js';
+import { AccessLog, READ, SYNC, WHOLE, WRITE } from './access.js';
 import { FATAL_KINDS } from '../types.js';
 import {
   CPU,
@@ -68,6 +69,8 @@ export interface KernelOptions {
   faults?: readonly Fault[];
   /** Record enter/exit/step events for the ladder. */
   events?: boolean;
+  /** Keep the access record (Kernel.access). */
+  accesses?: boolean;
 }
 
 export interface Tracking {
@@ -101,6 +104,8 @@ export class Kernel {
   readonly doing: string[];
   /** When transition coverage is on: which pools to watch, and what was touched since last cleared. */
   tracking: Tracking | undefined;
+  /** The access record, when asked for: what each step read, wrote and synchronised on. */
+  readonly access: AccessLog | undefined;
 
   constructor(
     readonly layout: Layout,
@@ -113,6 +118,7 @@ export class Kernel {
     this.doing = new Array<string>(opts.ncpus + 1).fill('');
     this.faults = opts.faults ?? [];
     this.events = opts.events ? [] : undefined;
+    this.access = opts.accesses ? new AccessLog() : undefined;
   }
 
   // ---- call stacks and labels ----
@@ -215,6 +221,10 @@ export class Kernel {
     this.mem[base + HDR.allocAt] = (this.cpu << 24) | (this.step & 0xffffff);
     this.mem[base + HDR.freeSite] = 0;
     this.touch(p, base);
+    if (this.access) {
+      this.access.allocate(base, p.id, this.cpu);
+      this.access.note(base, WHOLE, WRITE);
+    }
     return makeRef(p.id, gen, slot) as Ref<F>;
   }
 
@@ -267,6 +277,7 @@ export class Kernel {
     this.mem[base + HDR.freeAt] = (this.cpu << 24) | (this.step & 0xffffff);
     this.mem.fill(POISON, base + 6, base + p.slotWords);
     this.touch(p, base);
+    this.access?.note(base, WHOLE, WRITE);
   }
 
   private touch(p: Pool, base: number): void {
@@ -317,12 +328,13 @@ export class Kernel {
     return lines;
   }
 
-  private field(ref: Ref, name: string, access: 'Read' | 'Write'): number {
+  private field(ref: Ref, name: string, access: 'Read' | 'Write', kind: number): number {
     const base = this.base(ref, access);
     const p = this.layout.pools[refPool(ref) - 1]!;
     const i = p.def.index.get(name);
     if (i === undefined) throw new Error(`struct ${p.def.name} has no field ${name}`);
     if (access === 'Write') this.touch(p, base);
+    this.access?.note(base, i, kind);
     return base + 6 + i;
   }
 
@@ -339,11 +351,11 @@ export class Kernel {
   }
 
   get<F extends string>(ref: Ref<F>, name: F): number {
-    return this.mem[this.field(ref, name, 'Read')]!;
+    return this.mem[this.field(ref, name, 'Read', READ)]!;
   }
 
   set<F extends string>(ref: Ref<F>, name: F, value: number): void {
-    this.mem[this.field(ref, name, 'Write')] = value;
+    this.mem[this.field(ref, name, 'Write', WRITE)] = value;
   }
 
   /** A field that holds a reference, typed by the struct it points to. */
@@ -351,9 +363,9 @@ export class Kernel {
     return this.get(ref, name) as Ref<G>;
   }
 
-  /** Word index of a field, for the Atomics-based primitives. */
+  /** Word index of a field, for the Atomics-based primitives: a synchronising access. */
   addr<F extends string>(ref: Ref<F>, name: F): number {
-    return this.field(ref, name, 'Write');
+    return this.field(ref, name, 'Write', SYNC);
   }
 
   /** The ref of slot `i` of a pool, for per-CPU and singleton structs allocated in order at boot. */

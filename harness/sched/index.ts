@@ -1,10 +1,25 @@
 import { pct } from './pct.js';
+import { pctConflict } from './pct-conflict.js';
+import { pos } from './pos.js';
 import { randomWalk } from './random.js';
 import type { Strategy } from './strategy.js';
+import { surw } from './surw.js';
 
-export const STRATEGIES = ['pct', 'random'] as const;
+/** The scheduling strategies; `depth` is PCT's d (pct, cpct) and unused by the others. */
+export const STRATEGIES = ['pct', 'random', 'cpct', 'pos', 'surw'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 export function makeStrategy(name: StrategyName, depth: number): Strategy {
-  return name === 'pct' ? pct(depth) : randomWalk();
+  switch (name) {
+    case 'pct':
+      return pct(depth);
+    case 'cpct':
+      return pctConflict(depth);
+    case 'pos':
+      return pos();
+    case 'surw':
+      return surw();
+    case 'random':
+      return randomWalk();
+  }
 }

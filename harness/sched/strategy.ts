@@ -2,16 +2,24 @@
 // Strategies draw their random values from the execution's PRNG, never from anything else.
 
 import type { Rng } from '../rng.js';
+import type { Profile } from './profile.js';
 
 export interface StrategyStart {
   ncpus: number;
-  /** Number of operations in the program, to size step horizons. */
+  /** Number of operations in the program. */
   ops: number;
   rng: Rng;
+  /** The program's profiling run, when the strategy asks for one (needsProfile). */
+  profile?: Profile;
 }
 
 export interface Strategy {
   readonly name: string;
+  /**
+   * What start() needs of the program's profiling runs, which the executor then runs first: its
+   * length alone (one serial run), or the accesses of every step (two, with the access record).
+   */
+  readonly needsProfile?: 'length' | 'accesses';
   start(ctx: StrategyStart): void;
   /**
    * The CPU to run next. `runnable` is ascending and non-empty; `current` ran the last step (0 at

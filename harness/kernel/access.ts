@@ -1,0 +1,111 @@
+import type { Layout, Pool } from './layout.js';
+
+// The access record: which object fields each step read, wrote or synchronised on, taken in the
+// kernel's accessors (Kernel.get/set/addr, alloc, free), never from annotations in the models.
+//
+// Objects are named so that the same object has the same name in another schedule of the same
+// program: an object of the boot image by its slot word (the boot image is the same in every
+// execution), an object allocated by the program by (its struct, the CPU that allocated it, how
+// many of that struct the CPU had allocated before). Slots are handed out in allocation order, so
+// they differ between schedules; these names do not, as long as each CPU takes the same path.
+
+/** read: a plain load; write: a store, kzalloc or kfree; sync: an atomic read-modify-write (locks, krefs, completions). */
+export const ACCESS_KINDS = ['read', 'write', 'sync'] as const;
+export type AccessKind = (typeof ACCESS_KINDS)[number];
+export const READ = 0;
+export const WRITE = 1;
+export const SYNC = 2;
+
+/** The field index that stands for the whole object (its allocation and its free). */
+export const WHOLE = 127;
+const FIELD_SPAN = 128;
+/** Room for the CPUs of a program (and the setup/teardown CPU). */
+const CPUS_SPAN = 32;
+const ORDINAL_SPAN = 1 << 16;
+
+/** One access, as a number: (object * 128 + field) * 4 + kind. Objects allocated by the program are negative. */
+export type Access = number;
+
+export const accessLoc = (a: Access): number => Math.floor(a / 4);
+export const accessKind = (a: Access): number => ((a % 4) + 4) % 4;
+/** The object an access touches. */
+export const accessObject = (a: Access): number => Math.floor(a / (4 * FIELD_SPAN));
+/** The field an access touches, WHOLE for an allocation or free. */
+export const accessField = (a: Access): number => accessLoc(a) - accessObject(a) * FIELD_SPAN;
+
+/**
+ * Two accesses conflict when they touch the same field of the same object (an allocation or free
+ * touches every field) and one of them is not a read.
+ */
+export function conflicts(a: Access, b: Access): boolean {
+  if (accessKind(a) === READ && accessKind(b) === READ) return false;
+  if (accessObject(a) !== accessObject(b)) return false;
+  const fa = accessField(a);
+  const fb = accessField(b);
+  return fa === fb || fa === WHOLE || fb === WHOLE;
+}
+
+export class AccessLog {
+  /** Accesses of the execution, step after step. */
+  readonly accesses: Access[] = [];
+  /** Where each step's accesses begin in `accesses`. */
+  readonly stepStart: number[] = [];
+  /** Slot base -> object number, for the objects allocated during the execution. */
+  private readonly allocated = new Map<number, number>();
+  /** Allocations so far per (pool, cpu). */
+  private readonly counts = new Map<number, number>();
+  /** Off while the harness itself reads the state (invariants, teardown). */
+  on = true;
+
+  /** The next step begins. */
+  step(): void {
+    this.stepStart.push(this.accesses.length);
+  }
+
+  /** An object of pool `pool` allocated now by `cpu`, at slot word `base`. */
+  allocate(base: number, pool: number, cpu: number): void {
+    const key = pool * CPUS_SPAN + cpu;
+    const n = this.counts.get(key) ?? 0;
+    this.counts.set(key, n + 1);
+    this.allocated.set(base, -(1 + key * ORDINAL_SPAN + n));
+  }
+
+  note(base: number, field: number, kind: number): void {
+    if (!this.on || this.stepStart.length === 0) return;
+    const obj = this.allocated.get(base) ?? base;
+    this.accesses.push((obj * FIELD_SPAN + field) * 4 + kind);
+  }
+
+  /** The accesses of step `t`. */
+  of(t: number): Access[] {
+    const from = this.stepStart[t];
+    if (from === undefined) return [];
+    const to = this.stepStart[t + 1] ?? this.accesses.length;
+    return this.accesses.slice(from, to);
+  }
+}
+
+/**
+ * An access as text for traces: `write mdev_state@cpu0.1.active` (the second mdev_state that cpu0
+ * allocated), `sync mdev_parent#1.lock` (slot 1 of the boot image), `write mdev_state@cpu1.0` (an
+ * allocation or free of the whole object).
+ */
+export function describeAccess(a: Access, layout: Layout): string {
+  const loc = accessLoc(a);
+  const obj = Math.floor(loc / FIELD_SPAN);
+  const field = loc - obj * FIELD_SPAN;
+  const kind = ACCESS_KINDS[accessKind(a)]!;
+  let pool: Pool | undefined;
+  let name: string;
+  if (obj < 0) {
+    const n = -obj - 1;
+    const key = Math.floor(n / ORDINAL_SPAN);
+    pool = layout.pools[Math.floor(key / CPUS_SPAN) - 1];
+    name = `${pool?.def.name ?? 'object'}@cpu${key % CPUS_SPAN}.${n % ORDINAL_SPAN}`;
+  } else {
+    pool = layout.pools.find((p) => obj >= p.base && obj < p.base + p.capacity * p.slotWords);
+    name = pool ? `${pool.def.name}#${(obj - pool.base) / pool.slotWords}` : `word${obj}`;
+  }
+  const fieldName = field === WHOLE ? '' : `.${pool?.def.fields[field] ?? `field${field}`}`;
+  return `${kind} ${name}${fieldName}`;
+}

@@ -1,0 +1,238 @@
+// The access record (harness/kernel/access.ts), the profiling runs (harness/engine/profile-run.ts)
+// and the conflict-aware strategies built on them (harness/sched: pct, cpct, pos, surw).
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { execute } from '../harness/engine/inline.js';
+import { profileProgram } from '../harness/engine/profile-run.js';
+import { programFor } from '../harness/engine/runner.js';
+import { accessObject, conflicts, READ, SYNC, WHOLE, WRITE } from '../harness/kernel/access.js';
+import type { Kernel } from '../harness/kernel/kernel.js';
+import { defineStruct } from '../harness/kernel/layout.js';
+import { execRng, makeRng } from '../harness/rng.js';
+import { makeStrategy, STRATEGIES, type StrategyName } from '../harness/sched/index.js';
+import { conflictingSteps, sharedObjects, type Profile } from '../harness/sched/profile.js';
+import { replay } from '../harness/sched/replay.js';
+import type { Strategy } from '../harness/sched/strategy.js';
+import { findTarget } from '../targets/index.js';
+import { miniTarget, op, prog, runWith } from './fixtures/mini.js';
+
+const mdev = findTarget('mdev-v5.0')!;
+
+// A planted atomicity violation: `use` loads the pointer, and stores through it a step later;
+// `drop` clears the pointer and frees the box. Both first run PAD steps that touch nothing.
+const PAD = 30;
+const globals = defineStruct('globals', ['box']);
+const box = defineStruct('box', ['value']);
+const thing = defineStruct('thing', ['n']);
+const g = (k: Kernel) => k.nth(globals, 0);
+const planted = miniTarget({
+  name: 'planted-uaf',
+  pools: [
+    { def: globals, capacity: 1 },
+    { def: box, capacity: 2 },
+    { def: thing, capacity: 8 },
+  ],
+  *setup(k) {
+    const gl = k.alloc(globals, 'setup');
+    k.set(gl, 'box', k.alloc(box, 'setup'));
+  },
+  ops: {
+    *use(k) {
+      for (let i = 0; i < PAD; i++) yield k.at('pad');
+      const b = k.ref(g(k), 'box', box);
+      yield k.at('store');
+      if (b !== 0) k.set(b, 'value', 1);
+      return 0;
+    },
+    *drop(k) {
+      for (let i = 0; i < PAD; i++) yield k.at('pad');
+      const b = k.ref(g(k), 'box', box);
+      k.set(g(k), 'box', 0);
+      yield k.at('kfree');
+      if (b !== 0) k.free(b, 'drop');
+      return 0;
+    },
+    *make(k) {
+      const t = k.alloc(thing, 'make');
+      yield k.at('init');
+      k.set(t, 'n', 1);
+      return 0;
+    },
+  },
+});
+const race = prog(['use'], ['drop']);
+const UAF = 'KASAN: use-after-free Write in use';
+
+describe('the access record', () => {
+  test('names each step’s reads, writes and synchronisation, aligned with the trace', () => {
+    const program = prog([op('create', { type: 'mtty-1', uuid: 0 })]);
+    const r = execute(mdev, program, replay([]), makeRng('x'), { trace: true, accesses: true }).result;
+    assert.equal(r.accesses!.length, r.trace!.length);
+    // The step after the preemption point before mutex_lock takes the lock: a sync access on its word.
+    const at = r.trace!.findIndex(([, label]) => label === 'mdev_device_create:mutex_lock(mdev_list_lock)');
+    assert.ok(at >= 0);
+    assert.ok(r.accesses![at + 1]!.includes('sync globals#0.mdev_list_lock'), JSON.stringify(r.accesses![at + 1]));
+    // kzalloc is a write of the whole object, named by the CPU that allocated it.
+    assert.ok(r.accesses!.flat().includes('write mdev_device@cpu0.0'));
+  });
+
+  test('an object allocated by a program has the same name under every schedule', () => {
+    const program = prog(['make'], ['make']);
+    const forward = runWith(planted, program, [], { accesses: true }).result;
+    const backward = runWith(planted, program, [{ cpu: 0, step: 0, to: 1 }], { accesses: true }).result;
+    const names = (r: typeof forward, cpu: number) => r.trace!.flatMap(([c], i) => (c === cpu ? r.accesses![i]! : []));
+    // The slots differ (the first make takes slot 0), the names do not.
+    assert.deepEqual(names(forward, 0), ['write thing@cpu0.0', 'write thing@cpu0.0.n']);
+    assert.deepEqual(names(backward, 0), names(forward, 0));
+    assert.deepEqual(names(backward, 1), ['write thing@cpu1.0', 'write thing@cpu1.0.n']);
+  });
+
+  test('keeping it changes nothing in the execution', () => {
+    for (let i = 0; i < 15; i++) {
+      const program = programFor(mdev, 'access-off', i);
+      const run = (accesses: boolean) => execute(mdev, program, makeStrategy('pct', 3), execRng('access-off', i, 'schedule'), { trace: true, accesses }).result;
+      const on = run(true);
+      const off = run(false);
+      assert.deepEqual(on.trace, off.trace, `program ${i}`);
+      assert.deepEqual(on.findings, off.findings, `program ${i}`);
+      assert.equal(off.accesses, undefined);
+    }
+  });
+
+  test('conflicts: same field or the whole object, one side not a read', () => {
+    const at = (obj: number, field: number, kind: number) => (obj * 128 + field) * 4 + kind;
+    assert.equal(conflicts(at(5, 1, READ), at(5, 1, READ)), false);
+    assert.equal(conflicts(at(5, 1, READ), at(5, 1, WRITE)), true);
+    assert.equal(conflicts(at(5, 1, SYNC), at(5, 1, SYNC)), true);
+    assert.equal(conflicts(at(5, 1, WRITE), at(5, 2, WRITE)), false);
+    assert.equal(conflicts(at(5, 1, READ), at(5, WHOLE, WRITE)), true);
+    assert.equal(conflicts(at(-3, 1, READ), at(-3, WHOLE, WRITE)), true);
+    assert.equal(conflicts(at(-3, 1, WRITE), at(3, 1, WRITE)), false);
+    assert.equal(accessObject(at(-3, 7, SYNC)), -3);
+  });
+});
+
+describe('the profile', () => {
+  const profile = profileProgram(planted, race);
+
+  test('finds the conflicting steps and nothing else', () => {
+    // Step PAD of each CPU runs from its last `pad` point: the load (use), the load and clear (drop);
+    // step PAD+1 the store (use), the free (drop). The pads touch nothing.
+    assert.deepEqual(conflictingSteps(profile), [
+      { cpu: 0, step: PAD },
+      { cpu: 0, step: PAD + 1 },
+      { cpu: 1, step: PAD },
+      { cpu: 1, step: PAD + 1 },
+    ]);
+    assert.deepEqual(
+      sharedObjects(profile).map((o) => o.steps),
+      [
+        [[PAD], [PAD]],
+        [[PAD + 1], [PAD + 1]],
+      ],
+    );
+  });
+
+  test('takes each CPU from the serial order in which it went further', () => {
+    // In order, cpu0's remove finds no device and returns at once; in reverse it runs after the
+    // create of cpu1 and removes the device.
+    const program = prog([op('remove', { uuid: 0 })], [op('create', { type: 'mtty-1', uuid: 0 })]);
+    const p = profileProgram(mdev, program);
+    const alone = profileProgram(mdev, prog([op('remove', { uuid: 0 })]));
+    assert.ok(p.cpus[0]!.length > alone.cpus[0]!.length + 10, `${p.cpus[0]!.length} vs ${alone.cpus[0]!.length}`);
+    assert.ok(conflictingSteps(p).some((s) => s.cpu === 0));
+  });
+});
+
+/** Drive a strategy by hand over CPUs that never block, returning the CPU of each step. */
+function drive(strategy: Strategy, profile: Profile, seed: string, total: number): number[] {
+  const ncpus = profile.cpus.length;
+  strategy.start({ ncpus, ops: ncpus, rng: makeRng(seed), profile });
+  const steps = new Array<number>(ncpus).fill(0);
+  const picked: number[] = [];
+  let current = 0;
+  for (let t = 0; t < total; t++) {
+    const runnable = [...Array(ncpus).keys()].filter((c) => steps[c]! < profile.cpus[c]!.length);
+    if (runnable.length === 0) break;
+    current = strategy.pick(runnable, current, steps, t);
+    picked.push(current);
+    steps[current]!++;
+  }
+  return picked;
+}
+
+/** Where the CPU picked changed while the one before still had steps: (step of the execution, that CPU, its steps run). */
+function preemptions(picked: number[], lengths: number[]): { t: number; cpu: number; at: number }[] {
+  const steps = lengths.map(() => 0);
+  const out: { t: number; cpu: number; at: number }[] = [];
+  for (const [t, c] of picked.entries()) {
+    const prev = picked[t - 1];
+    if (prev !== undefined && c !== prev && steps[prev]! < lengths[prev]!) out.push({ t, cpu: prev, at: steps[prev]! });
+    steps[c]!++;
+  }
+  return out;
+}
+
+describe('conflict-aware strategies', () => {
+  const profile = profileProgram(planted, race);
+
+  test('pct places its change points within the program’s measured length', () => {
+    const long: Profile = { length: 20, cpus: [Array(200).fill([]), Array(200).fill([])] };
+    for (let s = 0; s < 30; s++) {
+      const picked = drive(makeStrategy('pct', 3), long, `pct-${s}`, 400);
+      // No CPU blocks: PCT leaves a CPU that has steps left only at a change point, all before step 20.
+      assert.deepEqual(preemptions(picked, [200, 200]).filter((p) => p.t > 20), [], `seed ${s}`);
+    }
+  });
+
+  test('cpct preempts only at conflicting steps', () => {
+    let seen = 0;
+    for (let s = 0; s < 30; s++) {
+      const p = preemptions(drive(makeStrategy('cpct', 2), profile, `cpct-${s}`, 200), [PAD + 2, PAD + 2]);
+      for (const { cpu, at } of p) assert.ok(at === PAD || at === PAD + 1, `seed ${s}: preempted cpu${cpu} before its step ${at}`);
+      seen += p.length;
+    }
+    assert.ok(seen > 0, 'some seeds preempted');
+  });
+
+  test('surw runs a drawn CPU up to and through its next interesting step', () => {
+    let seen = 0;
+    for (let s = 0; s < 20; s++) {
+      const p = preemptions(drive(makeStrategy('surw', 0), profile, `surw-${s}`, 200), [PAD + 2, PAD + 2]);
+      // A CPU is left only right after one of its interesting steps (PAD, PAD + 1), before its end.
+      for (const { cpu, at } of p) assert.equal(at, PAD + 1, `seed ${s}: left cpu${cpu} before its step ${at}`);
+      seen += p.length;
+    }
+    assert.ok(seen > 0, 'some seeds interleaved');
+  });
+
+  const hits = (name: StrategyName, depth: number, n: number) => {
+    let found = 0;
+    for (let i = 0; i < n; i++) {
+      const r = execute(planted, race, makeStrategy(name, depth), execRng('planted', i, 'schedule'), {}).result;
+      if (r.findings.some((f) => f.title === UAF)) found++;
+    }
+    return found;
+  };
+
+  test('on the planted race, the conflict-aware strategies beat PCT over every step', () => {
+    const n = 64;
+    const plain = hits('pct', 2, n);
+    const conflict = hits('cpct', 2, n);
+    // One preemption among 4 conflicting steps (and the order of two CPUs) against one among 64 steps.
+    assert.ok(conflict >= n / 16, `cpct found it in ${conflict} of ${n}`);
+    assert.ok(conflict > 2 * plain, `cpct ${conflict} vs pct ${plain}`);
+    assert.ok(hits('surw', 0, n) >= n / 16, 'surw');
+    // POS reorders steps that are pending together, but walks through the pads as a random walk
+    // does, so it meets the window about as rarely (1 of 64 here, the random walk 2).
+    assert.ok(hits('pos', 0, n) >= 1, 'pos');
+  });
+
+  test('every strategy is deterministic on the planted race', () => {
+    for (const name of STRATEGIES) {
+      const run = () => execute(planted, race, makeStrategy(name, 3), execRng('det', 7, 'schedule'), { trace: true }).result;
+      assert.deepEqual(run().trace, run().trace, name);
+    }
+  });
+});
