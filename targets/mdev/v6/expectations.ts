@@ -1,6 +1,6 @@
 // What mdev-v6 (v6.1-rc7) is expected to show: none of the five seed problems; each entry below is
 // a claim about that kernel, with the lines that allow its interleaving. Files: mdev_core.c,
-// mdev_sysfs.c (drivers/vfio/mdev), vfio_main.c (drivers/vfio), fs/kernfs/dir.c.
+// mdev_sysfs.c (drivers/vfio/mdev), vfio_main.c (drivers/vfio), drivers/base/class.c, fs/kernfs/dir.c, fs/sysfs.
 
 import type { Expectation } from '../../../harness/target.js';
 
@@ -62,6 +62,28 @@ export const V6_EXPECTATIONS: readonly Expectation[] = [
       'mdev_device_release succeeds; its kobject_put of the type (mdev_core.c 128) releases it (mdev_sysfs.c 154-161), whose ' +
       'put_device drops matrix_dev->device to zero after vfio_ap_exit (vfio_ap_drv.c 192-198) and free_module: device_release ' +
       '(drivers/base/core.c 2307-2335) calls dev->release, vfio_ap_matrix_dev_release (vfio_ap_drv.c 55-60), in unmapped module text',
+  },
+  {
+    title: 'BUG: kernel NULL pointer dereference in class_compat_remove_link',
+    status: 'known',
+    reason:
+      'two vendors load at once with no vendor loaded before (start state no-vendors): mdev_register_parent creates the compat ' +
+      'class on first use with no lock (mdev_core.c 75-79). vfio_ap (vfio_ap_ops.c 1818) and mtty (mtty.c 1336) both read ' +
+      'mdev_bus_compat_class as NULL (75); mtty\'s class_compat_register (76; drivers/base/class.c 497-510) makes /sys/class/mdev_bus ' +
+      'and its registration completes (81-91); vfio_ap\'s kobject_create_and_add (class.c 504) then fails with -EEXIST ' +
+      '(fs/sysfs/dir.c 62-63: sysfs_warn_dup, a console line, no WARNING), class_compat_register returns NULL (505-508), and the ' +
+      'store at 76 overwrites mtty\'s class with NULL; vfio_ap fails with -ENOMEM (77-78). rmmod mtty: mdev_unregister_parent calls ' +
+      'class_compat_remove_link(NULL, ...) (107), whose sysfs_remove_link(cls->kobj, ...) reads the NULL pointer (class.c 569)',
+  },
+  {
+    title: 'KASAN: use-after-free Read in sysfs_create_link',
+    status: 'known',
+    reason:
+      'insmod mtty with a later mdev_type_add failing (fault injection: mtty-2\'s devices kobject, mdev_sysfs.c 186-190): ' +
+      'out_err removes mtty-1 again (233-235), and mdev_type_remove puts devices_kobj (202, freed by kobject.c 714-723, 726) ' +
+      'before kobject_del (203) drains mtty-1\'s "create". A create_store already in mtty-1\'s "create" (61-86) runs ' +
+      'mdev_device_create up to mdev_create_sysfs_files (mdev_core.c 200), whose sysfs_create_link(type->devices_kobj, ...) ' +
+      '(mdev_sysfs.c 281) reads kobj->sd of the freed kobject (fs/sysfs/symlink.c 75)',
   },
   {
     title: 'INFO: task hung in vfio_unregister_group_dev',

@@ -25,6 +25,8 @@ export const device_driver_v6 = defineStruct('device_driver_v6', [...device_driv
 export const vendor_v6 = defineStruct('vendor_v6', [...vendor_dev.fields, 'module', 'type_count', 'matrix_dev', 'guests_lock']);
 /** A plain kobject (kobject_create_and_add, lib/kobject.c): the type's "devices" directory. */
 export const kobject_v6 = defineStruct('kobject_v6', ['sd', 'kref']);
+/** struct class_compat (drivers/base/class.c 486-488): mdev's "mdev_bus" compatibility class. */
+export const class_compat_v6 = defineStruct('class_compat_v6', ['kobj']);
 
 export type ParentV6 = Ref<FieldsOf<typeof mdev_parent_v6>>;
 export type TypeV6 = Ref<FieldsOf<typeof mdev_type_v6>>;
@@ -32,6 +34,7 @@ export type DeviceV6 = Ref<FieldsOf<typeof device_v6>>;
 export type DriverV6 = Ref<FieldsOf<typeof device_driver_v6>>;
 export type VendorV6 = Ref<FieldsOf<typeof vendor_v6>>;
 export type KobjectV6 = Ref<FieldsOf<typeof kobject_v6>>;
+export type ClassCompatV6 = Ref<FieldsOf<typeof class_compat_v6>>;
 
 /** The legacy pools plus the v6 ones; static pools are not leak-checked (module memory is not slab). */
 export const V6_LAYOUT = makeLayout([
@@ -42,4 +45,5 @@ export const V6_LAYOUT = makeLayout([
   { def: device_driver_v6, capacity: 48 },
   { def: vendor_v6, capacity: 48 },
   { def: kobject_v6, capacity: 96 },
+  { def: class_compat_v6, capacity: 8 },
 ]);
