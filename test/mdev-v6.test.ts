@@ -14,6 +14,7 @@ import { device_driver_v6, device_v6, V6_LAYOUT, type DeviceV6, type DriverV6 } 
 import { drain, op, oopsOf, rets, runWith, titles } from './fixtures/mini.js';
 import { V6_EXPECTATIONS } from '../targets/mdev/v6/expectations.js';
 import v6 from '../targets/mdev/v6/index.js';
+import { replayExecution } from '../harness/engine/runner.js';
 
 function v6Kernel(): Kernel {
   const k = new Kernel(V6_LAYOUT, new SharedArrayBuffer(V6_LAYOUT.words * 4), { ncpus: 2 });
@@ -132,5 +133,36 @@ describe('mdev-v6 start states and the compat class (mdev_core.c 75-79, drivers/
     assert.deepEqual(rets(result, 2), [[-12], [0]], 'vfio_ap fails with -ENOMEM (mdev_core.c 77-78), mtty loads');
     assert.deepEqual(titles(result), ['BUG: kernel NULL pointer dereference in class_compat_remove_link']);
     assert.match(result.findings[0]!.detail.join('\n'), /mdev_unregister_parent\s+mtty_dev_exit/, 'at rmmod mtty (mdev_core.c 107)');
+  });
+});
+
+describe('mdev-v6 parent_create_sysfs_files returns 0 from out_err (mdev_sysfs.c 233-236)', () => {
+  const insmod = { start: 'no-vendors', cpus: [[op('insmod', { module: 'mtty' }), op('create', { type: 'mtty-1', uuid: 0 }), op('create', { type: 'mtty-2', uuid: 1 })]] };
+
+  test('a failed first type: the load succeeds with no type, and the unload deletes, puts and unregisters twice', () => {
+    // kmalloc 1-2: the compat class; 3: mtty-1's name; 4: mtty-1's devices kobject (186-190)
+    const { result } = replayExecution(v6, insmod, [{ call: 'kmalloc', nth: 4 }], [], { events: true });
+    assert.deepEqual(rets(result, 1), [[0, -2, -2]], 'insmod succeeds; neither type has a "create"');
+    assert.deepEqual(titles(result), [
+      'WARNING in kernfs_remove_by_name_ns',
+      'refcount_t: underflow; use-after-free in kobject_put',
+      'WARNING in kobject_put',
+      'KASAN: use-after-free Read in kobject_del',
+    ]);
+    assert.match(result.findings[3]!.detail.join('\n'), /kset_unregister/);
+  });
+
+  test('a failed second type: the first is removed, and the unload puts its freed devices kobject', () => {
+    // kobject_add 1: the compat class; 2: mtty's device; 3, 4: the types' devices kobjects
+    const { result } = replayExecution(v6, insmod, [{ call: 'kobject_add', nth: 4 }], [], { events: true });
+    assert.deepEqual(rets(result, 1), [[0, -2, -2]], 'mtty-1 was removed again by out_err');
+    assert.deepEqual(titles(result), ['KASAN: use-after-free Read in kobject_put']);
+  });
+
+  test('no fault: the kset\'s count balances and the unload is clean', () => {
+    const { result } = replayExecution(v6, insmod, [], [], { events: true });
+    assert.equal(rets(result, 1)[0]![0], 0);
+    assert.ok(rets(result, 1)[0]![1]! >= 0 && rets(result, 1)[0]![2]! >= 0);
+    assert.deepEqual(titles(result), []);
   });
 });

@@ -86,6 +86,49 @@ export const V6_EXPECTATIONS: readonly Expectation[] = [
       '(mdev_sysfs.c 281) reads kobj->sd of the freed kobject (fs/sysfs/symlink.c 75)',
   },
   {
+    title: 'WARNING in kernfs_remove_by_name_ns',
+    status: 'known',
+    reason:
+      'insmod mtty whose first mdev_type_add fails (fault injection: the devices kobject, mdev_sysfs.c 186-190, 194-197, or ' +
+      'kobject_init_and_add, 178-184): parent_create_sysfs_files returns 0 from out_err (233-236), so mdev_register_parent and ' +
+      'the load succeed (mdev_core.c 81-91). rmmod mtty: parent_remove_sysfs_files removes every type again (212-213): the ' +
+      'kobject_del (203) of mtty-1, whose directory is gone, reaches sysfs_remove_groups (lib/kobject.c 578-579) with kobj->sd ' +
+      'NULL; mdev_type_core_group has no name (144-147), so remove_files passes the NULL directory (fs/sysfs/group.c 272, ' +
+      '284-288, 26-28) to kernfs_remove_by_name_ns, which WARNs (fs/kernfs/dir.c 1624-1627)',
+  },
+  {
+    title: 'refcount_t: underflow; use-after-free in kobject_put',
+    status: 'known',
+    reason:
+      'the same unload: mdev_type_remove\'s kobject_put(&type->kobj) (mdev_sysfs.c 204) of mtty-1, released already by the ' +
+      'failed mdev_type_add (196 or 182), and of mtty-2, never added, takes a kref at 0 (lib/kobject.c 721): refcount_t underflow',
+  },
+  {
+    title: 'WARNING in kobject_put',
+    status: 'known',
+    reason:
+      'the same unload: out_err stopped the loop at mtty-1 (mdev_sysfs.c 226-229), so mtty-2 was never initialized; ' +
+      'mdev_type_remove (212-213, 200-205) puts its kobject, and kobject_put WARNs that it is not initialized (lib/kobject.c 717-720)',
+  },
+  {
+    title: 'KASAN: use-after-free Read in kobject_del',
+    status: 'known',
+    reason:
+      'the same unload: every kobject_del of a type leaves the kset (kobj_kset_leave, lib/kobject.c 592, 169-177, a kset_put), ' +
+      'and a type holds the kset twice while added (join and parent, 208-215; the first kobject_del drops both, 610-612). ' +
+      'mtty-1\'s second kobject_del (mdev_sysfs.c 203) is one put too many: the kset\'s count ends and kobject_cleanup frees ' +
+      'it (647-683). kset_unregister(parent->mdev_types_kset) (214; kobject.c 858-864) then reads the freed kset in kobject_del (610)',
+  },
+  {
+    title: 'KASAN: use-after-free Read in kobject_put',
+    status: 'known',
+    reason:
+      'insmod mtty whose second mdev_type_add fails (fault injection: mtty-2\'s devices kobject, mdev_sysfs.c 186-190): out_err ' +
+      'removes mtty-1 (233-235), whose mdev_type_remove puts and frees its devices_kobj (202) and leaves the pointer, and returns ' +
+      '0 (236). rmmod mtty: parent_remove_sysfs_files (212-213) removes mtty-1 again, and kobject_put(type->devices_kobj) (202) ' +
+      'reads the freed kobject (lib/kobject.c 717)',
+  },
+  {
     title: 'INFO: task hung in vfio_unregister_group_dev',
     status: 'by-design',
     reason:

@@ -11,8 +11,12 @@ type FieldsOf<S> = S extends { fields: readonly (infer F)[] } ? F & string : nev
 
 /** struct mdev_parent (mdev.h): parent->types[] and nr_types instead of a list. */
 export const mdev_parent_v6 = defineStruct('mdev_parent_v6', [...mdev_parent.fields, 'types0', 'types1', 'nr_types']);
-/** struct mdev_type with mtty's nr_ports around it (mtty.c 146-150); devices_kobj a kobject. */
-export const mdev_type_v6 = defineStruct('mdev_type_v6', [...mdev_type.fields, 'devices_kobj', 'nr_ports']);
+/**
+ * struct mdev_type with mtty's nr_ports around it (mtty.c 146-150); devices_kobj a kobject. `kset` is
+ * kobj.kset (mdev_sysfs.c 173) and `kobj_parent` whether kobj.parent holds its reference on the kset
+ * (lib/kobject.c 208-215, dropped by kobject_del 610-612).
+ */
+export const mdev_type_v6 = defineStruct('mdev_type_v6', [...mdev_type.fields, 'devices_kobj', 'nr_ports', 'kset', 'kobj_parent']);
 /** A parent struct device: static mtty_dev.dev (mtty.c 69-76) or matrix_dev->device. */
 export const device_v6 = defineStruct('device_v6', [...device.fields, 'release_data']);
 /** struct mdev_driver / device_driver: static data of its module (mtty.c 1275-1286). */
