@@ -110,7 +110,7 @@ const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: ParentV
   k.set(type, 'kn', kn);
   k.set(type, 'attr_kn', attrs);
   // kobject_add_internal succeeded: the type joined the kset and holds it as its parent (208-215);
-  // on a failed create_dir both were undone (224-226)
+  // on a failed create_dir both were undone (224-227)
   kset_get(k, kset);
   kset_get(k, kset);
   k.set(type, 'kobj_parent', 1);
