@@ -49,7 +49,7 @@ const cases: Broken[] = [
     invariant: 'D.2.3 remove mirrors create: no vendor teardown while an fd is open',
     target: 'mdev-v5.0',
     cpus: [[create('mtty-1', 0), open(0), remove(0)]],
-    title: 'invariant: remove mirrors create in mdev_device_remove_ops',
+    title: 'invariant: remove mirrors create in mdev_device_remove',
   },
   {
     invariant: 'D.2.4 no child survives parent unregistration',
@@ -66,7 +66,7 @@ const cases: Broken[] = [
     target: 'mdev-v5.0',
     cpus: [[create('mtty-1', 0), remove(0)], [op('rmmod', { module: 'mtty' })]],
     cuts: [{ cpu: 0, to: 1, at: 'mdev_device_remove:mdev->type_kobj' }],
-    title: 'BUG: unable to handle page fault in mdev_device_remove_ops',
+    title: 'BUG: unable to handle page fault in mdev_device_remove',
   },
   {
     invariant: 'D.2.6 every get has a put, on error unwinds too',

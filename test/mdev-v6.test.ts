@@ -11,9 +11,10 @@ import { register_driver_code, type BusType } from '../targets/mdev/legacy/base.
 import { globals, mdev_device, type DeviceDriver, type MdevDevice } from '../targets/mdev/legacy/structs.js';
 import { driver_register, driver_unregister } from '../targets/mdev/v6/driver_core.js';
 import { device_driver_v6, device_v6, V6_LAYOUT, type DeviceV6, type DriverV6 } from '../targets/mdev/v6/structs.js';
-import { drain, oopsOf } from './fixtures/mini.js';
+import { drain, op, oopsOf, rets, runWith, titles } from './fixtures/mini.js';
 import { V6_EXPECTATIONS } from '../targets/mdev/v6/expectations.js';
 import v6 from '../targets/mdev/v6/index.js';
+import { replayExecution } from '../harness/engine/runner.js';
 
 function v6Kernel(): Kernel {
   const k = new Kernel(V6_LAYOUT, new SharedArrayBuffer(V6_LAYOUT.words * 4), { ncpus: 2 });
@@ -99,5 +100,69 @@ describe('mdev-v6 target', () => {
     assert.ok(V6_EXPECTATIONS.length > 0);
     for (const e of V6_EXPECTATIONS) assert.match(e.reason, /\b[a-z_]+\.[ch] \d+/, e.title);
     for (const p of ['P1', 'P2', 'P3', 'P4', 'P5']) assert.equal(V6_EXPECTATIONS.some((e) => e.problem === p), false, p);
+  });
+});
+
+describe('mdev-v6 start states and the compat class (mdev_core.c 75-79, drivers/base/class.c 497-569)', () => {
+  const create = op('create', { type: 'mtty-1', uuid: 0 });
+
+  test('no-vendors starts with no parent registered, boot with all three', () => {
+    assert.deepEqual(v6.startStates, ['boot', 'no-vendors']);
+    const fromBoot = runWith(v6, { cpus: [[create]] }).result;
+    const bare = runWith(v6, { start: 'no-vendors', cpus: [[create]] }).result;
+    assert.ok(rets(fromBoot, 1)[0]![0]! >= 0, 'mtty-1 exists at boot');
+    assert.deepEqual(rets(bare, 1), [[-2]], 'no mtty-1/create before insmod mtty (-ENOENT)');
+    const loaded = runWith(v6, { start: 'no-vendors', cpus: [[op('insmod', { module: 'mtty' }), create]] }).result;
+    assert.equal(rets(loaded, 1)[0]![0], 0);
+    assert.ok(rets(loaded, 1)[0]![1]! >= 0);
+    assert.deepEqual(titles(loaded), []);
+  });
+
+  test('first registrations one after the other share one class and unload cleanly', () => {
+    const seq = [op('insmod', { module: 'vfio_ap' }), op('insmod', { module: 'mtty' }), op('rmmod', { module: 'mtty' }), op('rmmod', { module: 'vfio_ap' })];
+    const { result } = runWith(v6, { start: 'no-vendors', cpus: [seq] });
+    assert.deepEqual(rets(result, 1), [[0, 0, 0, 0]]);
+    assert.deepEqual(titles(result), []);
+  });
+
+  test('racing first registrations: the loser stores NULL over the winner\'s class; the winner\'s unregistration dereferences it', () => {
+    // vfio_ap is preempted inside class_compat_register; mtty reads the class NULL too, creates
+    // /sys/class/mdev_bus and registers; vfio_ap's kobject_add then fails with -EEXIST.
+    const program = { start: 'no-vendors', cpus: [[op('insmod', { module: 'vfio_ap' })], [op('insmod', { module: 'mtty' })]] };
+    const { result } = runWith(v6, program, [{ cpu: 0, step: 10, to: 1 }]);
+    assert.deepEqual(rets(result, 2), [[-12], [0]], 'vfio_ap fails with -ENOMEM (mdev_core.c 77-78), mtty loads');
+    assert.deepEqual(titles(result), ['BUG: kernel NULL pointer dereference in class_compat_remove_link']);
+    assert.match(result.findings[0]!.detail.join('\n'), /mdev_unregister_parent\s+mtty_dev_exit/, 'at rmmod mtty (mdev_core.c 107)');
+  });
+});
+
+describe('mdev-v6 parent_create_sysfs_files returns 0 from out_err (mdev_sysfs.c 233-236)', () => {
+  const insmod = { start: 'no-vendors', cpus: [[op('insmod', { module: 'mtty' }), op('create', { type: 'mtty-1', uuid: 0 }), op('create', { type: 'mtty-2', uuid: 1 })]] };
+
+  test('a failed first type: the load succeeds with no type, and the unload deletes, puts and unregisters twice', () => {
+    // kmalloc 1-2: the compat class; 3: mtty-1's name; 4: mtty-1's devices kobject (186-190)
+    const { result } = replayExecution(v6, insmod, [{ call: 'kmalloc', nth: 4 }], [], { events: true });
+    assert.deepEqual(rets(result, 1), [[0, -2, -2]], 'insmod succeeds; neither type has a "create"');
+    assert.deepEqual(titles(result), [
+      'WARNING in kernfs_remove_by_name_ns',
+      'refcount_t: underflow; use-after-free in kobject_put',
+      'WARNING in kobject_put',
+      'KASAN: use-after-free Read in kobject_del',
+    ]);
+    assert.match(result.findings[3]!.detail.join('\n'), /kset_unregister/);
+  });
+
+  test('a failed second type: the first is removed, and the unload puts its freed devices kobject', () => {
+    // kobject_add 1: the compat class; 2: mtty's device; 3, 4: the types' devices kobjects
+    const { result } = replayExecution(v6, insmod, [{ call: 'kobject_add', nth: 4 }], [], { events: true });
+    assert.deepEqual(rets(result, 1), [[0, -2, -2]], 'mtty-1 was removed again by out_err');
+    assert.deepEqual(titles(result), ['KASAN: use-after-free Read in kobject_put']);
+  });
+
+  test('no fault: the kset\'s count balances and the unload is clean', () => {
+    const { result } = replayExecution(v6, insmod, [], [], { events: true });
+    assert.equal(rets(result, 1)[0]![0], 0);
+    assert.ok(rets(result, 1)[0]![1]! >= 0 && rets(result, 1)[0]![2]! >= 0);
+    assert.deepEqual(titles(result), []);
   });
 });

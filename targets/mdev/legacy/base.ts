@@ -173,15 +173,18 @@ export function* klist_next(k: Kernel, visited: Set<number>, listed: () => reado
   return next;
 }
 
-/** device_lock (include/linux/device.h (mutex_lock(&dev->mutex))). */
-export const device_lock = kfn('device_lock', function* (k: Kernel, mdev: MdevDevice) {
+/**
+ * device_lock (include/linux/device.h: static inline, mutex_lock(&dev->mutex)). Inline, so it has
+ * no frame: a report in it (a task hung on the mutex) names its caller, as the kernel's does.
+ */
+export function* device_lock(k: Kernel, mdev: MdevDevice): Gen {
   yield* mutex_lock(k, mdev, 'dev_lock');
-});
+}
 
-/** device_unlock (include/linux/device.h). */
-export const device_unlock = kfn('device_unlock', function* (k: Kernel, mdev: MdevDevice) {
+/** device_unlock (include/linux/device.h: static inline); no frame, as device_lock. */
+export function* device_unlock(k: Kernel, mdev: MdevDevice): Gen {
   yield* mutex_unlock(k, mdev, 'dev_lock');
-});
+}
 
 /** really_probe (dd.c 449-587): really_probe: bind, call the bus probe, then add the driver's dev_groups; a failing probe unbinds. */
 const really_probe = kfn('really_probe', function* (k: Kernel, bus: BusType, mdev: MdevDevice, drv: DeviceDriver) {
@@ -391,14 +394,19 @@ export const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: Bus
   for (;;) {
     const mdev = yield* klist_next(k, visited, () => bus_devices(k));
     if (mdev === 0) return;
-    if (driver_match_device(k, bus, drv, mdev)) {
-      yield* device_lock(k, mdev);
-      const dead = bus.dead_flag !== false && k.get(mdev, 'dev_dead') !== 0;
-      if (!dead && k.get(mdev, 'dev_driver') === 0) yield* really_probe(k, bus, mdev, drv);
-      yield* device_unlock(k, mdev);
-    }
+    yield* __driver_attach(k, bus, drv, mdev);
     yield* put_mdev_device(k, bus, mdev);
   }
+});
+
+/** __driver_attach, bus_for_each_dev's callback (called through a pointer, so a frame of its own). */
+const __driver_attach = kfn('__driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver, mdev: MdevDevice) {
+  if (!driver_match_device(k, bus, drv, mdev)) return 0;
+  yield* device_lock(k, mdev);
+  const dead = bus.dead_flag !== false && k.get(mdev, 'dev_dead') !== 0;
+  if (!dead && k.get(mdev, 'dev_driver') === 0) yield* really_probe(k, bus, mdev, drv);
+  yield* device_unlock(k, mdev);
+  return 0;
 });
 
 /**

@@ -155,7 +155,7 @@ export const vfio_device_fops_release = kfn('vfio_device_fops_release', function
 /** vfio_device_fops_unl_ioctl (vfio.c 1662-1671). */
 export const vfio_device_fops_unl_ioctl = kfn('vfio_device_fops_unl_ioctl', function* (k: Kernel, f: File) {
   const device = k.get(f, 'private_data') as VfioDevice;
-  return yield* vfio_mdev_ioctl(k, k.get(device, 'device_data') as MdevDevice);
+  return yield* vfio_mdev_unlocked_ioctl(k, k.get(device, 'device_data') as MdevDevice);
 });
 
 // ---- vfio_mdev: the vfio bus driver for mdevs, relaying to parent->ops ----
@@ -187,8 +187,8 @@ export const vfio_mdev_release = kfn('vfio_mdev_release', function* (k: Kernel, 
   yield* module_put(k, this_module(k, mdev));
 });
 
-/** vfio_mdev_ioctl (vfio_mdev.c 57-67 (vfio_mdev_unlocked_ioctl)). */
-export const vfio_mdev_ioctl = kfn('vfio_mdev_ioctl', function* (k: Kernel, mdev: MdevDevice) {
+/** vfio_mdev_unlocked_ioctl (vfio_mdev.c 57-67; v5.2.1 54-64), vfio_mdev_dev_ops.ioctl. */
+export const vfio_mdev_unlocked_ioctl = kfn('vfio_mdev_unlocked_ioctl', function* (k: Kernel, mdev: MdevDevice) {
   yield k.at('mdev->parent');
   const ops = parent_ops(k, k.get(mdev, 'parent') as MdevParent);
   if (!ops.ioctl) return -EINVAL;

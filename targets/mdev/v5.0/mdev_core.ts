@@ -3,7 +3,7 @@
 // while the device is still bound and open; parent unregistration walks the children under
 // parent_list_lock and stops at the first child that is busy; nothing pins the vendor module.
 
-import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
+import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EAGAIN, EBUSY, EEXIST, EINVAL, ENODEV, ENOMEM } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_del, list_entries } from '../../../harness/kernel/list.js';
 import type { Module } from '../../../harness/kernel/module.js';
@@ -107,8 +107,13 @@ const mdev_device_create_ops = kfn('mdev_device_create_ops', function* (k: Kerne
   return ret;
 });
 
-/** mdev_device_remove_ops (134-149): the vendor remove (143), refused only when not forced; then its groups (147). */
-export const mdev_device_remove_ops = kfn('mdev_device_remove_ops', function* (k: Kernel, mdev: MdevDevice, force_remove: boolean) {
+/**
+ * mdev_device_remove_ops (134-149): the vendor remove (143), refused only when not forced; then its
+ * groups (147). A static helper the compiler inlines into its callers (mdev_device_remove, 380, and
+ * mdev_device_create's error path, 332): Parav's P5 oops names mdev_device_remove, so it has no
+ * frame of its own and a report in it names the caller.
+ */
+function* mdev_device_remove_ops(k: Kernel, mdev: MdevDevice, force_remove: boolean): Gen<number> {
   const parent = k.get(mdev, 'parent') as MdevParent;
   const ops = parent_ops(k, parent);
   check_remove_mirrors_create(k, mdev);
@@ -117,7 +122,7 @@ export const mdev_device_remove_ops = kfn('mdev_device_remove_ops', function* (k
   if (ret !== 0 && !force_remove) return -EBUSY;
   yield* sysfs_remove_groups(k, mdev);
   return 0;
-});
+}
 
 /** sysfs_create_groups(&mdev->dev.kobj, parent->ops->mdev_attr_groups) */
 const sysfs_create_groups = kfn('sysfs_create_groups', function* (k: Kernel, mdev: MdevDevice, attrs: readonly string[]) {

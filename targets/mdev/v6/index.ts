@@ -19,10 +19,23 @@ import { vfio_device_fops_release, vfio_device_fops_unl_ioctl, vfio_group_ioctl_
 
 const VENDORS = [mtty_v6, vfio_ap_v6, mlx5_core_v6];
 
+/**
+ * The other start state of v6.1-rc7: "no-vendors", no vendor module loaded yet, so that their
+ * first mdev_register_parent calls (the compat class created once, mdev_core.c 75-79, with no lock)
+ * race with each other and with creates, as module loads do at boot. There is no "no-modules" or
+ * "<driver>-first": mdev.ko and vfio.ko are not modules in the model (mdev_init is only
+ * bus_register, mdev_core.c 252-255, and a vendor cannot load before them: it links to their
+ * symbols, so modprobe loads them first), and the order of vendor loads decides no binding
+ * (mdev_match never matches, mdev_driver.c 34-41; each mdev is attached to its parent's own
+ * driver, mdev_core.c 196).
+ */
+export const V6_START_STATES = [{ name: 'no-vendors', modules: [] }] as const;
+
 const user = makeUserspace<CoreV6>({
   core: core_v6,
   modules: VENDORS,
   boot: VENDORS,
+  starts: V6_START_STATES,
   parents: VENDORS.map((v) => ({ driver: v.driver_name, dev: v.parent_dev })),
   create_store,
   remove_store,

@@ -22,7 +22,8 @@ import {
   parent_create_sysfs_files,
   parent_remove_sysfs_files,
 } from './mdev_sysfs.js';
-import type { DeviceV6, DriverV6, ParentV6, TypeV6 } from './structs.js';
+import type { ClassCompatV6, DeviceV6, DriverV6, ParentV6, TypeV6 } from './structs.js';
+import { class_compat_create_link, class_compat_register, class_compat_remove_link } from './class.js';
 
 export const mdev_bus = v6_mdev_bus((k, mdev) => mdev_device_release(k, mdev));
 const mdev_bus_type = mdev_bus.type;
@@ -36,8 +37,10 @@ const MDEV_DEVICE_GROUPS = { dir: null, attrs: ['remove'] } as const;
 
 /**
  * mdev_register_parent (59-92): memset and init_rwsem (67-68), fields and available_instances
- * (69-73), the compat class once (75-79), parent_create_sysfs_files (81), the compat link whose
- * failure only warns (85-87). `types` are the vendor's (parent->types, nr_types).
+ * (69-73), the compat class once (75-79: read, class_compat_register, store, with no lock, so two
+ * first registrations can both create it; the loser's -EEXIST stores NULL over the winner's class),
+ * parent_create_sysfs_files (81), the compat link whose failure only warns (85-87) but which reads
+ * the global again. `types` are the vendor's (parent->types, nr_types).
  */
 export const mdev_register_parent = kfn(
   'mdev_register_parent',
@@ -48,9 +51,16 @@ export const mdev_register_parent = kfn(
     k.set(parent, 'mdev_driver', drv);
     k.set(parent, 'available_instances', max_instances);
     yield k.at('mdev_bus_compat_class');
+    if (k.get(g(k), 'mdev_bus_compat_class') === 0) {
+      // no lock: two first registrations may both get here (start state no-vendors)
+      const cls = yield* class_compat_register(k, 'mdev_bus');
+      k.set(g(k), 'mdev_bus_compat_class', cls);
+      if (cls === 0) return -ENOMEM;
+    }
     const ret = yield* parent_create_sysfs_files(k, parent, drv_name);
     if (ret !== 0) return ret;
-    yield k.at('class_compat_create_link');
+    // its error only warns (86-87)
+    yield* class_compat_create_link(k, k.get(g(k), 'mdev_bus_compat_class') as ClassCompatV6, dev);
     return 0;
   },
 );
@@ -64,8 +74,8 @@ const mdev_device_remove_cb = kfn('mdev_device_remove_cb', function* (k: Kernel,
 /** mdev_unregister_parent (99-113); after it returns the vendor may free the parent and types. */
 export const mdev_unregister_parent = kfn('mdev_unregister_parent', function* (k: Kernel, parent: ParentV6) {
   yield* down_write(k, parent, 'unreg_sem');
-  yield k.at('class_compat_remove_link');
   const dev = k.get(parent, 'dev') as DeviceV6;
+  yield* class_compat_remove_link(k, k.get(g(k), 'mdev_bus_compat_class') as ClassCompatV6, dev);
   yield* device_for_each_child(k, mdev_bus_type, dev, mdev_device_remove_cb);
   yield* parent_remove_sysfs_files(k, parent);
   yield* up_write(k, parent, 'unreg_sem');

@@ -10,7 +10,7 @@ import { uuid_name } from '../legacy/base.js';
 import { kobject_name, mdev_device, type MdevDevice } from '../legacy/structs.js';
 import { get_device, put_device } from './driver_core.js';
 import { mdev_device_create, mdev_device_remove } from './mdev_core.js';
-import { kobject_create_and_add, kobject_put } from './sysfs.js';
+import { kobject_create_and_add, kobject_put, kset_create_and_add, kset_get, kset_put, kset_unregister } from './sysfs.js';
 import { mdev_type_v6, type DeviceV6, type KobjectV6, type ParentV6, type TypeV6 } from './structs.js';
 
 /** mdev_type_release (154-161): put_device(type->parent->dev), pairing with mdev_type_add's get. */
@@ -27,9 +27,17 @@ export const kobject_get_type = kfn('kobject_get', function* (k: Kernel, type: T
   k.set(type, 'kref', old + 1);
 });
 
-/** kobject_put(&type->kobj) (lib/kobject.c 714, 647): the last put frees the name and calls the release. */
+/**
+ * kobject_put(&type->kobj) (lib/kobject.c 714-723, 647): the last put frees the name and calls the
+ * release. A type whose kobject was never initialized (parent_remove_sysfs_files after out_err
+ * stopped before it: mdev_type_add sets type->parent, 174, right before kobject_init_and_add, 178)
+ * WARNs first (717-720), then kref_put underflows.
+ */
 export const kobject_put_type = kfn('kobject_put', function* (k: Kernel, type: TypeV6) {
   yield k.at('kref_put(kref)');
+  if (k.get(type, 'parent') === 0) {
+    k.warn('refcount', 'WARNING in kobject_put', ["kobject: '(null)': is not initialized, yet kobject_put() is being called."]);
+  }
   const old = k.get(type, 'kref');
   if (old <= 0) {
     k.warn('refcount', `refcount_t: underflow; use-after-free in ${k.fn()}`, ['type kobj.kref']);
@@ -43,10 +51,33 @@ export const kobject_put_type = kfn('kobject_put', function* (k: Kernel, type: T
   yield* mdev_type_release(k, type);
 });
 
-/** kobject_del(&type->kobj) (lib/kobject.c 603): the directory goes, draining the stores in flight. */
+/**
+ * kobject_del(&type->kobj) (lib/kobject.c 603-616 → __kobject_del 570-594): the directory goes,
+ * draining the stores in flight. A type without a directory (never added, or deleted before:
+ * parent_create_sysfs_files's out_err and a later parent_remove_sysfs_files delete it twice)
+ * with its ktype reaches sysfs_remove_groups (579) with kobj->sd NULL: mdev_type_core_group has no name
+ * (mdev_sysfs.c 144-147), so remove_files passes the NULL directory to kernfs_remove_by_name_ns
+ * (group.c 272, 284-288, 26-28), which WARNs (kernfs/dir.c 1624-1627). Every kobject_del of a type
+ * in the kset leaves it (kobj_kset_leave, 592, 177: a kset_put, also on a second kobject_del) and
+ * the first drops the parent reference too (610-612); the put that ends the kset's count frees it.
+ */
 const kobject_del_type = kfn('kobject_del', function* (k: Kernel, type: TypeV6) {
-  yield* kernfs_remove(k, k.get(type, 'kn') as KernfsNode, 'kobject_del');
-  k.set(type, 'kn', 0);
+  const kn = k.get(type, 'kn') as KernfsNode;
+  if (kn === 0) {
+    yield k.at('sysfs_remove_groups');
+    // never initialized (type->parent unset, see kobject_put_type): no ktype, so no groups (576-579)
+    if (k.get(type, 'parent') === 0) return;
+    k.warn('sysfs-warn', 'WARNING in kernfs_remove_by_name_ns', ["kernfs: can not remove 'create', no directory"]);
+  } else {
+    yield* kernfs_remove(k, kn, 'kobject_del');
+    k.set(type, 'kn', 0);
+  }
+  const kset = k.get(type, 'kset') as KobjectV6;
+  if (kset !== 0) yield* kset_put(k, kset);
+  if (k.get(type, 'kobj_parent') !== 0) {
+    k.set(type, 'kobj_parent', 0);
+    yield* kset_put(k, kset);
+  }
 });
 
 /**
@@ -55,13 +86,15 @@ const kobject_del_type = kfn('kobject_del', function* (k: Kernel, type: TypeV6) 
  * so "create" is writable before devices_kobj exists (186).
  */
 const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: ParentV6, type: TypeV6, drv_name: string) {
+  const kset = k.get(parent, 'mdev_types_kset') as KobjectV6;
+  k.set(type, 'kset', kset);
   k.set(type, 'parent', parent);
   yield* get_device(k, k.get(parent, 'dev') as DeviceV6);
   yield k.at('kobject_init_and_add');
   k.set(type, 'kref', 1);
   const name = `${drv_name}-${k.siteName(k.get(type, 'name'))}`;
   k.set(type, 'kobj_name', yield* kzalloc(k, kobject_name));
-  let kn = k.get(type, 'kobj_name') === 0 || k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, k.get(parent, 'mdev_types_kset') as KernfsNode, name, 'kobject_add');
+  let kn = k.get(type, 'kobj_name') === 0 || k.shouldFail('kobject_init_and_add') ? 0 : yield* kernfs_create(k, k.get(kset, 'sd') as KernfsNode, name, 'kobject_add');
   // "create" is writable from here on; its store finds the type by container_of (mdev_sysfs.c 48)
   const create = kn === 0 ? 0 : yield* kernfs_create(k, kn as KernfsNode, 'create', 'sysfs_create_groups');
   k.set(type, 'create_kn', create);
@@ -76,6 +109,11 @@ const mdev_type_add = kfn('mdev_type_add', function* (k: Kernel, parent: ParentV
   }
   k.set(type, 'kn', kn);
   k.set(type, 'attr_kn', attrs);
+  // kobject_add_internal succeeded: the type joined the kset and holds it as its parent (208-215);
+  // on a failed create_dir both were undone (224-227)
+  kset_get(k, kset);
+  kset_get(k, kset);
+  k.set(type, 'kobj_parent', 1);
   yield k.at('kobject_create_and_add');
   const devices = yield* kobject_create_and_add(k, kn as KernfsNode, 'devices');
   if (devices === 0) {
@@ -100,23 +138,24 @@ export function parent_types(k: Kernel, parent: ParentV6): TypeV6[] {
 }
 
 /**
- * parent_create_sysfs_files (217-237). Simplified: on a failed mdev_type_add the model returns the
- * error and unregisters the kset; 6.1-rc7 returns 0 there (236) and keeps the kset, so a later
- * mdev_unregister_parent removes every type again (212-213). That error-path bug needs an injected
- * failure during insmod and is not a race; it is left out (docs/fidelity.md).
+ * parent_create_sysfs_files (217-237). On a failed mdev_type_add, out_err removes the types added
+ * before it (233-235) and returns 0 (236), not the error: the kset stays and the registration goes
+ * on as a success, so a later mdev_unregister_parent removes every type again (212-213): a put of
+ * each removed type's freed devices_kobj (202), a second kobject_del (203) whose kset leave is one
+ * put too many, so kset_unregister (214) meets a freed kset. 6.1-rc7's bug, kept.
  */
 export const parent_create_sysfs_files = kfn('parent_create_sysfs_files', function* (k: Kernel, parent: ParentV6, drv_name: string) {
   const dev = k.get(parent, 'dev') as DeviceV6;
-  const kset = yield* kernfs_create(k, k.get(dev, 'kn') as KernfsNode, 'mdev_supported_types', 'kset_create_and_add');
+  const kset = yield* kset_create_and_add(k, k.get(dev, 'kn') as KernfsNode, 'mdev_supported_types');
   if (kset === 0) return -ENOMEM;
   k.set(parent, 'mdev_types_kset', kset);
   const types = parent_types(k, parent);
   for (let i = 0; i < types.length; i++) {
     const ret = yield* mdev_type_add(k, parent, types[i]!, drv_name);
     if (ret !== 0) {
+      // out_err
       for (let j = i - 1; j >= 0; j--) yield* mdev_type_remove(k, types[j]!);
-      yield* kernfs_remove(k, kset, 'kset_unregister');
-      return ret;
+      return 0;
     }
   }
   return 0;
@@ -125,7 +164,7 @@ export const parent_create_sysfs_files = kfn('parent_create_sysfs_files', functi
 /** parent_remove_sysfs_files (208-215). */
 export const parent_remove_sysfs_files = kfn('parent_remove_sysfs_files', function* (k: Kernel, parent: ParentV6) {
   for (const type of parent_types(k, parent)) yield* mdev_type_remove(k, type);
-  yield* kernfs_remove(k, k.get(parent, 'mdev_types_kset') as KernfsNode, 'kset_unregister');
+  yield* kset_unregister(k, k.get(parent, 'mdev_types_kset') as KobjectV6);
 });
 
 /** &type->devices_kobj->kobj for sysfs: its `sd` read by the callee, or null for a NULL devices_kobj (the sysfs root). */

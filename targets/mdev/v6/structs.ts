@@ -11,8 +11,12 @@ type FieldsOf<S> = S extends { fields: readonly (infer F)[] } ? F & string : nev
 
 /** struct mdev_parent (mdev.h): parent->types[] and nr_types instead of a list. */
 export const mdev_parent_v6 = defineStruct('mdev_parent_v6', [...mdev_parent.fields, 'types0', 'types1', 'nr_types']);
-/** struct mdev_type with mtty's nr_ports around it (mtty.c 146-150); devices_kobj a kobject. */
-export const mdev_type_v6 = defineStruct('mdev_type_v6', [...mdev_type.fields, 'devices_kobj', 'nr_ports']);
+/**
+ * struct mdev_type with mtty's nr_ports around it (mtty.c 146-150); devices_kobj a kobject. `kset` is
+ * kobj.kset (mdev_sysfs.c 173) and `kobj_parent` whether kobj.parent holds its reference on the kset
+ * (lib/kobject.c 208-215, dropped by kobject_del 610-612).
+ */
+export const mdev_type_v6 = defineStruct('mdev_type_v6', [...mdev_type.fields, 'devices_kobj', 'nr_ports', 'kset', 'kobj_parent']);
 /** A parent struct device: static mtty_dev.dev (mtty.c 69-76) or matrix_dev->device. */
 export const device_v6 = defineStruct('device_v6', [...device.fields, 'release_data']);
 /** struct mdev_driver / device_driver: static data of its module (mtty.c 1275-1286). */
@@ -25,6 +29,8 @@ export const device_driver_v6 = defineStruct('device_driver_v6', [...device_driv
 export const vendor_v6 = defineStruct('vendor_v6', [...vendor_dev.fields, 'module', 'type_count', 'matrix_dev', 'guests_lock']);
 /** A plain kobject (kobject_create_and_add, lib/kobject.c): the type's "devices" directory. */
 export const kobject_v6 = defineStruct('kobject_v6', ['sd', 'kref']);
+/** struct class_compat (drivers/base/class.c 486-488): mdev's "mdev_bus" compatibility class. */
+export const class_compat_v6 = defineStruct('class_compat_v6', ['kobj']);
 
 export type ParentV6 = Ref<FieldsOf<typeof mdev_parent_v6>>;
 export type TypeV6 = Ref<FieldsOf<typeof mdev_type_v6>>;
@@ -32,6 +38,7 @@ export type DeviceV6 = Ref<FieldsOf<typeof device_v6>>;
 export type DriverV6 = Ref<FieldsOf<typeof device_driver_v6>>;
 export type VendorV6 = Ref<FieldsOf<typeof vendor_v6>>;
 export type KobjectV6 = Ref<FieldsOf<typeof kobject_v6>>;
+export type ClassCompatV6 = Ref<FieldsOf<typeof class_compat_v6>>;
 
 /** The legacy pools plus the v6 ones; static pools are not leak-checked (module memory is not slab). */
 export const V6_LAYOUT = makeLayout([
@@ -42,4 +49,5 @@ export const V6_LAYOUT = makeLayout([
   { def: device_driver_v6, capacity: 48 },
   { def: vendor_v6, capacity: 48 },
   { def: kobject_v6, capacity: 96 },
+  { def: class_compat_v6, capacity: 8 },
 ]);
