@@ -15,12 +15,12 @@ import { SCTBENCH } from './sctbench/index.js';
 
 const TARGET = 'mdev-v5.0';
 /**
- * With P2 and P5 rare, most campaigns spend the whole budget. 5,000 keeps time-to-bug, vs-fast-check
- * (which shares it), vs-stress and throughput under 10 minutes together on a busy 2-core machine;
- * `--budget 10000` took 4m19s here alone at load average 5, and gives P2 and P5 room to show.
+ * With P2 and P5 rare, most campaigns spend the whole budget, and the profiled strategies cost 1.2-4x
+ * an execution of the random walk: seven strategies x 10 seeds x 3,000 keep the default run near
+ * 15 minutes on a busy 2-core machine; `--seeds 10 --budget 10000` took 43m43s at load average 5-13.
  */
-export const DEFAULT_SEEDS = 20;
-export const DEFAULT_BUDGET = 5_000;
+export const DEFAULT_SEEDS = 10;
+export const DEFAULT_BUDGET = 3_000;
 
 const STRATEGIES: { label: string; strategy: StrategyName; depth: number }[] = [
   { label: 'random', strategy: 'random', depth: 1 },
