@@ -4,6 +4,7 @@
 
 import { runIndex, type CampaignConfig } from '../harness/engine/runner.js';
 import { findTarget } from '../targets/index.js';
+import { SCTBENCH } from './sctbench/index.js';
 
 export interface HuntTask {
   target: string;
@@ -26,7 +27,7 @@ export interface HuntResult {
 }
 
 export function hunt(task: HuntTask): HuntResult {
-  const target = findTarget(task.target);
+  const target = findTarget(task.target) ?? SCTBENCH.find((p) => p.target.name === task.target)?.target;
   if (!target) throw new Error(`unknown target ${task.target}`);
   const found: (FirstFind | null)[] = task.titles.map(() => null);
   let missing = task.titles.length;

@@ -11,15 +11,16 @@ import type { StrategyName } from '../harness/sched/index.js';
 import { findTarget } from '../targets/index.js';
 import { num, paragraph, seedProblems, summarize, writeResult, type Benchmark, type BenchOptions, type Summary } from './common.js';
 import type { HuntResult, HuntTask } from './time-to-bug-worker.js';
+import { SCTBENCH } from './sctbench/index.js';
 
 const TARGET = 'mdev-v5.0';
 /**
- * With P2 and P5 rare, most campaigns spend the whole budget. 5,000 keeps time-to-bug, vs-fast-check
- * (which shares it), vs-stress and throughput under 10 minutes together on a busy 2-core machine;
- * `--budget 10000` took 4m19s here alone at load average 5, and gives P2 and P5 room to show.
+ * With P2 and P5 rare, most campaigns spend the whole budget, and the profiled strategies cost 1.2-4x
+ * an execution of the random walk: seven strategies x 10 seeds x 3,000 keep the default run near
+ * 15 minutes on a busy 2-core machine; `--seeds 10 --budget 10000` took 43m43s at load average 5-13.
  */
-export const DEFAULT_SEEDS = 20;
-export const DEFAULT_BUDGET = 5_000;
+export const DEFAULT_SEEDS = 10;
+export const DEFAULT_BUDGET = 3_000;
 
 const STRATEGIES: { label: string; strategy: StrategyName; depth: number }[] = [
   { label: 'random', strategy: 'random', depth: 1 },
@@ -68,6 +69,7 @@ async function run(opts: BenchOptions): Promise<void> {
     }
   }
   await Promise.all(jobs);
+  const ports = await huntPorts(pool, seeds, budget);
   await pool.destroy();
   const wallMs = performance.now() - t0;
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
@@ -124,11 +126,58 @@ async function run(opts: BenchOptions): Promise<void> {
           `Wall time ${formatDuration(wallMs)}.`,
       ),
   );
-  console.log(`\nwrote ${writeResult('time-to-bug', { config: { target: TARGET, seeds, budget, workers, seedNames: `ttb-0..ttb-${seeds - 1}` }, wallMs: Math.round(wallMs), stats, rates })}`);
+  printPorts(ports, seeds, budget);
+  console.log(`\nwrote ${writeResult('time-to-bug', { config: { target: TARGET, seeds, budget, workers, seedNames: `ttb-0..ttb-${seeds - 1}` }, wallMs: Math.round(wallMs), stats, rates, sctbench: ports })}`);
+}
+
+interface PortStat {
+  port: string;
+  strategy: string;
+  misses: number;
+  execs: Summary;
+}
+
+/** The SCTBench ports (bench/sctbench): executions to the assert, per strategy, over the same seeds. */
+async function huntPorts(pool: Piscina, seeds: number, budget: number): Promise<PortStat[]> {
+  const jobs = SCTBENCH.flatMap(({ target, bug }) =>
+    STRATEGIES.map(async (strat) => {
+      const runs = await Promise.all(
+        Array.from({ length: seeds }, (_, k) => {
+          const task: HuntTask = { target: target.name, cfg: { seed: `ttb-${k}`, strategy: strat.strategy, depth: strat.depth, faults: false }, titles: [bug], budget };
+          return pool.run(task) as Promise<HuntResult>;
+        }),
+      );
+      const firsts = runs.map((r) => r.found[0]?.execs ?? null);
+      return { port: target.name, strategy: strat.label, misses: firsts.filter((f) => f === null).length, execs: summarize(firsts) };
+    }),
+  );
+  return Promise.all(jobs);
+}
+
+function printPorts(ports: PortStat[], seeds: number, budget: number): void {
+  const names = [...new Set(ports.map((p) => p.port))];
+  const cell = (p: PortStat): string => `${p.execs.median === Infinity ? `>${num(budget)}` : num(p.execs.median)}${p.misses > 0 ? ` (${p.misses} missed)` : ''}`;
+  console.log(`\nSCTBench ports (bench/sctbench), ${seeds} seeds: median executions to the assert\n`);
+  console.log(
+    formatTable(
+      ['program', ...STRATEGIES.map((s) => s.label)].map((header, i) => ({ header, right: i > 0 })),
+      names.map((name) => [name, ...STRATEGIES.map((s) => cell(ports.find((p) => p.port === name && p.strategy === s.label)!))]),
+    ),
+  );
+  console.log(
+    '\n' +
+      paragraph(
+        'How to read this: each port is one fixed program (reorder_N: N-1 setters and a checker; twostage: one funcA and ' +
+          'one funcB; twostage_16: 15 funcA and one funcB, twostage_100 cut to the 16-CPU limit); every shared access is a ' +
+          'preemption point and the threads start together (no main thread). For comparison, on these programs SURW ' +
+          '(Zhao et al., ASPLOS 2025) reports medians of 4-272 runs and RFF (Wolff et al., ASPLOS 2024) 5-32, finding them in ' +
+          '20 of 20 trials, where PCT d=3 needs 100-15,000 runs or misses (figures as summarized in issue 14).',
+      ),
+  );
 }
 
 export const timeToBug: Benchmark = {
   name: 'time-to-bug',
-  description: 'executions and ms to the first find of each seed problem P1-P5 on mdev-v5.0, random, PCT and conflict PCT d=2,3, POS, SURW',
+  description: 'executions and ms to the first find of P1-P5 on mdev-v5.0 and of the SCTBench ports, random, PCT and conflict PCT d=2,3, POS, SURW',
   run,
 };

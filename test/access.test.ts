@@ -236,3 +236,19 @@ describe('conflict-aware strategies', () => {
     }
   });
 });
+
+describe('replay --accesses', () => {
+  test('prints every step with what it touched: P2’s remover frees the mdev_state the ioctl then writes', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const entry = 'corpus/mdev-v5.0/kasan-use-after-free-write-in-mtty-ioctl.json';
+    const out = execFileSync(process.execPath, ['dist/harness/cli/main.js', 'replay', entry, '--accesses', '--json', '--results', mkdtempSync(join(tmpdir(), 'acc-'))], { encoding: 'utf8' });
+    const report = JSON.parse(out) as { reproduced: boolean; steps: { cpu: number; label: string; accesses: string[] }[] };
+    assert.ok(report.reproduced);
+    const frees = report.steps.filter((s) => s.accesses.some((a) => /^write mdev_state@cpu\d+\.0$/.test(a)));
+    // Allocated by the CPU that creates, freed by the one that removes.
+    assert.equal(new Set(frees.map((s) => s.cpu)).size, 2, JSON.stringify(frees.map((s) => [s.cpu, s.label])));
+  });
+});

@@ -74,6 +74,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--json', 'print the outcome as JSON')
     .option('--ladder', 'print the ladder diagram of the replay')
     .option('--width <n>', "the ladder's width in characters (default: the terminal's, or 100)", parsePositive)
+    .option('--accesses', 'print every step with the fields it read, wrote and synchronised on')
     .option('--target-file <file>', "the entry's target module, when it is not bundled")
     .addOption(new Option('--engine <name>', 'inline, or threads: each CPU on its own worker thread').choices(ENGINES).default('inline'))
     .option('--results <dir>', 'where verified.json records re-verified entries (a reproduced replay is one)', './results')

@@ -32,6 +32,8 @@ export interface ReplayOptions {
   update?: boolean;
   stallTimeout?: number;
   workerMemory?: number;
+  /** Print each step with the accesses it made (the access record, harness/kernel/access.ts). */
+  accesses?: boolean;
 }
 
 export interface ReplayReport {
@@ -49,6 +51,8 @@ export interface ReplayReport {
   /** Everything the replay found, the signature's finding included when it recurred. */
   findings: Pick<Finding, 'kind' | 'title' | 'detail'>[];
   ladder?: string;
+  /** With --accesses: each step as `cpu label`, then what it read, wrote and synchronised on. */
+  steps?: { cpu: number; label: string; accesses: string[] }[];
 }
 
 export async function readCorpusFile(file: string): Promise<CorpusEntry> {
@@ -73,6 +77,7 @@ function printReport(r: ReplayReport, entry: CorpusEntry): void {
   if (others.length > 0) lines.push('', r.reproduced ? 'the replay also found:' : 'the replay found instead:', ...others.map((f) => `  ${f.title}`));
   if (!r.reproduced && others.length === 0) lines.push('', 'the replay found nothing.');
   if (r.ladder !== undefined) lines.push('', r.ladder);
+  if (r.steps) lines.push('', 'steps (cpu, the preemption point it ran to, what it touched on the way):', ...r.steps.map((st, t) => `  ${String(t).padStart(4)} cpu${st.cpu} ${st.label}${st.accesses.length > 0 ? `: ${st.accesses.join(', ')}` : ''}`));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -97,11 +102,12 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
   const target = await entryTarget(file, entry, o.targetFile);
   const repro = entry.minimized ?? entry;
   const limits = limitsOf(o);
+  if (o.accesses && o.engine === 'threads') throw new UsageError('--accesses needs --engine inline: the threads engine keeps no access record');
   if (o.engine === 'threads') await checkWarmUp(ref, target, limits);
   const { result } =
     o.engine === 'threads'
       ? await withThreadsEngine((e) => replayThreads(e, ref, target, repro.program, repro.faults, repro.schedule, { events: true }), { stepTimeoutMs: limits.stallMs, memoryMb: limits.memoryMb })
-      : await guardedReplay(ref, target, entry, repro, limits);
+      : await guardedReplay(ref, target, entry, repro, limits, o.accesses === true);
   const report: ReplayReport = {
     file,
     target: target.name,
@@ -120,6 +126,7 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
       report.updated = await replaceEntry(file, { ...entry, targetHash: hash }, (current) => current !== undefined && current.targetHash !== hash && reproDigest(current) === reproDigest(entry));
     }
   }
+  if (o.accesses && result.trace && result.accesses) report.steps = result.trace.map(([cpu, label], i) => ({ cpu, label, accesses: result.accesses![i]! }));
   if (o.ladder) report.ladder = renderLadder(result.events ?? [], repro.program.cpus.length, { start: repro.program.start, width: o.width ?? terminalWidth() });
   if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else printReport(report, entry);
@@ -131,10 +138,10 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
  * heap) reports that instead of hanging: its events are then those of the run up to the step
  * that never finished, with the finding marked there.
  */
-async function guardedReplay(ref: TargetRef, target: Target, entry: CorpusEntry, repro: Pick<CorpusEntry, 'program' | 'faults' | 'schedule'>, limits: ExecutionLimits): Promise<{ result: ExecResult }> {
+async function guardedReplay(ref: TargetRef, target: Target, entry: CorpusEntry, repro: Pick<CorpusEntry, 'program' | 'faults' | 'schedule'>, limits: ExecutionLimits, accesses: boolean): Promise<{ result: ExecResult }> {
   const pool = new GuardedPool(1, limits);
   try {
-    const r = await pool.replay({ target: ref, replay: { program: repro.program, faults: repro.faults, schedule: repro.schedule }, opts: { events: true } });
+    const r = await pool.replay({ target: ref, replay: { program: repro.program, faults: repro.faults, schedule: repro.schedule }, opts: accesses ? { events: true, trace: true, accesses: true } : { events: true } });
     if (!r.killed) return r;
     const cfg = { seed: entry.seed, strategy: entry.strategy, depth: entry.depth };
     const halted = haltedRun({ target, cfg }, { index: entry.index, repro: { ...repro, faults: [...repro.faults] }, step: r.killed.beat.step });

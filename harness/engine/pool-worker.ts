@@ -25,7 +25,7 @@ export interface BatchTask {
 export interface ReplayTask {
   target: TargetRef;
   replay: { program: Program; faults: Fault[]; schedule: Schedule; maxSteps?: number };
-  opts: Pick<ExecOptions, 'events' | 'trace'>;
+  opts: Pick<ExecOptions, 'events' | 'trace' | 'accesses'>;
   heartbeat?: SharedArrayBuffer;
 }
 

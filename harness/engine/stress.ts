@@ -7,7 +7,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS } from '../kernel/layout.js';
+import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS, USUAL_CPUS } from '../kernel/layout.js';
 import type { Target } from '../target.js';
 import { TARGET_ERROR, type Fault, type Finding, type Program, type TraceStep } from '../types.js';
 import { DEFAULT_MEMORY_MB, isOutOfMemory, resourceLimitsOf } from './guarded-pool.js';
@@ -80,11 +80,10 @@ export async function runStress(opts: StressOptions, onExecution: (x: StressExec
   const sites = sitesBuffer();
   prepareThread(target, sites);
   const workers = opts.workers ?? defaultStressWorkers();
-  const slotsPerBatch = MAX_CPUS - 1;
   const pool = new Piscina({
     filename: fileURLToPath(new URL('./stress-worker.js', import.meta.url)),
-    minThreads: workers * slotsPerBatch,
-    maxThreads: workers * slotsPerBatch,
+    minThreads: workers * USUAL_CPUS,
+    maxThreads: workers * (MAX_CPUS - 1),
     idleTimeout: Infinity,
     resourceLimits: resourceLimitsOf(opts.memoryMb ?? DEFAULT_MEMORY_MB),
   });

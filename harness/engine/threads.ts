@@ -9,7 +9,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS } from '../kernel/layout.js';
+import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS, USUAL_CPUS } from '../kernel/layout.js';
 import type { Rng } from '../rng.js';
 import { defaultNext, type Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
@@ -117,7 +117,7 @@ export class ThreadsEngine {
     this.memoryMb = opts.memoryMb ?? DEFAULT_MEMORY_MB;
     this.pool = new Piscina({
       filename: fileURLToPath(new URL('./threads-worker.js', import.meta.url)),
-      minThreads: MAX_CPUS - 1,
+      minThreads: USUAL_CPUS,
       maxThreads: MAX_CPUS - 1,
       idleTimeout: Infinity,
       // Capped like the guarded pool's workers: a CPU that allocates without bound dies alone (an oom of its execution).

@@ -25,7 +25,10 @@ export const SLOT_UNMAPPED = 3;
 /** Freed fields are filled with the slab poison byte, as SLUB does with 0x6b. */
 export const POISON = 0x6b6b6b6b;
 
-export const MAX_CPUS = 6;
+/** CPUs of the CPU table: up to 16 for a program, and one more for setup and teardown. */
+export const MAX_CPUS = 17;
+/** Worker threads an engine starts with (a drawn program has at most 4 CPUs); it grows to MAX_CPUS - 1 for larger fixed programs. */
+export const USUAL_CPUS = 5;
 export const CPU = { state: 0, waitAddr: 1, waitMask: 2, waitOp: 3, steps: 4, waitRef: 5 } as const;
 export const CPU_WORDS = 8;
 export const CPU_IDLE = 0;

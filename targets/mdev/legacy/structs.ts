@@ -2,7 +2,7 @@
 // for every modelled version (a field a version does not have stays 0). Field names follow the
 // kernel's; `dev_*` are the fields of the struct device embedded in struct mdev_device.
 
-import { defineStruct, makeLayout, type Ref } from '../../../harness/kernel/layout.js';
+import { defineStruct, makeLayout, MAX_CPUS, type Ref } from '../../../harness/kernel/layout.js';
 import { kernfs_node } from '../../../harness/kernel/kernfs.js';
 import { list_head } from '../../../harness/kernel/list.js';
 import { module } from '../../../harness/kernel/module.js';
@@ -135,7 +135,7 @@ export type VendorDev = Ref<FieldsOf<typeof vendor_dev>>;
 
 export const LEGACY_LAYOUT = makeLayout([
   { def: globals, capacity: 1 },
-  { def: task, capacity: 8 },
+  { def: task, capacity: MAX_CPUS },
   { def: module, capacity: 24 },
   { def: list_head, capacity: 96 },
   { def: kernfs_node, capacity: 320 },
