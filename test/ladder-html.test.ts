@@ -52,8 +52,8 @@ describe('ladders in report.html', () => {
     ]);
     assert.deepEqual(rowWith(html, 'remove(0):'), [{ cls: '', text: '' }, { cls: '', text: 'remove(0):' }]);
     // Moved left into CPU0's column in the text (too long for CPU1's), yet CPU1's finding.
-    assert.match(ladderOf(P2, 100), /^ {38}\^\^\^ invariant: remove mirrors create in mdev_device_remove_ops$/m);
-    assert.deepEqual(rowWith(html, 'invariant: remove mirrors'), [{ cls: '', text: '' }, { cls: 'finding', text: '^^^ invariant: remove mirrors create in mdev_device_remove_ops' }]);
+    assert.match(ladderOf(P2, 100), /^ {42}\^\^\^ invariant: remove mirrors create in mdev_device_remove$/m);
+    assert.deepEqual(rowWith(html, 'invariant: remove mirrors'), [{ cls: '', text: '' }, { cls: 'finding', text: '^^^ invariant: remove mirrors create in mdev_device_remove' }]);
     // Wrapped in the text, whole in the table.
     assert.deepEqual(rowWith(html, 'wait_event')[1], { cls: 'switch', text: '~ vfio_del_group_dev:wait_event(vfio.release_q) (waits)' });
     assert.match(html, /<p class="legend">~ where a CPU was switched out, \(waits\) when it blocked in a wait there; shaded: a CPU blocked in a wait while another ran<\/p>/);

@@ -7,14 +7,25 @@
 import { entryOf, findingExecution, type CaptureContext } from '../corpus/capture.js';
 import type { CorpusEntry } from '../corpus/entry.js';
 import type { CampaignFinding } from '../engine/campaign.js';
+import { haltedProfileRun } from '../engine/profile-run.js';
+import { campaignFaults, programFor } from '../engine/runner.js';
 import { renderLadder } from '../report/ladder.js';
 import type { ExecResult, Fault, Program, TraceEvent } from '../types.js';
 
-/** The execution of a watchdog finding up to (not into) the step that never finished. */
+/**
+ * The execution of a watchdog finding up to (not into) the step that never finished; when that
+ * step was one of a profiling run (the strategy's, before the execution proper), that serial run:
+ * its schedule is then the repro.
+ */
 export function haltedRun(
   ctx: Pick<CaptureContext, 'target' | 'cfg'>,
-  f: Pick<CampaignFinding, 'index' | 'repro' | 'step'>,
+  f: Pick<CampaignFinding, 'index' | 'repro' | 'step' | 'phase'>,
 ): { program: Program; faults: Fault[]; result: ExecResult } {
+  if (f.phase !== undefined && f.phase !== 0) {
+    const program = f.repro?.program ?? programFor(ctx.target, ctx.cfg.seed, f.index);
+    const faults = f.repro?.faults ?? campaignFaults(ctx.target, ctx.cfg, f.index);
+    return { program, faults, result: haltedProfileRun(ctx.target, program, faults, f.phase, f.step ?? 0, ctx.cfg.maxSteps) };
+  }
   return findingExecution(ctx.target, ctx.cfg, f, { events: true, haltAt: f.step ?? 0 });
 }
 

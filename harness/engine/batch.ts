@@ -35,6 +35,8 @@ export interface BatchFinding {
   repro?: Repro;
   /** A watchdog's finding (stall, oom): the step of `index` its CPU never finished. */
   step?: number;
+  /** ... when that step was one of a profiling run of `index` (profile-run.ts FORWARD, BACKWARD). */
+  phase?: number;
 }
 
 /** An execution that reached coverage keys no earlier execution of its batch reached. */

@@ -62,6 +62,8 @@ export interface CampaignFinding {
   repro?: Repro;
   /** A watchdog's finding (stall, oom): the step of `index` that never finished. */
   step?: number;
+  /** ... when that step was one of a profiling run of `index` (profile-run.ts FORWARD, BACKWARD). */
+  phase?: number;
 }
 
 export interface GuideStats {
@@ -130,6 +132,8 @@ class Merger {
         seen.detail = f.detail;
         if (f.step !== undefined) seen.step = f.step;
         else delete seen.step;
+        if (f.phase !== undefined) seen.phase = f.phase;
+        else delete seen.phase;
         seen.timeToFindMs = Math.min(seen.timeToFindMs, Math.round(now));
         if (f.repro) seen.repro = f.repro;
         else delete seen.repro;

@@ -119,6 +119,7 @@ export class GuardedPool implements BatchExecutor {
     if (killed === 'stopped') return { kind: 'stopped' };
     const { beat, finding } = killed;
     const bf: BatchFinding = { title: finding.title, kind: finding.kind, index: beat.index, detail: finding.detail, hits: 1, step: beat.step };
+    if (beat.phase !== 0) bf.phase = beat.phase;
     if (finding.kind === 'target-error') return { kind: 'lost', finding: { ...bf, index: task.start } };
     return { kind: 'killed', index: beat.index, steps: beat.step, finding: bf };
   }

@@ -17,6 +17,8 @@ const HB = {
   fn: 5,
   /** Names written to the name table. */
   names: 6,
+  /** 0 while the execution itself runs; 1 or 2 during its first or second profiling run (profile-run.ts). */
+  phase: 7,
 } as const;
 const HEADER_WORDS = 8;
 const NAME_SLOTS = 128;
@@ -39,6 +41,8 @@ export interface Beat {
   cpu: number;
   step: number;
   fn: string;
+  /** The profiling run the step belongs to (1 forward, 2 backward), or 0: the execution itself. */
+  phase: number;
 }
 
 /** The writer, in the thread that runs target code. Plain stores: the reader only needs them eventually. */
@@ -58,6 +62,7 @@ export class Heartbeat {
     w[HB.cpu] = 0;
     w[HB.step] = 0;
     w[HB.fn] = 0;
+    w[HB.phase] = 0;
     w[HB.state] = RUNNING;
     w[HB.seq]!++;
   }
@@ -67,6 +72,12 @@ export class Heartbeat {
     w[HB.cpu] = cpu;
     w[HB.step] = step;
     w[HB.seq]!++;
+  }
+
+  /** The steps that follow belong to profiling run `p` (0: to the execution itself). */
+  phase(p: number): void {
+    this.w[HB.phase] = p;
+    this.w[HB.seq]!++;
   }
 
   fn(name: string): void {
@@ -95,7 +106,7 @@ export class Heartbeat {
 export function readBeat(sab: SharedArrayBuffer): Beat {
   const w = new Int32Array(sab, 0, HEADER_WORDS);
   const id = w[HB.fn]!;
-  return { seq: w[HB.seq]!, running: w[HB.state] === RUNNING, index: w[HB.index]!, cpu: w[HB.cpu]!, step: w[HB.step]!, fn: id === 0 ? 'cpu_idle' : nameOf(sab, id) };
+  return { seq: w[HB.seq]!, running: w[HB.state] === RUNNING, index: w[HB.index]!, cpu: w[HB.cpu]!, step: w[HB.step]!, fn: id === 0 ? 'cpu_idle' : nameOf(sab, id), phase: w[HB.phase]! };
 }
 
 function nameOf(sab: SharedArrayBuffer, id: number): string {

@@ -189,7 +189,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
 
   const gens = program.cpus.map((_, c) => cpuBody(target, k, c, program));
   for (let c = 0; c < ncpus; c++) k.mem[c * CPU_WORDS + CPU.state] = CPU_RUNNABLE;
-  const profile = profileFor(strategy, target, program, opts.faults, opts.maxSteps);
+  const profile = profileFor(strategy, target, program, opts.faults, opts.maxSteps, opts.heartbeat);
   strategy.start({ ncpus, ops: countOps(program), rng, profile });
   const invariants = opts.profiling ? [] : target.invariants;
 

@@ -9,28 +9,56 @@ import type { Profile } from '../sched/profile.js';
 import type { Strategy } from '../sched/strategy.js';
 import { execRng } from '../rng.js';
 import type { Target } from '../target.js';
-import type { Fault, Program } from '../types.js';
+import type { ExecResult, Fault, Program } from '../types.js';
+import type { Heartbeat } from './heartbeat.js';
 import { execute } from './inline.js';
 
-export function profileProgram(target: Target, program: Program, faults: readonly Fault[] = [], maxSteps?: number): Profile {
-  const n = program.cpus.length;
-  const forward = serialRun(target, program, Array.from({ length: n }, (_, c) => c), faults, maxSteps, true);
-  if (n < 2) return forward;
-  const backward = serialRun(target, program, Array.from({ length: n }, (_, c) => n - 1 - c), faults, maxSteps, true);
+export function profileProgram(target: Target, program: Program, faults: readonly Fault[] = [], maxSteps?: number, heartbeat?: Heartbeat): Profile {
+  const forward = serialRun(target, program, FORWARD, faults, maxSteps, true, heartbeat);
+  if (program.cpus.length < 2) return forward;
+  const backward = serialRun(target, program, BACKWARD, faults, maxSteps, true, heartbeat);
   const cpus = forward.cpus.map((steps, c) => (backward.cpus[c]!.length > steps.length ? backward.cpus[c]! : steps));
   return { length: Math.max(forward.length, backward.length), cpus };
 }
 
-/** The profile a strategy asks for, if it asks: for the length alone, one serial run without the access record. */
-export function profileFor(strategy: Strategy, target: Target, program: Program, faults: readonly Fault[] = [], maxSteps?: number): Profile | undefined {
-  if (strategy.needsProfile === 'accesses') return profileProgram(target, program, faults, maxSteps);
-  if (strategy.needsProfile === 'length') return serialRun(target, program, program.cpus.map((_, c) => c), faults, maxSteps, false);
-  return undefined;
+/**
+ * The profile a strategy asks for, if it asks: for the length alone, one serial run without the
+ * access record. With a heartbeat, the steps of the profiling runs are published too (with their
+ * phase), so that a watchdog stops a program that never yields in them as in the execution itself.
+ */
+export function profileFor(strategy: Strategy, target: Target, program: Program, faults: readonly Fault[] = [], maxSteps?: number, heartbeat?: Heartbeat): Profile | undefined {
+  if (strategy.needsProfile === undefined) return undefined;
+  const profile =
+    strategy.needsProfile === 'accesses' ? profileProgram(target, program, faults, maxSteps, heartbeat) : serialRun(target, program, FORWARD, faults, maxSteps, false, heartbeat);
+  heartbeat?.phase(0);
+  return profile;
 }
 
+/** The profiling runs, by their heartbeat phase: CPUs in order, then in reverse order. */
+export const FORWARD = 1;
+export const BACKWARD = 2;
+
+/**
+ * A profiling run again, halted before step `haltAt` (the step a watchdog found stalled): its
+ * schedule replays the stall exactly, with no profile to run first.
+ */
+export function haltedProfileRun(target: Target, program: Program, faults: readonly Fault[], phase: number, haltAt: number, maxSteps?: number): ExecResult {
+  return execute(target, program, serial(orderOf(program, phase)), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, events: true, haltAt }).result;
+}
+
+/** The schedule of profiling run `phase`, as a strategy. */
+export const serialStrategy = (program: Program, phase: number): Strategy => serial(orderOf(program, phase));
+
+const orderOf = (program: Program, phase: number): number[] => {
+  const n = program.cpus.length;
+  return Array.from({ length: n }, (_, c) => (phase === BACKWARD ? n - 1 - c : c));
+};
+
 /** A serial run; without the access record its steps are counted per CPU but carry no accesses. */
-function serialRun(target: Target, program: Program, order: number[], faults: readonly Fault[], maxSteps: number | undefined, accesses: boolean): Profile {
-  const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, accesses, trace: true });
+function serialRun(target: Target, program: Program, phase: number, faults: readonly Fault[], maxSteps: number | undefined, accesses: boolean, heartbeat?: Heartbeat): Profile {
+  heartbeat?.phase(phase);
+  const order = orderOf(program, phase);
+  const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, accesses, trace: true, heartbeat });
   const cpus: Profile['cpus'] = program.cpus.map(() => []);
   result.trace!.forEach(([cpu], t) => cpus[cpu]!.push(kernel.access?.of(t) ?? []));
   return { length: result.steps, cpus };

@@ -16,6 +16,7 @@ import { argCombos } from './threads-kernel.js';
 import { formatOp } from './program.js';
 import { campaignFaults, programFor, type CampaignConfig, type IndexedExecution } from './runner.js';
 import { ExecutionCancelled, ThreadsEngine, type ThreadsEngineOptions } from './threads.js';
+import { BACKWARD, FORWARD, serialStrategy } from './profile-run.js';
 
 /** The engines of `run`, `replay` and `minimize` (`--engine`). */
 export const ENGINES = ['inline', 'threads'] as const;
@@ -28,10 +29,16 @@ export async function runIndexThreads(
   cfg: CampaignConfig,
   index: number,
   opts: ExecOptions = {},
-): Promise<IndexedExecution & { execution: Execution }> {
+): Promise<IndexedExecution & { execution: Execution; phase?: number }> {
   const program = programFor(target, cfg.seed, index);
   const faults = campaignFaults(target, cfg, index);
   const strategy = makeStrategy(cfg.strategy, cfg.depth);
+  // The strategy's profiling runs are computed in this thread (profile-run.ts); each is first run on
+  // the workers, where the engine's watchdog stops a program that never yields in them.
+  for (const phase of strategy.needsProfile === undefined ? [] : strategy.needsProfile === 'length' || program.cpus.length < 2 ? [FORWARD] : [FORWARD, BACKWARD]) {
+    const serialRun = await engine.execute(ref, target, program, serialStrategy(program, phase), execRng('profile', 0, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
+    if (serialRun.result.findings.some((f) => WATCHDOG_KINDS.has(f.kind))) return { index, program, faults, result: serialRun.result, execution: serialRun, phase };
+  }
   const execution = await engine.execute(ref, target, program, strategy, execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
   return { index, program, faults, result: execution.result, execution };
 }
@@ -70,8 +77,9 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
   try {
     for (; index < limit && !stopping(); index++) {
       let result;
+      let phase: number | undefined;
       try {
-        ({ result } = await runIndexThreads(own, opts.target, target, cfg, index));
+        ({ result, phase } = await runIndexThreads(own, opts.target, target, cfg, index));
       } catch (e) {
         if (e instanceof ExecutionCancelled) break; // stopped while a step ran: it does not count
         throw e;
@@ -91,7 +99,10 @@ export async function runThreadsCampaign(opts: CampaignOptions, engine?: Threads
         if (seen) seen.hits++;
         else {
           const found: CampaignFinding = { title: f.title, kind: f.kind, index, detail: f.detail, hits: 1, timeToFindMs: Math.round(performance.now() - t0) };
-          if (WATCHDOG_KINDS.has(f.kind)) found.step = f.step; // the step that never finished: where its repro halts
+          if (WATCHDOG_KINDS.has(f.kind)) {
+            found.step = f.step; // the step that never finished: where its repro halts
+            if (phase !== undefined) found.phase = phase; // ... in that profiling run
+          }
           byTitle.set(f.title, found);
           opts.onNewFinding?.({ ...found });
         }
