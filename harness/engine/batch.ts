@@ -31,7 +31,7 @@ export interface BatchFinding {
   detail: string[];
   /** How many executions of the batch found it. */
   hits: number;
-  /** Present when the execution at `index` was a mutation (guided): what replays it. */
+  /** What replays the execution at `index` (a mutation's, guided, which (seed, index) would not rebuild). */
   repro?: Repro;
   /** A watchdog's finding (stall, oom): the step of `index` its CPU never finished. */
   step?: number;
@@ -82,7 +82,12 @@ export function runBatch(target: Target, cfg: BatchConfig, start: number, count:
   const seen = new Set<string>();
   const novel: NovelExecution[] = [];
   let mutated = 0;
+  let ran = count;
   for (let i = start; i < start + count; i++) {
+    if (heartbeat?.stopRequested()) {
+      ran = i - start; // a stopping run keeps what ran
+      break;
+    }
     const plan = guided ? planFor(target, cfg, i, queue) : freshPlan(target, cfg, i);
     heartbeat?.begin(i);
     const execution = runPlan(target, cfg, i, plan, opts);
@@ -106,12 +111,14 @@ export function runBatch(target: Target, cfg: BatchConfig, start: number, count:
         continue;
       }
       const bf: BatchFinding = { title: f.title, kind: f.kind, index: i, detail: f.detail, hits: 1 };
-      if (plan.source !== 'fresh') bf.repro = { program: plan.program, faults: plan.faults, schedule: result.schedule };
+      // Its schedule too, fresh or not: the main thread then replays it (to save it, to draw its ladder)
+      // instead of running the strategy's profiling runs again.
+      bf.repro = { program: plan.program, faults: plan.faults, schedule: result.schedule };
       byTitle.set(f.title, bf);
     }
   }
   heartbeat?.end();
-  const out: BatchResult = { start, count, steps, findings: [...byTitle.values()] };
+  const out: BatchResult = { start, count: ran, steps, findings: [...byTitle.values()] };
   if (cov) out.coverage = cov.toJSON();
   if (novelty) out.novel = novel;
   if (guided) out.mutated = mutated;

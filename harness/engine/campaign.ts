@@ -58,7 +58,7 @@ export interface CampaignFinding {
   hits: number;
   /** Milliseconds from the start of the campaign to the batch that first found it. */
   timeToFindMs: number;
-  /** Guided: present when the execution at `index` was a mutation, which (seed, index) alone does not rebuild. */
+  /** What replays the execution at `index`: its schedule (and, guided, a mutation's program that (seed, index) alone would not rebuild). */
   repro?: Repro;
   /** A watchdog's finding (stall, oom): the step of `index` that never finished. */
   step?: number;
@@ -239,6 +239,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       await Promise.race([...inFlight, new Promise<void>((resolve) => (tick = setTimeout(resolve, 100)))]);
       clearTimeout(tick);
       if (stopping()) {
+        if (stopSince === undefined) pool.requestStop?.();
         stopSince ??= performance.now();
         const waited = performance.now() - stopSince;
         const signalled = opts.shouldStop?.() ?? false;

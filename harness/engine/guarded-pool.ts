@@ -10,7 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { BatchFinding, BatchResult } from './batch.js';
-import { heartbeatBuffer, readBeat, type Beat } from './heartbeat.js';
+import { heartbeatBuffer, readBeat, requestStop, type Beat } from './heartbeat.js';
 import type { BatchTask, PoolTask, ReplayTask } from './pool-worker.js';
 import type { ExecResult, Finding } from '../types.js';
 import { oomTitle, stallTitle } from './watched-kernel.js';
@@ -39,6 +39,8 @@ export type BatchOutcome =
 /** What runs batches: the guarded pool, or a fake in tests. */
 export interface BatchExecutor {
   run(task: BatchTask): Promise<BatchOutcome>;
+  /** Ask every batch in flight to end after its current execution, returning what it ran. */
+  requestStop?(): void;
   /** Abort every batch in flight: they end 'stopped'. */
   stopAll(): void;
   /** Abort the batches in flight whose execution has not reached a preemption point for `quietMs`. */
@@ -154,6 +156,10 @@ export class GuardedPool implements BatchExecutor {
       return { beat, finding: { kind: 'oom', title: oomTitle(beat.fn), cpu: beat.cpu, step: beat.step, detail } };
     }
     throw error;
+  }
+
+  requestStop(): void {
+    for (const w of this.watched) requestStop(w.hb);
   }
 
   stopAll(): void {

@@ -19,8 +19,10 @@ const HB = {
   names: 6,
   /** 0 while the execution itself runs; 1 or 2 during its first or second profiling run (profile-run.ts). */
   phase: 7,
+  /** Set by the watchdog's side when the run is stopping: the batch ends after its current execution. */
+  stop: 8,
 } as const;
-const HEADER_WORDS = 8;
+const HEADER_WORDS = 10;
 const NAME_SLOTS = 128;
 const NAME_CHARS = 48;
 
@@ -74,6 +76,11 @@ export class Heartbeat {
     w[HB.seq]!++;
   }
 
+  /** Whether the run is stopping (requestStop): the batch returns what it ran so far. */
+  stopRequested(): boolean {
+    return Atomics.load(this.w, HB.stop) === 1;
+  }
+
   /** The steps that follow belong to profiling run `p` (0: to the execution itself). */
   phase(p: number): void {
     this.w[HB.phase] = p;
@@ -103,6 +110,11 @@ export class Heartbeat {
 }
 
 /** Read a heartbeat (from the watchdog's thread). */
+/** Ask the thread that writes this heartbeat to end its batch after the execution it is running. */
+export function requestStop(sab: SharedArrayBuffer): void {
+  Atomics.store(new Int32Array(sab, 0, HEADER_WORDS), HB.stop, 1);
+}
+
 export function readBeat(sab: SharedArrayBuffer): Beat {
   const w = new Int32Array(sab, 0, HEADER_WORDS);
   const id = w[HB.fn]!;
