@@ -1,6 +1,7 @@
 // A target of the user's own, passed with --target-file: every hint the tool prints for it (the
 // replay command of each finding, the repeat command of run and merge, the repro runs of coverage)
-// names the file, since `--target NAME` cannot find it.
+// names the file, since `--target NAME` cannot find it; and mdev's seed problems (P1-P5) stay out
+// of its summary, report and compare table.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,10 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cli } from './fixtures/cli.js';
 import type { RunSummary } from '../harness/report/summary.js';
+import type { CompareSummary } from '../harness/cli/compare.js';
+import { seedProblems } from '../harness/cli/run.js';
+import { defineTarget } from '../harness/define-target.js';
+import { findTarget } from '../targets/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-target-file-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -73,5 +78,34 @@ describe('--target-file hints', () => {
     assert.match(r.stdout, /box: held --drop--> dropped/);
     assert.match(r.stdout, new RegExp(`first at index \\d+: mdevfuzz run --target-file ${quoted(TARGET)} --seed 1 --execs \\d+\\)`));
     assert.doesNotMatch(r.stdout, /--target boxes/);
+  });
+});
+
+describe('seed problems only for targets that declare them', () => {
+  const plain = defineTarget({ name: 'plain', pools: [], ops: { *nop() {} } });
+  const declaring = defineTarget({ name: 'declaring', pools: [], ops: { *nop() {} }, expectations: [{ title: 'X', status: 'known', reason: 'r', problem: 'Q1' }] });
+
+  test('a plug-in target has none; one that declares some has its own; a bundled one brings the five of the mdev family', () => {
+    assert.deepEqual(seedProblems([plain]), []);
+    assert.deepEqual(seedProblems([declaring]), [{ problem: 'Q1', title: 'X' }]);
+    const mdev = seedProblems([findTarget('mdev-v6')!, plain]);
+    assert.deepEqual(mdev.map((p) => p.problem), ['P1', 'P2', 'P3', 'P4', 'P5']);
+  });
+
+  // Reads the run of the first suite.
+  test("a target file's run: no seed problems in the summary, no problem column or P1-P5 legend in report.html", () => {
+    const dir = path.join(tmp, 'results', 'a');
+    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as RunSummary;
+    assert.deepEqual(summary.seedProblems, []);
+    const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
+    assert.match(html, /<table id="compare-table">/);
+    assert.doesNotMatch(html, /P1-P5|<td class="problem">/);
+  });
+
+  test('compare of a target file alone: its findings and no seed-problem rows', async () => {
+    const r = await cli(['compare', '--target-file', TARGET, '--seed', '1', '--execs', '20', '--workers', '0', '--results', path.join(tmp, 'compare'), '--json']);
+    assert.notEqual(r.code, 2, r.stderr);
+    const c = JSON.parse(r.stdout) as CompareSummary;
+    assert.deepEqual(c.rows.map((row) => [row.signature, row.seedProblem]), [[TITLE, false]]);
   });
 });

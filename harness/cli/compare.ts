@@ -18,13 +18,11 @@ import { TARGETS, findTarget } from '../../targets/index.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
 import { makeProgress } from './bars.js';
 import { limitsOf, type LimitFlags } from './limits.js';
-import { checkWritableDir, makeRunDir } from './run.js';
+import { checkWritableDir, makeRunDir, seedProblems } from './run.js';
 
 export const DEFAULT_COMPARE_TIME_MS = 10_000;
 const STRATEGY = 'pct';
 const DEPTH = 3;
-/** The target whose known expectations are the seed problems of the LKML thread. */
-const SEED_TARGET = 'mdev-v5.0';
 /** Appended to a cell whose finding is not in that target's expectations. */
 export const UNEXPECTED_MARK = '!';
 
@@ -96,10 +94,6 @@ export function parseTargetList(text: string): string[] {
   return names;
 }
 
-function seedProblems(): string[] {
-  const seeds = (findTarget(SEED_TARGET)?.expectations ?? []).filter((e) => e.problem !== undefined);
-  return seeds.sort((a, b) => a.problem!.localeCompare(b.problem!)).map((e) => e.title);
-}
 
 function cellText(c: CompareCell): string {
   return c.found ? `found @${c.firstIndex}${c.unexpected ? ` ${UNEXPECTED_MARK}` : ''}` : '-';
@@ -175,7 +169,7 @@ export async function compareCommand(o: CompareOptions): Promise<number> {
   }
 
   progress.stop();
-  const seeds = seedProblems();
+  const seeds = seedProblems(targets).map((p) => p.title);
   const others = [...new Set([...found.values()].flatMap((m) => [...m.keys()]))].filter((t) => !seeds.includes(t)).sort();
   const rows: CompareRow[] = [...seeds, ...others].map((signature) => {
     const cells: Record<string, CompareCell> = {};

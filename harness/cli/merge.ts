@@ -21,7 +21,7 @@ import { mergeCorpora } from './corpus.js';
 import { printRunSummary } from './print.js';
 import { printTargetErrors } from './target-errors.js';
 import { campaignFlags, replayCommand, targetFlag } from './run-target.js';
-import { checkWritableDir, RUN_ID, runHitsOf, seedProblems } from './run.js';
+import { checkWritableDir, RUN_ID, runHitsOf } from './run.js';
 
 export interface MergeOptions {
   results: string;
@@ -73,6 +73,12 @@ function mergeTargetErrors(runs: readonly RunSummary[]): TargetErrorReport[] {
     else byKey.set(key, { ...(e.execIndex < seen.execIndex ? e : seen), hits: seen.hits + e.hits });
   }
   return [...byKey.values()].sort((a, b) => a.target.localeCompare(b.target) || a.execIndex - b.execIndex);
+}
+
+/** The seed problems of the merged runs' targets: those any run listed. */
+function unionSeedProblems(runs: readonly RunSummary[]): RunSummary['seedProblems'] {
+  const byTitle = new Map(runs.flatMap((s) => s.seedProblems.map((p) => [p.title, p] as const)));
+  return [...byTitle.values()].sort((a, b) => a.problem.localeCompare(b.problem));
 }
 
 function mergeResults(target: string, parts: readonly TargetResult[], findings: readonly SummaryFinding[]): TargetResult {
@@ -201,7 +207,7 @@ async function finishMerge(
     expectations: countExpectations(results),
     corpusErrors: union(runs.map((s) => s.corpusErrors)),
     results,
-    seedProblems: seedProblems(),
+    seedProblems: unionSeedProblems(runs),
     mergedFrom: runs.map((s) => ({ runId: s.runId, shard: shardText(s) })),
     exitCode: 0,
   };

@@ -241,8 +241,10 @@ function printSummary(s: StressSummary, ref: TargetRef): void {
   if (s.findings.length > 0) {
     const status = (f: StressSummaryFinding): string =>
       f.confirmed === 0 ? 'unconfirmed' : f.new ? 'NEW' : f.expected === 'known' ? 'expected' : f.expected === 'by-design' ? 'by-design' : 'in corpus';
-    const rows = s.findings.map((f) => [f.signature, f.problem ?? '', formatCount(f.hits), formatCount(f.confirmed), formatDuration(f.timeToFindMs), status(f)]);
-    const columns = [{ header: 'signature' }, { header: 'problem' }, { header: 'hits', right: true }, { header: 'confirmed', right: true }, { header: 'found after', right: true }, { header: 'status' }];
+    // The problem column only when some finding is a seed problem of the target's expectations.
+    const problems = s.findings.some((f) => f.problem !== null);
+    const rows = s.findings.map((f) => [f.signature, ...(problems ? [f.problem ?? ''] : []), formatCount(f.hits), formatCount(f.confirmed), formatDuration(f.timeToFindMs), status(f)]);
+    const columns = [{ header: 'signature' }, ...(problems ? [{ header: 'problem' }] : []), { header: 'hits', right: true }, { header: 'confirmed', right: true }, { header: 'found after', right: true }, { header: 'status' }];
     lines.push('', formatTable(columns, rows));
   }
   lines.push('', `corpus:   ${s.corpusDir}`, `summary:  ${s.summaryFile}`);
