@@ -47,6 +47,13 @@ export default defineTarget({
 
 const quoted = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+test('every command that takes --target (or --targets) takes --target-file', async () => {
+  for (const command of [['run'], ['replay'], ['minimize'], ['corpus', 'check'], ['compare'], ['coverage'], ['stress']]) {
+    const help = await cli([...command, '--help']);
+    assert.match(help.stdout, /--target-file <file>/, command.join(' '));
+  }
+});
+
 describe('--target-file hints', () => {
   const results = path.join(tmp, 'results');
   const corpus = path.join(tmp, 'corpus');
@@ -70,6 +77,14 @@ describe('--target-file hints', () => {
     const f = summary.findings.find((x) => x.signature === TITLE)!;
     assert.match(f.replay, new RegExp(`^mdevfuzz replay \\S+ --target-file ${quoted(TARGET)} --ladder$`));
     assert.match(r.stdout, new RegExp(`repeat: +mdevfuzz run --target-file ${quoted(TARGET)} --seed 1 `));
+  });
+
+  test('stress: the replay command names the file; no problem column for a target without seed problems', async () => {
+    const r = await cli(['stress', '--target-file', TARGET, '--seed', '1', '--execs', '20', '--workers', '1', '--results', path.join(tmp, 'stress'), '--corpus', path.join(tmp, 'stress-corpus')]);
+    assert.notEqual(r.code, 2, r.stderr);
+    assert.match(r.stdout, new RegExp(`replay: +mdevfuzz replay \\S+ --target-file ${quoted(TARGET)} --ladder`));
+    assert.match(r.stdout, /signature +hits +confirmed/);
+    assert.doesNotMatch(r.stdout, /problem/);
   });
 
   test('coverage: the run that reaches an undeclared transition is given with the file', async () => {
