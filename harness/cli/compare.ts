@@ -1,6 +1,7 @@
 // `mdevfuzz compare`: the same campaign (seed, strategy, budget) on several targets, one after the
-// other, and one table of which signature each found first at which index. Rows: the five seed
-// problems (mdev-v5.0's known expectations, in their order), then every other signature, sorted.
+// other, and one table of which signature each found first at which index. Rows: the seed
+// problems the compared targets declare (P1-P5 of the mdev family, in order; none for a target
+// file that declares none), then every other signature, sorted.
 // Exit code: 0 every finding is in its target's expectations, 1 otherwise, 2 bad arguments.
 // It writes results/<run-id>/compare.json and nothing to the corpus.
 
@@ -93,7 +94,6 @@ export function parseTargetList(text: string): string[] {
   if (twice !== undefined) throw new InvalidArgumentError(`'${twice}' is listed twice.`);
   return names;
 }
-
 
 function cellText(c: CompareCell): string {
   return c.found ? `found @${c.firstIndex}${c.unexpected ? ` ${UNEXPECTED_MARK}` : ''}` : '-';
