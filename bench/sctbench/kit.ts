@@ -4,10 +4,10 @@
 // not the main thread that creates and joins them (each access is one preemption point, as in
 // the systematic testers that SCTBench was built for).
 
-import { kfn, type Gen, type Kernel } from '../../harness/kernel/kernel.js';
-import { defineStruct, makeLayout, type Ref, type StructDef } from '../../harness/kernel/layout.js';
+import { defineTarget } from '../../harness/define-target.js';
+import type { Gen, Kernel } from '../../harness/kernel/kernel.js';
+import { defineStruct, type Ref, type StructDef } from '../../harness/kernel/layout.js';
 import type { Target } from '../../harness/target.js';
-import type { Op } from '../../harness/types.js';
 
 export interface Port<F extends string> {
   name: string;
@@ -25,28 +25,19 @@ export interface Port<F extends string> {
 export function portTarget<F extends string>(port: Port<F>): Target {
   const globals: StructDef<F> = defineStruct(`${port.name}_globals`, port.globals);
   const g = (k: Kernel): Ref<F> => k.nth(globals, 0);
-  const bodies = new Map(Object.entries(port.threads).map(([name, body]) => [name, kfn(name, (k: Kernel) => body(k, g(k)))]));
-  const program = { cpus: port.program.map((name): Op[] => [{ op: name, args: {} }]) };
-  return {
+  const ops = Object.fromEntries(Object.entries(port.threads).map(([name, body]) => [name, (k: Kernel) => body(k, g(k))]));
+  return defineTarget({
     name: port.name,
     description: `SCTBench ${port.source}, ported (bench/sctbench)`,
     kernelVersion: 'none (a user-space benchmark)',
-    layout: makeLayout([{ def: globals, capacity: 1 }]),
-    ops: [...bodies.keys()].map((name) => ({ name, weight: 1, args: {} })),
+    pools: [{ def: globals, capacity: 1 }],
+    ops,
+    program: port.program.map((name) => [name]),
     *setup(k) {
       k.alloc(globals, 'main');
     },
-    *run(k, op) {
-      return yield* bodies.get(op.op)!(k);
-    },
-    *exitCpu() {},
-    *teardown() {},
-    invariants: [],
-    leakCheck() {},
     expectations: [{ title: port.bug, status: 'known', reason: `the bug SCTBench plants in ${port.source}` }],
-    faultCalls: [],
-    generate: () => ({ cpus: program.cpus.map((ops) => ops.map((o) => ({ ...o }))) }),
-  };
+  });
 }
 
 /** assert(cond) of the benchmark: a failed one ends the execution with the benchmark's bug. */

@@ -1,6 +1,7 @@
 // `mdevfuzz compare`: the same campaign (seed, strategy, budget) on several targets, one after the
-// other, and one table of which signature each found first at which index. Rows: the five seed
-// problems (mdev-v5.0's known expectations, in their order), then every other signature, sorted.
+// other, and one table of which signature each found first at which index. Rows: the seed
+// problems the compared targets declare (P1-P5 of the mdev family, in order; none for a target
+// file that declares none), then every other signature, sorted.
 // Exit code: 0 every finding is in its target's expectations, 1 otherwise, 2 bad arguments.
 // It writes results/<run-id>/compare.json and nothing to the corpus.
 
@@ -18,13 +19,11 @@ import { TARGETS, findTarget } from '../../targets/index.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
 import { makeProgress } from './bars.js';
 import { limitsOf, type LimitFlags } from './limits.js';
-import { checkWritableDir, makeRunDir } from './run.js';
+import { checkWritableDir, makeRunDir, seedProblems } from './run.js';
 
 export const DEFAULT_COMPARE_TIME_MS = 10_000;
 const STRATEGY = 'pct';
 const DEPTH = 3;
-/** The target whose known expectations are the seed problems of the LKML thread. */
-const SEED_TARGET = 'mdev-v5.0';
 /** Appended to a cell whose finding is not in that target's expectations. */
 export const UNEXPECTED_MARK = '!';
 
@@ -94,11 +93,6 @@ export function parseTargetList(text: string): string[] {
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice !== undefined) throw new InvalidArgumentError(`'${twice}' is listed twice.`);
   return names;
-}
-
-function seedProblems(): string[] {
-  const seeds = (findTarget(SEED_TARGET)?.expectations ?? []).filter((e) => e.problem !== undefined);
-  return seeds.sort((a, b) => a.problem!.localeCompare(b.problem!)).map((e) => e.title);
 }
 
 function cellText(c: CompareCell): string {
@@ -175,7 +169,7 @@ export async function compareCommand(o: CompareOptions): Promise<number> {
   }
 
   progress.stop();
-  const seeds = seedProblems();
+  const seeds = seedProblems(targets).map((p) => p.title);
   const others = [...new Set([...found.values()].flatMap((m) => [...m.keys()]))].filter((t) => !seeds.includes(t)).sort();
   const rows: CompareRow[] = [...seeds, ...others].map((signature) => {
     const cells: Record<string, CompareCell> = {};

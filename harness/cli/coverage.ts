@@ -13,6 +13,7 @@ import { limitsOf, type LimitFlags } from './limits.js';
 import type { GuideMode } from '../engine/runner.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
 import { formatCount, formatDuration, formatPercent, formatTable } from './format.js';
+import { targetFlag } from './run-target.js';
 
 export const DEFAULT_COVERAGE_TIME_MS = 10_000;
 const TOP_PAIRS = 10;
@@ -32,6 +33,8 @@ export interface CoverageOptions extends LimitFlags {
 
 export interface CoverageReport {
   target: string;
+  /** The module of a target of the user's own (--target-file). */
+  targetFile?: string;
   seed: string;
   guide: GuideMode;
   executions: number;
@@ -58,7 +61,7 @@ export async function coverageCommand(o: CoverageOptions): Promise<number> {
   });
   const coverage = r.coverage ?? { labels: [], pairs: [], transitions: [] };
   const report: CoverageReport = {
-    target: target.name, seed, guide: o.guide ?? 'off', executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs,
+    target: target.name, ...('file' in ref ? { targetFile: ref.file } : {}), seed, guide: o.guide ?? 'off', executions: r.executions, steps: r.steps, elapsedMs: r.elapsedMs,
     labelsReached: coverage.labels.length, pairsReached: coverage.pairs.length,
     contextSwitches: coverage.pairs.reduce((n, p) => n + p.count, 0),
     transitions: transitionCoverage(declaredTransitions(target), coverage.transitions), coverage,
@@ -91,7 +94,7 @@ export function formatCoverage(r: CoverageReport): string {
   return [
     `coverage of ${r.target}: seed ${r.seed}, ${formatCount(r.executions)} executions in ${formatDuration(r.elapsedMs)}${r.guide === 'coverage' ? ', coverage-guided' : ''}`,
     '',
-    ...formatTransitions(r.transitions, (first) => `mdevfuzz run --target ${r.target} --seed ${r.seed} --execs ${first + 1}${r.guide === 'coverage' ? ' --guide coverage' : ''}`),
+    ...formatTransitions(r.transitions, (first) => `mdevfuzz run ${targetFlag(r.targetFile === undefined ? { name: r.target } : { file: r.targetFile })} --seed ${r.seed} --execs ${first + 1}${r.guide === 'coverage' ? ' --guide coverage' : ''}`),
     '',
     `  labels reached:            ${formatCount(r.labelsReached)}`,
     `  concurrent pairs reached:  ${formatCount(r.pairsReached)} (over ${formatCount(r.contextSwitches)} context switches)`,

@@ -20,8 +20,8 @@ import { TARGETS } from '../../targets/index.js';
 import { mergeCorpora } from './corpus.js';
 import { printRunSummary } from './print.js';
 import { printTargetErrors } from './target-errors.js';
-import { campaignFlags, shellQuote } from './run-target.js';
-import { checkWritableDir, RUN_ID, runHitsOf, seedProblems } from './run.js';
+import { campaignFlags, replayCommand, targetFlag } from './run-target.js';
+import { checkWritableDir, RUN_ID, runHitsOf } from './run.js';
 
 export interface MergeOptions {
   results: string;
@@ -73,6 +73,12 @@ function mergeTargetErrors(runs: readonly RunSummary[]): TargetErrorReport[] {
     else byKey.set(key, { ...(e.execIndex < seen.execIndex ? e : seen), hits: seen.hits + e.hits });
   }
   return [...byKey.values()].sort((a, b) => a.target.localeCompare(b.target) || a.execIndex - b.execIndex);
+}
+
+/** The seed problems of the merged runs' targets: those any run listed. */
+function unionSeedProblems(runs: readonly RunSummary[]): RunSummary['seedProblems'] {
+  const byTitle = new Map(runs.flatMap((s) => s.seedProblems.map((p) => [p.title, p] as const)));
+  return [...byTitle.values()].sort((a, b) => a.problem.localeCompare(b.problem));
 }
 
 function mergeResults(target: string, parts: readonly TargetResult[], findings: readonly SummaryFinding[]): TargetResult {
@@ -161,11 +167,12 @@ async function finishMerge(
     }
   }
   const targets = union(runs.map((s) => s.targets));
+  const targetFiles = new Map(runs.flatMap((s) => s.results.flatMap((r) => (r.targetFile === undefined ? [] : [[r.target, r.targetFile] as const]))));
   const findings = [...byKey.entries()].map(([key, f]) => {
     const stored = fileOf.get(key);
     if (!stored) return f;
     const { corpusError: _dropped, ...rest } = f;
-    return { ...rest, corpusFile: stored.file, ladder: stored.ladder, replay: `mdevfuzz replay ${shellQuote(stored.file)} --ladder` };
+    return { ...rest, corpusFile: stored.file, ladder: stored.ladder, replay: replayCommand(stored.file, targetFiles.get(f.target)) };
   });
   findings.sort((a, b) => targets.indexOf(a.target) - targets.indexOf(b.target) || a.execIndex - b.execIndex || a.signature.localeCompare(b.signature));
   const results = targets.map((t) => mergeResults(t, runs.flatMap((s) => s.results.filter((r) => r.target === t)), findings));
@@ -200,7 +207,7 @@ async function finishMerge(
     expectations: countExpectations(results),
     corpusErrors: union(runs.map((s) => s.corpusErrors)),
     results,
-    seedProblems: seedProblems(),
+    seedProblems: unionSeedProblems(runs),
     mergedFrom: runs.map((s) => ({ runId: s.runId, shard: shardText(s) })),
     exitCode: 0,
   };
@@ -227,7 +234,9 @@ async function finishMerge(
   else {
     const every = targets.length === TARGETS.length && TARGETS.every((t) => targets.includes(t.name));
     const flags = campaignFlags(summary);
-    const repeat = summary.execsLimit === null ? [] : [`mdevfuzz run ${every ? '' : `--target ${targets.join(',')} `}${flags} --execs ${summary.execsLimit}`];
+    const file = targets.length === 1 ? targetFiles.get(targets[0]!) : undefined;
+    const which = file !== undefined ? `${targetFlag({ file })} ` : every ? '' : `--target ${targets.join(',')} `;
+    const repeat = summary.execsLimit === null ? [] : [`mdevfuzz run ${which}${flags} --execs ${summary.execsLimit}`];
     process.stdout.write(`merged ${runs.length} runs: ${runs.map((s) => s.runId + (s.shard ? ` (shard ${shardText(s)})` : '')).join(', ')}\n`);
     printRunSummary(summary, repeat);
   }

@@ -81,6 +81,11 @@ export function targetFlag(ref: TargetRef): string {
   return 'name' in ref ? `--target ${ref.name}` : `--target-file ${shellQuote(ref.file)}`;
 }
 
+/** The command that replays a corpus entry with its ladder; an entry of a target file needs the file. */
+export function replayCommand(corpusFile: string, targetFile?: string): string {
+  return `mdevfuzz replay ${shellQuote(corpusFile)}${targetFile === undefined ? '' : ` --target-file ${shellQuote(targetFile)}`} --ladder`;
+}
+
 /** `mdevfuzz run` options that draw the same executions: seed, strategy, faults, guidance. */
 export function campaignFlags(cfg: RunContext['cfg']): string {
   return `--seed ${shellQuote(cfg.seed)} --strategy ${cfg.strategy} --depth ${cfg.depth}${cfg.faults ? '' : ' --no-faults'}${cfg.guide === 'coverage' ? ' --guide coverage' : ''}`;
@@ -100,6 +105,7 @@ export function notRun(plan: TargetPlan, corpusRoot: string): TargetResult {
     target: target.name, kernelVersion: target.kernelVersion, targetHash: targetHash(ref), corpusDir: targetDir(corpusRoot, target.name), status: 'not run',
     firstIndex: plan.firstIndex, execsLimit: plan.execs ?? null, timeLimitMs: plan.timeMs ?? null,
     executions: 0, steps: 0, elapsedMs: 0, execsPerSec: 0, findings: 0, newFindings: 0, expectations: none, corpusErrors: [],
+    ...('file' in ref ? { targetFile: ref.file } : {}),
   };
 }
 
@@ -206,7 +212,7 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
       ctx.warn(`not saved: ${f.title}: ${row.corpusError}`);
     }
     row.ladder ||= ladderOf(target, cfg, f);
-    row.replay = row.corpusFile ? `mdevfuzz replay ${shellQuote(row.corpusFile)} --ladder` : reproCommand(ref, cfg, f.index);
+    row.replay = row.corpusFile ? replayCommand(row.corpusFile, 'file' in ref ? ref.file : undefined) : reproCommand(ref, cfg, f.index);
     findings.push(row);
   }
   const resumed: ResumedEntry[] = [];

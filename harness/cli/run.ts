@@ -19,6 +19,7 @@ import {
   type RunSummary, type ShardInfo, type SummaryFinding, type TargetErrorReport, type TargetResult,
 } from '../report/summary.js';
 import type { StrategyName } from '../sched/index.js';
+import type { Target } from '../target.js';
 import { TARGETS, findTarget } from '../../targets/index.js';
 import { makeProgress } from './bars.js';
 import { formatCount, formatDuration } from './format.js';
@@ -124,10 +125,15 @@ export function shardOf(shard: { index: number; count: number }, execs: number):
   return { ...shard, firstIndex, slice: end - firstIndex };
 }
 
-/** The seed problems of the 2019 thread: expectations with `problem` set, of any bundled target. */
-export function seedProblems(): RunSummary['seedProblems'] {
+/**
+ * The seed problems of a run's targets: their expectations with `problem` set. A bundled target
+ * brings those of every bundled target (the mdev family shares the five problems of the 2019
+ * thread, declared by mdev-v5.0); a target file only its own, so an unrelated target has none.
+ */
+export function seedProblems(targets: readonly Target[]): RunSummary['seedProblems'] {
+  const sources = targets.some((t) => TARGETS.includes(t)) ? [...TARGETS, ...targets] : targets;
   const byTitle = new Map<string, string>();
-  for (const t of TARGETS) for (const e of t.expectations) if (e.problem !== undefined && !byTitle.has(e.title)) byTitle.set(e.title, e.problem);
+  for (const t of sources) for (const e of t.expectations) if (e.problem !== undefined && !byTitle.has(e.title)) byTitle.set(e.title, e.problem);
   return [...byTitle].map(([title, problem]) => ({ problem, title })).sort((a, b) => a.problem.localeCompare(b.problem));
 }
 
@@ -258,7 +264,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
       expectations,
       corpusErrors,
       results,
-      seedProblems: seedProblems(),
+      seedProblems: seedProblems(plans.map((p) => p.target)),
       exitCode: 0,
     };
     if (targetErrors.length > 0) summary.targetErrors = targetErrors;

@@ -22,7 +22,7 @@ import { TARGET_ERROR, type Finding, type FindingKind } from '../types.js';
 import { formatCount, formatDuration, formatTable, oneLine } from './format.js';
 import { notAlone, OomConfirmer } from '../engine/oom-confirm.js';
 import type { TargetErrorReport } from '../report/summary.js';
-import { shellQuote, targetFlag } from './run-target.js';
+import { replayCommand, shellQuote, targetFlag } from './run-target.js';
 import { printTargetErrors } from './target-errors.js';
 
 export const DEFAULT_STRESS_MS = 30_000;
@@ -225,13 +225,13 @@ export async function stressCommand(o: StressCliOptions): Promise<number> {
   const json = `${JSON.stringify(summary, null, 2)}\n`;
   await writeFileAtomic(summaryFile, json);
   if (o.json) process.stdout.write(json);
-  else printSummary(summary);
+  else printSummary(summary, ref);
   printTargetErrors(summary.targetErrors ?? []);
   if (harnessErrors > 0 || targetErrors.size > 0) return 2;
   return findings.some((f) => f.new) ? 1 : 0;
 }
 
-function printSummary(s: StressSummary): void {
+function printSummary(s: StressSummary, ref: TargetRef): void {
   const pct = (x: number): string => `${Math.round(x * 100)}%`;
   const lines = [
     '',
@@ -241,12 +241,14 @@ function printSummary(s: StressSummary): void {
   if (s.findings.length > 0) {
     const status = (f: StressSummaryFinding): string =>
       f.confirmed === 0 ? 'unconfirmed' : f.new ? 'NEW' : f.expected === 'known' ? 'expected' : f.expected === 'by-design' ? 'by-design' : 'in corpus';
-    const rows = s.findings.map((f) => [f.signature, f.problem ?? '', formatCount(f.hits), formatCount(f.confirmed), formatDuration(f.timeToFindMs), status(f)]);
-    const columns = [{ header: 'signature' }, { header: 'problem' }, { header: 'hits', right: true }, { header: 'confirmed', right: true }, { header: 'found after', right: true }, { header: 'status' }];
+    // The problem column only when some finding is a seed problem of the target's expectations.
+    const problems = s.findings.some((f) => f.problem !== null);
+    const rows = s.findings.map((f) => [f.signature, ...(problems ? [f.problem ?? ''] : []), formatCount(f.hits), formatCount(f.confirmed), formatDuration(f.timeToFindMs), status(f)]);
+    const columns = [{ header: 'signature' }, ...(problems ? [{ header: 'problem' }] : []), { header: 'hits', right: true }, { header: 'confirmed', right: true }, { header: 'found after', right: true }, { header: 'status' }];
     lines.push('', formatTable(columns, rows));
   }
   lines.push('', `corpus:   ${s.corpusDir}`, `summary:  ${s.summaryFile}`);
   const example = s.findings.find((f) => f.new && f.corpusFile) ?? s.findings.find((f) => f.corpusFile);
-  if (example) lines.push(`replay:   mdevfuzz replay ${example.corpusFile} --ladder`);
+  if (example?.corpusFile) lines.push(`replay:   ${replayCommand(example.corpusFile, 'file' in ref ? ref.file : undefined)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

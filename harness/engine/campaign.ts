@@ -16,9 +16,11 @@ import { DEFAULT_LIMITS, GuardedPool, type BatchExecutor, type BatchOutcome, typ
 import { DEADLINE_GRACE_MS, killedResult, STOP_GRACE_MS } from './redo.js';
 import { notAlone, OomConfirmer } from './oom-confirm.js';
 import type { CampaignConfig } from './runner.js';
+import type { Target } from '../target.js';
 
 export interface CampaignOptions extends CampaignConfig {
-  target: TargetRef;
+  /** What workers load (plain data); or the target itself, for a campaign that runs inline (workers 0, no limits). */
+  target: TargetRef | Target;
   /** Stop after this many executions... */
   execs?: number;
   /** ...or when this much time has passed (whichever comes first; at least one is given). */
@@ -151,7 +153,8 @@ class Merger {
 
 export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult> {
   if (opts.execs === undefined && opts.timeMs === undefined) throw new Error('a campaign needs --execs or --time');
-  const target = await loadTarget(opts.target);
+  const given = opts.target;
+  const target = 'layout' in given ? given : await loadTarget(given);
   const guided = opts.guide === 'coverage';
   const cfg: BatchConfig = { seed: opts.seed, strategy: opts.strategy, depth: opts.depth, maxSteps: opts.maxSteps, faults: opts.faults };
   if (opts.coverage) cfg.coverage = true;
@@ -168,7 +171,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     opts.onProgress?.({ executions: merger.executions, steps: merger.steps, elapsedMs: performance.now() - t0, findings: merger.byTitle.size });
   const more = (next: number): boolean => next < limit && performance.now() < deadline && !(opts.shouldStop?.() ?? false);
   const threads = Math.max(1, opts.workers);
-  const pool: BatchExecutor | undefined = opts.executor ?? (opts.workers > 0 || opts.limits ? new GuardedPool(threads, opts.limits ?? DEFAULT_LIMITS) : undefined);
+  const pooled = opts.executor !== undefined || opts.workers > 0 || opts.limits !== undefined;
+  if (pooled && 'layout' in given) throw new Error(`target ${given.name} is an object, which runs inline only (workers 0, no limits); workers load a module: { file }`);
+  const pool: BatchExecutor | undefined = opts.executor ?? (pooled ? new GuardedPool(threads, opts.limits ?? DEFAULT_LIMITS) : undefined);
+  const ref = given as TargetRef;
   const stopping = (): boolean => performance.now() >= deadline || (opts.shouldStop?.() ?? false);
   const confirmer = new OomConfirmer(opts.limits ?? DEFAULT_LIMITS);
   const stats: GuideStats = { epochs: 0, queue: 0, added: 0, mutated: 0 };
@@ -218,7 +224,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
         }
         if (!range) break;
         const [start, count] = range;
-        const task: BatchTask = { target: opts.target, cfg, start, count };
+        const task: BatchTask = { target: ref, cfg, start, count };
         if (queue.length > 0) task.queue = queue as QueueEntry[];
         const p: Promise<void> = pool.run(task).then(async (o) => {
           if (o.kind === 'done') take(o.result);

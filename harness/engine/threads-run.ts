@@ -57,7 +57,7 @@ export function replayThreads(
 }
 
 /** runCampaign on the threads engine (`workers` is ignored: the CPUs are the workers). */
-export async function runThreadsCampaign(opts: CampaignOptions, engine?: ThreadsEngine): Promise<CampaignResult> {
+export async function runThreadsCampaign(opts: CampaignOptions & { target: TargetRef }, engine?: ThreadsEngine): Promise<CampaignResult> {
   if (opts.execs === undefined && opts.timeMs === undefined) throw new Error('a campaign needs --execs or --time');
   const target = await loadTarget(opts.target);
   if (opts.limits && !engine) await checkWarmUp(opts.target, target, opts.limits);

@@ -247,20 +247,21 @@ function compareTable(s: RunSummary): string {
   for (const f of s.findings) others.add(f.signature);
   for (const r of s.results) for (const t of [...r.expectations.lost, ...r.expectations.reproducedFromCorpus]) others.add(t);
   const rest = [...others].filter((t) => !seedTitles.has(t)).sort();
-  const row = (problem: string, title: string): string =>
-    `<tr><td class="problem">${esc(problem)}</td><td>${esc(title)}</td>${s.results.map((r) => cell(s, r, title)).join('')}</tr>`;
+  // The problem column only when the run's targets declare seed problems (the mdev family does).
+  const problemCell = (text: string): string => (seeds.length > 0 ? `<td class="problem">${esc(text)}</td>` : '');
+  const row = (problem: string, title: string): string => `<tr>${problemCell(problem)}<td>${esc(title)}</td>${s.results.map((r) => cell(s, r, title)).join('')}</tr>`;
   const gap = seeds.length > 0 && rest.length > 0 ? `<tr class="gap"><td colspan="${s.results.length + 2}"></td></tr>` : '';
   return [
     '<table id="compare-table">',
-    `<thead><tr><th></th><th>signature</th>${s.results.map((r) => `<th>${esc(r.target)}<br><span class="legend">${esc(r.kernelVersion)}</span></th>`).join('')}</tr></thead>`,
+    `<thead><tr>${seeds.length > 0 ? '<th></th>' : ''}<th>signature</th>${s.results.map((r) => `<th>${esc(r.target)}<br><span class="legend">${esc(r.kernelVersion)}</span></th>`).join('')}</tr></thead>`,
     '<tbody>',
     ...seeds.map((p) => row(p.problem, p.title)),
     gap,
     ...rest.map((t) => row('', t)),
     '</tbody></table>',
     '<p class="legend">@N: first found at execution index N of this seed. NEW: not in the corpus and not expected. expected / by-design: in the target\'s expectations. ' +
-      'in corpus: seen by an earlier run. LOST: a known expectation this run did not find and whose corpus entry no longer reproduces it. ' +
-      'P1-P5: the seed problems of the 2019 LKML thread.</p>',
+      'in corpus: seen by an earlier run. LOST: a known expectation this run did not find and whose corpus entry no longer reproduces it.' +
+      `${seeds.length > 0 ? ' P1-P5: the seed problems of the 2019 LKML thread.' : ''}</p>`,
   ].join('\n');
 }
 

@@ -62,6 +62,8 @@ export interface TargetResult {
   target: string;
   kernelVersion: string;
   targetHash: string;
+  /** The module it was loaded from, for a target of the user's own (--target-file): the hints name it. */
+  targetFile?: string;
   /** This target's directory of the corpus. */
   corpusDir: string;
   /** 'not run': a signal came before its turn. */
