@@ -2,6 +2,10 @@
 // and the conflict-aware strategies built on them (harness/sched: pct, cpct, pos, surw).
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { execute } from '../harness/engine/inline.js';
 import { profileProgram } from '../harness/engine/profile-run.js';
@@ -238,11 +242,7 @@ describe('conflict-aware strategies', () => {
 });
 
 describe('replay --accesses', () => {
-  test('prints every step with what it touched: P2’s remover frees the mdev_state the ioctl then writes', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
+  test('prints every step with what it touched: P2’s remover frees the mdev_state the ioctl then writes', () => {
     const entry = 'corpus/mdev-v5.0/kasan-use-after-free-write-in-mtty-ioctl.json';
     const out = execFileSync(process.execPath, ['dist/harness/cli/main.js', 'replay', entry, '--accesses', '--json', '--results', mkdtempSync(join(tmpdir(), 'acc-'))], { encoding: 'utf8' });
     const report = JSON.parse(out) as { reproduced: boolean; steps: { cpu: number; label: string; accesses: string[] }[] };
