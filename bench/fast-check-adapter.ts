@@ -7,7 +7,7 @@
 // hung task the inline engine reports.
 
 import fc from 'fast-check';
-import { bootImage, cpuBody, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from '../harness/engine/inline.js';
+import { bootImage, cpuBody, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from '../harness/engine/inline/inline.js';
 import { MAX_PROGRAM_CPUS, MAX_OPS_PER_CPU, MIN_PROGRAM_CPUS } from '../harness/engine/program.js';
 import { Kernel } from '../harness/kernel/kernel.js';
 import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS } from '../harness/kernel/layout.js';

@@ -4,9 +4,9 @@
 
 import { formatTable } from '../harness/cli/format.js';
 import { runIndex, type CampaignConfig } from '../harness/engine/runner.js';
-import { runStress } from '../harness/engine/stress.js';
-import { runIndexThreads } from '../harness/engine/threads-run.js';
-import { ThreadsEngine, type SpinMode } from '../harness/engine/threads.js';
+import { runStress } from '../harness/engine/stress/stress.js';
+import { runIndexThreads } from '../harness/engine/threads/threads-run.js';
+import { ThreadsEngine, type SpinMode } from '../harness/engine/threads/threads.js';
 import { findTarget } from '../targets/index.js';
 import { num, paragraph, writeResult, type Benchmark, type BenchOptions } from './common.js';
 

@@ -1,11 +1,11 @@
 // Free-running real threads against the controlled engine (issue 8 item 3): the stress engine
-// (harness/engine/stress.ts, as `mdevfuzz stress` runs it) and the pool campaign (runCampaign, PCT
+// (harness/engine/stress/stress.ts, as `mdevfuzz stress` runs it) and the pool campaign (runCampaign, PCT
 // d=3, as `mdevfuzz run` runs it) each get the same time box on mdev-v5.0, one after the other in
 // this run; for each seed problem, whether it was found within the box and how long it took.
 
 import { defaultWorkers, runCampaign } from '../harness/engine/campaign.js';
-import { confirmInline } from '../harness/engine/stress-confirm.js';
-import { defaultStressWorkers, runStress } from '../harness/engine/stress.js';
+import { confirmInline } from '../harness/engine/stress/stress-confirm.js';
+import { defaultStressWorkers, runStress } from '../harness/engine/stress/stress.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { findTarget } from '../targets/index.js';
 import { num, paragraph, seedProblems, writeResult, type Benchmark, type BenchOptions } from './common.js';

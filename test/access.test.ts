@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { execute } from '../harness/engine/inline.js';
+import { execute } from '../harness/engine/inline/inline.js';
 import { profileProgram } from '../harness/engine/profile-run.js';
 import { programFor } from '../harness/engine/runner.js';
 import { accessObject, conflicts, READ, SYNC, WHOLE, WRITE } from '../harness/kernel/access.js';

@@ -1,10 +1,10 @@
-// The inline executor (harness/engine/inline.ts) and the strategies (harness/sched): budget and
+// The inline executor (harness/engine/inline/inline.ts) and the strategies (harness/sched): budget and
 // hang oracles, exact replay of the canonical schedule, its robustness to deleting a CPU's
 // operations, and determinism of the strategies for a given PRNG seed.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { execute } from '../harness/engine/inline.js';
+import { execute } from '../harness/engine/inline/inline.js';
 import { programFor, replayExecution, runIndex } from '../harness/engine/runner.js';
 import type { Kernel } from '../harness/kernel/kernel.js';
 import { defineStruct } from '../harness/kernel/layout.js';

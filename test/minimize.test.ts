@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { execute } from '../harness/engine/inline.js';
+import { execute } from '../harness/engine/inline/inline.js';
 import { formatOp } from '../harness/engine/program.js';
 import { replayExecution, runIndex } from '../harness/engine/runner.js';
 import { ddmin } from '../harness/minimize/ddmin.js';

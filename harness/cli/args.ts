@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import { InvalidArgumentError } from 'commander';
-import { DEFAULT_MAX_STEPS } from '../engine/inline.js';
+import { DEFAULT_MAX_STEPS } from '../engine/inline/inline.js';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;

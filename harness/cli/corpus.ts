@@ -15,7 +15,7 @@ import { originalRepro, replaysSignature } from '../corpus/minimize-entry.js';
 import { scanEntries, type Scanned } from '../corpus/scan.js';
 import { commitAll } from '../corpus/stage.js';
 import { recordVerified } from '../corpus/verified.js';
-import { GuardedPool } from '../engine/guarded-pool.js';
+import { GuardedPool } from '../engine/pool/guarded-pool.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
 import { limitsOf, type LimitFlags } from './limits.js';
 import { writeFileAtomic } from '../corpus/store.js';

@@ -1,7 +1,7 @@
 // The watchdog's flags, shared by the commands that run target code: --stall-timeout (a CPU's time
 // budget between two preemption points) and --worker-memory (each worker's heap cap).
 
-import { DEFAULT_MEMORY_MB, DEFAULT_STALL_MS, type ExecutionLimits } from '../engine/guarded-pool.js';
+import { DEFAULT_MEMORY_MB, DEFAULT_STALL_MS, type ExecutionLimits } from '../engine/pool/guarded-pool.js';
 
 export interface LimitFlags {
   stallTimeout?: number;

@@ -20,7 +20,7 @@ import { minimizeCommand, type MinimizeOptions } from './minimize.js';
 import { replayCommand, type ReplayOptions } from './replay.js';
 import { runCommand, type RunOptions } from './run.js';
 import { stressCommand, type StressCliOptions } from './stress.js';
-import { ENGINES } from '../engine/threads-run.js';
+import { ENGINES } from '../engine/threads/threads-run.js';
 import { GUIDE_MODES } from '../engine/runner.js';
 import { targetsCommand } from './targets.js';
 import { STALL_TIMEOUT_HELP, WORKER_MEMORY_HELP } from './limits.js';

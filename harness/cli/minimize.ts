@@ -12,7 +12,7 @@ import { checkWritableDir } from './run.js';
 import { DEFAULT_TIME_MS } from '../minimize/minimize.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
 import { entryTarget, entryTargetRef, readCorpusFile } from './replay.js';
-import { replaysSignatureThreads, type EngineName } from '../engine/threads-run.js';
+import { replaysSignatureThreads, type EngineName } from '../engine/threads/threads-run.js';
 
 export interface MinimizeOptions {
   json?: boolean;

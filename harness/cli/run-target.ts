@@ -20,13 +20,13 @@ import { entryPaths, loadCorpusDir, readEntry, recordSighting, replaceEntry, swe
 import { runCampaign, type CampaignFinding, type CampaignProgress } from '../engine/campaign.js';
 import type { TargetRef } from '../engine/load.js';
 import type { CampaignConfig } from '../engine/runner.js';
-import { runThreadsCampaign, type EngineName } from '../engine/threads-run.js';
+import { runThreadsCampaign, type EngineName } from '../engine/threads/threads-run.js';
 import { renderLadder } from '../report/ladder.js';
 import { declaredTransitions } from '../coverage/transitions.js';
 import { summarizeCoverage, type ExpectationsOutcome, type ResumedEntry, type SummaryFinding, type TargetErrorReport, type TargetResult } from '../report/summary.js';
 import { expectationOf, type Target } from '../target.js';
 import { TARGET_ERROR, WATCHDOG_KINDS } from '../types.js';
-import type { ExecutionLimits } from '../engine/guarded-pool.js';
+import type { ExecutionLimits } from '../engine/pool/guarded-pool.js';
 import { captureWatchdogEntry, haltedLadder, haltedRun } from './watchdog-entry.js';
 import type { RunProgress } from './bars.js';
 import { oneLine } from './format.js';

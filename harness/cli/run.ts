@@ -27,7 +27,7 @@ import { Interrupt } from './interrupt.js';
 import { printRunSummary } from './print.js';
 import { printTargetErrors } from './target-errors.js';
 import { limitsOf } from './limits.js';
-import type { EngineName } from '../engine/threads-run.js';
+import type { EngineName } from '../engine/threads/threads-run.js';
 import type { GuideMode } from '../engine/runner.js';
 import { campaignFlags, notRun, runTarget, targetFlag, type RunContext, type TargetPlan } from './run-target.js';
 

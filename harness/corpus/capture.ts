@@ -4,7 +4,7 @@
 
 import type { CampaignFinding } from '../engine/campaign.js';
 import type { TargetRef } from '../engine/load.js';
-import type { ExecOptions, Execution } from '../engine/inline.js';
+import type { ExecOptions, Execution } from '../engine/inline/inline.js';
 import { replayExecution, runIndex, type CampaignConfig } from '../engine/runner.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';

@@ -12,7 +12,7 @@ import { executionKeys, KEY_OPTIONS } from '../guided/keys.js';
 import { freshPlan, planFor, runPlan } from '../guided/plan.js';
 import type { Target } from '../target.js';
 import type { Fault, FindingKind, Program, Schedule } from '../types.js';
-import type { ExecOptions } from './inline.js';
+import type { ExecOptions } from './inline/inline.js';
 import type { CampaignConfig } from './runner.js';
 import type { Heartbeat } from './heartbeat.js';
 

@@ -11,10 +11,10 @@ import { EPOCH, Guide } from '../guided/queue.js';
 import type { QueueEntry } from '../guided/entry.js';
 import { runBatch, type BatchConfig, type BatchResult, type Repro } from './batch.js';
 import { loadTarget, type TargetRef } from './load.js';
-import type { BatchTask } from './pool-worker.js';
-import { DEFAULT_LIMITS, GuardedPool, type BatchExecutor, type BatchOutcome, type ExecutionLimits } from './guarded-pool.js';
+import type { BatchTask } from './pool/pool-worker.js';
+import { DEFAULT_LIMITS, GuardedPool, type BatchExecutor, type BatchOutcome, type ExecutionLimits } from './pool/guarded-pool.js';
 import { DEADLINE_GRACE_MS, killedResult, STOP_GRACE_MS } from './redo.js';
-import { notAlone, OomConfirmer } from './oom-confirm.js';
+import { notAlone, OomConfirmer } from './pool/oom-confirm.js';
 import type { CampaignConfig } from './runner.js';
 import type { Target } from '../target.js';
 

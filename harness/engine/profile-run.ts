@@ -11,7 +11,7 @@ import { execRng } from '../rng.js';
 import type { Target } from '../target.js';
 import type { ExecResult, Fault, Program } from '../types.js';
 import type { Heartbeat } from './heartbeat.js';
-import { execute } from './inline.js';
+import { execute } from './inline/inline.js';
 
 export function profileProgram(target: Target, program: Program, faults: readonly Fault[] = [], maxSteps?: number, heartbeat?: Heartbeat): Profile {
   const forward = serialRun(target, program, FORWARD, faults, maxSteps, true, heartbeat);

@@ -7,7 +7,7 @@ import type { QueueEntry } from '../guided/entry.js';
 import { planFor, runPlan } from '../guided/plan.js';
 import type { Target } from '../target.js';
 import type { BatchConfig, BatchFinding, BatchResult } from './batch.js';
-import type { BatchOutcome } from './guarded-pool.js';
+import type { BatchOutcome } from './pool/guarded-pool.js';
 
 /**
  * Once a signal stops a campaign, the batches in flight get this long to come back before their

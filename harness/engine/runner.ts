@@ -6,7 +6,7 @@ import { makeStrategy, type StrategyName } from '../sched/index.js';
 import { replay } from '../sched/replay.js';
 import type { Target } from '../target.js';
 import type { ExecResult, Fault, Program, Schedule } from '../types.js';
-import { execute, type ExecOptions, type Execution } from './inline.js';
+import { execute, type ExecOptions, type Execution } from './inline/inline.js';
 import { generateProgram } from './program.js';
 
 /** off: every execution drawn at random from its index; coverage: coverage-guided search (harness/guided). */

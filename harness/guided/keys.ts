@@ -2,7 +2,7 @@
 // the set of coverage keys it reached. Each key is `<family>:<name>`; a family is one kind of thing
 // counted (preemption labels, concurrent pairs, ...). Adding a family is one entry in FAMILIES.
 
-import type { ExecOptions, Execution } from '../engine/inline.js';
+import type { ExecOptions, Execution } from '../engine/inline/inline.js';
 
 export interface KeyFamily {
   /** The key prefix, before the first ':'. */

@@ -4,7 +4,7 @@
 // data: the program, the faults and either a schedule to replay or none (the campaign's strategy
 // then draws one from i's 'schedule' stream, as for a fresh execution).
 
-import type { ExecOptions, Execution } from '../engine/inline.js';
+import type { ExecOptions, Execution } from '../engine/inline/inline.js';
 import { campaignFaults, executeAt, FAULT_MAX_NTH, programFor, replayExecution, type CampaignConfig } from '../engine/runner.js';
 import { execRng, type Rng } from '../rng.js';
 import type { Target } from '../target.js';

@@ -6,18 +6,18 @@
 
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { SCHEMA_VERSION, type CorpusEntry } from '../corpus/entry.js';
-import { harnessVersion, targetHash } from '../corpus/identity.js';
-import { slugify } from '../corpus/slug.js';
-import { writeFileAtomic } from '../corpus/store.js';
-import { renderLadder } from '../report/ladder.js';
-import { execRng } from '../rng.js';
-import { defaultNext, type Strategy } from '../sched/strategy.js';
-import type { Target } from '../target.js';
-import type { ExecResult, Finding, Schedule } from '../types.js';
-import { execute } from './inline.js';
-import type { TargetRef } from './load.js';
-import { replayExecution } from './runner.js';
+import { SCHEMA_VERSION, type CorpusEntry } from '../../corpus/entry.js';
+import { harnessVersion, targetHash } from '../../corpus/identity.js';
+import { slugify } from '../../corpus/slug.js';
+import { writeFileAtomic } from '../../corpus/store.js';
+import { renderLadder } from '../../report/ladder.js';
+import { execRng } from '../../rng.js';
+import { defaultNext, type Strategy } from '../../sched/strategy.js';
+import type { Target } from '../../target.js';
+import type { ExecResult, Finding, Schedule } from '../../types.js';
+import { execute } from '../inline/inline.js';
+import type { TargetRef } from '../load.js';
+import { replayExecution } from '../runner.js';
 import type { StressExecution } from './stress.js';
 
 /** Among the runnable CPUs, the one whose next step took the smallest ticket. */

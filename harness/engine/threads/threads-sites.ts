@@ -4,7 +4,7 @@
 // readable by every other. One append-only table per process, in its own SharedArrayBuffer:
 // [lock, tail, then records of (hash, length, UTF-16 code units)].
 
-import { shareSites, type SiteTable } from '../kernel/kernel.js';
+import { shareSites, type SiteTable } from '../../kernel/kernel.js';
 
 const TABLE_WORDS = 1 << 20;
 const LOCK = 0;

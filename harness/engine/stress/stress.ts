@@ -7,15 +7,15 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS, USUAL_CPUS } from '../kernel/layout.js';
-import type { Target } from '../target.js';
-import { TARGET_ERROR, type Fault, type Finding, type Program, type TraceStep } from '../types.js';
-import { DEFAULT_MEMORY_MB, isOutOfMemory, resourceLimitsOf } from './guarded-pool.js';
-import { bootImage, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from './inline.js';
-import { loadTarget, type TargetRef } from './load.js';
-import { faultsFor, programFor } from './runner.js';
-import { CTL, prepareThread, RING_CAP, SharedKernel, threadsWords } from './threads-kernel.js';
-import { sitesBuffer } from './threads-sites.js';
+import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS, USUAL_CPUS } from '../../kernel/layout.js';
+import type { Target } from '../../target.js';
+import { TARGET_ERROR, type Fault, type Finding, type Program, type TraceStep } from '../../types.js';
+import { DEFAULT_MEMORY_MB, isOutOfMemory, resourceLimitsOf } from '../pool/guarded-pool.js';
+import { bootImage, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from '../inline/inline.js';
+import { loadTarget, type TargetRef } from '../load.js';
+import { faultsFor, programFor } from '../runner.js';
+import { CTL, prepareThread, RING_CAP, SharedKernel, threadsWords } from '../threads/threads-kernel.js';
+import { sitesBuffer } from '../threads/threads-sites.js';
 import { CTL_LEFT, STOP_FAULT, STOP_HUNG, STOP_LIVELOCK, STOP_TIMEOUT, type StressCpuResult, type StressExec, type StressTask } from './stress-worker.js';
 
 export interface StressOptions {

@@ -5,14 +5,14 @@
 
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { KernelOptions } from '../kernel/kernel.js';
-import { WatchedKernel } from './watched-kernel.js';
-import { MAX_CPUS, type Layout } from '../kernel/layout.js';
-import { replay } from '../sched/replay.js';
-import type { Target } from '../target.js';
-import { makeRng } from '../rng.js';
-import type { Fault, Op } from '../types.js';
-import { bootImage, execute, type BootImage } from './inline.js';
+import type { KernelOptions } from '../../kernel/kernel.js';
+import { WatchedKernel } from '../watched-kernel.js';
+import { MAX_CPUS, type Layout } from '../../kernel/layout.js';
+import { replay } from '../../sched/replay.js';
+import type { Target } from '../../target.js';
+import { makeRng } from '../../rng.js';
+import type { Fault, Op } from '../../types.js';
+import { bootImage, execute, type BootImage } from '../inline/inline.js';
 import { attachSites } from './threads-sites.js';
 
 const FAULT_SLOTS = 16;

@@ -3,20 +3,20 @@
 // and not blocked on a word that still forbids them). No runnable CPU while some are blocked is a
 // hung task; a step budget overrun is a livelock; an exception escaping target code is a finding.
 
-import { Kernel, KernelOops, type Gen } from '../kernel/kernel.js';
-import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS } from '../kernel/layout.js';
-import type { Rng } from '../rng.js';
-import type { Strategy } from '../sched/strategy.js';
-import { defaultNext } from '../sched/strategy.js';
-import type { Target } from '../target.js';
-import type { ExecResult, Fault, Finding, Program, Schedule, TraceEvent, TraceStep } from '../types.js';
-import { pairKey } from '../coverage/coverage.js';
-import { bootStates, TransitionTracker } from '../coverage/transitions.js';
-import { countOps } from './program.js';
-import { profileFor } from './profile-run.js';
-import { describeAccess } from '../kernel/access.js';
-import type { Heartbeat } from './heartbeat.js';
-import { WatchedKernel } from './watched-kernel.js';
+import { Kernel, KernelOops, type Gen } from '../../kernel/kernel.js';
+import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS } from '../../kernel/layout.js';
+import type { Rng } from '../../rng.js';
+import type { Strategy } from '../../sched/strategy.js';
+import { defaultNext } from '../../sched/strategy.js';
+import type { Target } from '../../target.js';
+import type { ExecResult, Fault, Finding, Program, Schedule, TraceEvent, TraceStep } from '../../types.js';
+import { pairKey } from '../../coverage/coverage.js';
+import { bootStates, TransitionTracker } from '../../coverage/transitions.js';
+import { countOps } from '../program.js';
+import { profileFor } from '../profile-run.js';
+import { describeAccess } from '../../kernel/access.js';
+import type { Heartbeat } from '../heartbeat.js';
+import { WatchedKernel } from '../watched-kernel.js';
 
 export const DEFAULT_MAX_STEPS = 4000;
 /** Setup and teardown run alone; they get their own budget. */

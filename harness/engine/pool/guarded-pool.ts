@@ -9,11 +9,11 @@
 
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { BatchFinding, BatchResult } from './batch.js';
-import { heartbeatBuffer, readBeat, requestStop, type Beat } from './heartbeat.js';
+import type { BatchFinding, BatchResult } from '../batch.js';
+import { heartbeatBuffer, readBeat, requestStop, type Beat } from '../heartbeat.js';
 import type { BatchTask, PoolTask, ReplayTask } from './pool-worker.js';
-import type { ExecResult, Finding } from '../types.js';
-import { oomTitle, stallTitle } from './watched-kernel.js';
+import type { ExecResult, Finding } from '../../types.js';
+import { oomTitle, stallTitle } from '../watched-kernel.js';
 
 export interface ExecutionLimits {
   /** A CPU that runs longer than this between two preemption points is stalled. */

@@ -4,11 +4,11 @@
 // worker of its own: if it dies again, the oom is that execution's; if it runs to the end, the
 // oom is a target error (not reproducible alone), kept out of the corpus like any other.
 
-import type { BatchFinding } from './batch.js';
+import type { BatchFinding } from '../batch.js';
 import { GuardedPool, type BatchOutcome, type ExecutionLimits } from './guarded-pool.js';
 import type { BatchTask } from './pool-worker.js';
-import { TARGET_ERROR, type Fault, type Program } from '../types.js';
-import type { TargetRef } from './load.js';
+import { TARGET_ERROR, type Fault, type Program } from '../../types.js';
+import type { TargetRef } from '../load.js';
 
 export const OOM_NOT_ALONE = 'target error: worker out of memory, not reproducible alone';
 

@@ -2,13 +2,13 @@
 // (guided: over the queue it was sent), or one exact replay. With a heartbeat, every execution
 // publishes its progress there for the watchdog of the guarded pool.
 
-import type { QueueEntry } from '../guided/entry.js';
-import { replayExecution } from './runner.js';
-import type { ExecResult, Fault, Program, Schedule } from '../types.js';
-import { runBatch, type BatchConfig, type BatchResult } from './batch.js';
-import { Heartbeat } from './heartbeat.js';
-import { bootImage, type ExecOptions } from './inline.js';
-import { loadTarget, type TargetRef } from './load.js';
+import type { QueueEntry } from '../../guided/entry.js';
+import { replayExecution } from '../runner.js';
+import type { ExecResult, Fault, Program, Schedule } from '../../types.js';
+import { runBatch, type BatchConfig, type BatchResult } from '../batch.js';
+import { Heartbeat } from '../heartbeat.js';
+import { bootImage, type ExecOptions } from '../inline/inline.js';
+import { loadTarget, type TargetRef } from '../load.js';
 
 export interface BatchTask {
   target: TargetRef;

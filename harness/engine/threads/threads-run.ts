@@ -2,21 +2,21 @@
 // the exact replay of a saved repro, and a campaign over indices (one execution at a time, its
 // CPUs on the engine's workers) with the result shape of runCampaign.
 
-import { execRng } from '../rng.js';
-import { makeStrategy } from '../sched/index.js';
-import { replay } from '../sched/replay.js';
-import type { Target } from '../target.js';
-import { WATCHDOG_KINDS, type Fault, type Program, type Schedule } from '../types.js';
-import type { CampaignFinding, CampaignOptions, CampaignResult } from './campaign.js';
-import type { ExecOptions, Execution } from './inline.js';
-import { loadTarget, UsageError, type TargetRef } from './load.js';
-import { DEFAULT_LIMITS, GuardedPool, type ExecutionLimits } from './guarded-pool.js';
-import { notAlone, OomConfirmer } from './oom-confirm.js';
+import { execRng } from '../../rng.js';
+import { makeStrategy } from '../../sched/index.js';
+import { replay } from '../../sched/replay.js';
+import type { Target } from '../../target.js';
+import { WATCHDOG_KINDS, type Fault, type Program, type Schedule } from '../../types.js';
+import type { CampaignFinding, CampaignOptions, CampaignResult } from '../campaign.js';
+import type { ExecOptions, Execution } from '../inline/inline.js';
+import { loadTarget, UsageError, type TargetRef } from '../load.js';
+import { DEFAULT_LIMITS, GuardedPool, type ExecutionLimits } from '../pool/guarded-pool.js';
+import { notAlone, OomConfirmer } from '../pool/oom-confirm.js';
 import { argCombos } from './threads-kernel.js';
-import { formatOp } from './program.js';
-import { campaignFaults, programFor, type CampaignConfig, type IndexedExecution } from './runner.js';
+import { formatOp } from '../program.js';
+import { campaignFaults, programFor, type CampaignConfig, type IndexedExecution } from '../runner.js';
 import { ExecutionCancelled, ThreadsEngine, type ThreadsEngineOptions } from './threads.js';
-import { BACKWARD, FORWARD, serialStrategy } from './profile-run.js';
+import { BACKWARD, FORWARD, serialStrategy } from '../profile-run.js';
 
 /** The engines of `run`, `replay` and `minimize` (`--engine`). */
 export const ENGINES = ['inline', 'threads'] as const;

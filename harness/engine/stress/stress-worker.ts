@@ -5,13 +5,13 @@
 // seeded short spin. A blocked CPU sleeps until its wait is satisfied; every wait has a timeout.
 // Crash oracles fire here, in the CPU's own thread; the coordinator does the rest at quiescence.
 
-import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS } from '../kernel/layout.js';
-import { makeRng, type Rng } from '../rng.js';
-import type { Target } from '../target.js';
-import type { Fault, Finding, Program } from '../types.js';
-import { bootImage, cpuBody, EXIT_LABEL, fault, startOf } from './inline.js';
-import { loadTarget, type TargetRef } from './load.js';
-import { CTL, prepareThread, RING_CAP, SharedKernel } from './threads-kernel.js';
+import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS } from '../../kernel/layout.js';
+import { makeRng, type Rng } from '../../rng.js';
+import type { Target } from '../../target.js';
+import type { Fault, Finding, Program } from '../../types.js';
+import { bootImage, cpuBody, EXIT_LABEL, fault, startOf } from '../inline/inline.js';
+import { loadTarget, type TargetRef } from '../load.js';
+import { CTL, prepareThread, RING_CAP, SharedKernel } from '../threads/threads-kernel.js';
 
 /** Why an execution stopped early (the abort word); 0 while it runs, and when it ran to the end. */
 export const STOP_FAULT = 1;

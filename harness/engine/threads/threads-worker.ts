@@ -4,11 +4,11 @@
 // waits again. What is not in the buffer (findings, events, its call stack) it returns at the end,
 // for the coordinator to merge.
 
-import { CPU, CPU_DONE, CPU_WORDS } from '../kernel/layout.js';
-import type { Fault, Finding, Program, TraceEvent } from '../types.js';
-import { cpuBody, EXIT_LABEL, fault, startOf, stepEvent } from './inline.js';
-import { loadTarget, type TargetRef } from './load.js';
-import { Heartbeat } from './heartbeat.js';
+import { CPU, CPU_DONE, CPU_WORDS } from '../../kernel/layout.js';
+import type { Fault, Finding, Program, TraceEvent } from '../../types.js';
+import { cpuBody, EXIT_LABEL, fault, startOf, stepEvent } from '../inline/inline.js';
+import { loadTarget, type TargetRef } from '../load.js';
+import { Heartbeat } from '../heartbeat.js';
 import { CTL, prepareThread, SharedKernel, signal, TIMED_OUT, waitChange } from './threads-kernel.js';
 
 /** Grant word values. */
