@@ -11,11 +11,12 @@ import { addToHistory, readHistory, readRunHits, type RunHits } from '../corpus/
 import { targetHash } from '../corpus/identity.js';
 import { withLock } from '../corpus/lock.js';
 import { bestRepro, byTargetAndSignature, layoutEntries, mergeEntries } from '../corpus/merge.js';
-import { originalRepro, replaysSignature } from '../corpus/minimize-entry.js';
+import { originalRepro } from '../corpus/minimize-entry.js';
 import { scanEntries, type Scanned } from '../corpus/scan.js';
 import { commitAll } from '../corpus/stage.js';
 import { recordVerified } from '../corpus/verified.js';
-import { GuardedPool } from '../engine/pool/guarded-pool.js';
+import { DEFAULT_LIMITS, GuardedPool } from '../engine/pool/guarded-pool.js';
+import { GuardedWork } from './guarded-work.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
 import { limitsOf, type LimitFlags } from './limits.js';
 import { writeFileAtomic } from '../corpus/store.js';
@@ -143,18 +144,35 @@ export async function corpusCheckCommand(paths: readonly string[], o: CorpusChec
   return failed.length > 0 ? 1 : 0;
 }
 
-/** Steps of an entry's repro, replayed on its bundled target (0 for a target that is not bundled). */
-function stepsOf(): (e: CorpusEntry) => number {
-  const memo = new Map<CorpusEntry, number>();
-  return (e) => {
-    let steps = memo.get(e);
-    if (steps === undefined) {
-      const target = findTarget(e.target);
-      steps = target ? replaysSignature(target, bestRepro(e), e.signature).steps : 0;
-      memo.set(e, steps);
-    }
-    return steps;
+/**
+ * Steps of the repros that a merge compares by steps (those tied on operations and preemptions
+ * with another entry of their signature), replayed on their bundled target on a guarded worker: a
+ * repro that stalls there counts as the longest. Every other entry, and one of a target that is
+ * not bundled, counts 0.
+ */
+async function stepsOfTies(entries: readonly CorpusEntry[]): Promise<(e: CorpusEntry) => number> {
+  const steps = new Map<CorpusEntry, number>();
+  const size = (e: CorpusEntry): string => {
+    const r = bestRepro(e);
+    return JSON.stringify([e.target, e.signature, countOps(r.program), r.schedule.length]);
   };
+  const bySize = new Map<string, CorpusEntry[]>();
+  for (const e of entries) bySize.set(size(e), [...(bySize.get(size(e)) ?? []), e]);
+  // The same entry twice (a corpus merged into itself, a run's copy of an entry) ties on steps too.
+  const differ = (g: CorpusEntry[]): boolean => new Set(g.map((e) => serializeEntry(e))).size > 1;
+  const tied = [...bySize.values()].filter(differ).flat().filter((e) => findTarget(e.target));
+  const works = new Map<string, GuardedWork>();
+  try {
+    for (const e of tied) {
+      const work = works.get(e.target) ?? new GuardedWork({ name: e.target }, DEFAULT_LIMITS);
+      works.set(e.target, work);
+      const r = await work.replay(bestRepro(e));
+      steps.set(e, !r || r.killed ? Number.MAX_SAFE_INTEGER : r.result.steps);
+    }
+  } finally {
+    for (const w of works.values()) await w.close();
+  }
+  return (e) => steps.get(e) ?? 0;
 }
 
 export interface CorpusMergeResult {
@@ -193,7 +211,8 @@ export async function mergeCorpora(out: string, dirs: readonly string[]): Promis
     throw new UsageError(`nothing written: ${invalid.length} invalid input file${invalid.length > 1 ? 's' : ''}: ${invalid.map((s) => s.error!.message).join('; ')}`);
   }
   const inputs = valid(scanned);
-  const files = layoutEntries(out, mergeEntries(inputs.map((s) => s.entry), stepsOf()));
+  const entries = inputs.map((s) => s.entry);
+  const files = layoutEntries(out, mergeEntries(entries, await stepsOfTies(entries)));
   const writes = new Map<string, string>();
   const before = new Map<string, string | undefined>();
   for (const [file, entry] of files) {

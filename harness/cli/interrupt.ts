@@ -1,5 +1,5 @@
 // SIGINT and SIGTERM during a run: the first stops the campaign after the batches in flight (and
-// any minimization after its current slice), so that the results of what ran are still written
+// aborts any minimization in flight on its worker), so that the results of what ran are still written
 // and the run exits 130; a second one exits 130 at once (corpus writes are atomic, so every entry
 // stays whole either way).
 

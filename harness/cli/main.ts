@@ -91,6 +91,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--budget-ms <n>', 'stop minimizing after this many milliseconds (default 60000)', parsePositive)
     .option('--target-file <file>', "the entry's target module, when it is not bundled")
     .addOption(new Option('--engine <name>', 'where the original and the result are checked: inline, or threads').choices(ENGINES).default('inline'))
+    .option('--stall-timeout <duration>', STALL_TIMEOUT_HELP, parseDuration)
+    .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
     .action(async (file: string, opts: MinimizeOptions) => setExitCode(await minimizeCommand(file, opts)));
 
   const corpus = program.command('corpus').description('list, check, merge and migrate corpus entries');

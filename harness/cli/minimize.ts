@@ -6,15 +6,17 @@ import path from 'node:path';
 import { WATCHDOG_KINDS } from '../types.js';
 import { UsageError } from '../engine/load.js';
 import { CorpusError } from '../corpus/entry.js';
-import { minimizeEntry, originalRepro, replaysSignature, type EntryMinimizeStats } from '../corpus/minimize-entry.js';
+import { originalRepro, type EntryMinimizeStats } from '../corpus/minimize-entry.js';
 import { replaceEntry } from '../corpus/store.js';
 import { checkWritableDir } from './run.js';
 import { DEFAULT_TIME_MS } from '../minimize/minimize.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
 import { entryTarget, entryTargetRef, readCorpusFile } from './replay.js';
 import { replaysSignatureThreads, type EngineName } from '../engine/threads/threads-run.js';
+import { GuardedWork } from './guarded-work.js';
+import { limitsOf, type LimitFlags } from './limits.js';
 
-export interface MinimizeOptions {
+export interface MinimizeOptions extends LimitFlags {
   json?: boolean;
   budgetMs?: number;
   targetFile?: string;
@@ -43,20 +45,32 @@ export function sizeTable(s: EntryMinimizeStats): string {
 
 export async function minimizeCommand(file: string, o: MinimizeOptions): Promise<number> {
   const entry = await readCorpusFile(file);
-  // Every candidate is replayed in this thread: one that stalls would stall it.
   if (WATCHDOG_KINDS.has(entry.kind)) throw new UsageError(`${file} is a ${entry.kind} entry: its repro already stops at the step that never finished, and it is not minimized`);
   const target = await entryTarget(file, entry, o.targetFile);
   await checkWritableDir(path.dirname(file), "the entry's directory"); // the entry is replaced there: refused before any work
   const report: MinimizeReport = { file, target: target.name, signature: entry.signature, reproduced: false };
-  const threads = o.engine === 'threads' ? entryTargetRef(file, entry, o.targetFile) : undefined;
-  const check = threads ? await replaysSignatureThreads(threads, target, originalRepro(entry), entry.signature) : replaysSignature(target, originalRepro(entry), entry.signature);
-  if (!check.reproduced) {
-    report.foundInstead = check.titles;
-    if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(`did NOT reproduce: ${entry.signature}\n  the original repro of ${file} ${check.titles.length ? `found instead: ${check.titles.join('; ')}` : 'found nothing'}; the file is unchanged\n`);
-    return 1;
+  const ref = entryTargetRef(file, entry, o.targetFile);
+  const threads = o.engine === 'threads' ? ref : undefined;
+  // Every replay runs on a guarded worker: a candidate that never yields is skipped, not a hang.
+  const work = new GuardedWork(ref, limitsOf(o));
+  let minimized: Awaited<ReturnType<GuardedWork['minimize']>>;
+  try {
+    const titles = threads
+      ? (await replaysSignatureThreads(threads, target, originalRepro(entry), entry.signature)).titles
+      : ((await work.replay(originalRepro(entry)))?.result.findings.map((f) => f.title) ?? []);
+    if (!titles.includes(entry.signature)) {
+      report.foundInstead = titles;
+      if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(`did NOT reproduce: ${entry.signature}\n  the original repro of ${file} ${titles.length ? `found instead: ${titles.join('; ')}` : 'found nothing'}; the file is unchanged\n`);
+      return 1;
+    }
+    minimized = await work.minimize(entry, o.budgetMs ?? DEFAULT_TIME_MS);
+  } finally {
+    await work.close();
   }
-  const { entry: shrunk, stats } = minimizeEntry(target, entry, { timeMs: o.budgetMs ?? DEFAULT_TIME_MS });
+  if (minimized.kind === 'stopped') throw new Error('minimization stopped');
+  for (const k of minimized.killed) process.stderr.write(`mdevfuzz: a candidate was skipped (${k})\n`);
+  const { entry: shrunk, stats } = minimized.value;
   if (threads && shrunk.minimized && !(await replaysSignatureThreads(threads, target, shrunk.minimized, entry.signature)).reproduced) {
     throw new Error(`the minimized repro of ${file} does not reproduce on the threads engine; nothing written`);
   }

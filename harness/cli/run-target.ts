@@ -1,7 +1,7 @@
 // One target of `mdevfuzz run`: its campaign, its findings recorded in the corpus, a copy of each
 // entry it found in results/<run-id>/corpus/, and its expectations. A new signature is written as
 // found (marked minimizePending) as soon as the campaign reports it; after the campaign it is
-// minimized within the budget, in slices so that a signal is heard, and its entry replaced.
+// minimized within the budget on a guarded worker (a signal aborts it), and its entry replaced.
 // Entries left pending by a run that was killed are minimized by the next run. Known entries are
 // not written: hits live in results/ (history.ts).
 //
@@ -15,7 +15,6 @@ import { CorpusError, serializeEntry, type CorpusEntry } from '../corpus/entry.j
 import { targetHash } from '../corpus/identity.js';
 import { bestRepro, compareRepros } from '../corpus/merge.js';
 import { recordVerified } from '../corpus/verified.js';
-import { replaysSignature } from '../corpus/minimize-entry.js';
 import { entryPaths, loadCorpusDir, readEntry, recordSighting, replaceEntry, sweepLeftovers, targetDir, writeFileAtomic, type Recorded } from '../corpus/store.js';
 import { runCampaign, type CampaignFinding, type CampaignProgress } from '../engine/campaign.js';
 import type { TargetRef } from '../engine/load.js';
@@ -31,7 +30,7 @@ import { captureWatchdogEntry, haltedLadder, haltedRun } from './watchdog-entry.
 import type { RunProgress } from './bars.js';
 import { oneLine } from './format.js';
 import type { Interrupt } from './interrupt.js';
-import { minimizeInSlices } from './minimize-slices.js';
+import { GuardedWork } from './guarded-work.js';
 
 /** Per new finding: at least this long to minimize it, even when the time budget is spent... */
 export const MINIMIZE_MIN_MS = 3_000;
@@ -168,85 +167,91 @@ export async function runTarget(plan: TargetPlan, ctx: RunContext): Promise<Targ
     progress.phase(target.name, `${ctx.minimize && !interrupt.stopped() ? 'minimizing and saving' : 'saving'} new entries: ${done}/${todo}`, last);
   if (todo > 0) saving(0);
   const step = (): void => saving(todo - --pending, pending === 0);
-  let created = 0;
-  let harnessErrors = 0;
-  const findings: SummaryFinding[] = [];
-  for (const f of campaign.findings) {
-    const expected = expectationOf(target, f.title)?.status ?? null;
-    const row: SummaryFinding = {
-      signature: f.title, kind: f.kind, target: target.name, execIndex: f.index, timeToFindMs: f.timeToFindMs, hits: f.hits,
-      corpusFile: null, corpusCreated: false, minimize: null, new: !known(f.title) && expected === null, expected, detail: f.detail, ladder: '', replay: '',
-    };
-    try {
-      let file: string | undefined;
-      if (known(f.title)) file = before.bySignature.get(f.title)!.file;
-      else if (before.bySignature.has(f.title)) {
-        // Saved as found by an earlier run that did not finish minimizing it (left pending under --no-minimize).
-        file = before.bySignature.get(f.title)!.file;
-        if (ctx.minimize) await finishEntry(target, before.bySignature.get(f.title)!.entry, file, minimizeBudget(deadline, pending), row, ctx);
-        step();
-      } else if (saveable(f.title)) {
-        const first = await firstWrites.get(f.title);
-        if (first?.error !== undefined) throw first.error;
-        // The entry as found at the campaign's first index for it (what --workers does not change);
-        // written now when the campaign did not call back (e.g. the threads engine).
-        const entry = first?.entry && first.entry.index === f.index ? first.entry : entryAsFound(f);
-        const recorded = first?.recorded ?? (await recordSighting(corpusDir, f.title, () => entry));
-        file = recorded.file;
-        row.corpusCreated = recorded.created;
-        if (recorded.created) {
-          created++;
-          if (!WATCHDOG_KINDS.has(f.kind)) await finishEntry(target, entry, file, minimizeBudget(deadline, pending), row, ctx);
-        }
-        step();
-      } else throw new CorpusError(entryPaths(corpusDir, f.title)[0], 'an invalid file holds the place of this entry (left as it is)');
-      row.corpusFile = file;
-      const entry = await readEntry(file);
-      if (entry) {
-        row.ladder = entry.ladder;
-        await writeFileAtomic(path.join(ctx.runCorpus, target.name, path.basename(file)), serializeEntry(entry));
-      }
-    } catch (e) {
-      if (!(e instanceof CorpusError)) harnessErrors++;
-      row.corpusError = oneLine(e instanceof Error ? e.message : String(e));
-      ctx.warn(`not saved: ${f.title}: ${row.corpusError}`);
-    }
-    row.ladder ||= ladderOf(target, cfg, f);
-    row.replay = row.corpusFile ? replayCommand(row.corpusFile, 'file' in ref ? ref.file : undefined) : reproCommand(ref, cfg, f.index);
-    findings.push(row);
-  }
-  const resumed: ResumedEntry[] = [];
-  if (ctx.minimize) {
-    for (const s of resume) {
-      const row = { minimize: null } as Pick<SummaryFinding, 'minimize'>;
+  // Target code after the campaign (minimizing, replaying corpus entries) runs on a guarded worker.
+  const work = new GuardedWork(ref, ctx.limits, interrupt.stopped);
+  try {
+    let created = 0;
+    let harnessErrors = 0;
+    const findings: SummaryFinding[] = [];
+    for (const f of campaign.findings) {
+      const expected = expectationOf(target, f.title)?.status ?? null;
+      const row: SummaryFinding = {
+        signature: f.title, kind: f.kind, target: target.name, execIndex: f.index, timeToFindMs: f.timeToFindMs, hits: f.hits,
+        corpusFile: null, corpusCreated: false, minimize: null, new: !known(f.title) && expected === null, expected, detail: f.detail, ladder: '', replay: '',
+      };
       try {
-        await finishEntry(target, s.entry, s.file, minimizeBudget(deadline, pending), row, ctx);
+        let file: string | undefined;
+        if (known(f.title)) file = before.bySignature.get(f.title)!.file;
+        else if (before.bySignature.has(f.title)) {
+          // Saved as found by an earlier run that did not finish minimizing it (left pending under --no-minimize).
+          file = before.bySignature.get(f.title)!.file;
+          if (ctx.minimize) await finishEntry(work, before.bySignature.get(f.title)!.entry, file, minimizeBudget(deadline, pending), row, ctx);
+          step();
+        } else if (saveable(f.title)) {
+          const first = await firstWrites.get(f.title);
+          if (first?.error !== undefined) throw first.error;
+          // The entry as found at the campaign's first index for it (what --workers does not change);
+          // written now when the campaign did not call back (e.g. the threads engine).
+          const entry = first?.entry && first.entry.index === f.index ? first.entry : entryAsFound(f);
+          const recorded = first?.recorded ?? (await recordSighting(corpusDir, f.title, () => entry));
+          file = recorded.file;
+          row.corpusCreated = recorded.created;
+          if (recorded.created) {
+            created++;
+            if (!WATCHDOG_KINDS.has(f.kind)) await finishEntry(work, entry, file, minimizeBudget(deadline, pending), row, ctx);
+          }
+          step();
+        } else throw new CorpusError(entryPaths(corpusDir, f.title)[0], 'an invalid file holds the place of this entry (left as it is)');
+        row.corpusFile = file;
+        const entry = await readEntry(file);
+        if (entry) {
+          row.ladder = entry.ladder;
+          await writeFileAtomic(path.join(ctx.runCorpus, target.name, path.basename(file)), serializeEntry(entry));
+        }
       } catch (e) {
         if (!(e instanceof CorpusError)) harnessErrors++;
-        ctx.warn(`not minimized: ${s.entry.signature}: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+        row.corpusError = oneLine(e instanceof Error ? e.message : String(e));
+        ctx.warn(`not saved: ${f.title}: ${row.corpusError}`);
       }
-      step();
-      resumed.push({ signature: s.entry.signature, file: s.file, outcome: row.minimize?.outcome ?? 'interrupted' });
+      row.ladder ||= ladderOf(target, cfg, f);
+      row.replay = row.corpusFile ? replayCommand(row.corpusFile, 'file' in ref ? ref.file : undefined) : reproCommand(ref, cfg, f.index);
+      findings.push(row);
     }
-  }
+    const resumed: ResumedEntry[] = [];
+    if (ctx.minimize) {
+      for (const s of resume) {
+        const row = { minimize: null } as Pick<SummaryFinding, 'minimize'>;
+        try {
+          await finishEntry(work, s.entry, s.file, minimizeBudget(deadline, pending), row, ctx);
+        } catch (e) {
+          if (!(e instanceof CorpusError)) harnessErrors++;
+          ctx.warn(`not minimized: ${s.entry.signature}: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+        }
+        step();
+        resumed.push({ signature: s.entry.signature, file: s.file, outcome: row.minimize?.outcome ?? 'interrupted' });
+      }
+    }
 
-  const expectations = await checkExpectations(target, ref, corpusDir, findings, ctx);
-  const result: TargetResult = {
-    ...notRun(plan, ctx.corpusRoot),
-    status: interrupt.stopped() ? 'interrupted' : 'done',
-    executions: campaign.executions,
-    steps: campaign.steps,
-    elapsedMs: campaign.elapsedMs,
-    execsPerSec: campaign.elapsedMs > 0 ? Math.round((campaign.executions * 1000) / campaign.elapsedMs) : 0,
-    findings: findings.length,
-    newFindings: findings.filter((f) => f.new).length,
-    expectations,
-    corpusErrors: before.errors.map((e) => e.message),
-  };
-  if (resumed.length > 0) result.resumed = resumed;
-  if (campaign.coverage) result.coverage = summarizeCoverage(campaign.coverage, declaredTransitions(target));
-  if (campaign.guide) result.guide = campaign.guide;
-  return { result, findings, created, harnessErrors, targetErrors };
+    const expectations = await checkExpectations(work, target, ref, corpusDir, findings, ctx);
+    const result: TargetResult = {
+      ...notRun(plan, ctx.corpusRoot),
+      status: interrupt.stopped() ? 'interrupted' : 'done',
+      executions: campaign.executions,
+      steps: campaign.steps,
+      elapsedMs: campaign.elapsedMs,
+      execsPerSec: campaign.elapsedMs > 0 ? Math.round((campaign.executions * 1000) / campaign.elapsedMs) : 0,
+      findings: findings.length,
+      newFindings: findings.filter((f) => f.new).length,
+      expectations,
+      corpusErrors: before.errors.map((e) => e.message),
+    };
+    if (resumed.length > 0) result.resumed = resumed;
+    if (campaign.coverage) result.coverage = summarizeCoverage(campaign.coverage, declaredTransitions(target));
+    if (campaign.guide) result.guide = campaign.guide;
+    return { result, findings, created, harnessErrors, targetErrors };
+  } finally {
+    await work.close();
+  }
 }
 
 /** The run that executes index `index` of the campaign again (the last one it runs), inline. */
@@ -260,7 +265,7 @@ export function reproCommand(ref: TargetRef, cfg: RunContext['cfg'], index: numb
  * when minimization ran out or failed. The file is replaced only while it is still pending or when
  * the result is smaller, under its lock; a signal leaves it pending, for the next run.
  */
-async function finishEntry(target: Target, entry: CorpusEntry, file: string, budgetMs: number, row: Pick<SummaryFinding, 'minimize'>, ctx: RunContext): Promise<void> {
+async function finishEntry(work: GuardedWork, entry: CorpusEntry, file: string, budgetMs: number, row: Pick<SummaryFinding, 'minimize'>, ctx: RunContext): Promise<void> {
   const done = { ...entry, minimizePending: false };
   const unchanged = (current: CorpusEntry | undefined): boolean => !!current && !current.minimizePending;
   if (!ctx.minimize) {
@@ -272,10 +277,12 @@ async function finishEntry(target: Target, entry: CorpusEntry, file: string, bud
   if (ctx.interrupt.stopped()) return;
   let next = done;
   try {
-    const m = await minimizeInSlices(target, entry, budgetMs, ctx.interrupt.stopped);
-    if (m.outcome === 'interrupted') return; // left pending, for the next run or `mdevfuzz minimize`
-    row.minimize = { outcome: m.outcome, budgetMs, ...m.stats };
-    if (m.outcome === 'minimized') next = m.entry;
+    const m = await work.minimize(entry, budgetMs);
+    if (m.kind === 'stopped') return; // left pending, for the next run or `mdevfuzz minimize`
+    const { entry: shrunk, stats } = m.value;
+    for (const k of m.killed) ctx.warn(`minimizing ${entry.signature}: a candidate was skipped (${k})`);
+    row.minimize = { outcome: stats.exhausted ? 'budget' : 'minimized', budgetMs, ...stats };
+    if (!stats.exhausted) next = shrunk;
   } catch (e) {
     row.minimize = { outcome: 'failed', budgetMs, error: oneLine(e instanceof Error ? e.message : String(e)) };
     ctx.warn(`not minimized: ${entry.signature}: ${row.minimize.error}`);
@@ -299,7 +306,7 @@ function ladderOf(target: Target, cfg: CampaignConfig, f: CampaignFinding): stri
 }
 
 /** Which expectations the run met; known ones it missed are replayed from the corpus when it has them (a re-verification, recorded). */
-async function checkExpectations(target: Target, ref: TargetRef, corpusDir: string, findings: readonly SummaryFinding[], ctx: RunContext): Promise<ExpectationsOutcome> {
+async function checkExpectations(work: GuardedWork, target: Target, ref: TargetRef, corpusDir: string, findings: readonly SummaryFinding[], ctx: RunContext): Promise<ExpectationsOutcome> {
   const found = new Set(findings.map((f) => f.signature));
   const expectedNotFound = target.expectations.filter((e) => e.status === 'known' && !found.has(e.title)).map((e) => e.title);
   const stored = (await loadCorpusDir(corpusDir)).bySignature;
@@ -311,7 +318,9 @@ async function checkExpectations(target: Target, ref: TargetRef, corpusDir: stri
     if (!s) continue;
     let reproduced = false;
     try {
-      reproduced = replaysSignature(target, bestRepro(s.entry), title).reproduced;
+      const r = await work.replay(bestRepro(s.entry));
+      if (!r) break; // a signal: the rest are neither reproduced nor lost
+      reproduced = r.result.findings.some((f) => f.title === title);
     } catch {
       reproduced = false;
     }

@@ -3,7 +3,7 @@
 // Shared by `mdevfuzz run` (new entries, before they are written) and `mdevfuzz minimize`.
 
 import { replayExecution } from '../engine/runner.js';
-import { hasSignature, type Repro, type ReproSize } from '../minimize/executor.js';
+import { hasSignature, replayExecutor, type Repro, type ReproExecutor, type ReproSize } from '../minimize/executor.js';
 import { minimize } from '../minimize/minimize.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
@@ -37,13 +37,15 @@ export function replaysSignature(target: Target, repro: Repro, signature: string
 }
 
 /**
- * Minimize the entry's original repro within `timeMs`. Throws when the original does not show the
- * signature on replay (check with `replaysSignature` first to tell that case apart).
+ * Minimize the entry's original repro within `timeMs` (and `maxReplays`), every replay on
+ * `executor` (in this thread unless given). Throws when the original does not show the signature on
+ * replay (check with `replaysSignature` first to tell that case apart).
  */
-export function minimizeEntry(target: Target, entry: CorpusEntry, opts: { timeMs: number }): MinimizedEntry {
-  const { repro, stats: s } = minimize(target, originalRepro(entry), entry.signature, { timeMs: opts.timeMs });
+export function minimizeEntry(target: Target, entry: CorpusEntry, opts: { timeMs: number; maxReplays?: number; executor?: ReproExecutor }): MinimizedEntry {
+  const executor = opts.executor ?? replayExecutor(target);
+  const { repro, stats: s } = minimize(target, originalRepro(entry), entry.signature, { timeMs: opts.timeMs, maxReplays: opts.maxReplays, executor });
   const stats: EntryMinimizeStats = { before: s.before, after: s.after, replays: s.replays, ms: s.elapsedMs, rounds: s.rounds, exhausted: s.exhausted };
-  const { result } = replayExecution(target, repro.program, repro.faults, repro.schedule, { events: true });
+  const result = executor.run(repro, { events: true });
   const minimized: MinimizedRepro = { program: repro.program, faults: repro.faults, schedule: repro.schedule, stats: { ...stats } };
   return { entry: { ...entry, minimized, minimizePending: false, ladder: renderLadder(result.events ?? [], repro.program.cpus.length, { start: repro.program.start }) }, stats };
 }

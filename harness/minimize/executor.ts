@@ -1,6 +1,8 @@
 // What the minimizer runs candidates on: an exact replay behind a one-method interface, so that
 // tests can put a fake in its place.
 
+import type { Heartbeat } from '../engine/heartbeat.js';
+import { hashLabel } from '../kernel/kernel.js';
 import { countOps } from '../engine/program.js';
 import { replayExecution } from '../engine/runner.js';
 import type { Target } from '../target.js';
@@ -27,6 +29,43 @@ export function replayExecutor(target: Target, opts: { maxSteps?: number } = {})
     run: (r, o = {}) => replayExecution(target, r.program, r.faults, r.schedule, { maxSteps: opts.maxSteps, events: o.events }).result,
   };
 }
+
+/** What names a candidate across attempts of one minimization: its FNV-1a hash and length. */
+export function candidateId(r: Repro): string {
+  const key = JSON.stringify([r.program, r.faults, r.schedule]);
+  return `${hashLabel(key)}:${key.length}`;
+}
+
+/**
+ * The executor of a minimization on a guarded worker. Before each replay it writes the candidate's
+ * id to `slot` (hash, length), so that a watchdog which kills the worker knows which candidate never
+ * reached its next preemption point (or passed the heap cap). The candidates in `skip`, those that
+ * did so in an earlier attempt, are not run again: they show nothing, so the minimizer does not keep
+ * them, and every other candidate is the same as in that attempt.
+ */
+export function watchedExecutor(target: Target, hb: Heartbeat | undefined, slot: Int32Array | undefined, skip: ReadonlySet<string>, opts: { maxSteps?: number } = {}): ReproExecutor {
+  let replays = 0;
+  return {
+    run: (r, o = {}) => {
+      const id = candidateId(r);
+      if (skip.has(id)) return { findings: [], steps: 0, schedule: r.schedule };
+      if (slot) {
+        const [hash, length] = id.split(':').map(Number);
+        Atomics.store(slot, 0, hash!);
+        Atomics.store(slot, 1, length!);
+      }
+      hb?.begin(replays++);
+      try {
+        return replayExecution(target, r.program, r.faults, r.schedule, { maxSteps: opts.maxSteps, events: o.events, heartbeat: hb }).result;
+      } finally {
+        hb?.end();
+      }
+    },
+  };
+}
+
+/** The id `watchedExecutor` wrote last to `slot`. */
+export const slotCandidate = (slot: Int32Array): string => `${Atomics.load(slot, 0)}:${Atomics.load(slot, 1)}`;
 
 export function hasSignature(result: ExecResult, signature: string): boolean {
   return result.findings.some((f) => f.title === signature);

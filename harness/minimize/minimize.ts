@@ -44,8 +44,8 @@ export interface Minimized {
   stats: MinimizeStats;
 }
 
-export function minimize(target: Target, repro: Repro, signature: string, opts: MinimizeOptions & { maxSteps?: number } = {}): Minimized {
-  return minimizeWith(replayExecutor(target, { maxSteps: opts.maxSteps }), target.ops, repro, signature, opts);
+export function minimize(target: Target, repro: Repro, signature: string, opts: MinimizeOptions & { maxSteps?: number; executor?: ReproExecutor } = {}): Minimized {
+  return minimizeWith(opts.executor ?? replayExecutor(target, { maxSteps: opts.maxSteps }), target.ops, repro, signature, opts);
 }
 
 interface Outcome {

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { BatchFinding, BatchResult } from '../batch.js';
 import { heartbeatBuffer, readBeat, requestStop, type Beat } from '../heartbeat.js';
-import type { BatchTask, PoolTask, ReplayTask } from './pool-worker.js';
+import type { MinimizedEntry } from '../../corpus/minimize-entry.js';
+import { slotCandidate } from '../../minimize/executor.js';
+import type { BatchTask, MinimizeTask, PoolTask, ReplayTask } from './pool-worker.js';
 import type { ExecResult, Finding } from '../../types.js';
 import { oomTitle, stallTitle } from '../watched-kernel.js';
 
@@ -57,6 +59,14 @@ interface Watched {
   reason?: 'stall' | 'stop';
   beat?: Beat;
 }
+
+/** How many candidates of one minimization may stall (or pass the heap cap) before it gives up. */
+export const MAX_KILLED_CANDIDATES = 8;
+
+/** How a guarded minimization ended. */
+export type MinimizeOutcome =
+  | { kind: 'done'; value: MinimizedEntry; /** Candidates that stalled or passed the heap cap, skipped. */ killed: string[] }
+  | { kind: 'stopped' };
 
 /** A worker's error when its heap passed its resourceLimits. */
 export const isOutOfMemory = (e: unknown): boolean => (e as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -133,6 +143,29 @@ export class GuardedPool implements BatchExecutor {
     const killed = this.killed(r.w, r.error);
     if (killed === 'stopped') throw new Error('replay stopped');
     return { result: { findings: [killed.finding], steps: killed.beat.step, schedule: [] }, killed };
+  }
+
+  /**
+   * Minimize an entry on a guarded worker within `budgetMs`. A candidate that stalls or passes the
+   * heap cap kills the worker; the minimization then starts again with that candidate skipped,
+   * which gives the same candidates up to it and goes on past it, as if it had not shown the signature.
+   */
+  async minimize(task: Omit<MinimizeTask, 'heartbeat' | 'minimize'> & { minimize: Pick<MinimizeTask['minimize'], 'entry' | 'maxReplays'> }, budgetMs: number): Promise<MinimizeOutcome> {
+    const t0 = performance.now();
+    const stalled: string[] = [];
+    const killed: string[] = [];
+    const slot = new SharedArrayBuffer(8);
+    for (;;) {
+      const timeMs = Math.max(1, budgetMs - (performance.now() - t0));
+      const r = await this.guarded<MinimizedEntry>({ ...task, minimize: { ...task.minimize, timeMs, stalled: [...stalled], slot } });
+      if (r.ok) return { kind: 'done', value: r.value, killed };
+      const k = this.killed(r.w, r.error);
+      if (k === 'stopped') return { kind: 'stopped' };
+      if (k.finding.kind === 'target-error') throw new Error(k.finding.title);
+      killed.push(`replay ${k.beat.index}: ${k.finding.title}`);
+      if (killed.length >= MAX_KILLED_CANDIDATES) throw new Error(`${killed.length} of its candidates stalled or passed the heap cap (the last: ${k.finding.title})`);
+      stalled.push(slotCandidate(new Int32Array(slot)));
+    }
   }
 
   /** What ended a batch that did not come back: the watchdog, a stop, or the heap cap. Anything else is rethrown. */
