@@ -20,6 +20,9 @@ import { replay } from '../harness/sched/replay.js';
 import type { Strategy } from '../harness/sched/strategy.js';
 import { findTarget } from '../targets/index.js';
 import { miniTarget, op, prog, runWith } from './fixtures/mini.js';
+import type { Schedule } from '../harness/types.js';
+import { entryPairs, readsFrom, rfKey } from '../harness/guided/reads-from.js';
+import { normalize } from '../harness/guided/mutate-schedule.js';
 
 const mdev = findTarget('mdev-v5.0')!;
 
@@ -71,7 +74,7 @@ const UAF = 'KASAN: use-after-free Write in use';
 describe('the access record', () => {
   test('names each step’s reads, writes and synchronisation, aligned with the trace', () => {
     const program = prog([op('create', { type: 'mtty-1', uuid: 0 })]);
-    const r = execute(mdev, program, replay([]), makeRng('x'), { trace: true, accesses: true }).result;
+    const r = execute(mdev, program, replay([]), makeRng('x'), { trace: true, accesses: true, accessText: true }).result;
     assert.equal(r.accesses!.length, r.trace!.length);
     // The step after the preemption point before mutex_lock takes the lock: a sync access on its word.
     const at = r.trace!.findIndex(([, label]) => label === 'mdev_device_create:mutex_lock(mdev_list_lock)');
@@ -83,8 +86,8 @@ describe('the access record', () => {
 
   test('an object allocated by a program has the same name under every schedule', () => {
     const program = prog(['make'], ['make']);
-    const forward = runWith(planted, program, [], { accesses: true }).result;
-    const backward = runWith(planted, program, [{ cpu: 0, step: 0, to: 1 }], { accesses: true }).result;
+    const forward = runWith(planted, program, [], { accesses: true, accessText: true }).result;
+    const backward = runWith(planted, program, [{ cpu: 0, step: 0, to: 1 }], { accesses: true, accessText: true }).result;
     const names = (r: typeof forward, cpu: number) => r.trace!.flatMap(([c], i) => (c === cpu ? r.accesses![i]! : []));
     // The slots differ (the first make takes slot 0), the names do not.
     assert.deepEqual(names(forward, 0), ['write thing@cpu0.0', 'write thing@cpu0.0.n']);
@@ -238,6 +241,32 @@ describe('conflict-aware strategies', () => {
       const run = () => execute(planted, race, makeStrategy(name, 3), execRng('det', 7, 'schedule'), { trace: true }).result;
       assert.deepEqual(run().trace, run().trace, name);
     }
+  });
+});
+
+describe('reads-from pairs (RFF coverage)', () => {
+  const pairsOf = (schedule: Schedule) => {
+    const x = runWith(planted, race, schedule, { accesses: true });
+    return readsFrom(x.result.trace!, x.kernel.access!);
+  };
+  test('a read of what another CPU wrote last is a pair; a CPU reading its own writes is not', () => {
+    // use (cpu0) runs first: it reads the pointer the setup wrote, drop reads it too: no pair.
+    assert.deepEqual(pairsOf([]), []);
+    // drop first: use then reads the pointer drop cleared.
+    const pairs = pairsOf([{ cpu: 0, step: 0, to: 1 }]);
+    assert.ok(pairs.length > 0);
+    for (const p of pairs) assert.deepEqual([p.writer.cpu, p.reader.cpu], [1, 0], JSON.stringify(p));
+    assert.ok(pairs.every((p) => p.writer.label.startsWith('drop:') && p.reader.label.startsWith('use:')), JSON.stringify(pairs.map(rfKey)));
+  });
+
+  test("the reads-from mutator's negation puts the read before the write, and the pair is gone", () => {
+    const schedule: Schedule = [{ cpu: 0, step: 0, to: 1 }];
+    const [pair] = entryPairs(pairsOf(schedule), new Set());
+    const [wcpu, wstep, rcpu] = pair!;
+    const negated = normalize([...schedule, { cpu: wcpu, step: wstep, to: rcpu }]);
+    const before = new Set(pairsOf(schedule).map(rfKey));
+    const after = new Set(pairsOf(negated).map(rfKey));
+    assert.ok([...before].some((k) => !after.has(k)), `${[...before].join(' ')} -> ${[...after].join(' ')}`);
   });
 });
 

@@ -8,6 +8,8 @@ import type { QueueEntry } from '../harness/guided/entry.js';
 import { dropCpuFromSchedule, mutatePreemptions, normalize } from '../harness/guided/mutate-schedule.js';
 import { MUTATORS, planFor } from '../harness/guided/plan.js';
 import { capQueue } from '../harness/guided/queue.js';
+import { executionPairs, KEY_OPTIONS } from '../harness/guided/keys.js';
+import { entryPairs } from '../harness/guided/reads-from.js';
 import { MAX_OPS_PER_CPU, MAX_PROGRAM_CPUS, MIN_PROGRAM_CPUS } from '../harness/engine/program.js';
 import { faultsFor, programFor, runIndex } from '../harness/engine/runner.js';
 import { makeRng } from '../harness/rng.js';
@@ -18,10 +20,11 @@ import { findTarget } from '../targets/index.js';
 const target = findTarget('mdev-v5.0')!;
 const cfg = { seed: 'mutators', strategy: 'pct' as const, depth: 3 };
 
-/** Queue entries as a campaign makes them: fresh executions with their canonical schedules. */
+/** Queue entries as a campaign makes them: fresh executions with their canonical schedules and reads-from pairs. */
 const queue: QueueEntry[] = Array.from({ length: 40 }, (_, index) => {
-  const r = runIndex(target, cfg, index);
-  return { index, program: r.program, faults: r.faults, schedule: r.result.schedule, steps: r.result.steps };
+  const r = runIndex(target, cfg, index, KEY_OPTIONS);
+  const rf = entryPairs(executionPairs(r.execution), new Set());
+  return { index, program: r.program, faults: r.faults, schedule: r.result.schedule, steps: r.result.steps, ...(rf.length > 0 ? { rf } : {}) };
 });
 
 function checkProgram(t: Target, p: Program): void {

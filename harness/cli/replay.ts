@@ -141,7 +141,7 @@ export async function replayCommand(file: string, o: ReplayOptions): Promise<num
 async function guardedReplay(ref: TargetRef, target: Target, entry: CorpusEntry, repro: Pick<CorpusEntry, 'program' | 'faults' | 'schedule'>, limits: ExecutionLimits, accesses: boolean): Promise<{ result: ExecResult }> {
   const pool = new GuardedPool(1, limits);
   try {
-    const r = await pool.replay({ target: ref, replay: { program: repro.program, faults: repro.faults, schedule: repro.schedule }, opts: accesses ? { events: true, trace: true, accesses: true } : { events: true } });
+    const r = await pool.replay({ target: ref, replay: { program: repro.program, faults: repro.faults, schedule: repro.schedule }, opts: accesses ? { events: true, trace: true, accesses: true, accessText: true } : { events: true } });
     if (!r.killed) return r;
     const cfg = { seed: entry.seed, strategy: entry.strategy, depth: entry.depth };
     const halted = haltedRun({ target, cfg }, { index: entry.index, repro: { ...repro, faults: [...repro.faults] }, step: r.killed.beat.step });

@@ -8,7 +8,8 @@
 
 import { CoverageCounter, type Coverage } from '../coverage/coverage.js';
 import type { QueueEntry } from '../guided/entry.js';
-import { executionKeys, KEY_OPTIONS } from '../guided/keys.js';
+import { executionKeys, executionPairs, KEY_OPTIONS } from '../guided/keys.js';
+import { entryPairs } from '../guided/reads-from.js';
 import { freshPlan, planFor, runPlan } from '../guided/plan.js';
 import type { Target } from '../target.js';
 import type { Fault, FindingKind, Program, Schedule } from '../types.js';
@@ -100,7 +101,10 @@ export function runBatch(target: Target, cfg: BatchConfig, start: number, count:
       if (keys.length > 0) {
         for (const k of keys) seen.add(k);
         const n: NovelExecution = { index: i, keys };
-        if (guided) n.entry = { index: i, program: plan.program, faults: plan.faults, schedule: result.schedule, steps: result.steps };
+        if (guided) {
+          const rf = entryPairs(executionPairs(execution), new Set(keys.filter((k) => k.startsWith('rf:')).map((k) => k.slice(3))));
+          n.entry = { index: i, program: plan.program, faults: plan.faults, schedule: result.schedule, steps: result.steps, ...(rf.length > 0 ? { rf } : {}) };
+        }
         novel.push(n);
       }
     }

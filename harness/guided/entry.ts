@@ -3,6 +3,7 @@
 // can mutate it and any execution derived from it replays exactly.
 
 import type { Fault, Program, Schedule } from '../types.js';
+import type { RfSteps } from './reads-from.js';
 
 export interface QueueEntry {
   /** The execution index that added it. */
@@ -13,6 +14,8 @@ export interface QueueEntry {
   schedule: Schedule;
   /** Steps it took (CPUs only), to size where a new preemption may go. */
   steps: number;
+  /** Some of its cross-CPU reads-from pairs (those new to the campaign first), for the reads-from mutator. */
+  rf?: RfSteps[];
 }
 
 /** Operations plus preemptions plus faults: the smaller, the more a cap keeps it. */

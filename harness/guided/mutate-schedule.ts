@@ -4,6 +4,7 @@
 
 import type { Rng } from '../rng.js';
 import type { Preemption, Schedule } from '../types.js';
+import type { RfSteps } from './reads-from.js';
 
 /** How far a moved preemption goes, in steps of its CPU, either way. */
 const MOVE_SPAN = 4;
@@ -45,4 +46,17 @@ export function mutatePreemptions(rng: Rng, schedule: Schedule, ncpus: number, s
 export function dropCpuFromSchedule(schedule: Schedule, c: number): Schedule {
   const shift = (x: number): number => (x > c ? x - 1 : x);
   return normalize(schedule.filter((p) => p.cpu !== c && p.to !== c).map((p) => ({ cpu: shift(p.cpu), step: p.step, to: shift(p.to) })));
+}
+
+/**
+ * A preemption at one of the entry's reads-from pairs (RFF's mutation of a reads-from constraint):
+ * negate it (switch away from the writer just before its write, to the reader, so the read comes
+ * first) or move it on (switch away from the reader just before its read, to the writer's CPU,
+ * so it reads a later write). A replay skips the switch when the CPU is not runnable there.
+ */
+export function mutateReadsFrom(rng: Rng, schedule: Schedule, pairs: readonly RfSteps[]): Schedule | undefined {
+  if (pairs.length === 0) return undefined;
+  const [wcpu, wstep, rcpu, rstep] = rng.pick(pairs);
+  const p: Preemption = rng.next() < 0.5 ? { cpu: wcpu, step: wstep, to: rcpu } : { cpu: rcpu, step: rstep, to: wcpu };
+  return normalize([...schedule, p]);
 }

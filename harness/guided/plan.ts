@@ -11,7 +11,7 @@ import type { Target } from '../target.js';
 import type { Fault, Program, Schedule } from '../types.js';
 import type { QueueEntry } from './entry.js';
 import { changeArg, dropOp, insertOp, splice } from './mutate-program.js';
-import { mutatePreemptions } from './mutate-schedule.js';
+import { mutatePreemptions, mutateReadsFrom } from './mutate-schedule.js';
 
 /** The share of a guided campaign's executions that stay fresh random ones. */
 export const FRESH_SHARE = 0.3;
@@ -73,6 +73,13 @@ export const MUTATORS: readonly Mutator[] = [
   {
     name: 'preempt', weight: 3,
     apply: ({ rng, entry }) => ({ ...same(entry), schedule: mutatePreemptions(rng, entry.schedule, entry.program.cpus.length, entry.steps) }),
+  },
+  {
+    name: 'reads-from', weight: 3,
+    apply: ({ rng, entry }) => {
+      const schedule = mutateReadsFrom(rng, entry.schedule, entry.rf ?? []);
+      return schedule && { ...same(entry), schedule };
+    },
   },
   {
     name: 'fault', weight: 1,

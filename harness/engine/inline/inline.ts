@@ -43,8 +43,10 @@ export interface ExecOptions {
    * SharedArrayBuffer costs more than a short execution, so batches reuse one.
    */
   buffer?: SharedArrayBuffer;
-  /** Keep the access record: ExecResult.accesses (with trace) and Execution.kernel.access. */
+  /** Keep the access record: Execution.kernel.access. */
   accesses?: boolean;
+  /** With trace and accesses: ExecResult.accesses, each step's accesses as text. */
+  accessText?: boolean;
   /** A profiling run (harness/engine/profile-run.ts): no invariants, no teardown. */
   profiling?: boolean;
   /** Publish each step and each function entered here, for a watchdog in another thread. */
@@ -260,7 +262,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   const result: ExecResult = { findings: k.findings, steps: t, schedule };
   if (opts.haltAt !== undefined && t === opts.haltAt) result.haltedOn = current;
   if (trace) result.trace = trace;
-  if (trace && opts.accesses) result.accesses = trace.map((_, i) => k.access!.of(i).map((a) => describeAccess(a, target.layout)));
+  if (trace && opts.accesses && opts.accessText) result.accesses = trace.map((_, i) => k.access!.of(i).map((a) => describeAccess(a, target.layout)));
   if (k.events) result.events = k.events;
   if (labels) result.labels = [...labels];
   const execution: Execution = { kernel: k, result };

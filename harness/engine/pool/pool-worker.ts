@@ -29,7 +29,7 @@ export interface BatchTask {
 export interface ReplayTask {
   target: TargetRef;
   replay: { program: Program; faults: Fault[]; schedule: Schedule; maxSteps?: number };
-  opts: Pick<ExecOptions, 'events' | 'trace' | 'accesses'>;
+  opts: Pick<ExecOptions, 'events' | 'trace' | 'accesses' | 'accessText'>;
   heartbeat?: SharedArrayBuffer;
 }
 
