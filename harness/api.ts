@@ -1,7 +1,7 @@
 // The public entry of the package: `import { ... } from 'mdevfuzz'`. What a plug-in target is
-// written with (the model kernel: structs, kernel functions, locks, krefs, completions, kernfs,
-// modules), the Target types with defineTarget, and the harness as functions (run, replay,
-// minimize). Everything else under harness/ is internal and may change.
+// written with (the model kernel: structs, kernel functions, locks, krefs, completions, wait
+// queues, threads, kernfs, modules), the Target types with defineTarget, and the harness as
+// functions (run, replay, minimize). Everything else under harness/ is internal and may change.
 
 // The model kernel.
 export { Kernel, KernelOops, kfn, type Gen } from './kernel/kernel.js';
@@ -23,6 +23,7 @@ export {
   wait_for_completion,
   type TrylockAccess,
 } from './kernel/sync.js';
+export { finish_wait, init_waitqueue_head, prepare_to_wait, schedule, wait_event, wake_up } from './kernel/waitqueue.js';
 export * from './kernel/kernfs.js';
 export * from './kernel/kobject.js';
 export * from './kernel/module.js';

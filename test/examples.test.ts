@@ -12,7 +12,7 @@ const compiled = (name: string): string => fileURLToPath(new URL(`../examples/ta
 const source = (name: string): string => fileURLToPath(new URL(`../../examples/targets/${name}.ts`, import.meta.url));
 const load = async (name: string): Promise<Target> => ((await import(compiled(name))) as { default: Target }).default;
 
-const EXAMPLES = ['bank-transfer', 'session-table'];
+const EXAMPLES = ['bank-transfer', 'mailbox', 'session-table'];
 
 test('the examples import nothing but the public entry', () => {
   for (const name of EXAMPLES) {
@@ -62,5 +62,24 @@ describe('session-table: a use-after-free between a lookup and a release', () =>
     assert.deepEqual(m.repro.program.cpus.map((ops) => ops.map((o) => o.op)).sort(), [['close'], ['use']]);
     assert.match(m.ladder, /\^\^\^ KASAN: use-after-free Read in use/);
     assert.ok(replay(sessions, m.repro.program, m.repro.faults, m.repro.schedule).findings.some((f) => f.title === UAF));
+  });
+});
+
+describe('mailbox: a lost wakeup on a wait queue', () => {
+  const HUNG = 'INFO: task hung in receive';
+
+  test('found as a hang; minimized, the sender runs between the test and the queueing', async () => {
+    const box = await load('mailbox');
+    const r = await run({ target: box, seed: 'example', execs: 300 });
+    const hang = r.findings.find((f) => f.title === HUNG);
+    assert.ok(hang, r.findings.map((f) => f.title).join('\n'));
+    const m = minimize(box, hang.repro!, HUNG);
+    assert.deepEqual(m.repro.program.cpus.map((ops) => ops.map((o) => o.op)), [['receive'], ['send']], 'the fixed program');
+    assert.deepEqual(m.repro.schedule, [{ cpu: 0, step: 2, to: 1 }], 'one preemption: right after the test of m->ready');
+    assert.match(m.ladder, /~ receive:prepare_to_wait\(wq\)/);
+    assert.match(m.ladder, /\^\^\^ INFO: task hung in receive/);
+    const again = replay(box, m.repro.program, m.repro.faults, m.repro.schedule);
+    assert.deepEqual(again.findings.map((f) => f.title), [HUNG]);
+    assert.equal(again.ladder, m.ladder, 'the same ladder on replay');
   });
 });
