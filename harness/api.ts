@@ -24,6 +24,7 @@ export {
   type TrylockAccess,
 } from './kernel/sync.js';
 export { finish_wait, init_waitqueue_head, prepare_to_wait, schedule, wait_event, wake_up } from './kernel/waitqueue.js';
+export { thread_join, thread_start } from './kernel/thread.js';
 export * from './kernel/kernfs.js';
 export * from './kernel/kobject.js';
 export * from './kernel/module.js';

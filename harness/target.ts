@@ -94,4 +94,16 @@ export interface Target {
   objects?: readonly ObjectKind[];
   /** Draws a program; the harness's generic generator is used when absent. */
   generate?(rng: Rng): Program;
+  /**
+   * generate returns the same program every time (defineTarget's `program`): the program is the
+   * test, only the interleaving and faults vary. The minimizer then keeps its shape (every CPU and
+   * operation, its arguments and CPU order) and shrinks only the faults and the schedule, and
+   * coverage-guided search does not mutate it.
+   */
+  fixedProgram?: boolean;
+  /**
+   * CPUs of the (fixed) program that are threads: each begins only when another CPU starts it with
+   * thread_start (harness/kernel/thread.ts); until then it is idle, neither runnable nor blocked.
+   */
+  threads?: readonly number[];
 }

@@ -5,6 +5,7 @@
 
 import { Kernel, KernelOops, type Gen } from '../../kernel/kernel.js';
 import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS } from '../../kernel/layout.js';
+import { startCpus } from '../../kernel/thread.js';
 import type { Rng } from '../../rng.js';
 import type { Strategy } from '../../sched/strategy.js';
 import { defaultNext } from '../../sched/strategy.js';
@@ -190,7 +191,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   let t = 0;
 
   const gens = program.cpus.map((_, c) => cpuBody(target, k, c, program));
-  for (let c = 0; c < ncpus; c++) k.mem[c * CPU_WORDS + CPU.state] = CPU_RUNNABLE;
+  startCpus(target.threads, k.mem, ncpus);
   const profile = profileFor(strategy, target, program, opts.faults, opts.maxSteps, opts.heartbeat);
   strategy.start({ ncpus, ops: countOps(program), rng, profile });
   const invariants = opts.profiling ? [] : target.invariants;

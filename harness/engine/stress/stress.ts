@@ -77,6 +77,8 @@ export function defaultStressWorkers(): number {
 export async function runStress(opts: StressOptions, onExecution: (x: StressExecution) => void | Promise<void>): Promise<StressTotals> {
   if (opts.execs === undefined && opts.timeMs === undefined) throw new Error('stress needs an execution count or a time budget');
   const target = await loadTarget(opts.target);
+  // Free-running CPUs have no scheduler to hold a thread back until thread_start: run it inline.
+  if (target.threads?.length) throw new Error(`stress does not run ${target.name}: it has threads (use run)`);
   const sites = sitesBuffer();
   prepareThread(target, sites);
   const workers = opts.workers ?? defaultStressWorkers();

@@ -10,6 +10,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS, USUAL_CPUS } from '../../kernel/layout.js';
+import { startCpus } from '../../kernel/thread.js';
 import type { Rng } from '../../rng.js';
 import { defaultNext, type Strategy } from '../../sched/strategy.js';
 import type { Target } from '../../target.js';
@@ -154,7 +155,7 @@ export class ThreadsEngine {
     const k = new SharedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events }, img.lockOrder);
     k.mem.set(img.words);
     k.mem.fill(0, target.layout.words);
-    for (let c = 0; c < ncpus; c++) k.mem[c * CPU_WORDS + CPU.state] = CPU_RUNNABLE;
+    startCpus(target.threads, k.mem, ncpus);
     strategy.start({ ncpus, ops: countOps(program), rng, profile: profileFor(strategy, target, program, opts.faults, opts.maxSteps) });
 
     const spin = this.spinMode === 'always' || (this.spinMode === 'auto' && othersRunnable() + 2 <= this.cores);
