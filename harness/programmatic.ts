@@ -96,7 +96,7 @@ export interface MinimizedBug {
   ladder: string;
 }
 
-/** Shrink a repro (fewer CPUs, operations, faults and preemptions) while it still shows `title`. */
+/** Shrink a repro (fewer CPUs, operations, faults and preemptions; of a fixed program only faults and preemptions) while it still shows `title`. */
 export function minimize(target: Target, repro: Repro, title: string, opts: MinimizeOptions = {}): MinimizedBug {
   const m = minimizeRepro(target, repro, title, opts);
   const { ladder } = replay(target, m.repro.program, m.repro.faults, m.repro.schedule);

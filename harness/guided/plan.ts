@@ -91,6 +91,9 @@ export const MUTATORS: readonly Mutator[] = [
   },
 ];
 
+/** The mutators that change the program itself. */
+const PROGRAM_MUTATORS: ReadonlySet<string> = new Set(['splice', 'insert', 'drop', 'arg']);
+
 const TOTAL_WEIGHT = MUTATORS.reduce((n, m) => n + m.weight, 0);
 
 function pickMutator(rng: Rng): Mutator {
@@ -109,7 +112,8 @@ export function planFor(target: Target, cfg: CampaignConfig, index: number, queu
   const entry = rng.next() < RECENT_SHARE ? rng.pick(queue.slice(-RECENT_ENTRIES)) : rng.pick(queue);
   const m = pickMutator(rng);
   const ctx: MutateContext = { target, rng, entry, queue, faults: cfg.faults !== false };
-  const out = m.apply(ctx);
+  // A fixed program is the test: only the schedule and faults are mutated.
+  const out = target.fixedProgram && PROGRAM_MUTATORS.has(m.name) ? undefined : m.apply(ctx);
   return out ? { source: m.name, ...out } : { source: 'reschedule', program: entry.program, faults: entry.faults };
 }
 

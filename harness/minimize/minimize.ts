@@ -5,7 +5,7 @@
 import type { OpSpec, Target } from '../target.js';
 import type { Schedule } from '../types.js';
 import { hasSignature, opSpans, replayExecutor, reproSize, type Repro, type ReproExecutor, type ReproSize } from './executor.js';
-import { STAGES, type Stage, type StageContext } from './stages.js';
+import { FIXED_PROGRAM_STAGES, STAGES, type Stage, type StageContext } from './stages.js';
 
 export const DEFAULT_MAX_REPLAYS = 5000;
 export const DEFAULT_TIME_MS = 60_000;
@@ -44,8 +44,10 @@ export interface Minimized {
   stats: MinimizeStats;
 }
 
+/** A target with a fixed program keeps its shape: FIXED_PROGRAM_STAGES unless the options name stages. */
 export function minimize(target: Target, repro: Repro, signature: string, opts: MinimizeOptions & { maxSteps?: number; executor?: ReproExecutor } = {}): Minimized {
-  return minimizeWith(opts.executor ?? replayExecutor(target, { maxSteps: opts.maxSteps }), target.ops, repro, signature, opts);
+  const stages = opts.stages ?? (target.fixedProgram ? FIXED_PROGRAM_STAGES : STAGES);
+  return minimizeWith(opts.executor ?? replayExecutor(target, { maxSteps: opts.maxSteps }), target.ops, repro, signature, { ...opts, stages });
 }
 
 interface Outcome {

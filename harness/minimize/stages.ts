@@ -34,6 +34,12 @@ export const STAGES: readonly Stage[] = [
   normalizeSchedule,
 ];
 
+/**
+ * For a target with a fixed program (Target.fixedProgram) the program is the test: its shape stays
+ * (every CPU and operation, their arguments and CPU order); only the faults and the schedule shrink.
+ */
+export const FIXED_PROGRAM_STAGES: readonly Stage[] = [defaultStart, dropFaults, dropPreemptions, normalizeSchedule];
+
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /** The target's default start state (Program.start absent) instead of the one the repro names. */
