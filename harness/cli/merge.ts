@@ -15,6 +15,7 @@ import { addToHistory, HITS_FILE, historyFile, readRunHits, writeRunHits, type R
 import { fsyncDir, writeFileAtomic } from '../corpus/store.js';
 import { renderHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
+import { relate } from '../report/related.js';
 import { countExpectations, EXIT_ERROR, mergeCoverage, outcomeExitCode, type RunSummary, type SummaryFinding, type TargetErrorReport, type TargetResult } from '../report/summary.js';
 import { TARGETS } from '../../targets/index.js';
 import { mergeCorpora } from './corpus.js';
@@ -175,6 +176,7 @@ async function finishMerge(
     return { ...rest, corpusFile: stored.file, ladder: stored.ladder, replay: replayCommand(stored.file, targetFiles.get(f.target)) };
   });
   findings.sort((a, b) => targets.indexOf(a.target) - targets.indexOf(b.target) || a.execIndex - b.execIndex || a.signature.localeCompare(b.signature));
+  relate(findings);
   const results = targets.map((t) => mergeResults(t, runs.flatMap((s) => s.results.filter((r) => r.target === t)), findings));
 
   const first = runs[0]!;

@@ -1,10 +1,11 @@
 // What `mdevfuzz run` and `mdevfuzz merge` print for people once the results are written: a table
-// of findings, a line per target, the lost expectations, the ladder of each new finding, and where
-// everything went.
+// of findings (and which belong together), a line per target, the lost expectations, the ladder of
+// each new finding, and where everything went.
 
 import type { EntryMinimizeStats } from '../corpus/minimize-entry.js';
 import { findingStatus, type FindingMinimization, type RunSummary } from '../report/summary.js';
 import { formatTransition } from '../coverage/transitions.js';
+import { relatedGroups } from '../report/related.js';
 import { formatCount, formatDuration, formatPercent, formatTable, type Column } from './format.js';
 
 /** `cpus/ops/preemptions before -> after`, or why there is no after. */
@@ -31,6 +32,9 @@ function findingsTable(s: RunSummary): string[] {
     ...(minimized ? [minimizeText(f.minimize)] : []),
   ]);
   const lines = ['', formatTable(columns, rows)];
+  for (const g of relatedGroups(s.findings)) {
+    lines.push('', `related (one cause, ${g.cause}${several ? `, ${g.target}` : ''}):`, ...g.signatures.map((sig) => `  ${sig}`));
+  }
   if (minimized) lines.push('', `minimized ${s.findings.filter((f) => f.minimize?.outcome === 'minimized').length} new entries in ${formatDuration(s.minimizeMs)}`);
   return lines;
 }
@@ -66,7 +70,9 @@ export function printRunSummary(s: RunSummary, repeat: readonly string[]): void 
   const resumed = s.results.flatMap((r) => (r.resumed ?? []).map((x) => `  ${r.target}: ${x.signature}: ${x.outcome}`));
   if (resumed.length > 0) lines.push('', 'RESUMED: entries saved as found by an earlier run that did not finish minimizing them:', ...resumed);
   for (const f of s.findings.filter((x) => x.new)) {
-    lines.push('', `NEW  ${f.target}: ${f.signature}`, `     first index ${f.execIndex}, ${formatCount(f.hits)} hits; ${f.replay}`, '', f.ladder);
+    lines.push('', `NEW  ${f.target}: ${f.signature}`, `     first index ${f.execIndex}, ${formatCount(f.hits)} hits; ${f.replay}`);
+    if (f.related?.length) lines.push(`     related: ${f.related.join('; ')}`);
+    lines.push('', f.ladder);
   }
   const example = s.findings.find((f) => f.new && f.corpusFile) ?? s.findings.find((f) => f.corpusFile);
   lines.push(

@@ -14,6 +14,7 @@ import { targetDir } from '../corpus/store.js';
 import { defaultWorkers } from '../engine/campaign.js';
 import { loadTarget, UsageError } from '../engine/load.js';
 import { writeRunOutputs } from '../report/outputs.js';
+import { relate } from '../report/related.js';
 import {
   countExpectations, EXIT_ERROR, EXIT_INTERRUPTED, outcomeExitCode,
   type RunSummary, type ShardInfo, type SummaryFinding, type TargetErrorReport, type TargetResult,
@@ -224,6 +225,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
       targetErrors.push(...t.targetErrors);
     }
     progress.stop();
+    relate(findings);
 
     const elapsedMs = results.reduce((ms, r) => ms + r.elapsedMs, 0);
     const executions = results.reduce((n, r) => n + r.executions, 0);

@@ -1,8 +1,10 @@
 // A lockdep-style oracle: every acquisition while other locks are held adds edges to a graph of
 // lock classes; an edge that closes a cycle is the kernel's "possible circular locking dependency".
+// Its report names the cycle's classes (lock-cycle.ts), as a deadlock of the same cycle does.
 
 import type { Kernel } from './kernel.js';
 import type { Ref } from './layout.js';
+import { lockCycleLine } from './lock-cycle.js';
 
 /** Global locks are named by their field ("mdev_list_lock"), per-object ones as "&parent->unreg_sem". */
 export function lockClass(k: Kernel, ref: Ref, field: string): string {
@@ -10,33 +12,42 @@ export function lockClass(k: Kernel, ref: Ref, field: string): string {
   return s === undefined || s === 'globals' ? field : `&${s}->${field}`;
 }
 
-function reaches(order: Map<string, Set<string>>, from: string, to: string): boolean {
-  const seen = new Set<string>();
+/** The classes on a path of the lock-order graph from `from` to `to` (both included), or undefined. */
+function pathOf(order: Map<string, Set<string>>, from: string, to: string): string[] | undefined {
+  const parent = new Map<string, string | null>([[from, null]]);
   const stack = [from];
   while (stack.length > 0) {
     const c = stack.pop()!;
-    if (c === to) return true;
-    if (seen.has(c)) continue;
-    seen.add(c);
-    for (const n of order.get(c) ?? []) stack.push(n);
+    if (c === to) {
+      const path: string[] = [];
+      for (let x: string | null = c; x !== null; x = parent.get(x)!) path.unshift(x);
+      return path;
+    }
+    for (const n of order.get(c) ?? []) {
+      if (parent.has(n)) continue;
+      parent.set(n, c);
+      stack.push(n);
+    }
   }
-  return false;
+  return undefined;
 }
 
 /** Called before blocking on a lock; `recursive` read locks may nest in themselves. */
 export function lockdep_acquire(k: Kernel, cls: string, recursiveRead = false): void {
   for (const h of k.held[k.cpu]!) {
     if (h === cls) {
-      if (!recursiveRead) k.warn('lockdep', `WARNING: possible recursive locking detected in ${k.fn()}`, [`cpu${k.cpu} already holds ${cls}`]);
+      if (!recursiveRead) k.warn('lockdep', `WARNING: possible recursive locking detected in ${k.fn()}`, [`cpu${k.cpu} already holds ${cls}`, lockCycleLine([cls])]);
       continue;
     }
     let out = k.lockOrder.get(h);
     if (!out) k.lockOrder.set(h, (out = new Set()));
     if (out.has(cls)) continue;
-    if (reaches(k.lockOrder, cls, h)) {
+    const chain = pathOf(k.lockOrder, cls, h);
+    if (chain) {
       k.warn('lockdep', `WARNING: possible circular locking dependency detected in ${k.fn()}`, [
         `cpu${k.cpu} takes ${cls} while holding ${h}`,
         `existing dependency chain: ${cls} -> ... -> ${h}`,
+        lockCycleLine(chain),
       ]);
     }
     out.add(cls);

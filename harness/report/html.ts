@@ -290,6 +290,7 @@ function findingBlock(f: SummaryFinding): string {
     `<summary><span class="badge ${STATUS_CLASS[status]}">${esc(status)}</span> ${esc(f.signature)}<span class="t">${esc(f.target)}</span></summary>`,
     `<p class="legend">${facts.map(esc).join(' &middot; ')}</p>`,
     `<p>replay: <code class="replay">${esc(f.replay)}</code></p>`,
+    f.related?.length ? `<p class="related">related (same cause): ${f.related.map((r) => `<a href="#${findingId({ target: f.target, signature: r })}">${esc(r)}</a>`).join(', ')}</p>` : '',
     f.detail.length ? `<pre class="detail">${esc(f.detail.join('\n'))}</pre>` : '',
     ladderHtml(f.ladder),
     '</details>',

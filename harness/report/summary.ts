@@ -42,6 +42,11 @@ export interface SummaryFinding {
   ladder: string;
   /** The command that shows it again. */
   replay: string;
+  /**
+   * The signatures of this target's other findings of the same cause: the deadlock and the lockdep
+   * report of one lock cycle (harness/report/related.ts). Absent when there are none.
+   */
+  related?: string[];
 }
 
 /** Which of a target's expectations a run met. */

@@ -16,6 +16,7 @@ import { bootStates, TransitionTracker } from '../../coverage/transitions.js';
 import { countOps } from '../program.js';
 import { profileFor } from '../profile-run.js';
 import { describeAccess } from '../../kernel/access.js';
+import { lockCycle, lockCycleLine } from '../../kernel/lock-cycle.js';
 import type { Heartbeat } from '../heartbeat.js';
 import { WatchedKernel } from '../watched-kernel.js';
 
@@ -109,6 +110,8 @@ export function hung(k: Kernel, blocked: number[]): never {
   for (const c of blocked) {
     detail.push(`cpu${c} blocked in ${k.stacks[c]!.join(' -> ') || '?'}`);
   }
+  const cycle = lockCycle(k, blocked);
+  if (cycle) detail.push(lockCycleLine(cycle));
   k.oops('hung-task', `INFO: task hung in ${k.fn()}`, detail);
 }
 

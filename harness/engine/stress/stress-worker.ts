@@ -53,6 +53,8 @@ export interface StressTask {
 export interface StressCpuResult {
   findings: Finding[];
   stack: string[];
+  /** The lock classes it held when it stopped (the hung-task oracle names a lock cycle from them). */
+  held: string[];
 }
 
 /**
@@ -166,7 +168,7 @@ function runOne(target: Target, task: StressTask, x: StressExec): StressCpuResul
     perturb(rng, mem, k.ctl + CTL.reply); // a word nobody writes or wakes in stress
   }
   if (Atomics.load(mem, k.ctl + CTL.sleepers) > 0) Atomics.notify(mem, ticket);
-  return { findings: k.findings, stack: k.stacks[cpu]! };
+  return { findings: k.findings, stack: k.stacks[cpu]!, held: k.held[cpu]! };
 }
 
 /** Arrive at an execution's start and wait for the other slots; false when the batch is dead. */

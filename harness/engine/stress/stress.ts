@@ -214,6 +214,7 @@ function finish(target: Target, x: Prepared, cpus: (StressCpuResult | null)[], r
     tickets.push([cpu, k.siteName(mem[at + 1]!)]);
   }
   cpus.forEach((r, c) => k.stacks[c]!.splice(0, Infinity, ...(r?.stack ?? [])));
+  cpus.forEach((r, c) => k.held[c]!.splice(0, Infinity, ...(r?.held ?? [])));
   const why = ran ? Atomics.load(mem, k.ctl + CTL.abort) : STOP_TIMEOUT;
   const end: StressEnd = death ? (isOutOfMemory(death.error) ? 'oom' : 'died') : (ENDS[why] ?? 'stuck');
   k.step = count;

@@ -43,6 +43,8 @@ export interface CpuResult {
   eventSteps: number[];
   /** Its call stack when it stopped. */
   stack: string[];
+  /** The lock classes it held then (the hung-task oracle names a lock cycle from them). */
+  held: string[];
   ended: 'done' | 'faulted' | 'finished' | 'abandoned';
 }
 
@@ -66,6 +68,7 @@ export default async function runCpu(task: CpuTask): Promise<CpuResult> {
     events: k.events ?? [],
     eventSteps,
     stack: k.stacks[cpu]!,
+    held: k.held[cpu]!,
     ended,
   });
 

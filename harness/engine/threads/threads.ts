@@ -300,8 +300,9 @@ export class ThreadsEngine {
   ): ExecResult {
     const ncpus = results.length;
     const t = run.order.length;
-    const byCpu = results.map((r, c) => r ?? { cpu: c, findings: [], events: [], eventSteps: [], stack: [], ended: 'abandoned' as const });
+    const byCpu = results.map((r, c) => r ?? { cpu: c, findings: [], events: [], eventSteps: [], stack: [], held: [], ended: 'abandoned' as const });
     for (const r of byCpu) k.stacks[r.cpu]!.splice(0, Infinity, ...r.stack);
+    for (const r of byCpu) k.held[r.cpu]!.splice(0, Infinity, ...r.held);
     const trace: TraceStep[] = opts.trace || opts.labels ? run.order.map((cpu, i) => [cpu, k.siteName(run.labels[i]!)]) : [];
     const labels = opts.labels ? new Set(trace.map(([, label]) => label)) : undefined;
 
