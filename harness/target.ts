@@ -104,6 +104,12 @@ export interface Target {
   /**
    * CPUs of the (fixed) program that are threads: each begins only when another CPU starts it with
    * thread_start (harness/kernel/thread.ts); until then it is idle, neither runnable nor blocked.
+   * They are named by index, so a target with threads keeps its program's shape as a fixed one does.
    */
   threads?: readonly number[];
+}
+
+/** Whether the minimizer and guided search must keep the target's programs as they are (CPUs, operations, order). */
+export function keepsShape(target: Target): boolean {
+  return target.fixedProgram === true || (target.threads?.length ?? 0) > 0;
 }

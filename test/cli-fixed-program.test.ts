@@ -99,6 +99,22 @@ describe('a fixed program of 12 CPUs through the command line', () => {
     assert.ok(m.schedule.length >= 1);
   });
 
+  test('the threads engine (a worker thread per CPU, 12 of them) finds the same as inline; stress refuses threads', async () => {
+    const runs = await Promise.all(
+      ['inline', 'threads'].map(async (engine) => {
+        const args = ['run', '--target-file', TARGET, '--seed', '12', '--execs', '10', '--workers', '0', '--engine', engine, '--no-minimize', '--json'];
+        const r = await cli([...args, '--corpus', path.join(tmp, `corpus-${engine}`), '--results', results, '--run-id', `engine-${engine}`]);
+        assert.notEqual(r.code, 2, r.stderr);
+        return (JSON.parse(r.stdout) as RunSummary).findings.map((f) => [f.signature, f.execIndex, f.hits]);
+      }),
+    );
+    assert.equal(runs[0]![0]![0], TITLE);
+    assert.deepEqual(runs[1], runs[0]);
+    const stress = await cli(['stress', '--target-file', TARGET, '--execs', '5', '--workers', '1', '--results', path.join(tmp, 'stress'), '--corpus', path.join(tmp, 'stress-corpus')]);
+    assert.equal(stress.code, 2);
+    assert.match(stress.stderr, /^mdevfuzz: stress does not run counter12: it has threads \(use run\)$/m);
+  });
+
   test('corpus check passes; the pool engine finds the same at the same index', async () => {
     const check = await cli(['corpus', 'check', corpus, '--target-file', TARGET]);
     assert.equal(check.code, 0, check.stdout + check.stderr);

@@ -6,7 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defineStruct, defineTarget, makeRng, minimize, run, type Kernel, type Program } from '../harness/api.js';
+import { defineStruct, defineTarget, makeRng, minimize, run, type Kernel, type Program, type Target } from '../harness/api.js';
+import { keepsShape } from '../harness/target.js';
 import { planFor } from '../harness/guided/plan.js';
 
 const counter = defineStruct('counter', ['n']);
@@ -65,6 +66,16 @@ describe('the minimizer keeps a fixed program', () => {
       assert.deepEqual(m.stats.stages.map((s) => s.name), ['defaultStart', 'dropFaults', 'dropPreemptions', 'normalizeSchedule']);
     });
   }
+
+  test('a target with threads keeps its shape too (its threads are CPU indices), declared fixed or not', async () => {
+    const threaded: Target = { ...drawnSame, name: 'counter-threaded', threads: [2] }; // CPU 2 never starts: it only idles
+    assert.equal(keepsShape(threaded), true);
+    assert.equal(keepsShape(drawnSame), false);
+    const r = await run({ target: threaded, seed: 'fixed', execs: 300 });
+    const lost = r.findings.find((f) => f.title === LOST)!;
+    const m = minimize(threaded, lost.repro!, LOST);
+    assert.deepEqual(shape(m.repro.program), PROGRAM);
+  });
 
   test('the same program, not declared fixed, loses its idle CPU', async () => {
     const r = await run({ target: drawnSame, seed: 'fixed', execs: 300 });

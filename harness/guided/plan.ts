@@ -7,7 +7,7 @@
 import type { ExecOptions, Execution } from '../engine/inline/inline.js';
 import { campaignFaults, executeAt, FAULT_MAX_NTH, programFor, replayExecution, type CampaignConfig } from '../engine/runner.js';
 import { execRng, type Rng } from '../rng.js';
-import type { Target } from '../target.js';
+import { keepsShape, type Target } from '../target.js';
 import type { Fault, Program, Schedule } from '../types.js';
 import type { QueueEntry } from './entry.js';
 import { changeArg, dropOp, insertOp, splice } from './mutate-program.js';
@@ -113,7 +113,7 @@ export function planFor(target: Target, cfg: CampaignConfig, index: number, queu
   const m = pickMutator(rng);
   const ctx: MutateContext = { target, rng, entry, queue, faults: cfg.faults !== false };
   // A fixed program is the test: only the schedule and faults are mutated.
-  const out = target.fixedProgram && PROGRAM_MUTATORS.has(m.name) ? undefined : m.apply(ctx);
+  const out = keepsShape(target) && PROGRAM_MUTATORS.has(m.name) ? undefined : m.apply(ctx);
   return out ? { source: m.name, ...out } : { source: 'reschedule', program: entry.program, faults: entry.faults };
 }
 

@@ -2,7 +2,7 @@
 // until a round changes nothing or the budget is spent. Every candidate is replayed exactly and
 // kept only if its findings still hold the signature, so each intermediate repro reproduces.
 
-import type { OpSpec, Target } from '../target.js';
+import { keepsShape, type OpSpec, type Target } from '../target.js';
 import type { Schedule } from '../types.js';
 import { hasSignature, opSpans, replayExecutor, reproSize, type Repro, type ReproExecutor, type ReproSize } from './executor.js';
 import { FIXED_PROGRAM_STAGES, STAGES, type Stage, type StageContext } from './stages.js';
@@ -44,9 +44,9 @@ export interface Minimized {
   stats: MinimizeStats;
 }
 
-/** A target with a fixed program keeps its shape: FIXED_PROGRAM_STAGES unless the options name stages. */
+/** A target with a fixed program (or threads) keeps its shape: FIXED_PROGRAM_STAGES unless the options name stages. */
 export function minimize(target: Target, repro: Repro, signature: string, opts: MinimizeOptions & { maxSteps?: number; executor?: ReproExecutor } = {}): Minimized {
-  const stages = opts.stages ?? (target.fixedProgram ? FIXED_PROGRAM_STAGES : STAGES);
+  const stages = opts.stages ?? (keepsShape(target) ? FIXED_PROGRAM_STAGES : STAGES);
   return minimizeWith(opts.executor ?? replayExecutor(target, { maxSteps: opts.maxSteps }), target.ops, repro, signature, { ...opts, stages });
 }
 

@@ -12,7 +12,7 @@ import type { Target } from '../../target.js';
 import { TARGET_ERROR, type Fault, type Finding, type Program, type TraceStep } from '../../types.js';
 import { DEFAULT_MEMORY_MB, isOutOfMemory, resourceLimitsOf } from '../pool/guarded-pool.js';
 import { bootImage, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from '../inline/inline.js';
-import { loadTarget, type TargetRef } from '../load.js';
+import { loadTarget, UsageError, type TargetRef } from '../load.js';
 import { faultsFor, programFor } from '../runner.js';
 import { CTL, prepareThread, RING_CAP, SharedKernel, threadsWords } from '../threads/threads-kernel.js';
 import { sitesBuffer } from '../threads/threads-sites.js';
@@ -78,7 +78,7 @@ export async function runStress(opts: StressOptions, onExecution: (x: StressExec
   if (opts.execs === undefined && opts.timeMs === undefined) throw new Error('stress needs an execution count or a time budget');
   const target = await loadTarget(opts.target);
   // Free-running CPUs have no scheduler to hold a thread back until thread_start: run it inline.
-  if (target.threads?.length) throw new Error(`stress does not run ${target.name}: it has threads (use run)`);
+  if (target.threads?.length) throw new UsageError(`stress does not run ${target.name}: it has threads (use run)`);
   const sites = sitesBuffer();
   prepareThread(target, sites);
   const workers = opts.workers ?? defaultStressWorkers();
