@@ -47,6 +47,21 @@ export function hashLabel(s: string): number {
 /** Labels by function and step (Kernel.at). */
 const labelCache = new Map<string, Map<string, string>>();
 
+const callCache = new Map<string, Map<string, string>>();
+
+/**
+ * The step `call(arg)`, e.g. `mutex_lock(mdev_list_lock)`, as one string built once: k.at() then
+ * finds its label at the cost of two lookups (a string built anew at every call would have to be
+ * flattened and hashed for each).
+ */
+export function callStep(call: string, arg: string): string {
+  let args = callCache.get(call);
+  if (args === undefined) callCache.set(call, (args = new Map()));
+  let step = args.get(arg);
+  if (step === undefined) args.set(arg, (step = `${call}(${arg})`));
+  return step;
+}
+
 /** Interned strings by hash: shared by every execution, so names survive the boot image. */
 const sites = new Map<number, string>();
 /**
