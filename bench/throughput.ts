@@ -5,13 +5,15 @@
 // taken within this one run are meant to be compared.
 
 import { runBatch, type BatchResult } from '../harness/engine/batch.js';
-import { runCampaign } from '../harness/engine/campaign.js';
+import { Worker } from 'node:worker_threads';
+import { DEFAULT_BATCH, runCampaign } from '../harness/engine/campaign.js';
 import { runIndex, type CampaignConfig } from '../harness/engine/runner.js';
 import type { StrategyName } from '../harness/sched/index.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { TARGETS } from '../targets/index.js';
 import { measureShape, plan, stepCeiling } from './ceiling.js';
 import { peakRss } from './peak-rss.js';
+import type { ScalingData } from './scaling-worker.js';
 import { machine, num, paragraph, pct, writeResult, type Benchmark, type BenchOptions } from './common.js';
 
 /** About 40 s for the inline and pool measurements on a busy 2-core machine, plus the peak-RSS campaign. */
@@ -51,6 +53,34 @@ async function pooled(workers: number, execs: number): Promise<{ execPerS: numbe
     },
   });
   return { execPerS: rate(r.executions, r.elapsedMs), warmExecPerS: rate(r.executions - warm!.executions, r.elapsedMs - warm!.ms), findings: signature(r.findings) };
+}
+
+/**
+ * The machine's own scaling, the baseline of the pool's: the same executions on 1, then 2 bare
+ * worker threads (bench/scaling-worker.ts: runBatch in batches of the campaign's size, nothing
+ * else), each warmed up first and all started together; exec/s over the slowest thread.
+ */
+async function bare(threads: number, execs: number): Promise<{ execPerS: number }> {
+  const per = Math.ceil(execs / threads);
+  const workers = Array.from({ length: threads }, (_, i) => {
+    const data: ScalingData = { target: POOL_TARGET, cfg, start: i * per, count: Math.min(per, execs - i * per), batch: DEFAULT_BATCH, warm: Math.min(2000, execs) };
+    return new Worker(new URL('./scaling-worker.js', import.meta.url), { workerData: { scaling: data } });
+  });
+  try {
+    const next = (w: Worker): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+    await Promise.all(workers.map(next));
+    const t0 = performance.now();
+    const done = workers.map(next);
+    for (const w of workers) w.postMessage('go');
+    await Promise.all(done);
+    return { execPerS: rate(execs, performance.now() - t0) };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }
 
 async function run(opts: BenchOptions): Promise<void> {
@@ -148,24 +178,32 @@ async function run(opts: BenchOptions): Promise<void> {
   const alone = timed(() => runBatch(TARGETS.find((t) => t.name === POOL_TARGET)!, cfg, 0, poolExecs));
   const inline = { execPerS: rate(poolExecs, alone.ms), findings: signature(alone.value.findings) };
   const pool = [1, 2].map((workers) => ({ workers, execPerS: 0, warmExecPerS: 0, same: true }));
+  const bareRate = [0, 0];
   for (let r = 0; r < POOL_ROUNDS; r++) {
     for (const p of pool) {
       const got = await pooled(p.workers, poolExecs);
       p.execPerS = Math.max(p.execPerS, got.execPerS);
       p.warmExecPerS = Math.max(p.warmExecPerS, got.warmExecPerS);
       p.same &&= got.findings === inline.findings;
+      bareRate[p.workers - 1] = Math.max(bareRate[p.workers - 1]!, (await bare(p.workers, poolExecs)).execPerS);
     }
   }
+  const machineScaling = bareRate[1]! / bareRate[0]!;
   const rows = [
     { engine: 'inline', execPerS: inline.execPerS, warmExecPerS: inline.execPerS, same: true },
     ...pool.map((p) => ({ engine: `pool, ${p.workers} worker${p.workers > 1 ? 's' : ''}`, execPerS: p.execPerS, warmExecPerS: p.warmExecPerS, same: p.same })),
   ].map((r) => ({ ...r, warmVsInline: r.warmExecPerS / inline.execPerS, warmVsOne: r.warmExecPerS / pool[0]!.warmExecPerS }));
+  const poolScaling = rows[2]!.warmVsOne;
   console.log(
     formatTable(
       ['engine', 'exec/s, whole run', 'exec/s, warm', 'warm vs inline', 'warm vs 1 worker', 'same findings'].map((header, i) => ({ header, right: i > 0 })),
-      rows.map((r) => [r.engine, num(r.execPerS), num(r.warmExecPerS), `${r.warmVsInline.toFixed(2)}x`, `${r.warmVsOne.toFixed(2)}x`, r.same ? 'yes' : 'NO']),
+      [
+        ...rows.map((r) => [r.engine, num(r.execPerS), num(r.warmExecPerS), `${r.warmVsInline.toFixed(2)}x`, `${r.warmVsOne.toFixed(2)}x`, r.same ? 'yes' : 'NO']),
+        ...[1, 2].map((n) => [`bare threads, ${n}`, '', num(bareRate[n - 1]!), `${(bareRate[n - 1]! / inline.execPerS).toFixed(2)}x`, `${(bareRate[n - 1]! / bareRate[0]!).toFixed(2)}x`, '']),
+      ],
     ),
   );
+  console.log(`\npool scaling ${poolScaling.toFixed(2)}x against the machine's ${machineScaling.toFixed(2)}x in the same rounds: ${pct(poolScaling / machineScaling)} of it`);
   console.log(
     '\n' +
       paragraph(
@@ -174,7 +212,11 @@ async function run(opts: BenchOptions): Promise<void> {
           `JIT warm-up; "warm" counts only the executions merged after the first third, when the workers are warm. The inline ` +
           `row is runBatch in this thread on the same executions, once. "warm vs 1 worker" is the scaling: the ideal for 2 workers is ` +
           `2.00x on ${machine().cores} idle cores, less whatever else the machine runs meanwhile. "same findings": the pool ` +
-          `found the same titles at the same first index as the inline run, as the determinism contract says.`,
+          `found the same titles at the same first index as the inline run, as the determinism contract says. The "bare ` +
+          `threads" rows are the machine's own scaling, measured in the same rounds right after each pool run: the same ` +
+          `executions in batches of ${DEFAULT_BATCH} on 1, then 2 plain worker threads, warmed up and started together, with no ` +
+          `pool, watchdog or merging; their "warm vs 1 worker" is what 2 workers can reach on this machine now, and the pool's ` +
+          `scaling is given as a share of it.`,
       ),
   );
 
@@ -197,7 +239,7 @@ async function run(opts: BenchOptions): Promise<void> {
           `threads of that one process, so both include every worker. Exit 1 means new findings against the copied corpus.`,
       ),
   );
-  const figures = { config: { ...cfg, execs, poolExecs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS, rssMs }, targets: targets.map(({ findings: _, ...t }) => t), coverage, scheduling, pool: rows, peakRss: rss };
+  const figures = { config: { ...cfg, execs, poolExecs, inlineRounds: INLINE_ROUNDS, poolRounds: POOL_ROUNDS, rssMs }, targets: targets.map(({ findings: _, ...t }) => t), coverage, scheduling, pool: rows, bareThreads: { execPerS: bareRate, scaling: machineScaling, poolShare: poolScaling / machineScaling }, peakRss: rss };
   console.log(`\nwrote ${writeResult('throughput', figures)}`);
 }
 

@@ -173,6 +173,8 @@ interface Watch {
   /** By pool id: 1 for a tracked pool (Tracking.pools). */
   pools: Uint8Array;
   names: Names;
+  /** transitionKey()s by packed transition. */
+  keys: Map<number, string>;
 }
 
 const watchByTarget = new WeakMap<Target, Watch>();
@@ -183,7 +185,7 @@ function watchOf(target: Target): Watch {
   const tracked = trackedPools(target);
   const pools = new Uint8Array(target.layout.pools.length + 1);
   for (const { pool } of tracked) pools[pool.id] = 1;
-  watchByTarget.set(target, (w = { tracked, pools, names: new Names() }));
+  watchByTarget.set(target, (w = { tracked, pools, names: new Names(), keys: new Map() }));
   return w;
 }
 
@@ -225,14 +227,19 @@ export class TransitionTracker {
 
   /** The transitions observed, as transitionKey()s. */
   keys(): Set<string> {
-    const { names, tracked } = this.watch;
-    const kinds = new Map(tracked.map((t) => [t.kindId, t.kind.kind]));
-    const mask = (1 << NAME_BITS) - 1;
     const out = new Set<string>();
-    for (const key of this.seen) {
-      const name = (shift: number): string => names.names[(key >> shift) & mask]!;
-      out.add(transitionKey({ kind: kinds.get(key >> (3 * NAME_BITS))!, from: name(2 * NAME_BITS), event: name(NAME_BITS), to: name(0) }));
-    }
+    for (const key of this.seen) out.add(this.watch.keys.get(key) ?? this.keyOf(key));
     return out;
+  }
+
+  /** The transitionKey() of a packed transition, built once per target. */
+  private keyOf(packed: number): string {
+    const { names, tracked, keys } = this.watch;
+    const mask = (1 << NAME_BITS) - 1;
+    const name = (shift: number): string => names.names[(packed >> shift) & mask]!;
+    const kind = tracked.find((t) => t.kindId === packed >> (3 * NAME_BITS))!.kind.kind;
+    const key = transitionKey({ kind, from: name(2 * NAME_BITS), event: name(NAME_BITS), to: name(0) });
+    keys.set(packed, key);
+    return key;
   }
 }

@@ -5,6 +5,7 @@
 // order, and frees the device in reverse), so each CPU is profiled by the run in which it went
 // further. Findings of the profiling runs are dropped: a profile is a map, not a result.
 
+import type { Access } from '../kernel/access.js';
 import type { Profile } from '../sched/profile.js';
 import type { Strategy } from '../sched/strategy.js';
 import { execRng } from '../rng.js';
@@ -54,13 +55,34 @@ const orderOf = (program: Program, phase: number): number[] => {
   return Array.from({ length: n }, (_, c) => (phase === BACKWARD ? n - 1 - c : c));
 };
 
+/**
+ * The buffer of the profiling runs of each layout: they run to the end before the execution they
+ * profile takes its first step, and nothing keeps their kernel, so one buffer serves them all
+ * (allocating a SharedArrayBuffer costs more than a short execution).
+ */
+const buffers = new WeakMap<Target['layout'], SharedArrayBuffer>();
+
+function bufferFor(target: Target): SharedArrayBuffer {
+  let sab = buffers.get(target.layout);
+  if (!sab) buffers.set(target.layout, (sab = new SharedArrayBuffer(target.layout.words * 4)));
+  return sab;
+}
+
+/** The accesses of a step of a run without the access record: none. */
+const NONE = Object.freeze([]) as unknown as Access[];
+
 /** A serial run; without the access record its steps are counted per CPU but carry no accesses. */
 function serialRun(target: Target, program: Program, phase: number, faults: readonly Fault[], maxSteps: number | undefined, accesses: boolean, heartbeat?: Heartbeat): Profile {
   heartbeat?.phase(phase);
   const order = orderOf(program, phase);
-  const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, accesses, trace: true, heartbeat });
+  const buffer = bufferFor(target);
+  if (!accesses) {
+    const { result, cpuSteps } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, heartbeat, buffer });
+    return { length: result.steps, cpus: cpuSteps!.map((n) => new Array<Access[]>(n).fill(NONE)) };
+  }
+  const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, accesses, trace: true, heartbeat, buffer });
   const cpus: Profile['cpus'] = program.cpus.map(() => []);
-  result.trace!.forEach(([cpu], t) => cpus[cpu]!.push(kernel.access?.of(t) ?? []));
+  result.trace!.forEach(([cpu], t) => cpus[cpu]!.push(kernel.access!.of(t)));
   return { length: result.steps, cpus };
 }
 

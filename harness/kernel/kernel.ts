@@ -44,8 +44,31 @@ export function hashLabel(s: string): number {
   return h | 0;
 }
 
+/** Labels by function and step (Kernel.at). */
+const labelCache = new Map<string, Map<string, string>>();
+
+const callCache = new Map<string, Map<string, string>>();
+
+/**
+ * The step `call(arg)`, e.g. `mutex_lock(mdev_list_lock)`, as one string built once: k.at() then
+ * finds its label at the cost of two lookups (a string built anew at every call would have to be
+ * flattened and hashed for each).
+ */
+export function callStep(call: string, arg: string): string {
+  let args = callCache.get(call);
+  if (args === undefined) callCache.set(call, (args = new Map()));
+  let step = args.get(arg);
+  if (step === undefined) args.set(arg, (step = `${call}(${arg})`));
+  return step;
+}
+
 /** Interned strings by hash: shared by every execution, so names survive the boot image. */
 const sites = new Map<number, string>();
+/**
+ * The hash of every string interned so far (the same strings as `sites`, a few hundred): paths
+ * are interned again at every lookup, and the engine's own string hashing is cheaper than FNV.
+ */
+const hashes = new Map<string, number>();
 
 /**
  * A table of interned strings shared between threads: the threads and stress engines install one
@@ -139,14 +162,26 @@ export class Kernel {
     return s.length > 0 ? s[s.length - 1]! : 'cpu_idle';
   }
 
-  /** The label of a preemption point in the current function. */
+  /**
+   * The label of a preemption point in the current function. Labels are few (the model's
+   * preemption points), so each is built once and handed out again: coverage keeps them in sets
+   * and maps, where a string already hashed costs nothing to look up.
+   */
   at(step: string): string {
-    return `${this.fn()}:${step}`;
+    const fn = this.fn();
+    let steps = labelCache.get(fn);
+    if (steps === undefined) labelCache.set(fn, (steps = new Map()));
+    let label = steps.get(step);
+    if (label === undefined) steps.set(step, (label = `${fn}:${step}`));
+    return label;
   }
 
   /** A string (label, path, module name) as an int32 for the buffer; siteName() reverses it. */
   intern(s: string): number {
+    const known = hashes.get(s);
+    if (known !== undefined) return known;
     const h = hashLabel(s);
+    hashes.set(s, h);
     if (!sites.has(h)) {
       sites.set(h, s);
       sharedSites?.added(h, s);
@@ -329,11 +364,15 @@ export class Kernel {
   }
 
   private field(ref: Ref, name: string, access: 'Read' | 'Write', kind: number): number {
-    const base = this.base(ref, access);
-    const p = this.layout.pools[refPool(ref) - 1]!;
-    const i = p.def.index.get(name);
-    if (i === undefined) throw new Error(`struct ${p.def.name} has no field ${name}`);
-    if (access === 'Write') this.touch(p, base);
+    // The checks of base() inline, for the common case of a live slot; any other goes through
+    // base(), which reports it.
+    const p = ref === 0 ? undefined : this.layout.pools[refPool(ref) - 1];
+    const slot = refSlot(ref);
+    let base = p === undefined || slot < 0 || slot >= p.capacity ? -1 : p.base + slot * p.slotWords;
+    if (base < 0 || this.mem[base + HDR.state] !== SLOT_LIVE || this.mem[base + HDR.gen] !== refGen(ref)) base = this.base(ref, access);
+    const i = p!.def.index.get(name);
+    if (i === undefined) throw new Error(`struct ${p!.def.name} has no field ${name}`);
+    if (access === 'Write') this.touch(p!, base);
     this.access?.note(base, i, kind);
     return base + 6 + i;
   }

@@ -2,14 +2,14 @@
 // Atomics. A CPU that cannot proceed marks what it waits for and yields; the executor runs it again
 // only once the word allows it.
 
-import { kfn, Kernel, type Gen } from './kernel.js';
+import { callStep, kfn, Kernel, type Gen } from './kernel.js';
 import { WAIT_NONZERO, WAIT_ZERO, type Ref } from './layout.js';
 import { lockClass, lockdep_acquire, lockdep_acquired, lockdep_release } from './lockdep.js';
 
 // ---- mutex: 0 when free, owner cpu + 1 when held ----
 
 export function* mutex_lock<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
-  const label = k.at(`mutex_lock(${field})`);
+  const label = k.at(callStep('mutex_lock', field));
   yield label;
   const cls = lockClass(k, ref, field);
   lockdep_acquire(k, cls);
@@ -21,7 +21,7 @@ export function* mutex_lock<F extends string>(k: Kernel, ref: Ref<F>, field: F):
 }
 
 export function* mutex_unlock<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
-  yield k.at(`mutex_unlock(${field})`);
+  yield k.at(callStep('mutex_unlock', field));
   lockdep_release(k, lockClass(k, ref, field));
   Atomics.store(k.mem, k.addr(ref, field), 0);
 }
@@ -34,7 +34,7 @@ const RWSEM_WAITER = 0x20000;
 const RWSEM_WAITERS = ~(RWSEM_READERS | RWSEM_WRITER);
 
 export function* down_read<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
-  const label = k.at(`down_read(${field})`);
+  const label = k.at(callStep('down_read', field));
   yield label;
   const cls = lockClass(k, ref, field);
   lockdep_acquire(k, cls, true);
@@ -61,7 +61,7 @@ export type TrylockAccess = 'cmpxchg' | 'read';
  * Fails while a writer holds it or waits for it.
  */
 export const down_read_trylock = kfn('down_read_trylock', function* <F extends string>(k: Kernel, ref: Ref<F>, field: F, access: TrylockAccess) {
-  yield k.at(`down_read_trylock(${field})`);
+  yield k.at(callStep('down_read_trylock', field));
   if (access === 'read') k.get(ref, field); // tmp = atomic_long_read(&sem->count)
   const a = k.addr(ref, field);
   const v = Atomics.load(k.mem, a);
@@ -73,13 +73,13 @@ export const down_read_trylock = kfn('down_read_trylock', function* <F extends s
 
 /** up_read (rwsem.c, out of line: rwsem.h 142 v5.0.1, 137 v5.2.1, 197 v6.1-rc7). */
 export const up_read = kfn('up_read', function* <F extends string>(k: Kernel, ref: Ref<F>, field: F) {
-  yield k.at(`up_read(${field})`);
+  yield k.at(callStep('up_read', field));
   lockdep_release(k, lockClass(k, ref, field));
   Atomics.sub(k.mem, k.addr(ref, field), 1);
 });
 
 export function* down_write<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
-  const label = k.at(`down_write(${field})`);
+  const label = k.at(callStep('down_write', field));
   yield label;
   const cls = lockClass(k, ref, field);
   lockdep_acquire(k, cls);
@@ -95,7 +95,7 @@ export function* down_write<F extends string>(k: Kernel, ref: Ref<F>, field: F):
 }
 
 export function* up_write<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
-  yield k.at(`up_write(${field})`);
+  yield k.at(callStep('up_write', field));
   lockdep_release(k, lockClass(k, ref, field));
   Atomics.sub(k.mem, k.addr(ref, field), RWSEM_WRITER);
 }
@@ -107,14 +107,14 @@ export function kref_init<F extends string>(k: Kernel, ref: Ref<F>, field: F): v
 }
 
 export function* kref_get<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
-  yield k.at(`kref_get(${field})`);
+  yield k.at(callStep('kref_get', field));
   const old = Atomics.add(k.mem, k.addr(ref, field), 1);
   if (old <= 0) k.warn('refcount', `refcount_t: addition on 0; use-after-free in ${k.fn()}`, [`${field} was ${old}`]);
 }
 
 /** refcount_inc_not_zero: false once the count has dropped to zero. */
 export function* refcount_inc_not_zero<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen<boolean> {
-  yield k.at(`refcount_inc_not_zero(${field})`);
+  yield k.at(callStep('refcount_inc_not_zero', field));
   const a = k.addr(ref, field);
   const v = Atomics.load(k.mem, a);
   if (v <= 0) return false;
@@ -124,7 +124,7 @@ export function* refcount_inc_not_zero<F extends string>(k: Kernel, ref: Ref<F>,
 
 /** Drop a reference; runs `release` when it was the last. Returns whether it released. */
 export function* kref_put<F extends string>(k: Kernel, ref: Ref<F>, field: F, release: () => Gen): Gen<boolean> {
-  yield k.at(`kref_put(${field})`);
+  yield k.at(callStep('kref_put', field));
   const a = k.addr(ref, field);
   const old = Atomics.load(k.mem, a);
   if (old <= 0) {
@@ -140,12 +140,12 @@ export function* kref_put<F extends string>(k: Kernel, ref: Ref<F>, field: F, re
 // ---- completions and plain waits ----
 
 export function* complete<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
-  yield k.at(`complete(${field})`);
+  yield k.at(callStep('complete', field));
   Atomics.add(k.mem, k.addr(ref, field), 1);
 }
 
 export function* wait_for_completion<F extends string>(k: Kernel, ref: Ref<F>, field: F): Gen {
-  const label = k.at(`wait_for_completion(${field})`);
+  const label = k.at(callStep('wait_for_completion', field));
   yield label;
   while (Atomics.load(k.mem, k.addr(ref, field)) === 0) {
     k.block(ref, field, -1, WAIT_NONZERO);
@@ -156,7 +156,7 @@ export function* wait_for_completion<F extends string>(k: Kernel, ref: Ref<F>, f
 
 /** wait_event(cond) where cond is "this field is zero", e.g. until the last reference is gone. */
 export function* wait_event_zero<F extends string>(k: Kernel, ref: Ref<F>, field: F, what: string): Gen {
-  const label = k.at(`wait_event(${what})`);
+  const label = k.at(callStep('wait_event', what));
   yield label;
   while (Atomics.load(k.mem, k.addr(ref, field)) !== 0) {
     k.block(ref, field, -1, WAIT_ZERO);

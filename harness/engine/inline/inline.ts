@@ -67,9 +67,22 @@ export interface Execution {
   pairs?: Map<string, number>;
   /** The transitions observed, as transitionKey()s, when asked. */
   transitions?: Set<string>;
+  /** The steps each CPU ran (ExecResult.steps is their sum); the inline executor gives it. */
+  cpuSteps?: number[];
 }
 
 export const EXIT_LABEL = 'do_exit';
+
+/** pairKey()s by their two labels, built once each: a context switch then costs two lookups of strings already hashed. */
+const pairKeys = new Map<string, Map<string, string>>();
+
+function pairKeyOf(out: string, into: string): string {
+  let ins = pairKeys.get(out);
+  if (ins === undefined) pairKeys.set(out, (ins = new Map()));
+  let key = ins.get(into);
+  if (key === undefined) ins.set(into, (key = pairKey(out, into)));
+  return key;
+}
 
 /** The ladder's event for a step just run, marked when the step left its CPU blocked in a wait. */
 export function stepEvent(k: Kernel, cpu: number, label: string): TraceEvent {
@@ -240,7 +253,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
       labels?.add(label);
       if (pairs) {
         if (lastCpu >= 0 && cpu !== lastCpu) {
-          const key = pairKey(lastLabel, label);
+          const key = pairKeyOf(lastLabel, label);
           pairs.set(key, (pairs.get(key) ?? 0) + 1);
         }
         lastCpu = r.done ? -1 : cpu; // an exiting CPU is not switched out
@@ -269,7 +282,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   if (trace && opts.accesses && opts.accessText) result.accesses = trace.map((_, i) => k.access!.of(i).map((a) => describeAccess(a, target.layout)));
   if (k.events) result.events = k.events;
   if (labels) result.labels = [...labels];
-  const execution: Execution = { kernel: k, result };
+  const execution: Execution = { kernel: k, result, cpuSteps: steps };
   if (pairs) execution.pairs = pairs;
   if (transitions) execution.transitions = transitions.keys();
   return execution;

@@ -71,9 +71,14 @@ export type MinimizeOutcome =
 /** A worker's error when its heap passed its resourceLimits. */
 export const isOutOfMemory = (e: unknown): boolean => (e as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
 
-/** The resourceLimits of every worker thread that runs target code: old generation `memoryMb`, a young generation to match. */
+/**
+ * The resourceLimits of every worker thread that runs target code: old generation `memoryMb`, a
+ * young generation to match, at most 24 MiB (semi-spaces of 8 MiB): an execution's garbage dies
+ * young, and a larger nursery only made each worker's RSS grow (64 MiB gave 50 MiB more per
+ * worker for no speed; issue 17, item 2).
+ */
 export function resourceLimitsOf(memoryMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
-  return { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, memoryMb >> 3)) };
+  return { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(24, Math.max(8, memoryMb >> 3)) };
 }
 
 export class GuardedPool implements BatchExecutor {

@@ -2,7 +2,7 @@
 // point the invariant is about, and whole-state checks the executor runs after every step.
 
 import type { Kernel } from '../../../harness/kernel/kernel.js';
-import { list_entries } from '../../../harness/kernel/list.js';
+import { list_entries, type ListHead } from '../../../harness/kernel/list.js';
 import { globals, type Device, type MdevDevice } from './structs.js';
 
 /**
@@ -23,8 +23,9 @@ export function check_no_orphans(k: Kernel, dev: Device): void {
 
 /** D.2.8: at most one mdev per UUID in mdev_list (checked after every step, so kept cheap). */
 export function uuid_unique(k: Kernel): void {
-  const mdevs = list_entries<MdevDevice>(k, k.get(k.nth(globals, 0), 'mdev_list'));
-  if (mdevs.length < 2) return;
+  const head = k.get(k.nth(globals, 0), 'mdev_list') as ListHead;
+  if (k.get(head, 'n') < 2) return;
+  const mdevs = list_entries<MdevDevice>(k, head);
   const uuids = mdevs.map((m) => k.get(m, 'uuid'));
   for (let i = 1; i < uuids.length; i++) {
     if (uuids.indexOf(uuids[i]!) < i) {
