@@ -18,7 +18,10 @@
 // the last context switch at or before i (the last state whose chosen CPU is not the one that ran
 // before it), where running q costs no preemption more than the switch already made there.
 
-import { conflicts, accessObject, type Access } from '../kernel/access.js';
+import { accessField, accessKind, accessLoc, accessObject, READ, WHOLE, type Access } from '../kernel/access.js';
+
+/** Fields per object in an access's location (harness/kernel/access.ts FIELD_SPAN). */
+const FIELDS = 128;
 
 export interface Step {
   cpu: number;
@@ -31,29 +34,96 @@ export interface Race {
   cpu: number;
 }
 
+/** A step's accesses by location: true where it writes or syncs; and the objects it allocates or frees. */
+interface Summary {
+  locs: Map<number, boolean>;
+  objects: Map<number, boolean>;
+  whole: Set<number>;
+}
+const summaries = new WeakMap<readonly Access[], Summary>();
+function summary(acc: readonly Access[]): Summary {
+  let s = summaries.get(acc);
+  if (s) return s;
+  s = { locs: new Map(), objects: new Map(), whole: new Set() };
+  for (const a of acc) {
+    const w = accessKind(a) !== READ;
+    const loc = accessLoc(a);
+    const obj = accessObject(a);
+    s.locs.set(loc, (s.locs.get(loc) ?? false) || w);
+    s.objects.set(obj, (s.objects.get(obj) ?? false) || w);
+    if (accessField(a) === WHOLE) s.whole.add(obj);
+  }
+  summaries.set(acc, s);
+  return s;
+}
+
 /** Whether two steps (of different CPUs) are dependent: some pair of their accesses conflicts. */
 export function dependent(a: readonly Access[], b: readonly Access[]): boolean {
-  for (const x of a) for (const y of b) if (conflicts(x, y)) return true;
+  const x = summary(a);
+  const y = summary(b);
+  const [small, big] = x.locs.size <= y.locs.size ? [x, y] : [y, x];
+  for (const [loc, w] of small.locs) {
+    const v = big.locs.get(loc);
+    if (v !== undefined && (v || w)) return true;
+  }
+  for (const obj of x.whole) if (y.objects.has(obj)) return true;
+  for (const obj of y.whole) if (x.objects.has(obj)) return true;
   return false;
+}
+
+/** Per CPU, the last step that wrote (or synced) and the last that read a location: -1 when none. */
+class Last {
+  readonly w: Int32Array;
+  readonly r: Int32Array;
+  constructor(ncpus: number) {
+    this.w = new Int32Array(ncpus).fill(-1);
+    this.r = new Int32Array(ncpus).fill(-1);
+  }
 }
 
 /**
  * The races of a trace whose steps from `from` on are new. `pending` are next steps that did not
  * run (CPUs asleep where the run stopped): they race with the trace as a step at its end would.
+ * Per location (and per object, for allocations and frees, which touch every field) only the last
+ * writing and the last reading step of each CPU are kept: an earlier step of the same CPU happens
+ * before it, so it neither adds to a clock nor is the last race.
  */
 export function races(steps: readonly Step[], ncpus: number, from: number, pending: readonly Step[] = []): Race[] {
   const out: Race[] = [];
   const clocks: Int32Array[] = [];
   const cpuClock = Array.from({ length: ncpus }, () => new Int32Array(ncpus));
-  const byObject = new Map<number, { step: number; acc: Access }[]>();
+  const byLoc = new Map<number, Last>();
+  const byObject = new Map<number, Last>();
   const all = [...steps, ...pending];
+  const table = (m: Map<number, Last>, key: number): Last => {
+    let t = m.get(key);
+    if (!t) m.set(key, (t = new Last(ncpus)));
+    return t;
+  };
   for (let j = 0; j < all.length; j++) {
     const { cpu: p, acc } = all[j]!;
     const isPending = j >= steps.length;
     const before = cpuClock[p]!;
     const deps = new Set<number>();
+    const addFrom = (t: Last | undefined, writes: boolean): void => {
+      if (!t) return;
+      for (let c = 0; c < ncpus; c++) {
+        if (c === p) continue;
+        if (t.w[c]! >= 0) deps.add(t.w[c]!);
+        if (writes && t.r[c]! >= 0) deps.add(t.r[c]!);
+      }
+    };
+    const seen = new Set<number>();
     for (const a of acc) {
-      for (const e of byObject.get(accessObject(a)) ?? []) if (all[e.step]!.cpu !== p && conflicts(a, e.acc)) deps.add(e.step);
+      if (seen.has(a)) continue;
+      seen.add(a);
+      const writes = accessKind(a) !== READ;
+      const obj = accessObject(a);
+      if (accessField(a) === WHOLE) addFrom(byObject.get(obj), writes);
+      else {
+        addFrom(byLoc.get(accessLoc(a)), writes);
+        addFrom(byLoc.get(obj * FIELDS + WHOLE), writes);
+      }
     }
     if (j >= from || isPending) {
       let last = -1;
@@ -72,11 +142,9 @@ export function races(steps: readonly Step[], ncpus: number, from: number, pendi
     clock[p] = before[p]! + 1;
     clocks.push(clock);
     cpuClock[p] = clock;
-    for (const a of acc) {
-      const o = accessObject(a);
-      let list = byObject.get(o);
-      if (!list) byObject.set(o, (list = []));
-      list.push({ step: j, acc: a });
+    for (const a of seen) {
+      const writes = accessKind(a) !== READ;
+      for (const t of [table(byLoc, accessLoc(a)), table(byObject, accessObject(a))]) (writes ? t.w : t.r)[p] = j;
     }
   }
   return out;

@@ -9,7 +9,10 @@
 // enumeration already removed). Between choices the current CPU runs on, as in the canonical
 // schedule. The executor is driven through its Strategy interface; the kernel of the running
 // execution is captured through one extra invariant (invariants run after every step), so each
-// step's accesses are read as soon as it ran. A run whose every runnable CPU sleeps, or that
+// step's accesses are read as soon as it ran. The target's invariants run inside that one, with
+// the access record on: what they read counts as read by the step just run, so two steps that
+// would pass through different intermediate states an invariant can tell apart are dependent
+// (otherwise DPOR, which preserves final states and local assertions, would skip one of them). A run whose every runnable CPU sleeps, or that
 // could only go on by a preemption past the bound, is halted there (ExecOptions.haltAt, set from
 // the strategy before the step): it is counted, not completed.
 //
@@ -72,13 +75,22 @@ interface Node {
 
 const preempts = (n: Node, q: number): number => (n.prev >= 0 && q !== n.prev && n.enabled.includes(n.prev) ? 1 : 0);
 
-/** The target with one more invariant that hands over the running kernel (one wrapper per target). */
+/** The target whose invariants hand over the running kernel and record their reads (one wrapper per target). */
 const wrapped = new WeakMap<Target, { target: Target; holder: { k?: Kernel } }>();
 function capturing(target: Target): { target: Target; holder: { k?: Kernel } } {
   let w = wrapped.get(target);
   if (!w) {
     const holder: { k?: Kernel } = {};
-    w = { target: { ...target, invariants: [...target.invariants, (k: Kernel) => void (holder.k = k)] }, holder };
+    const check = (k: Kernel): void => {
+      holder.k = k;
+      if (k.access) k.access.on = true;
+      try {
+        for (const inv of target.invariants) inv(k);
+      } finally {
+        if (k.access) k.access.on = false;
+      }
+    };
+    w = { target: { ...target, invariants: [check] }, holder };
     wrapped.set(target, w);
   }
   return w;
