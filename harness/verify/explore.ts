@@ -140,7 +140,7 @@ interface Run {
 function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes: Node[], fixed: number, opts: ExploreOptions): Run {
   let halted: 'sleep' | 'bound' | undefined;
   let asleep: Step[] = [];
-  const exec: ExecOptions = { faults: opts.faults ?? [], accesses: true, maxSteps: opts.maxSteps };
+  const exec: ExecOptions = { faults: opts.faults ?? [], accesses: opts.dpor, maxSteps: opts.maxSteps };
   holder.k = undefined;
   const fill = (t: number): void => {
     if (t >= Math.max(fixed - 1, 0) && nodes[t] && holder.k?.access) nodes[t]!.acc = holder.k.access.of(t);
