@@ -2,7 +2,8 @@
 // operations on exactly C CPUs (each with one operation or more), from every start state asked,
 // up to symmetry (harness/verify/symmetry.ts), in a fixed order: fewer operations first, then the
 // start states in the target's order, then the more dependent ones (more pairs of operations on
-// different CPUs naming the same argument value), then by encoding. A program's rank is its index
+// different CPUs naming the same argument value, or a type and its vendor's module), then by
+// encoding. ORDER_VERSION changes with this order, so that no saved state resumes into another. A program's rank is its index
 // in that order: shards split ranks and the state file resumes from one.
 //
 // Also left out, and counted: programs with an operation that is certainly a no-op, a handle used
@@ -105,6 +106,9 @@ export function startsFor(target: Target, spec: string): (string | undefined)[] 
   });
 }
 
+/** The version of the rank order (part of the state key). */
+export const ORDER_VERSION = 2;
+
 const countOf = (cpus: number[][]): number => cpus.reduce((s, c) => s + c.length, 0);
 
 function split(seq: readonly number[], parts: readonly number[]): number[][] {
@@ -122,9 +126,15 @@ function compositions(n: number, k: number): number[][] {
   return out;
 }
 
-/** shares[a][b]: the two op instances name one argument value (same argument name). */
+/**
+ * shares[a][b]: the two op instances name one argument value (same argument name), or one names
+ * what the other's name is a member of ('mtty-1' and 'mtty': the type of a vendor and its module).
+ */
 function sharing(ops: readonly Op[]): boolean[][] {
-  return ops.map((a) => ops.map((b) => Object.entries(a.args).some(([k, v]) => b.args[k] === v)));
+  const related = (x: number | string, y: number | string): boolean => typeof x === 'string' && typeof y === 'string' && (x.startsWith(`${y}-`) || y.startsWith(`${x}-`));
+  return ops.map((a) =>
+    ops.map((b) => Object.entries(a.args).some(([k, v]) => b.args[k] === v || Object.values(b.args).some((w) => related(v, w)))),
+  );
 }
 
 /** Pairs of operations on different CPUs that share an argument value: how dependent a program looks. */

@@ -6,11 +6,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ORDER_VERSION } from './programs.js';
 import { newState, type VerifyConfig, type VerifyState } from './verify.js';
 
 export function stateKey(target: string, targetHash: string, cfg: VerifyConfig): string {
   const { maxOps, cpus, bound, dpor, faults, starts, shard, maxSteps } = cfg;
-  return JSON.stringify({ target, targetHash, maxOps, cpus, bound, dpor, faults, starts: starts.map((s) => s ?? null), shard: shard ?? null, maxSteps: maxSteps ?? null });
+  return JSON.stringify({ order: ORDER_VERSION, target, targetHash, maxOps, cpus, bound, dpor, faults, starts: starts.map((s) => s ?? null), shard: shard ?? null, maxSteps: maxSteps ?? null });
 }
 
 export function stateFile(resultsDir: string, target: string, key: string): string {
