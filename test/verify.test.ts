@@ -177,6 +177,26 @@ describe('mdevfuzz verify', () => {
     assert.equal(entries.length, 1);
   });
 
+  test('shards: two halves of the ranks, merged by mdevfuzz merge into one verdict', async () => {
+    const dir = path.join(tmp, 'shards');
+    const whole = JSON.parse((await run(dir, '--target-file', TWO_STEP_FILE, '--preemptions', '1', '--json')).stdout);
+    const states: string[] = [];
+    for (const shard of ['0/2', '1/2']) {
+      const r = await run(dir, '--target-file', TWO_STEP_FILE, '--preemptions', '1', '--shard', shard, '--json');
+      assert.equal(r.code, 0, r.stderr);
+      states.push(JSON.parse(r.stdout).stateFile);
+    }
+    const m = await cli(['merge', 'both', ...states, '--results', path.join(dir, 'results'), '--json'], { cwd: dir });
+    assert.equal(m.code, 0, m.stderr);
+    const merged = JSON.parse(m.stdout);
+    assert.equal(merged.verdict, 'verified');
+    assert.match(merged.verdictLine, /^verified: two-step, all \d+ programs of <= 2 ops on 2 CPUs, <= 1 preemptions: nothing unexpected \(2 shards\)$/);
+    const sum = (s: { bounds: { programs: number; runs: number }[] }) => s.bounds.map((b) => [b.programs, b.runs]);
+    assert.deepEqual(sum(merged), sum(whole), 'the shards add up to the whole');
+    const one = await cli(['merge', 'half', states[0]!, '--results', path.join(dir, 'results')], { cwd: dir });
+    assert.equal(one.code, 2, 'a missing shard is refused');
+  });
+
   test('bad input: one line, exit 2', async () => {
     const dir = path.join(tmp, 'bad');
     for (const args of [['--target', 'mdev-v5.0', '--cpus', '3'], ['--target', 'nope'], ['--target', 'mdev-v5.0', '--starts', 'nowhere'], ['--max-ops', '2']]) {

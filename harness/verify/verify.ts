@@ -60,6 +60,8 @@ export interface VerifyState {
   /** The bound in progress (bound + 1 past the last when done). */
   bound: number;
   nextRank: number;
+  /** Programs of the enumeration (all shards), for the verdict of merged shards. */
+  programs?: number;
   stats: BoundStats[];
   findings: VerifyFinding[];
   /** 'verified', 'unexpected' (stopped at the first unexpected finding), 'target-error', or 'incomplete'. */
@@ -94,6 +96,7 @@ export function enumerationFor(target: Target, cfg: VerifyConfig): Enumeration {
 /** Go on from `state` until the bound is done, the deadline passes, or something unexpected shows. */
 export function runVerify(target: Target, cfg: VerifyConfig, e: Enumeration, state: VerifyState, hooks: VerifyHooks = {}): VerifyState {
   if (state.verdict !== 'incomplete') return state; // done, or stopped at a finding that a rerun would only see again
+  state.programs = e.ranks.length;
   let lastSave = Date.now();
   const save = (): void => {
     hooks.save?.(state);
