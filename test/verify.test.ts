@@ -150,18 +150,27 @@ describe('mdevfuzz verify', () => {
     const outs: string[] = [];
     for (const name of ['a', 'b']) {
       const dir = path.join(tmp, `det-${name}`);
-      const r = await run(dir, '--target', 'mdev-v5.0', '--preemptions', '1', '--no-faults', '--starts', 'default', '--json');
+      const r = await run(dir, '--target', 'mdev-v5.0', '--preemptions', '0', '--starts', 'mlx5_sf-first', '--no-faults', '--json');
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout);
       assert.equal(s.verdict, 'verified');
-      assert.match(s.verdictLine, /^verified: mdev-v5\.0, all 218 programs of <= 2 ops on 2 CPUs, <= 1 preemptions: nothing unexpected$/);
-      const p1 = s.findings.find((f: { problem?: string }) => f.problem === 'P1');
-      assert.equal(p1?.bound, 1, 'P1 needs one preemption');
+      assert.match(s.verdictLine, /^verified: mdev-v5\.0, all 218 programs of <= 2 ops on 2 CPUs, <= 0 preemptions: nothing unexpected$/);
+      const p3 = s.findings.find((f: { problem?: string }) => f.problem === 'P3');
+      assert.equal(p3?.bound, 0, 'P3 needs no preemption');
+      assert.equal(s.bounds[0].cases, 218, 'one case per program without faults');
       for (const b of s.bounds) delete b.ms;
       delete s.stateFile;
       outs.push(JSON.stringify(s));
     }
     assert.equal(outs[0], outs[1]);
+  });
+
+  test('P1 needs one preemption: not at bound 0, at bound 1', async () => {
+    const v50 = await loadTarget({ name: 'mdev-v5.0' });
+    const p1: Program = { cpus: [[op('create', { type: 'vfio_ap-passthrough', uuid: 0 })], [op('open', { uuid: 0 })]] };
+    const title = 'BUG: kernel NULL pointer dereference in vfio_ap_mdev_open';
+    assert.ok(!explore(v50, p1, { bound: 0, dpor: true }).findings.some((f) => f.title === title));
+    assert.equal(explore(v50, p1, { bound: 1, dpor: true }).findings.find((f) => f.title === title)?.preemptions, 1);
   });
 
   test('the planted race: exit 0 at bound 1; exit 1 at bound 2 with a minimized corpus entry and its ladder', async () => {
