@@ -185,6 +185,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--time <duration>', 'stop cleanly after this long; the same command again resumes', parseDuration)
     .option('--shard <i/n>', 'only the program ranks r with r mod n = i', parseShard)
     .option('--starts <which>', "start states: all, default, or a comma-separated list", 'all')
+    .option('--ops <names>', 'only these operations, comma-separated (a sub-API; default: all of the target\'s)')
+    .option('--domain <arg=value,...>', 'only these values of the arguments named (e.g. type=mtty-1,module=mtty)')
     .option('--json', 'print exactly the verify summary JSON on stdout')
     .option('--no-faults', 'no fault dimension (by default each fallible call also fails once, at each occurrence)')
     .option('--no-dpor', 'every schedule within the bound, without partial-order reduction (for comparison)')

@@ -16,6 +16,7 @@ import { replayExecution } from '../engine/runner.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
 import { startsFor, type EnumCounts } from '../verify/programs.js';
+import { restrictionText, restrictTarget } from '../verify/restrict.js';
 import { loadState, saveState, stateFile, stateKey } from '../verify/state.js';
 import { enumerationFor, runVerify, shardSize, type VerifyConfig, type VerifyFinding, type VerifyState } from '../verify/verify.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
@@ -32,6 +33,8 @@ export interface VerifyOptions {
   faults: boolean;
   dpor: boolean;
   starts: string;
+  ops?: string;
+  domain?: string;
   corpus: string;
   results: string;
 }
@@ -44,7 +47,9 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
   if (o.maxOps < o.cpus) throw new UsageError(`--max-ops ${o.maxOps} leaves a CPU of the ${o.cpus} without an operation`);
   if (o.maxOps > 6) throw new UsageError(`--max-ops ${o.maxOps} is more programs than a run can cover (at most 6)`);
   const ref: TargetRef = o.target !== undefined ? { name: o.target } : { file: o.targetFile! };
-  const target = await loadTarget(ref);
+  const full = await loadTarget(ref);
+  const target = restrictTarget(full, o.ops, o.domain);
+  const restriction = restrictionText(o.ops, o.domain);
   let starts: (string | undefined)[];
   try {
     starts = startsFor(target, o.starts);
@@ -54,14 +59,14 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
   const cfg: VerifyConfig = { maxOps: o.maxOps, cpus: o.cpus, bound: o.preemptions, dpor: o.dpor, faults: o.faults, starts, ...(o.shard ? { shard: o.shard } : {}) };
   const t0 = Date.now();
   const e = enumerationFor(target, cfg);
-  const key = stateKey(target.name, targetHash(ref), cfg);
+  const key = stateKey(target.name, targetHash(ref), cfg, { ops: o.ops, domain: o.domain });
   const file = stateFile(o.results, target.name, key);
   const { state, resumed } = loadState(file, key);
   const log = (line: string): void => void (o.json ? undefined : process.stdout.write(`${line}\n`));
   const c = e.counts;
   const mine = shardSize(c.programs, cfg.shard);
   log(
-    `verify ${target.name}: ${formatCount(c.programs)} programs of <= ${cfg.maxOps} ops on ${cfg.cpus} CPUs` +
+    `verify ${target.name}: ${formatCount(c.programs)} programs of <= ${cfg.maxOps} ops${restriction} on ${cfg.cpus} CPUs` +
       `${cfg.shard ? ` (shard ${cfg.shard.index}/${cfg.shard.count}: ${formatCount(mine)})` : ''}; per start state ${formatCount(c.total)} before reduction, ` +
       `${formatCount(c.symmetric)} removed by symmetry, ${formatCount(c.noop)} with a certain no-op; ` +
       `${c.starts} start state${c.starts === 1 ? '' : 's'}, faults ${cfg.faults ? 'on' : 'off'}, DPOR ${cfg.dpor ? 'on' : 'off'}, <= ${cfg.bound} preemptions`,
@@ -79,7 +84,7 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
       }
     },
   });
-  const summary = summaryOf(target, cfg, e.counts, mine, final, file);
+  const summary = summaryOf(target, cfg, e.counts, mine, final, file, restriction);
   if (final.verdict === 'target-error') {
     const f = final.findings[final.findings.length - 1]!;
     if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -141,8 +146,8 @@ export interface VerifySummary {
   corpusFile: string | null;
 }
 
-function summaryOf(target: Target, cfg: VerifyConfig, counts: VerifySummary['enumeration'], mine: number, s: VerifyState, file: string): VerifySummary {
-  const what = `${formatCount(mine)} programs of <= ${cfg.maxOps} ops on ${cfg.cpus} CPUs`;
+function summaryOf(target: Target, cfg: VerifyConfig, counts: VerifySummary['enumeration'], mine: number, s: VerifyState, file: string, restriction: string): VerifySummary {
+  const what = `${formatCount(mine)} programs of <= ${cfg.maxOps} ops${restriction} on ${cfg.cpus} CPUs`;
   const shard = cfg.shard ? ` (shard ${cfg.shard.index}/${cfg.shard.count})` : '';
   const last = s.stats.filter((x) => x.complete).pop();
   const current = s.stats.find((x) => !x.complete);

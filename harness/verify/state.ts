@@ -9,9 +9,10 @@ import path from 'node:path';
 import { ORDER_VERSION } from './programs.js';
 import { newState, type VerifyConfig, type VerifyState } from './verify.js';
 
-export function stateKey(target: string, targetHash: string, cfg: VerifyConfig): string {
+export function stateKey(target: string, targetHash: string, cfg: VerifyConfig, restriction: { ops?: string; domain?: string } = {}): string {
   const { maxOps, cpus, bound, dpor, faults, starts, shard, maxSteps } = cfg;
-  return JSON.stringify({ order: ORDER_VERSION, target, targetHash, maxOps, cpus, bound, dpor, faults, starts: starts.map((s) => s ?? null), shard: shard ?? null, maxSteps: maxSteps ?? null });
+  const { ops = null, domain = null } = restriction;
+  return JSON.stringify({ order: ORDER_VERSION, target, targetHash, maxOps, cpus, bound, dpor, faults, starts: starts.map((s) => s ?? null), ops, domain, shard: shard ?? null, maxSteps: maxSteps ?? null });
 }
 
 export function stateFile(resultsDir: string, target: string, key: string): string {
