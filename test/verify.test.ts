@@ -13,6 +13,8 @@ import type { Program } from '../harness/types.js';
 import { explore } from '../harness/verify/explore.js';
 import { faultChoices } from '../harness/verify/faults.js';
 import { enumeratePrograms, programAt } from '../harness/verify/programs.js';
+import { restrictTarget } from '../harness/verify/restrict.js';
+import { opInstances, opKey } from '../harness/verify/symmetry.js';
 import { loadState, saveState, stateFile } from '../harness/verify/state.js';
 import { newState, runVerify, type VerifyConfig } from '../harness/verify/verify.js';
 import { cli } from './fixtures/cli.js';
@@ -107,6 +109,14 @@ describe('enumeration', () => {
     assert.ok(!programs.some((p) => p.cpus.some(unusable)));
     assert.ok(programs.some((p) => p.cpus.some((c) => c.length === 1 && c[0]!.op === 'ioctl')), 'a CPU of one ioctl stays');
     assert.ok(programs.some((p) => p.cpus.some((c) => c.length === 2 && c[0]!.op === 'open' && c[1]!.op === 'ioctl' && c[1]!.args.fd === 0)));
+  });
+
+  test('--ops and --domain: the enumeration of a sub-API', () => {
+    const sub = restrictTarget(counter, 'incr,ioctl', 'fd=0');
+    assert.deepEqual(opInstances(sub).map(opKey), ['incr(uuid=0)', 'incr(uuid=1)', 'ioctl(fd=0)']);
+    // Pairs of single ops over {i0, i1, f0}: 9, up to CPU swap and uuid renaming: {i0 i0}, {i0 i1}, {i0 f0}, {f0 f0}.
+    assert.equal(enumeratePrograms(sub, { maxOps: 2, cpus: 2 }).counts.programs, 4);
+    assert.equal(restrictTarget(counter), counter, 'no restriction, the same target');
   });
 
   test('order: fewer operations first, and the same order every time', () => {
@@ -208,7 +218,7 @@ describe('mdevfuzz verify', () => {
 
   test('bad input: one line, exit 2', async () => {
     const dir = path.join(tmp, 'bad');
-    for (const args of [['--target', 'mdev-v5.0', '--cpus', '3'], ['--target', 'nope'], ['--target', 'mdev-v5.0', '--starts', 'nowhere'], ['--max-ops', '2']]) {
+    for (const args of [['--target', 'mdev-v5.0', '--cpus', '3'], ['--target', 'nope'], ['--target', 'mdev-v5.0', '--starts', 'nowhere'], ['--max-ops', '2'], ['--target', 'mdev-v5.0', '--ops', 'nope'], ['--target', 'mdev-v5.0', '--domain', 'type=nope'], ['--target', 'mdev-v5.0', '--ops', 'open', '--domain', 'uuid=7']]) {
       const r = await run(dir, ...args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
