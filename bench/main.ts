@@ -11,8 +11,9 @@ import { vsFastCheck } from './vs-fast-check.js';
 import { vsStress } from './vs-stress.js';
 import { guided } from './guided.js';
 import { soak } from './soak.js';
+import { verifyDpor } from './verify-dpor.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, vsFastCheck, vsStress, threadsBench, guided, soak];
+const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, vsFastCheck, vsStress, threadsBench, guided, soak, verifyDpor];
 
 function usage(): string {
   return [
@@ -23,7 +24,7 @@ function usage(): string {
     '',
     '  --execs N    throughput: executions per measurement',
     '  --seeds K    time-to-bug, vs-fast-check: seeds per (problem, strategy); guided: seeds per mode',
-    '  --budget N   time-to-bug, vs-fast-check: executions (runs) per seed before a miss; guided: per campaign',
+    '  --budget N   time-to-bug, vs-fast-check: executions (runs) per seed before a miss; guided: per campaign; verify-dpor: programs per bound',
     '  --time T     vs-stress: time box of each engine (60s); throughput: peak-RSS campaign length (60s); soak: its length (1h)',
   ].join('\n');
 }

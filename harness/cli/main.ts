@@ -10,7 +10,7 @@ import { StageError } from '../corpus/stage.js';
 import { harnessVersion } from '../corpus/identity.js';
 import { UsageError } from '../engine/load.js';
 import { STRATEGIES } from '../sched/index.js';
-import { parseDepth, parseDuration, parseMemoryMb, parsePositive, parsePositiveWorkers, parseSeed, parseShard, parseWorkers } from './args.js';
+import { parseDepth, parseDuration, parseMemoryMb, parseNonNegative, parsePositive, parsePositiveWorkers, parseSeed, parseShard, parseWorkers } from './args.js';
 import { compareCommand, parseTargetList, type CompareOptions } from './compare.js';
 import { coverageCommand, type CoverageOptions } from './coverage.js';
 import { corpusCheckCommand, corpusListCommand, corpusMergeCommand, corpusMigrateCommand, type CorpusCheckOptions } from './corpus.js';
@@ -23,6 +23,7 @@ import { stressCommand, type StressCliOptions } from './stress.js';
 import { ENGINES } from '../engine/threads/threads-run.js';
 import { GUIDE_MODES } from '../engine/runner.js';
 import { targetsCommand } from './targets.js';
+import { verifyCommand, type VerifyOptions } from './verify.js';
 import { STALL_TIMEOUT_HELP, WORKER_MEMORY_HELP } from './limits.js';
 
 const EXIT_USAGE = 2;
@@ -60,9 +61,9 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('merge')
-    .description('combine runs of one campaign (its shards) into <results>/OUT: summary, junit, report and corpus')
+    .description('combine runs of one campaign (its shards) into <results>/OUT: summary, junit, report and corpus; or the state files of verify shards into one verdict (<results>/OUT/verify.json)')
     .argument('<out>', 'the run id to write under --results')
-    .argument('<run-dir...>', 'results/<run-id> directories of the runs to merge')
+    .argument('<run-dir...>', 'results/<run-id> directories of the runs to merge, or results/verify/*.json of verify --shard runs')
     .option('--results <dir>', 'where OUT goes', './results')
     .option('--json', 'print exactly the merged summary JSON on stdout')
     .action(async (out: string, dirs: string[], opts: MergeOptions) => setExitCode(await mergeCommand(out, dirs, opts)));
@@ -176,6 +177,26 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (opts: CoverageOptions) => setExitCode(await coverageCommand(opts)));
 
   program
+    .command('verify')
+    .description('bounded exhaustive search: every program of <= S ops on C CPUs, every schedule of <= B preemptions (DPOR), every single fault')
+    .addOption(new Option('--target <name>', "a bundled target (see 'mdevfuzz targets')").conflicts('targetFile'))
+    .addOption(new Option('--target-file <file>', 'a target module of your own (its default export)'))
+    .requiredOption('--max-ops <n>', 'S: operations per program, all CPUs together (at most 6)', parsePositive)
+    .option('--cpus <n>', 'C: CPUs per program, each with one operation or more (1-3)', parsePositive, 2)
+    .option('--preemptions <n>', 'B: the preemption bound; bounds 0..B are searched in turn', parseNonNegative, 1)
+    .option('--time <duration>', 'stop cleanly after this long; the same command again resumes', parseDuration)
+    .option('--shard <i/n>', 'only the program ranks r with r mod n = i', parseShard)
+    .option('--starts <which>', "start states: all, default, or a comma-separated list", 'all')
+    .option('--ops <names>', 'only these operations, comma-separated (a sub-API; default: all of the target\'s)')
+    .option('--domain <arg=value,...>', 'only these values of the arguments named (e.g. type=mtty-1,module=mtty)')
+    .option('--json', 'print exactly the verify summary JSON on stdout')
+    .option('--no-faults', 'no fault dimension (by default each fallible call also fails once, at each occurrence)')
+    .option('--no-dpor', 'every schedule within the bound, without partial-order reduction (for comparison)')
+    .option('--corpus <dir>', 'corpus directory (an unexpected finding is saved there, minimized)', './corpus')
+    .option('--results <dir>', 'where verify/<target>-<key>.json keeps the state', './results')
+    .action(async (opts: VerifyOptions) => setExitCode(await verifyCommand(opts)));
+
+  program
     .command('targets')
     .description('list the bundled targets')
     .option('--json', 'print them as JSON')
@@ -186,7 +207,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
 function usageLine(err: CommanderError, command: string | undefined): string {
   if (err.code === 'commander.help' && command === 'corpus') return "missing corpus command: list, check, merge or migrate (see 'mdevfuzz corpus --help')";
-  if (err.code === 'commander.help') return "missing command: run, merge, replay, minimize, corpus, compare, stress, coverage or targets (see 'mdevfuzz --help')";
+  if (err.code === 'commander.help') return "missing command: run, merge, replay, minimize, corpus, compare, stress, coverage, verify or targets (see 'mdevfuzz --help')";
   return oneLine(err.message.replace(/^error: /, ''));
 }
 

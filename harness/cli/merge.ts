@@ -23,6 +23,7 @@ import { printRunSummary } from './print.js';
 import { printTargetErrors } from './target-errors.js';
 import { campaignFlags, replayCommand, targetFlag } from './run-target.js';
 import { checkWritableDir, RUN_ID, runHitsOf } from './run.js';
+import { isVerifyState, mergeVerifyCommand } from '../verify/merge.js';
 
 export interface MergeOptions {
   results: string;
@@ -124,6 +125,8 @@ export async function mergeCommand(out: string, dirs: readonly string[], o: Merg
   const outDir = path.join(o.results, out);
   if ((await fs.stat(outDir).catch(() => undefined))?.isDirectory() === false) throw new UsageError(`${outDir} is not a directory (a file is in the way)`);
   if ((await fs.readdir(outDir).catch(() => [])).length > 0) throw new UsageError(`${outDir} already exists and is not empty`);
+  // Shards of `mdevfuzz verify`: their state files merge into one verdict (harness/verify/merge.ts).
+  if (dirs.length > 0 && dirs.every(isVerifyState)) return mergeVerifyCommand(out, dirs, o);
   const runs: RunSummary[] = [];
   for (const dir of dirs) runs.push(await readSummary(dir));
   for (const key of SAME) {

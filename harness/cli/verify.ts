@@ -1,0 +1,209 @@
+// `mdevfuzz verify`: bounded exhaustive search (issue 15). Every program of at most --max-ops
+// operations on --cpus CPUs, every schedule with at most --preemptions preemptions (DPOR-reduced),
+// every single fault. Prints the counts per bound, the expected findings with the smallest bound
+// that showed each, and the verdict: verified (exit 0), the first unexpected finding minimized into
+// the corpus with its ladder (exit 1), or one line on bad input or a target error (exit 2). The
+// state goes to <results>/verify/ as it runs; a rerun with the same flags resumes.
+
+import path from 'node:path';
+import { SCHEMA_VERSION, type CorpusEntry } from '../corpus/entry.js';
+import { harnessVersion, targetHash } from '../corpus/identity.js';
+import { minimizeEntry } from '../corpus/minimize-entry.js';
+import { recordSighting, targetDir } from '../corpus/store.js';
+import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
+import { formatOp } from '../engine/program.js';
+import { replayExecution } from '../engine/runner.js';
+import { renderLadder } from '../report/ladder.js';
+import type { Target } from '../target.js';
+import { startsFor, type EnumCounts } from '../verify/programs.js';
+import { restrictionText, restrictTarget } from '../verify/restrict.js';
+import { loadState, saveState, stateFile, stateKey } from '../verify/state.js';
+import { enumerationFor, runVerify, shardSize, type VerifyConfig, type VerifyFinding, type VerifyState } from '../verify/verify.js';
+import { formatCount, formatDuration, formatTable } from './format.js';
+
+export interface VerifyOptions {
+  target?: string;
+  targetFile?: string;
+  maxOps: number;
+  cpus: number;
+  preemptions: number;
+  time?: number;
+  shard?: { index: number; count: number };
+  json?: boolean;
+  faults: boolean;
+  dpor: boolean;
+  starts: string;
+  ops?: string;
+  domain?: string;
+  corpus: string;
+  results: string;
+}
+
+const MINIMIZE_MS = 10_000;
+
+export async function verifyCommand(o: VerifyOptions): Promise<number> {
+  if ((o.target === undefined) === (o.targetFile === undefined)) throw new UsageError('verify needs --target or --target-file (one of them)');
+  if (o.cpus < 1 || o.cpus > 3) throw new UsageError(`--cpus is 1 to 3, not ${o.cpus}`);
+  if (o.maxOps < o.cpus) throw new UsageError(`--max-ops ${o.maxOps} leaves a CPU of the ${o.cpus} without an operation`);
+  if (o.maxOps > 6) throw new UsageError(`--max-ops ${o.maxOps} is more programs than a run can cover (at most 6)`);
+  const ref: TargetRef = o.target !== undefined ? { name: o.target } : { file: o.targetFile! };
+  const full = await loadTarget(ref);
+  const target = restrictTarget(full, o.ops, o.domain);
+  const restriction = restrictionText(o.ops, o.domain);
+  let starts: (string | undefined)[];
+  try {
+    starts = startsFor(target, o.starts);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  const cfg: VerifyConfig = { maxOps: o.maxOps, cpus: o.cpus, bound: o.preemptions, dpor: o.dpor, faults: o.faults, starts, ...(o.shard ? { shard: o.shard } : {}) };
+  const t0 = Date.now();
+  const e = enumerationFor(target, cfg);
+  const key = stateKey(target.name, targetHash(ref), cfg, { ops: o.ops, domain: o.domain });
+  const file = stateFile(o.results, target.name, key);
+  const { state, resumed } = loadState(file, key);
+  const log = (line: string): void => void (o.json ? undefined : process.stdout.write(`${line}\n`));
+  const c = e.counts;
+  const mine = shardSize(c.programs, cfg.shard);
+  log(
+    `verify ${target.name}: ${formatCount(c.programs)} programs of <= ${cfg.maxOps} ops${restriction} on ${cfg.cpus} CPUs` +
+      `${cfg.shard ? ` (shard ${cfg.shard.index}/${cfg.shard.count}: ${formatCount(mine)})` : ''}; per start state ${formatCount(c.total)} before reduction, ` +
+      `${formatCount(c.symmetric)} removed by symmetry, ${formatCount(c.noop)} with a certain no-op; ` +
+      `${c.starts} start state${c.starts === 1 ? '' : 's'}, faults ${cfg.faults ? 'on' : 'off'}, DPOR ${cfg.dpor ? 'on' : 'off'}, <= ${cfg.bound} preemptions`,
+  );
+  if (resumed) log(`resuming from ${file}: bound ${state.bound}, rank ${state.nextRank}`);
+  let lastLine = Date.now();
+  const final = runVerify(target, cfg, e, state, {
+    deadline: o.time === undefined ? undefined : t0 + o.time,
+    save: (s) => saveState(file, s),
+    progress: (s) => {
+      if (!o.json && !process.stdout.isTTY && Date.now() - lastLine > 10_000) {
+        lastLine = Date.now();
+        const st = s.stats[s.stats.length - 1]!;
+        log(`  bound ${s.bound}: ${formatCount(st.programs)} of ${formatCount(mine)} programs, ${formatCount(st.runs)} schedules`);
+      }
+    },
+  });
+  const summary = summaryOf(target, cfg, e.counts, mine, final, file, restriction);
+  if (final.verdict === 'target-error') {
+    const f = final.findings[final.findings.length - 1]!;
+    if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    process.stderr.write(`mdevfuzz: ${f.title} (a bug of the target model, rank ${f.rank}: ${programLine(f)})\n`);
+    return 2;
+  }
+  let entryFile: string | null = null;
+  let ladder = '';
+  if (final.verdict === 'unexpected') {
+    const f = final.findings[final.findings.length - 1]!;
+    ({ file: entryFile, ladder } = await saveUnexpected(target, ref, cfg, f, o.corpus));
+    summary.corpusFile = entryFile;
+  }
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return final.verdict === 'unexpected' ? 1 : 0;
+  }
+  log(formatTable(
+    [{ header: 'bound' }, { header: 'programs', right: true }, { header: 'cases', right: true }, { header: 'schedules', right: true }, { header: 'pruned', right: true }, { header: 'sleep-blocked', right: true }, { header: 'time', right: true }],
+    final.stats.map((s) => [`${s.bound}${s.complete ? '' : ' (partial)'}`, formatCount(s.programs), formatCount(s.cases), formatCount(s.runs), formatCount(s.pruned), formatCount(s.sleepBlocked), formatDuration(s.ms)]),
+  ));
+  const expected = final.findings.filter((f) => f.expected !== null);
+  if (expected.length > 0) {
+    log(`expected findings (${expected.length}), each at the smallest bound that showed it:`);
+    for (const f of expected) log(`  ${f.problem ? `${f.problem} ` : ''}${f.title} [${f.expected}] bound ${f.bound}, rank ${f.rank}: ${programLine(f)}`);
+  }
+  log(summary.verdictLine);
+  if (final.verdict === 'unexpected') {
+    log(`corpus entry: ${entryFile}`);
+    log(ladder);
+    return 1;
+  }
+  if (final.verdict === 'incomplete') log(`state: ${file} (run the same command again to resume)`);
+  return 0;
+}
+
+function programLine(f: VerifyFinding): string {
+  const cpus = f.program.cpus.map((ops, i) => `cpu${i}: ${ops.map(formatOp).join(' ')}`).join('; ');
+  const faults = f.faults.map((x) => ` fail ${x.call}#${x.nth}`).join('');
+  return `${cpus}${f.program.start ? ` from ${f.program.start}` : ''}${faults}, ${f.preemptions} preemption${f.preemptions === 1 ? '' : 's'}`;
+}
+
+export interface VerifySummary {
+  target: string;
+  verdict: VerifyState['verdict'];
+  verdictLine: string;
+  maxOps: number;
+  cpus: number;
+  preemptions: number;
+  dpor: boolean;
+  faults: boolean;
+  starts: (string | null)[];
+  shard: { index: number; count: number } | null;
+  enumeration: EnumCounts;
+  shardPrograms: number;
+  bounds: VerifyState['stats'];
+  findings: VerifyFinding[];
+  stateFile: string;
+  corpusFile: string | null;
+}
+
+function summaryOf(target: Target, cfg: VerifyConfig, counts: VerifySummary['enumeration'], mine: number, s: VerifyState, file: string, restriction: string): VerifySummary {
+  const what = `${formatCount(mine)} programs of <= ${cfg.maxOps} ops${restriction} on ${cfg.cpus} CPUs`;
+  const shard = cfg.shard ? ` (shard ${cfg.shard.index}/${cfg.shard.count})` : '';
+  const last = s.stats.filter((x) => x.complete).pop();
+  const current = s.stats.find((x) => !x.complete);
+  const verdictLine =
+    s.verdict === 'verified'
+      ? `verified: ${target.name}, all ${what}${shard}, <= ${cfg.bound} preemptions: nothing unexpected`
+      : s.verdict === 'incomplete'
+        ? `not verified: ${target.name}, stopped by --time: ${last ? `bound ${last.bound} complete` : 'no bound complete'}${current ? `, bound ${current.bound}: ${formatCount(current.programs)} of ${what} done` : ''}: nothing unexpected so far`
+        : `unexpected: ${target.name}: ${s.findings[s.findings.length - 1]!.title} at bound ${s.findings[s.findings.length - 1]!.bound}`;
+  return {
+    target: target.name,
+    verdict: s.verdict,
+    verdictLine,
+    maxOps: cfg.maxOps,
+    cpus: cfg.cpus,
+    preemptions: cfg.bound,
+    dpor: cfg.dpor,
+    faults: cfg.faults,
+    starts: cfg.starts.map((x) => x ?? null),
+    shard: cfg.shard ?? null,
+    enumeration: counts,
+    shardPrograms: mine,
+    bounds: s.stats,
+    findings: s.findings,
+    stateFile: file,
+    corpusFile: null,
+  };
+}
+
+/** The unexpected finding as a corpus entry, minimized, with its ladder; an existing entry of that signature is kept. */
+async function saveUnexpected(target: Target, ref: TargetRef, cfg: VerifyConfig, f: VerifyFinding, corpus: string): Promise<{ file: string; ladder: string }> {
+  const run = replayExecution(target, f.program, f.faults, f.schedule, { events: true });
+  const found = run.result.findings.find((x) => x.title === f.title);
+  if (!found) throw new Error(`the schedule of '${f.title}' (rank ${f.rank}) does not show it again on replay`);
+  const entry: CorpusEntry = {
+    schemaVersion: SCHEMA_VERSION,
+    harnessVersion: harnessVersion(),
+    targetHash: targetHash(ref),
+    target: target.name,
+    signature: f.title,
+    kind: f.kind,
+    // A verify finding has no campaign seed: the seed names the search and the index is the rank.
+    seed: `verify:S=${cfg.maxOps}:C=${cfg.cpus}:B=${f.bound}`,
+    index: f.rank,
+    strategy: 'pct',
+    depth: 1,
+    program: f.program,
+    faults: f.faults,
+    schedule: f.schedule,
+    minimized: null,
+    minimizePending: true,
+    ladder: renderLadder(run.result.events ?? [], f.program.cpus.length, { start: f.program.start }),
+    detail: found.detail,
+  };
+  const minimized = minimizeEntry(target, entry, { timeMs: MINIMIZE_MS }).entry;
+  const dir = targetDir(corpus, target.name);
+  const rec = await recordSighting(dir, f.title, () => minimized);
+  return { file: path.relative(process.cwd(), rec.file) || rec.file, ladder: minimized.ladder };
+}

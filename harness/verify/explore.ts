@@ -1,0 +1,224 @@
+// The preemption-bounded explorer of one program (issue 15, item 2): every schedule with at most
+// `bound` preemptions, depth first, each one re-executed from the start (stateless, as CHESS and
+// VeriSoft do), reduced by DPOR with sleep sets (harness/verify/dpor.ts; Flanagan and Godefroid
+// 2005, sleep sets after Godefroid 1996) unless `dpor` is off, when every runnable CPU at every
+// state within the bound is tried.
+//
+// A preemption is a switch away from a CPU that could have gone on; a switch from a blocked or
+// finished CPU is free, and so is the choice of the first CPU (CPU order is a symmetry the
+// enumeration already removed). Between choices the current CPU runs on, as in the canonical
+// schedule. The executor is driven through its Strategy interface; the kernel of the running
+// execution is captured through one extra invariant (invariants run after every step), so each
+// step's accesses are read as soon as it ran. The target's invariants run inside that one, with
+// the access record on: what they read counts as read by the step just run, so two steps that
+// would pass through different intermediate states an invariant can tell apart are dependent
+// (otherwise DPOR, which preserves final states and local assertions, would skip one of them). A run whose every runnable CPU sleeps, or that
+// could only go on by a preemption past the bound, is halted there (ExecOptions.haltAt, set from
+// the strategy before the step): it is counted, not completed.
+//
+// Sleep sets with a bound are not proven complete (a schedule they skip is equivalent to one
+// explored, which may itself have needed more preemptions); test/verify.test.ts checks that DPOR
+// and the plain bounded search find the same titles, and `--no-dpor` runs the plain search.
+
+import type { Access } from '../kernel/access.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { execute, type ExecOptions } from '../engine/inline/inline.js';
+import { makeRng } from '../rng.js';
+import type { Strategy } from '../sched/strategy.js';
+import type { Target } from '../target.js';
+import type { Fault, FindingKind, Program, Schedule } from '../types.js';
+import { dependent, races, type Step } from './dpor.js';
+
+export interface ExploreOptions {
+  bound: number;
+  dpor: boolean;
+  faults?: readonly Fault[];
+  maxSteps?: number;
+  /** Stop (incomplete) once Date.now() passes this. */
+  deadline?: number;
+}
+
+export interface ExploreFinding {
+  title: string;
+  kind: FindingKind;
+  schedule: Schedule;
+  /** Preemptions of the schedule that showed it (by the cost model above). */
+  preemptions: number;
+}
+
+export interface ExploreResult {
+  /** Executions run (each a schedule, some halted by sleep sets or the bound). */
+  runs: number;
+  /** Runs halted because every runnable CPU was asleep (equivalent to one run before). */
+  sleepBlocked: number;
+  /** Alternatives within the bound that were never run: DPOR showed them equivalent to one that was. */
+  pruned: number;
+  /** The first schedule that showed each title. */
+  findings: ExploreFinding[];
+  /** False when the deadline stopped it. */
+  complete: boolean;
+}
+
+interface Node {
+  enabled: number[];
+  /** The CPU that ran the step before (-1 at the start). */
+  prev: number;
+  /** Preemptions before this choice. */
+  cost: number;
+  chosen: number;
+  /** Accesses of the chosen step. */
+  acc: Access[];
+  sleep: Map<number, Access[]>;
+  done: Map<number, Access[]>;
+  backtrack: Set<number>;
+}
+
+const preempts = (n: Node, q: number): number => (n.prev >= 0 && q !== n.prev && n.enabled.includes(n.prev) ? 1 : 0);
+
+/** The target whose invariants hand over the running kernel and record their reads (one wrapper per target). */
+const wrapped = new WeakMap<Target, { target: Target; holder: { k?: Kernel } }>();
+function capturing(target: Target): { target: Target; holder: { k?: Kernel } } {
+  let w = wrapped.get(target);
+  if (!w) {
+    const holder: { k?: Kernel } = {};
+    const check = (k: Kernel): void => {
+      holder.k = k;
+      if (k.access) k.access.on = true;
+      try {
+        for (const inv of target.invariants) inv(k);
+      } finally {
+        if (k.access) k.access.on = false;
+      }
+    };
+    w = { target: { ...target, invariants: [check] }, holder };
+    wrapped.set(target, w);
+  }
+  return w;
+}
+
+function roundRobin(cands: readonly number[], prev: number): number {
+  for (const c of cands) if (c > prev) return c;
+  return cands[0]!;
+}
+
+export function explore(target: Target, program: Program, opts: ExploreOptions): ExploreResult {
+  const { target: t, holder } = capturing(target);
+  const ncpus = program.cpus.length;
+  const out: ExploreResult = { runs: 0, sleepBlocked: 0, pruned: 0, findings: [], complete: true };
+  const seen = new Set<string>();
+  const nodes: Node[] = [];
+  let fixed = 0; // nodes[0..fixed) replay; nodes[fixed-1] is the new branch
+  for (;;) {
+    if (opts.deadline !== undefined && Date.now() > opts.deadline) {
+      out.complete = false;
+      return out;
+    }
+    const { halt, findings, asleep } = runOnce(t, holder, program, nodes, fixed, opts);
+    out.runs++;
+    if (halt === 'sleep') out.sleepBlocked++;
+    const last = nodes[nodes.length - 1];
+    const cost = last ? last.cost + preempts(last, last.chosen) : 0;
+    for (const f of findings) {
+      if (seen.has(f.title)) continue;
+      seen.add(f.title);
+      out.findings.push({ ...f, preemptions: cost });
+    }
+    if (opts.dpor) addRaces(nodes, ncpus, Math.max(fixed - 1, 0), asleep);
+    fixed = nextBranch(nodes, opts, out);
+    if (fixed < 0) return out;
+  }
+}
+
+interface Run {
+  halt: 'sleep' | 'bound' | undefined;
+  findings: Omit<ExploreFinding, 'preemptions'>[];
+  /** CPUs asleep where a run was halted by sleep sets, with the step each would take. */
+  asleep: Step[];
+}
+
+/** One execution: replay nodes[0..fixed), then choose by the default, pushing new nodes. */
+function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes: Node[], fixed: number, opts: ExploreOptions): Run {
+  let halted: 'sleep' | 'bound' | undefined;
+  let asleep: Step[] = [];
+  const exec: ExecOptions = { faults: opts.faults ?? [], accesses: opts.dpor, maxSteps: opts.maxSteps };
+  holder.k = undefined;
+  const fill = (t: number): void => {
+    if (t >= Math.max(fixed - 1, 0) && nodes[t] && holder.k?.access) nodes[t]!.acc = holder.k.access.of(t);
+  };
+  const strategy: Strategy = {
+    name: 'verify',
+    start() {},
+    pick(runnable, current, _steps, step) {
+      if (step > 0) fill(step - 1);
+      if (step < fixed) {
+        const n = nodes[step]!;
+        if (!runnable.includes(n.chosen)) throw new Error(`verify: replay diverged at step ${step} (cpu${n.chosen} not runnable): the target is not deterministic`);
+        return n.chosen;
+      }
+      const before = nodes[step - 1];
+      const prev = step === 0 ? -1 : current;
+      const sleep = new Map<number, Access[]>();
+      if (before && opts.dpor) {
+        for (const [q, a] of [...before.sleep, ...before.done]) if (q !== before.chosen && !dependent(a, before.acc)) sleep.set(q, a);
+      }
+      const cost = before ? before.cost + preempts(before, before.chosen) : 0;
+      const cands = runnable.filter((c) => !sleep.has(c));
+      let chosen: number;
+      if (cands.length === 0) halted = 'sleep';
+      else if (cands.includes(prev)) chosen = prev;
+      else if (prev < 0 || !runnable.includes(prev) || cost + 1 <= opts.bound) chosen = roundRobin(cands, prev);
+      else halted = 'bound';
+      if (halted) {
+        exec.haltAt = step;
+        if (halted === 'sleep') asleep = [...sleep].map(([cpu, acc]) => ({ cpu, acc }));
+        return runnable[0]!;
+      }
+      nodes.push({ enabled: [...runnable], prev, cost, chosen: chosen!, acc: [], sleep, done: new Map(), backtrack: new Set(opts.dpor ? [chosen!] : runnable) });
+      return chosen!;
+    },
+  };
+  const { result, kernel } = execute(target, program, strategy, makeRng('verify'), exec);
+  // A fatal finding ends the run inside its step: that step keeps its node (its accesses are recorded).
+  for (let s = Math.max(fixed - 1, 0); s < nodes.length; s++) if (kernel.access) nodes[s]!.acc = kernel.access.of(s);
+  const findings = result.findings.map((f) => ({ title: f.title, kind: f.kind, schedule: result.schedule }));
+  return { halt: halted, findings, asleep };
+}
+
+/** Backtrack points from the races of the last run (its new steps begin at `from`), with BPOR's conservative twin. */
+function addRaces(nodes: Node[], ncpus: number, from: number, pending: Step[]): void {
+  const steps = nodes.map((n) => ({ cpu: n.chosen, acc: n.acc }));
+  for (const { i, cpu } of races(steps, ncpus, from, pending)) {
+    addAt(nodes[i]!, cpu);
+    for (let m = i; m >= 0; m--) {
+      const n = nodes[m]!;
+      if (m === 0 || n.chosen !== n.prev) {
+        if (m !== i) addAt(n, cpu);
+        break;
+      }
+    }
+  }
+}
+
+function addAt(n: Node, cpu: number): void {
+  if (n.enabled.includes(cpu)) n.backtrack.add(cpu);
+  else for (const c of n.enabled) n.backtrack.add(c);
+}
+
+/** The deepest state with an untried CPU in its backtrack set, within the bound: its index + 1, or -1. */
+function nextBranch(nodes: Node[], opts: ExploreOptions, out: ExploreResult): number {
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!;
+    n.done.set(n.chosen, n.acc);
+    const within = (q: number): boolean => n.cost + preempts(n, q) <= opts.bound;
+    const next = [...n.backtrack].filter((q) => !n.done.has(q) && !n.sleep.has(q) && within(q)).sort((a, b) => a - b)[0];
+    if (next !== undefined) {
+      n.chosen = next;
+      n.acc = [];
+      nodes.length = i + 1;
+      return i + 1;
+    }
+    out.pruned += n.enabled.filter((q) => !n.done.has(q) && within(q)).length;
+    nodes.length = i;
+  }
+  return -1;
+}

@@ -1,0 +1,165 @@
+// The verification loop of `mdevfuzz verify` (issue 15): iterative preemption bounding over the
+// enumerated programs. Bound 0 for every program of the shard, then bound 1, ..., each program
+// explored with every fault choice (harness/verify/faults.ts) under that bound. A title is
+// recorded at the first bound that shows it; an expected one (the target's expectations) is
+// listed and the search goes on; the first unexpected one, or a target error, stops it. A
+// deadline stops it between (or inside) programs with the state saved to resume from.
+//
+// The state is plain JSON (harness/verify/state.ts): the bound in progress, the next rank, the
+// counts per bound and the findings so far.
+
+import { expectationOf, type Target } from '../target.js';
+import type { Fault, FindingKind, Program, Schedule } from '../types.js';
+import { explore } from './explore.js';
+import { faultChoices } from './faults.js';
+import { enumeratePrograms, programAt, type EnumCounts, type Enumeration } from './programs.js';
+
+export interface VerifyConfig {
+  maxOps: number;
+  cpus: number;
+  bound: number;
+  dpor: boolean;
+  faults: boolean;
+  /** Start states (undefined: the default), from startsFor(). */
+  starts: (string | undefined)[];
+  shard?: { index: number; count: number };
+  maxSteps?: number;
+}
+
+export interface BoundStats {
+  bound: number;
+  /** Programs explored completely at this bound. */
+  programs: number;
+  /** (program, fault choice) pairs explored. */
+  cases: number;
+  runs: number;
+  pruned: number;
+  sleepBlocked: number;
+  ms: number;
+  complete: boolean;
+}
+
+export interface VerifyFinding {
+  title: string;
+  kind: FindingKind;
+  /** The smallest bound at which it was seen. */
+  bound: number;
+  rank: number;
+  program: Program;
+  faults: Fault[];
+  schedule: Schedule;
+  preemptions: number;
+  expected: 'known' | 'by-design' | null;
+  problem?: string;
+}
+
+export interface VerifyState {
+  version: 1;
+  /** What the flags and the target make of the search; a state of another key is not resumed. */
+  key: string;
+  /** The bound in progress (bound + 1 past the last when done). */
+  bound: number;
+  nextRank: number;
+  /** Programs of the enumeration (all shards), for the verdict of merged shards. */
+  programs?: number;
+  stats: BoundStats[];
+  findings: VerifyFinding[];
+  /** 'verified', 'unexpected' (stopped at the first unexpected finding), 'target-error', or 'incomplete'. */
+  verdict: 'verified' | 'unexpected' | 'target-error' | 'incomplete';
+}
+
+export interface VerifyHooks {
+  deadline?: number;
+  /** After each program; return true to stop now (a signal). */
+  progress?(state: VerifyState): boolean | void;
+  /** Save the state: called every few seconds, at the end of each bound and when stopping. */
+  save?(state: VerifyState): void;
+}
+
+export function newState(key: string): VerifyState {
+  return { version: 1, key, bound: 0, nextRank: 0, stats: [], findings: [], verdict: 'incomplete' };
+}
+
+const SAVE_EVERY_MS = 2000;
+
+/** The ranks of a shard: every count-th, from index. */
+export const inShard = (rank: number, shard?: { index: number; count: number }): boolean => !shard || rank % shard.count === shard.index;
+
+export function shardSize(total: number, shard?: { index: number; count: number }): number {
+  return shard ? Math.floor(total / shard.count) + (shard.index < total % shard.count ? 1 : 0) : total;
+}
+
+export function enumerationFor(target: Target, cfg: VerifyConfig): Enumeration {
+  return enumeratePrograms(target, { maxOps: cfg.maxOps, cpus: cfg.cpus, starts: cfg.starts });
+}
+
+/** Go on from `state` until the bound is done, the deadline passes, or something unexpected shows. */
+export function runVerify(target: Target, cfg: VerifyConfig, e: Enumeration, state: VerifyState, hooks: VerifyHooks = {}): VerifyState {
+  if (state.verdict !== 'incomplete') return state; // done, or stopped at a finding that a rerun would only see again
+  state.programs = e.ranks.length;
+  let lastSave = Date.now();
+  const save = (): void => {
+    hooks.save?.(state);
+    lastSave = Date.now();
+  };
+  for (; state.bound <= cfg.bound; state.bound++, state.nextRank = 0) {
+    let stats = state.stats.find((s) => s.bound === state.bound);
+    if (!stats) state.stats.push((stats = { bound: state.bound, programs: 0, cases: 0, runs: 0, pruned: 0, sleepBlocked: 0, ms: 0, complete: false }));
+    for (; state.nextRank < e.ranks.length; state.nextRank++) {
+      const rank = state.nextRank;
+      if (!inShard(rank, cfg.shard)) continue;
+      const t0 = Date.now();
+      const stop = exploreRank(target, cfg, e, rank, state, stats, hooks.deadline);
+      stats.ms += Date.now() - t0;
+      if (stop) {
+        save();
+        return state;
+      }
+      stats.programs++;
+      if (hooks.progress?.(state) === true) {
+        state.nextRank++;
+        save();
+        return state;
+      }
+      if (Date.now() - lastSave > SAVE_EVERY_MS) save();
+    }
+    stats.complete = true;
+    save();
+  }
+  state.verdict = 'verified';
+  save();
+  return state;
+}
+
+/** Explore one program at the state's bound with every fault choice: true when the run must stop. */
+function exploreRank(target: Target, cfg: VerifyConfig, e: Enumeration, rank: number, state: VerifyState, stats: BoundStats, deadline?: number): boolean {
+  const program = programAt(e, rank);
+  const choices = cfg.faults ? faultChoices(target, program, cfg.maxSteps) : [[]];
+  const runs = { cases: 0, runs: 0, pruned: 0, sleepBlocked: 0 };
+  for (const faults of choices) {
+    const r = explore(target, program, { bound: state.bound, dpor: cfg.dpor, faults, maxSteps: cfg.maxSteps, deadline });
+    runs.runs += r.runs;
+    runs.pruned += r.pruned;
+    runs.sleepBlocked += r.sleepBlocked;
+    if (!r.complete) return true; // the counts of an unfinished program are dropped: it runs again on resume
+    runs.cases++;
+    for (const f of r.findings) {
+      if (state.findings.some((x) => x.title === f.title)) continue;
+      const exp = expectationOf(target, f.title);
+      const finding: VerifyFinding = { title: f.title, kind: f.kind, bound: state.bound, rank, program, faults, schedule: f.schedule, preemptions: f.preemptions, expected: exp?.status ?? null };
+      if (exp?.problem) finding.problem = exp.problem;
+      state.findings.push(finding);
+      if (f.kind === 'target-error' || !exp) {
+        state.verdict = f.kind === 'target-error' ? 'target-error' : 'unexpected';
+        return true;
+      }
+    }
+  }
+  stats.cases += runs.cases;
+  stats.runs += runs.runs;
+  stats.pruned += runs.pruned;
+  stats.sleepBlocked += runs.sleepBlocked;
+  return false;
+}
+
+export type { EnumCounts };
