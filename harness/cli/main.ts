@@ -194,6 +194,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-dpor', 'every schedule within the bound, without partial-order reduction (for comparison)')
     .option('--corpus <dir>', 'corpus directory (an unexpected finding is saved there, minimized)', './corpus')
     .option('--results <dir>', 'where verify/<target>-<key>.json keeps the state', './results')
+    .option('--stall-timeout <duration>', STALL_TIMEOUT_HELP, parseDuration)
+    .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
     .action(async (opts: VerifyOptions) => setExitCode(await verifyCommand(opts)));
 
   program

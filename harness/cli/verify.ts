@@ -15,13 +15,16 @@ import { formatOp } from '../engine/program.js';
 import { replayExecution } from '../engine/runner.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
-import { startsFor, type EnumCounts } from '../verify/programs.js';
+import { programAt, startsFor, type EnumCounts } from '../verify/programs.js';
 import { restrictionText, restrictTarget } from '../verify/restrict.js';
 import { loadState, saveState, stateFile, stateKey } from '../verify/state.js';
-import { enumerationFor, runVerify, shardSize, type VerifyConfig, type VerifyFinding, type VerifyState } from '../verify/verify.js';
+import { enumerationFor, shardSize, type VerifyConfig, type VerifyFinding, type VerifyState } from '../verify/verify.js';
+import type { Program } from '../types.js';
+import { limitsOf, type LimitFlags } from './limits.js';
+import { verifyOnWorker } from './verify-worker-run.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
 
-export interface VerifyOptions {
+export interface VerifyOptions extends LimitFlags {
   target?: string;
   targetFile?: string;
   maxOps: number;
@@ -73,17 +76,29 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
   );
   if (resumed) log(`resuming from ${file}: bound ${state.bound}, rank ${state.nextRank}`);
   let lastLine = Date.now();
-  const final = runVerify(target, cfg, e, state, {
-    deadline: o.time === undefined ? undefined : t0 + o.time,
-    save: (s) => saveState(file, s),
-    progress: (s) => {
-      if (!o.json && !process.stdout.isTTY && Date.now() - lastLine > 10_000) {
-        lastLine = Date.now();
-        const st = s.stats[s.stats.length - 1]!;
-        log(`  bound ${s.bound}: ${formatCount(st.programs)} of ${formatCount(mine)} programs, ${formatCount(st.runs)} schedules`);
-      }
-    },
+  const outcome = await verifyOnWorker({ ref, ops: o.ops, domain: o.domain, cfg, key, file, deadline: o.time === undefined ? undefined : t0 + o.time }, state, limitsOf(o), (s) => {
+    if (!o.json && !process.stdout.isTTY && Date.now() - lastLine > 10_000) {
+      lastLine = Date.now();
+      const st = s.stats[s.stats.length - 1]!;
+      log(`  bound ${s.bound}: ${formatCount(st.programs)} of ${formatCount(mine)} programs, ${formatCount(st.runs)} schedules`);
+    }
   });
+  // The worker saves every 2 s; the last progress it sent may be newer than its last save.
+  if (outcome.kind !== 'done') saveIfNewer(file, key, outcome.state);
+  if (outcome.kind === 'killed') {
+    const { beat, title } = outcome;
+    const program = programAt(e, beat.index);
+    const line = `unexpected: ${target.name}: ${title} at bound ${outcome.state.bound}, rank ${beat.index} (${programText(program)}): cpu${beat.cpu} did not reach its next preemption point within ${formatDuration(limitsOf(o).stallMs)} or passed the heap cap; its worker was terminated`;
+    if (o.json) process.stdout.write(`${JSON.stringify({ ...summaryOf(target, cfg, e.counts, mine, outcome.state, file, restriction), verdict: 'unexpected', verdictLine: line }, null, 2)}\n`);
+    else log(line);
+    process.stderr.write(`mdevfuzz: the state in ${file} resumes before that program: fix the target first\n`);
+    return 1;
+  }
+  const final = outcome.state;
+  if (outcome.kind === 'stopped') {
+    log(`not verified: stopped by ${outcome.signal}; state: ${file} (run the same command again to resume)`);
+    return 130;
+  }
   const summary = summaryOf(target, cfg, e.counts, mine, final, file, restriction);
   if (final.verdict === 'target-error') {
     const f = final.findings[final.findings.length - 1]!;
@@ -121,10 +136,18 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
   return 0;
 }
 
+function saveIfNewer(file: string, key: string, s: VerifyState): void {
+  const { state: saved, resumed } = loadState(file, key);
+  if (!resumed || s.bound > saved.bound || (s.bound === saved.bound && s.nextRank > saved.nextRank)) saveState(file, s);
+}
+
+function programText(p: Program): string {
+  return `${p.cpus.map((ops, i) => `cpu${i}: ${ops.map(formatOp).join(' ')}`).join('; ')}${p.start ? ` from ${p.start}` : ''}`;
+}
+
 function programLine(f: VerifyFinding): string {
-  const cpus = f.program.cpus.map((ops, i) => `cpu${i}: ${ops.map(formatOp).join(' ')}`).join('; ');
   const faults = f.faults.map((x) => ` fail ${x.call}#${x.nth}`).join('');
-  return `${cpus}${f.program.start ? ` from ${f.program.start}` : ''}${faults}, ${f.preemptions} preemption${f.preemptions === 1 ? '' : 's'}`;
+  return `${programText(f.program)}${faults}, ${f.preemptions} preemption${f.preemptions === 1 ? '' : 's'}`;
 }
 
 export interface VerifySummary {

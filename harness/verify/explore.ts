@@ -22,6 +22,7 @@
 
 import type { Access } from '../kernel/access.js';
 import type { Kernel } from '../kernel/kernel.js';
+import type { Heartbeat } from '../engine/heartbeat.js';
 import { execute, type ExecOptions } from '../engine/inline/inline.js';
 import { makeRng } from '../rng.js';
 import type { Strategy } from '../sched/strategy.js';
@@ -36,6 +37,8 @@ export interface ExploreOptions {
   maxSteps?: number;
   /** Stop (incomplete) once Date.now() passes this. */
   deadline?: number;
+  /** Every step published here, for the watchdog of `mdevfuzz verify`. */
+  heartbeat?: Heartbeat;
 }
 
 export interface ExploreFinding {
@@ -140,7 +143,7 @@ interface Run {
 function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes: Node[], fixed: number, opts: ExploreOptions): Run {
   let halted: 'sleep' | 'bound' | undefined;
   let asleep: Step[] = [];
-  const exec: ExecOptions = { faults: opts.faults ?? [], accesses: opts.dpor, maxSteps: opts.maxSteps };
+  const exec: ExecOptions = { faults: opts.faults ?? [], accesses: opts.dpor, maxSteps: opts.maxSteps, heartbeat: opts.heartbeat };
   holder.k = undefined;
   const fill = (t: number): void => {
     if (t >= Math.max(fixed - 1, 0) && nodes[t] && holder.k?.access) nodes[t]!.acc = holder.k.access.of(t);

@@ -8,6 +8,7 @@
 // The state is plain JSON (harness/verify/state.ts): the bound in progress, the next rank, the
 // counts per bound and the findings so far.
 
+import type { Heartbeat } from '../engine/heartbeat.js';
 import { expectationOf, type Target } from '../target.js';
 import type { Fault, FindingKind, Program, Schedule } from '../types.js';
 import { explore } from './explore.js';
@@ -74,6 +75,8 @@ export interface VerifyHooks {
   progress?(state: VerifyState): boolean | void;
   /** Save the state: called every few seconds, at the end of each bound and when stopping. */
   save?(state: VerifyState): void;
+  /** Each program's exploration runs as execution `rank` of this heartbeat, every step published. */
+  heartbeat?: Heartbeat;
 }
 
 export function newState(key: string): VerifyState {
@@ -109,7 +112,9 @@ export function runVerify(target: Target, cfg: VerifyConfig, e: Enumeration, sta
       const rank = state.nextRank;
       if (!inShard(rank, cfg.shard)) continue;
       const t0 = Date.now();
-      const stop = exploreRank(target, cfg, e, rank, state, stats, hooks.deadline);
+      hooks.heartbeat?.begin(rank);
+      const stop = exploreRank(target, cfg, e, rank, state, stats, hooks.deadline, hooks.heartbeat);
+      hooks.heartbeat?.end();
       stats.ms += Date.now() - t0;
       if (stop) {
         save();
@@ -132,12 +137,12 @@ export function runVerify(target: Target, cfg: VerifyConfig, e: Enumeration, sta
 }
 
 /** Explore one program at the state's bound with every fault choice: true when the run must stop. */
-function exploreRank(target: Target, cfg: VerifyConfig, e: Enumeration, rank: number, state: VerifyState, stats: BoundStats, deadline?: number): boolean {
+function exploreRank(target: Target, cfg: VerifyConfig, e: Enumeration, rank: number, state: VerifyState, stats: BoundStats, deadline?: number, heartbeat?: Heartbeat): boolean {
   const program = programAt(e, rank);
   const choices = cfg.faults ? faultChoices(target, program, cfg.maxSteps) : [[]];
   const runs = { cases: 0, runs: 0, pruned: 0, sleepBlocked: 0 };
   for (const faults of choices) {
-    const r = explore(target, program, { bound: state.bound, dpor: cfg.dpor, faults, maxSteps: cfg.maxSteps, deadline });
+    const r = explore(target, program, { bound: state.bound, dpor: cfg.dpor, faults, maxSteps: cfg.maxSteps, deadline, heartbeat });
     runs.runs += r.runs;
     runs.pruned += r.pruned;
     runs.sleepBlocked += r.sleepBlocked;
