@@ -1,24 +1,13 @@
 // The lock cycle of a deadlock, named the same way by both oracles that see one: lockdep, when an
 // acquisition closes a cycle in the lock-order graph, and the hung-task oracle, when the blocked
-// CPUs wait for locks each held by the next. Both add the line `lock cycle: A, B` (the classes,
-// sorted) to their finding's detail, so that the report can show the two findings of one lock
-// inversion together (harness/report/related.ts) while their titles stay the kernel's own.
+// CPUs wait for locks each held by the next (this file). Both add the line `lock cycle: A, B`
+// (lockdep.ts's lockCycleLine: the classes, sorted) to their finding's detail, so that the report
+// can show the two findings of one lock inversion together (harness/report/related.ts) while their
+// titles stay the kernel's own.
 
 import type { Kernel } from './kernel.js';
 import { CPU, CPU_WORDS, HDR_WORDS, refPool, refSlot, WAIT_NONE, type Ref } from './layout.js';
 import { lockClass } from './lockdep.js';
-
-const PREFIX = 'lock cycle: ';
-
-/** The detail line naming a cycle of lock classes. */
-export function lockCycleLine(classes: readonly string[]): string {
-  return PREFIX + [...new Set(classes)].sort().join(', ');
-}
-
-/** The cycle a finding's detail names, as its line (the key that relates findings), or undefined. */
-export function lockCycleOf(detail: readonly string[]): string | undefined {
-  return detail.find((d) => d.startsWith(PREFIX));
-}
 
 /** The class of the lock (or any word) a blocked CPU waits on, or undefined when it waits on none. */
 function waitClass(k: Kernel, cpu: number): string | undefined {

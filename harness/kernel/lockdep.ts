@@ -1,10 +1,22 @@
 // A lockdep-style oracle: every acquisition while other locks are held adds edges to a graph of
 // lock classes; an edge that closes a cycle is the kernel's "possible circular locking dependency".
-// Its report names the cycle's classes (lock-cycle.ts), as a deadlock of the same cycle does.
+// Its report names the cycle's classes (lockCycleLine), as a deadlock of the same cycle does
+// (lock-cycle.ts).
 
 import type { Kernel } from './kernel.js';
 import type { Ref } from './layout.js';
-import { lockCycleLine } from './lock-cycle.js';
+
+const PREFIX = 'lock cycle: ';
+
+/** The detail line naming a cycle of lock classes. */
+export function lockCycleLine(classes: readonly string[]): string {
+  return PREFIX + [...new Set(classes)].sort().join(', ');
+}
+
+/** The cycle a finding's detail names, as its line (the key that relates findings), or undefined. */
+export function lockCycleOf(detail: readonly string[]): string | undefined {
+  return detail.find((d) => d.startsWith(PREFIX));
+}
 
 /** Global locks are named by their field ("mdev_list_lock"), per-object ones as "&parent->unreg_sem". */
 export function lockClass(k: Kernel, ref: Ref, field: string): string {

@@ -4,7 +4,7 @@
 // one target that name the same cycle: each gets the others' signatures as `related`, which
 // summary.json keeps and the run's output and report.html show.
 
-import { lockCycleOf } from '../kernel/lock-cycle.js';
+import { lockCycleOf } from '../kernel/lockdep.js';
 
 export interface Relatable {
   target: string;

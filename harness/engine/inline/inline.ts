@@ -16,7 +16,8 @@ import { bootStates, TransitionTracker } from '../../coverage/transitions.js';
 import { countOps } from '../program.js';
 import { profileFor } from '../profile-run.js';
 import { describeAccess } from '../../kernel/access.js';
-import { lockCycle, lockCycleLine } from '../../kernel/lock-cycle.js';
+import { lockCycle } from '../../kernel/lock-cycle.js';
+import { lockCycleLine } from '../../kernel/lockdep.js';
 import type { Heartbeat } from '../heartbeat.js';
 import { WatchedKernel } from '../watched-kernel.js';
 
