@@ -20,7 +20,7 @@ export type VerifyOutcome =
   | { kind: 'done'; state: VerifyState }
   | { kind: 'stopped'; signal: NodeJS.Signals; state: VerifyState }
   /** A stall or an oom in program `beat.index`; `state` is the last progress the worker sent. */
-  | { kind: 'killed'; beat: Beat; title: string; state: VerifyState };
+  | { kind: 'killed'; finding: 'stall' | 'oom'; beat: Beat; title: string; state: VerifyState };
 
 export function verifyOnWorker(data: Omit<VerifyWorkerData, 'heartbeat'>, initial: VerifyState, limits: ExecutionLimits, onProgress: (s: VerifyState) => void): Promise<VerifyOutcome> {
   const heartbeat = heartbeatBuffer();
@@ -66,11 +66,11 @@ export function verifyOnWorker(data: Omit<VerifyWorkerData, 'heartbeat'>, initia
     worker.on('error', (e) => {
       if (isOutOfMemory(e)) {
         const beat = readBeat(heartbeat);
-        finish({ kind: 'killed', beat, title: oomTitle(beat.fn), state });
+        finish({ kind: 'killed', finding: 'oom', beat, title: oomTitle(beat.fn), state });
       } else finish(e);
     });
     worker.on('exit', () => {
-      if (stall) finish({ kind: 'killed', beat: stall, title: stallTitle(stall.fn), state });
+      if (stall) finish({ kind: 'killed', finding: 'stall', beat: stall, title: stallTitle(stall.fn), state });
       else if (signal) finish({ kind: 'stopped', signal, state });
       else finish(new Error('the verify worker exited without a verdict'));
     });

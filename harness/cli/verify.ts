@@ -8,7 +8,6 @@
 import path from 'node:path';
 import { SCHEMA_VERSION, type CorpusEntry } from '../corpus/entry.js';
 import { harnessVersion, targetHash } from '../corpus/identity.js';
-import { minimizeEntry } from '../corpus/minimize-entry.js';
 import { recordSighting, targetDir } from '../corpus/store.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
 import { formatOp } from '../engine/program.js';
@@ -22,6 +21,8 @@ import { enumerationFor, shardSize, type VerifyConfig, type VerifyFinding, type 
 import type { Program } from '../types.js';
 import { limitsOf, type LimitFlags } from './limits.js';
 import { verifyOnWorker } from './verify-worker-run.js';
+import { GuardedWork } from './guarded-work.js';
+import type { ExecutionLimits } from '../engine/pool/guarded-pool.js';
 import { formatCount, formatDuration, formatTable } from './format.js';
 
 export interface VerifyOptions extends LimitFlags {
@@ -76,7 +77,8 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
   );
   if (resumed) log(`resuming from ${file}: bound ${state.bound}, rank ${state.nextRank}`);
   let lastLine = Date.now();
-  const outcome = await verifyOnWorker({ ref, ops: o.ops, domain: o.domain, cfg, key, file, deadline: o.time === undefined ? undefined : t0 + o.time }, state, limitsOf(o), (s) => {
+  const limits = limitsOf(o);
+  const outcome = await verifyOnWorker({ ref, ops: o.ops, domain: o.domain, cfg, key, file, deadline: o.time === undefined ? undefined : t0 + o.time }, state, limits, (s) => {
     if (!o.json && !process.stdout.isTTY && Date.now() - lastLine > 10_000) {
       lastLine = Date.now();
       const st = s.stats[s.stats.length - 1]!;
@@ -88,7 +90,7 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
   if (outcome.kind === 'killed') {
     const { beat, title } = outcome;
     const program = programAt(e, beat.index);
-    const line = `unexpected: ${target.name}: ${title} at bound ${outcome.state.bound}, rank ${beat.index} (${programText(program)}): cpu${beat.cpu} did not reach its next preemption point within ${formatDuration(limitsOf(o).stallMs)} or passed the heap cap; its worker was terminated`;
+    const line = `unexpected: ${target.name}: ${title} at bound ${outcome.state.bound}, rank ${beat.index} (${programText(program)}): cpu${beat.cpu} ${outcome.finding === 'stall' ? `did not reach its next preemption point within ${formatDuration(limits.stallMs)}` : `passed the heap cap of ${limits.memoryMb} MiB`}; its worker was terminated`;
     if (o.json) process.stdout.write(`${JSON.stringify({ ...summaryOf(target, cfg, e.counts, mine, outcome.state, file, restriction), verdict: 'unexpected', verdictLine: line }, null, 2)}\n`);
     else log(line);
     process.stderr.write(`mdevfuzz: the state in ${file} resumes before that program: fix the target first\n`);
@@ -110,7 +112,7 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
   let ladder = '';
   if (final.verdict === 'unexpected') {
     const f = final.findings[final.findings.length - 1]!;
-    ({ file: entryFile, ladder } = await saveUnexpected(target, ref, cfg, f, o.corpus));
+    ({ file: entryFile, ladder } = await saveUnexpected(target, ref, cfg, f, o.corpus, limits));
     summary.corpusFile = entryFile;
   }
   if (o.json) {
@@ -201,7 +203,7 @@ function summaryOf(target: Target, cfg: VerifyConfig, counts: VerifySummary['enu
 }
 
 /** The unexpected finding as a corpus entry, minimized, with its ladder; an existing entry of that signature is kept. */
-async function saveUnexpected(target: Target, ref: TargetRef, cfg: VerifyConfig, f: VerifyFinding, corpus: string): Promise<{ file: string; ladder: string }> {
+async function saveUnexpected(target: Target, ref: TargetRef, cfg: VerifyConfig, f: VerifyFinding, corpus: string, limits: ExecutionLimits): Promise<{ file: string; ladder: string }> {
   const run = replayExecution(target, f.program, f.faults, f.schedule, { events: true });
   const found = run.result.findings.find((x) => x.title === f.title);
   if (!found) throw new Error(`the schedule of '${f.title}' (rank ${f.rank}) does not show it again on replay`);
@@ -225,7 +227,17 @@ async function saveUnexpected(target: Target, ref: TargetRef, cfg: VerifyConfig,
     ladder: renderLadder(run.result.events ?? [], f.program.cpus.length, { start: f.program.start }),
     detail: found.detail,
   };
-  const minimized = minimizeEntry(target, entry, { timeMs: MINIMIZE_MS }).entry;
+  // Minimized on a guarded worker, as run's new entries are: a candidate that never yields is skipped.
+  const work = new GuardedWork(ref, limits);
+  let minimized = { ...entry, minimizePending: false };
+  try {
+    const m = await work.minimize(entry, MINIMIZE_MS);
+    if (m.kind === 'done') minimized = m.value.entry;
+  } catch (e) {
+    process.stderr.write(`mdevfuzz: warning: not minimized: ${f.title}: ${e instanceof Error ? e.message : String(e)}\n`);
+  } finally {
+    await work.close();
+  }
   const dir = targetDir(corpus, target.name);
   const rec = await recordSighting(dir, f.title, () => minimized);
   return { file: path.relative(process.cwd(), rec.file) || rec.file, ladder: minimized.ladder };

@@ -2,8 +2,7 @@
 // return the entry with the result in `minimized` and the ladder redrawn from the minimized replay.
 // Shared by `mdevfuzz run` (new entries, before they are written) and `mdevfuzz minimize`.
 
-import { replayExecution } from '../engine/runner.js';
-import { hasSignature, replayExecutor, type Repro, type ReproExecutor, type ReproSize } from '../minimize/executor.js';
+import { replayExecutor, type Repro, type ReproExecutor, type ReproSize } from '../minimize/executor.js';
 import { minimize } from '../minimize/minimize.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
@@ -30,16 +29,10 @@ export function originalRepro(e: CorpusEntry): Repro {
   return { program: e.program, faults: e.faults, schedule: e.schedule };
 }
 
-/** Whether replaying `repro` on `target` shows `signature`, and what it found. */
-export function replaysSignature(target: Target, repro: Repro, signature: string): { reproduced: boolean; titles: string[]; steps: number } {
-  const { result } = replayExecution(target, repro.program, repro.faults, repro.schedule);
-  return { reproduced: hasSignature(result, signature), titles: result.findings.map((f) => f.title), steps: result.steps };
-}
-
 /**
  * Minimize the entry's original repro within `timeMs` (and `maxReplays`), every replay on
  * `executor` (in this thread unless given). Throws when the original does not show the signature on
- * replay (check with `replaysSignature` first to tell that case apart).
+ * replay (replay it first to tell that case apart).
  */
 export function minimizeEntry(target: Target, entry: CorpusEntry, opts: { timeMs: number; maxReplays?: number; executor?: ReproExecutor }): MinimizedEntry {
   const executor = opts.executor ?? replayExecutor(target);

@@ -130,7 +130,7 @@ export async function withThreadsEngine<T>(fn: (engine: ThreadsEngine) => Promis
   }
 }
 
-/** minimize-entry.replaysSignature on the threads engine. */
+/** Whether the repro, replayed on the threads engine, shows `signature`, and what it found. */
 export async function replaysSignatureThreads(
   ref: TargetRef,
   target: Target,
