@@ -18,8 +18,8 @@ export function profileProgram(target: Target, program: Program, faults: readonl
   const forward = serialRun(target, program, FORWARD, faults, maxSteps, true, heartbeat);
   if (program.cpus.length < 2) return forward;
   const backward = serialRun(target, program, BACKWARD, faults, maxSteps, true, heartbeat);
-  const cpus = forward.cpus.map((steps, c) => (backward.cpus[c]!.length > steps.length ? backward.cpus[c]! : steps));
-  return { length: Math.max(forward.length, backward.length), cpus };
+  const longer = forward.cpus.map((steps, c) => (backward.cpus[c]!.length > steps.length ? backward : forward));
+  return { length: Math.max(forward.length, backward.length), cpus: longer.map((run, c) => run.cpus[c]!), ops: longer.map((run, c) => run.ops![c]!) };
 }
 
 /**
@@ -82,8 +82,12 @@ function serialRun(target: Target, program: Program, phase: number, faults: read
   }
   const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, accesses, trace: true, heartbeat, buffer });
   const cpus: Profile['cpus'] = program.cpus.map(() => []);
-  result.trace!.forEach(([cpu], t) => cpus[cpu]!.push(kernel.access!.of(t)));
-  return { length: result.steps, cpus };
+  const ops: number[][] = program.cpus.map(() => []);
+  result.trace!.forEach(([cpu], t) => {
+    cpus[cpu]!.push(kernel.access!.of(t));
+    ops[cpu]!.push(kernel.access!.stepOp[t]!);
+  });
+  return { length: result.steps, cpus, ops };
 }
 
 /** Each CPU runs until it blocks or ends; then the first runnable one in `order`. */

@@ -32,6 +32,8 @@ export const accessKind = (a: Access): number => ((a % 4) + 4) % 4;
 export const accessObject = (a: Access): number => Math.floor(a / (4 * FIELD_SPAN));
 /** The field an access touches, WHOLE for an allocation or free. */
 export const accessField = (a: Access): number => accessLoc(a) - accessObject(a) * FIELD_SPAN;
+/** The CPU that allocated an object of the program; -1 for an object of the boot image. */
+export const allocatorOf = (object: number): number => (object < 0 ? Math.floor((-object - 1) / ORDINAL_SPAN) % CPUS_SPAN : -1);
 
 /**
  * Two accesses conflict when they touch the same field of the same object (an allocation or free
@@ -50,6 +52,8 @@ export class AccessLog {
   readonly accesses: Access[] = [];
   /** Where each step's accesses begin in `accesses`. */
   readonly stepStart: number[] = [];
+  /** The index of the operation (of its CPU's program) each step belongs to. */
+  readonly stepOp: number[] = [];
   /** Slot base -> object number, for the objects allocated during the execution. */
   private readonly allocated = new Map<number, number>();
   /** Allocations so far per (pool, cpu). */
@@ -57,9 +61,10 @@ export class AccessLog {
   /** Off while the harness itself reads the state (invariants, teardown). */
   on = true;
 
-  /** The next step begins. */
-  step(): void {
+  /** The next step begins, in operation `op` of its CPU. */
+  step(op: number): void {
     this.stepStart.push(this.accesses.length);
+    this.stepOp.push(op);
   }
 
   /** An object of pool `pool` allocated now by `cpu`, at slot word `base`. */

@@ -125,6 +125,8 @@ export class Kernel {
   readonly lockOrder = new Map<string, Set<string>>();
   /** The user operation each CPU is running: the event of the transitions its steps make. */
   readonly doing: string[];
+  /** Which of its program's operations each CPU is running (0 for the first). */
+  readonly opIndex: number[];
   /** When transition coverage is on: which pools to watch, and what was touched since last cleared. */
   tracking: Tracking | undefined;
   /** The access record, when asked for: what each step read, wrote and synchronised on. */
@@ -139,6 +141,7 @@ export class Kernel {
     this.stacks = Array.from({ length: opts.ncpus + 1 }, () => []);
     this.held = Array.from({ length: opts.ncpus + 1 }, () => []);
     this.doing = new Array<string>(opts.ncpus + 1).fill('');
+    this.opIndex = new Array<number>(opts.ncpus + 1).fill(0);
     this.faults = opts.faults ?? [];
     this.events = opts.events ? [] : undefined;
     this.access = opts.accesses ? new AccessLog() : undefined;
@@ -289,8 +292,12 @@ export class Kernel {
     return 0 as Ref<F>;
   }
 
-  /** free_module: unmap every static slot of `owner`; a later access is a page fault. */
+  /**
+   * free_module: unmap every static slot of `owner`; a later access is a page fault. The module's
+   * memory, struct module included, is freed: a free of each for the access record.
+   */
   unmapStatic(owner: Ref): void {
+    this.access?.note(this.base(owner, 'Free'), WHOLE, WRITE);
     for (const p of this.layout.pools) {
       const n = Math.min(Atomics.load(this.mem, p.cursor), p.capacity);
       for (let slot = 0; slot < n; slot++) {
@@ -298,6 +305,7 @@ export class Kernel {
         if (this.mem[base + HDR.state] === SLOT_LIVE && this.mem[base + HDR.freeSite] === owner) {
           this.mem[base + HDR.state] = SLOT_UNMAPPED;
           this.touch(p, base);
+          this.access?.note(base, WHOLE, WRITE);
         }
       }
     }

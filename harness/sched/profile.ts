@@ -12,6 +12,8 @@ export interface Profile {
   length: number;
   /** Per CPU, per step of that CPU, the accesses it made. */
   cpus: Access[][][];
+  /** With the accesses: per CPU, per step, which of the CPU's operations it belongs to. */
+  ops?: number[][];
 }
 
 /** One step of one CPU: `step` counts the steps the CPU ran before it. */

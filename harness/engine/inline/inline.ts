@@ -92,8 +92,9 @@ export function stepEvent(k: Kernel, cpu: number, label: string): TraceEvent {
 
 export function cpuBody(target: Target, k: Kernel, cpu: number, program: Program): Gen {
   return (function* () {
-    for (const op of program.cpus[cpu]!) {
+    for (const [i, op] of program.cpus[cpu]!.entries()) {
       k.doing[cpu] = op.op;
+      k.opIndex[cpu] = i;
       k.events?.push({ e: 'op', cpu, op });
       const ret = yield* target.run(k, op);
       k.events?.push({ e: 'ret', cpu, op: op.op, ret });
@@ -243,7 +244,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
       k.mem[c + CPU.state] = CPU_RUNNABLE;
       k.clearWait(cpu);
       k.stepping(cpu, t);
-      k.access?.step();
+      k.access?.step(k.opIndex[cpu]!);
       const r = gens[cpu]!.next();
       // The last call of a CPU (its process exit) is a step too, so that decision points stay unique.
       const label = r.done ? EXIT_LABEL : r.value;
