@@ -6,6 +6,9 @@ import type { Layout, Ref, StructDef } from './kernel/layout.js';
 import type { Rng } from './rng.js';
 import type { Op, Program } from './types.js';
 
+/** Argument values by argument name (see Target.focus). */
+export type Focus = Record<string, number | string>;
+
 export interface OpSpec {
   name: string;
   /** Relative weight when drawing programs. */
@@ -94,6 +97,13 @@ export interface Target {
   objects?: readonly ObjectKind[];
   /** Draws a program; the harness's generic generator is used when absent. */
   generate?(rng: Rng): Program;
+  /**
+   * The generic generator's focus for one program: a value per argument name that most of its
+   * operations then use, so that its CPUs work on the same objects. Absent: a value of each
+   * argument's domain, drawn independently; a target whose arguments are related (a device type
+   * and the module of its vendor) draws them together here.
+   */
+  focus?(rng: Rng): Focus;
   /**
    * generate returns the same program every time (defineTarget's `program`): the program is the
    * test, only the interleaving and faults vary. The minimizer then keeps its shape (every CPU and

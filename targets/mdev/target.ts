@@ -8,7 +8,7 @@ import { MAX_CPUS } from '../../harness/kernel/layout.js';
 import type { Expectation, ObjectKind, Target } from '../../harness/target.js';
 import { uuid_unique } from './legacy/oracles.js';
 import { globals, LEAK_CHECKED, LEGACY_LAYOUT, task } from './legacy/structs.js';
-import { MDEV_OPS, type Userspace } from './userspace.js';
+import { MDEV_OPS, mdevFocus, type Userspace } from './userspace.js';
 
 /** Fallible calls of the models: allocation, sysfs and kobject creation, vendor create, probe, registration. */
 export const FAULT_CALLS = [
@@ -59,6 +59,7 @@ export function mdevTarget(spec: MdevTargetSpec): Target {
     kernelVersion: spec.kernelVersion,
     layout: LEGACY_LAYOUT,
     ops: MDEV_OPS,
+    focus: mdevFocus,
     setup,
     startStates: user.startStates,
     run: user.run,

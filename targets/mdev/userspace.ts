@@ -7,7 +7,8 @@
 import type { Gen, Kernel } from '../../harness/kernel/kernel.js';
 import { EBADF, EINVAL, ENOENT, kernfs_find, sysfs_read, sysfs_write, type KernfsNode } from '../../harness/kernel/kernfs.js';
 import { delete_module, load_module, type Module } from '../../harness/kernel/module.js';
-import type { OpSpec } from '../../harness/target.js';
+import type { Focus, OpSpec } from '../../harness/target.js';
+import type { Rng } from '../../harness/rng.js';
 import type { Op } from '../../harness/types.js';
 import { uuid_name } from './legacy/base.js';
 import { mdev_device, task, TASK_FDS, type File, type MdevDevice, type Task } from './legacy/structs.js';
@@ -30,6 +31,18 @@ export const MDEV_OPS: readonly OpSpec[] = [
   { name: 'insmod', weight: 1, args: { module: PROGRAM_MODULES } },
   { name: 'rmmod', weight: 2, args: { module: PROGRAM_MODULES } },
 ];
+
+/**
+ * A program's focus (Target.focus): one device and the type, vendor module and fd it goes with, so
+ * that a program's creates, opens, ioctls, removes and rmmods meet on one device and one vendor.
+ */
+export function mdevFocus(rng: Rng): Focus {
+  const type = rng.pick(TYPES);
+  return { type, uuid: rng.pick(UUIDS), fd: FDS[0], module: vendorModule(type) };
+}
+
+/** The module of a type's vendor: the type name's prefix ("mtty" of "mtty-1"). */
+const vendorModule = (type: string): string => type.split('-')[0]!;
 
 /** A loadable module: init and exit receive the version's core API. */
 export interface ModuleSpec<C> {
