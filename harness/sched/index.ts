@@ -1,12 +1,13 @@
 import { pct } from './pct.js';
 import { pctConflict } from './pct-conflict.js';
 import { pos } from './pos.js';
+import { race } from './race.js';
 import { randomWalk } from './random.js';
 import type { Strategy } from './strategy.js';
 import { surw } from './surw.js';
 
 /** The scheduling strategies; `depth` is PCT's d (pct, cpct) and unused by the others. */
-export const STRATEGIES = ['pct', 'random', 'cpct', 'pos', 'surw'] as const;
+export const STRATEGIES = ['pct', 'random', 'cpct', 'pos', 'surw', 'race'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 export function makeStrategy(name: StrategyName, depth: number): Strategy {
@@ -19,6 +20,8 @@ export function makeStrategy(name: StrategyName, depth: number): Strategy {
       return pos();
     case 'surw':
       return surw();
+    case 'race':
+      return race();
     case 'random':
       return randomWalk();
   }

@@ -1,0 +1,146 @@
+// Race reversal: take one race of the profiling run, two steps of two CPUs that touch one location
+// (one of them not reading), and run it the other way round. CPU a runs first, CPU b last; when a
+// is about to run its racing step, b takes the lead and runs until it blocks or ends, so that
+// everything b does (its racing access included) lands before a's step. This follows Snowboard
+// (Gong et al., SOSP 2021), which takes the pairs of a write and a read of one address by two
+// sequentially profiled threads as the places to schedule, clusters them and tries the uncommon
+// ones first; and the reads-from reversals that RFF (Wolff et al., ASPLOS 2024) mutates.
+//
+// Which race, from (seed, index): a pair of CPUs; then, half of the time, only races with a
+// lifetime event of b (b frees or unmaps what a touches: the use-after-free and unloaded-module
+// windows of a lifecycle); then one operation of a, so that a long operation does not drown a
+// short one; then a step of that operation, weighted by the rarity of the location it races on
+// (1 / its accesses in the profile), as Snowboard prefers uncommon channels to lock words and lists.
+
+import { accessField, accessKind, accessLoc, accessObject, allocatorOf, READ, WHOLE, WRITE, type Access } from '../kernel/access.js';
+import type { Rng } from '../rng.js';
+import { highest, shuffle } from './pct.js';
+import type { Profile } from './profile.js';
+import type { Strategy, StrategyStart } from './strategy.js';
+
+/** CPU a, about to run its step `step` (in its operation `op`), yields to CPU b. */
+export interface Race {
+  a: number;
+  step: number;
+  b: number;
+  op: number;
+  /** The rarity of the location raced on: 1 / its accesses in the profile (the rarest if several). */
+  weight: number;
+  /** b frees or unmaps an object a touches at that step. */
+  lifetime: boolean;
+}
+
+export function race(): Strategy {
+  let prio: number[] = [];
+  let chosen: Race | undefined;
+  let fired = false;
+  return {
+    name: 'race',
+    needsProfile: 'accesses',
+    start({ ncpus, rng, profile }: StrategyStart) {
+      chosen = pickRace(races(profile!), rng);
+      fired = false;
+      prio = priorities(ncpus, chosen, rng);
+    },
+    pick(runnable, _current, steps) {
+      let best = highest(runnable, prio);
+      if (chosen !== undefined && !fired && best === chosen.a && steps[best] === chosen.step) {
+        fired = true;
+        prio[chosen.b] = prio.length;
+        best = highest(runnable, prio);
+      }
+      return best;
+    },
+  };
+}
+
+/** a first, b last, the others in a random order between; with no race, all in a random order. */
+function priorities(ncpus: number, chosen: Race | undefined, rng: Rng): number[] {
+  const middle = Array.from({ length: ncpus }, (_, c) => c).filter((c) => c !== chosen?.a && c !== chosen?.b);
+  shuffle(middle, rng);
+  const order = chosen === undefined ? middle : [chosen.b, ...middle, chosen.a];
+  const prio = new Array<number>(ncpus);
+  order.forEach((c, i) => (prio[c] = i));
+  return prio;
+}
+
+export function pickRace(all: readonly Race[], rng: Rng): Race | undefined {
+  if (all.length === 0) return undefined;
+  const pairs = distinct(all.map((r) => r.a * 64 + r.b));
+  const pair = pairs[rng.int(pairs.length)]!;
+  let pool = all.filter((r) => r.a * 64 + r.b === pair);
+  const lifetime = pool.filter((r) => r.lifetime);
+  if (rng.next() < 0.5 && lifetime.length > 0) pool = lifetime;
+  const ops = distinct(pool.map((r) => r.op));
+  const op = ops[rng.int(ops.length)]!;
+  pool = pool.filter((r) => r.op === op);
+  let x = rng.next() * pool.reduce((s, r) => s + r.weight, 0);
+  for (const r of pool) if ((x -= r.weight) < 0) return r;
+  return pool[pool.length - 1];
+}
+
+const distinct = (xs: readonly number[]): number[] => [...new Set(xs)];
+
+/** What one CPU does to one object over the profile. */
+interface Touches {
+  reads: Set<number>;
+  writes: Set<number>;
+  /** It allocates or frees the object (an access to every field). */
+  whole: boolean;
+  /** It frees or unmaps the object, which another CPU (or the boot image) made. */
+  frees: boolean;
+}
+
+/** Every race of the profile: per ordered pair of CPUs, each step of a that races with some step of b. */
+export function races(profile: Profile): Race[] {
+  const counts = locationCounts(profile);
+  const touches = profile.cpus.map((steps, cpu) => touchesOf(steps, cpu));
+  const out: Race[] = [];
+  profile.cpus.forEach((steps, a) => {
+    touches.forEach((other, b) => {
+      if (b === a) return;
+      steps.forEach((accesses, step) => {
+        let weight = 0;
+        let lifetime = false;
+        for (const x of accesses) {
+          const t = other.get(accessObject(x));
+          if (t === undefined || !racesWith(x, t)) continue;
+          weight = Math.max(weight, 1 / counts.get(accessLoc(x))!);
+          lifetime ||= t.frees;
+        }
+        if (weight > 0) out.push({ a, step, b, op: profile.ops?.[a]?.[step] ?? 0, weight, lifetime });
+      });
+    });
+  });
+  return out;
+}
+
+function racesWith(x: Access, t: Touches): boolean {
+  const f = accessField(x);
+  if (f === WHOLE || t.whole || t.writes.has(f)) return true;
+  return accessKind(x) !== READ && t.reads.has(f);
+}
+
+function touchesOf(steps: readonly (readonly Access[])[], cpu: number): Map<number, Touches> {
+  const out = new Map<number, Touches>();
+  for (const accesses of steps) {
+    for (const x of accesses) {
+      const o = accessObject(x);
+      let t = out.get(o);
+      if (!t) out.set(o, (t = { reads: new Set(), writes: new Set(), whole: false, frees: false }));
+      const f = accessField(x);
+      if (f === WHOLE) {
+        t.whole = true;
+        if (accessKind(x) === WRITE && allocatorOf(o) !== cpu) t.frees = true;
+      } else (accessKind(x) === READ ? t.reads : t.writes).add(f);
+    }
+  }
+  return out;
+}
+
+/** Accesses per location (an allocation or free is a location of its own: the whole object). */
+function locationCounts(profile: Profile): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const steps of profile.cpus) for (const accesses of steps) for (const x of accesses) counts.set(accessLoc(x), (counts.get(accessLoc(x)) ?? 0) + 1);
+  return counts;
+}
