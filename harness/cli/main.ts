@@ -61,7 +61,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('merge')
-    .description('combine runs of one campaign (its shards) into <results>/OUT: summary, junit, report and corpus; or the state files of verify shards into one verdict (<results>/OUT/verify.json)')
+    .description('combine runs of one campaign (its shards) into <results>/OUT: summary, junit, report and corpus; or the state files of verify shards into one verdict (the same three files)')
     .argument('<out>', 'the run id to write under --results')
     .argument('<run-dir...>', 'results/<run-id> directories of the runs to merge, or results/verify/*.json of verify --shard runs')
     .option('--results <dir>', 'where OUT goes', './results')
