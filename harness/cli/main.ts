@@ -61,7 +61,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
 
   program
     .command('merge')
-    .description('combine runs of one campaign (its shards) into <results>/OUT: summary, junit, report and corpus; or the state files of verify shards into one verdict (<results>/OUT/verify.json)')
+    .description('combine runs of one campaign (its shards) into <results>/OUT: summary, junit, report and corpus; or the state files of verify shards into one verdict (the same three files)')
     .argument('<out>', 'the run id to write under --results')
     .argument('<run-dir...>', 'results/<run-id> directories of the runs to merge, or results/verify/*.json of verify --shard runs')
     .option('--results <dir>', 'where OUT goes', './results')
@@ -193,7 +193,8 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-faults', 'no fault dimension (by default each fallible call also fails once, at each occurrence)')
     .option('--no-dpor', 'every schedule within the bound, without partial-order reduction (for comparison)')
     .option('--corpus <dir>', 'corpus directory (an unexpected finding is saved there, minimized)', './corpus')
-    .option('--results <dir>', 'where verify/<target>-<key>.json keeps the state', './results')
+    .option('--results <dir>', 'where verify/<target>-<key>.json (the state) and <run-id>/ go', './results')
+    .option('--run-id <id>', 'name of the results directory (default: <time>-verify-<target>)')
     .option('--stall-timeout <duration>', STALL_TIMEOUT_HELP, parseDuration)
     .option('--worker-memory <mb>', WORKER_MEMORY_HELP, parseMemoryMb)
     .action(async (opts: VerifyOptions) => setExitCode(await verifyCommand(opts)));

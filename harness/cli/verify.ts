@@ -3,27 +3,32 @@
 // every single fault. Prints the counts per bound, the expected findings with the smallest bound
 // that showed each, and the verdict: verified (exit 0), the first unexpected finding minimized into
 // the corpus with its ladder (exit 1), or one line on bad input or a target error (exit 2). The
-// state goes to <results>/verify/ as it runs; a rerun with the same flags resumes.
+// state goes to <results>/verify/ as it runs; a rerun with the same flags resumes. Whatever the
+// verdict, or a clean stop, the summary goes to results/<run-id>/ as summary.json, junit.xml and
+// report.html, as run's do.
 
 import path from 'node:path';
 import { SCHEMA_VERSION, type CorpusEntry } from '../corpus/entry.js';
 import { harnessVersion, targetHash } from '../corpus/identity.js';
 import { recordSighting, targetDir } from '../corpus/store.js';
 import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
-import { formatOp } from '../engine/program.js';
 import { replayExecution } from '../engine/runner.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
 import { programAt, startsFor, type EnumCounts } from '../verify/programs.js';
 import { restrictionText, restrictTarget } from '../verify/restrict.js';
 import { loadState, saveState, stateFile, stateKey } from '../verify/state.js';
-import { enumerationFor, shardSize, type VerifyConfig, type VerifyFinding, type VerifyState } from '../verify/verify.js';
-import type { Program } from '../types.js';
+import { enumerationFor, shardSize, type VerifyConfig, type VerifyFinding, type VerifyState, type VerifySummary } from '../verify/verify.js';
+import { writeVerifyOutputs } from '../report/outputs.js';
+import { EXIT_ERROR, EXIT_INTERRUPTED } from '../report/summary.js';
+import { outputLines, programLine, programText, verifyLines } from '../report/verify-text.js';
 import { limitsOf, type LimitFlags } from './limits.js';
 import { verifyOnWorker } from './verify-worker-run.js';
 import { GuardedWork } from './guarded-work.js';
 import type { ExecutionLimits } from '../engine/pool/guarded-pool.js';
-import { formatCount, formatDuration, formatTable } from './format.js';
+import { formatCount, formatDuration } from './format.js';
+import { makeRunDir, RUN_ID } from './run.js';
+import { replayCommand } from './run-target.js';
 
 export interface VerifyOptions extends LimitFlags {
   target?: string;
@@ -41,6 +46,7 @@ export interface VerifyOptions extends LimitFlags {
   domain?: string;
   corpus: string;
   results: string;
+  runId?: string;
 }
 
 const MINIMIZE_MS = 10_000;
@@ -50,6 +56,7 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
   if (o.cpus < 1 || o.cpus > 3) throw new UsageError(`--cpus is 1 to 3, not ${o.cpus}`);
   if (o.maxOps < o.cpus) throw new UsageError(`--max-ops ${o.maxOps} leaves a CPU of the ${o.cpus} without an operation`);
   if (o.maxOps > 6) throw new UsageError(`--max-ops ${o.maxOps} is more programs than a run can cover (at most 6)`);
+  if (o.runId !== undefined && !RUN_ID.test(o.runId)) throw new UsageError(`--run-id '${o.runId}': letters, digits, '.', '_' and '-' only`);
   const ref: TargetRef = o.target !== undefined ? { name: o.target } : { file: o.targetFile! };
   const full = await loadTarget(ref);
   const target = restrictTarget(full, o.ops, o.domain);
@@ -61,10 +68,12 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
   const cfg: VerifyConfig = { maxOps: o.maxOps, cpus: o.cpus, bound: o.preemptions, dpor: o.dpor, faults: o.faults, starts, ...(o.shard ? { shard: o.shard } : {}) };
-  const t0 = Date.now();
+  const startedAt = new Date();
+  const t0 = startedAt.getTime();
   const e = enumerationFor(target, cfg);
   const key = stateKey(target.name, targetHash(ref), cfg, { ops: o.ops, domain: o.domain });
   const file = stateFile(o.results, target.name, key);
+  const run = await makeRunDir(o.results, `verify-${target.name}`, startedAt, o.runId);
   const { state, resumed } = loadState(file, key);
   const log = (line: string): void => void (o.json ? undefined : process.stdout.write(`${line}\n`));
   const c = e.counts;
@@ -87,55 +96,33 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
   });
   // The worker saves every 2 s; the last progress it sent may be newer than its last save.
   if (outcome.kind !== 'done') saveIfNewer(file, key, outcome.state);
+  const final = outcome.state;
+  const unexpected = outcome.kind === 'done' && final.verdict === 'unexpected' ? await saveUnexpected(target, ref, cfg, final.findings[final.findings.length - 1]!, o.corpus, limits) : null;
+  const summary = summaryOf(target, cfg, e.counts, mine, final, {
+    restriction,
+    sub: o.ops === undefined && o.domain === undefined ? null : { ops: o.ops ?? null, domain: o.domain ?? null },
+    stoppedBy: outcome.kind === 'stopped' ? outcome.signal : '--time',
+    ...run,
+    startedAt,
+    stateFile: file,
+    unexpected: unexpected && { ...unexpected, replay: replayCommand(unexpected.file, o.targetFile) },
+  });
   if (outcome.kind === 'killed') {
     const { beat, title } = outcome;
-    const program = programAt(e, beat.index);
-    const line = `unexpected: ${target.name}: ${title} at bound ${outcome.state.bound}, rank ${beat.index} (${programText(program)}): cpu${beat.cpu} ${outcome.finding === 'stall' ? `did not reach its next preemption point within ${formatDuration(limits.stallMs)}` : `passed the heap cap of ${limits.memoryMb} MiB`}; its worker was terminated`;
-    if (o.json) process.stdout.write(`${JSON.stringify({ ...summaryOf(target, cfg, e.counts, mine, outcome.state, file, restriction), verdict: 'unexpected', verdictLine: line }, null, 2)}\n`);
-    else log(line);
-    process.stderr.write(`mdevfuzz: the state in ${file} resumes before that program: fix the target first\n`);
-    return 1;
+    summary.verdict = 'unexpected';
+    summary.verdictLine = `unexpected: ${target.name}: ${title} at bound ${final.bound}, rank ${beat.index} (${programText(programAt(e, beat.index))}): cpu${beat.cpu} ${outcome.finding === 'stall' ? `did not reach its next preemption point within ${formatDuration(limits.stallMs)}` : `passed the heap cap of ${limits.memoryMb} MiB`}; its worker was terminated`;
   }
-  const final = outcome.state;
-  if (outcome.kind === 'stopped') {
-    log(`not verified: stopped by ${outcome.signal}; state: ${file} (run the same command again to resume)`);
-    return 130;
-  }
-  const summary = summaryOf(target, cfg, e.counts, mine, final, file, restriction);
-  if (final.verdict === 'target-error') {
+  summary.exitCode = outcome.kind === 'stopped' ? EXIT_INTERRUPTED : summary.verdict === 'target-error' ? EXIT_ERROR : summary.verdict === 'unexpected' ? 1 : 0;
+  const json = await writeVerifyOutputs(summary);
+  if (o.json) process.stdout.write(json);
+  else if (outcome.kind === 'killed' || summary.verdict === 'target-error') log([...(outcome.kind === 'killed' ? [summary.verdictLine] : []), ...outputLines(summary)].join('\n'));
+  else log(verifyLines(summary).join('\n'));
+  if (outcome.kind === 'killed') process.stderr.write(`mdevfuzz: the state in ${file} resumes before that program: fix the target first\n`);
+  if (summary.verdict === 'target-error') {
     const f = final.findings[final.findings.length - 1]!;
-    if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     process.stderr.write(`mdevfuzz: ${f.title} (a bug of the target model, rank ${f.rank}: ${programLine(f)})\n`);
-    return 2;
   }
-  let entryFile: string | null = null;
-  let ladder = '';
-  if (final.verdict === 'unexpected') {
-    const f = final.findings[final.findings.length - 1]!;
-    ({ file: entryFile, ladder } = await saveUnexpected(target, ref, cfg, f, o.corpus, limits));
-    summary.corpusFile = entryFile;
-  }
-  if (o.json) {
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    return final.verdict === 'unexpected' ? 1 : 0;
-  }
-  log(formatTable(
-    [{ header: 'bound' }, { header: 'programs', right: true }, { header: 'cases', right: true }, { header: 'schedules', right: true }, { header: 'pruned', right: true }, { header: 'sleep-blocked', right: true }, { header: 'time', right: true }],
-    final.stats.map((s) => [`${s.bound}${s.complete ? '' : ' (partial)'}`, formatCount(s.programs), formatCount(s.cases), formatCount(s.runs), formatCount(s.pruned), formatCount(s.sleepBlocked), formatDuration(s.ms)]),
-  ));
-  const expected = final.findings.filter((f) => f.expected !== null);
-  if (expected.length > 0) {
-    log(`expected findings (${expected.length}), each at the smallest bound that showed it:`);
-    for (const f of expected) log(`  ${f.problem ? `${f.problem} ` : ''}${f.title} [${f.expected}] bound ${f.bound}, rank ${f.rank}: ${programLine(f)}`);
-  }
-  log(summary.verdictLine);
-  if (final.verdict === 'unexpected') {
-    log(`corpus entry: ${entryFile}`);
-    log(ladder);
-    return 1;
-  }
-  if (final.verdict === 'incomplete') log(`state: ${file} (run the same command again to resume)`);
-  return 0;
+  return summary.exitCode;
 }
 
 function saveIfNewer(file: string, key: string, s: VerifyState): void {
@@ -143,62 +130,60 @@ function saveIfNewer(file: string, key: string, s: VerifyState): void {
   if (!resumed || s.bound > saved.bound || (s.bound === saved.bound && s.nextRank > saved.nextRank)) saveState(file, s);
 }
 
-function programText(p: Program): string {
-  return `${p.cpus.map((ops, i) => `cpu${i}: ${ops.map(formatOp).join(' ')}`).join('; ')}${p.start ? ` from ${p.start}` : ''}`;
-}
-
-function programLine(f: VerifyFinding): string {
-  const faults = f.faults.map((x) => ` fail ${x.call}#${x.nth}`).join('');
-  return `${programText(f.program)}${faults}, ${f.preemptions} preemption${f.preemptions === 1 ? '' : 's'}`;
-}
-
-export interface VerifySummary {
-  target: string;
-  verdict: VerifyState['verdict'];
-  verdictLine: string;
-  maxOps: number;
-  cpus: number;
-  preemptions: number;
-  dpor: boolean;
-  faults: boolean;
-  starts: (string | null)[];
-  shard: { index: number; count: number } | null;
-  enumeration: EnumCounts;
-  shardPrograms: number;
-  bounds: VerifyState['stats'];
-  findings: VerifyFinding[];
+interface SummaryContext {
+  /** The sub-API as the verdict names it (' (ops create, open)' or ''), and as the summary records it. */
+  restriction: string;
+  sub: VerifySummary['restriction'];
+  /** What stopped an incomplete search: --time or a signal. */
+  stoppedBy: string;
+  runId: string;
+  dir: string;
+  startedAt: Date;
   stateFile: string;
-  corpusFile: string | null;
+  unexpected: { file: string; ladder: string; replay: string } | null;
 }
 
-function summaryOf(target: Target, cfg: VerifyConfig, counts: VerifySummary['enumeration'], mine: number, s: VerifyState, file: string, restriction: string): VerifySummary {
-  const what = `${formatCount(mine)} programs of <= ${cfg.maxOps} ops${restriction} on ${cfg.cpus} CPUs`;
+/** The summary of a verify run, exit code 0 until the caller knows better. */
+function summaryOf(target: Target, cfg: VerifyConfig, counts: EnumCounts, mine: number, s: VerifyState, x: SummaryContext): VerifySummary {
+  const what = `${formatCount(mine)} programs of <= ${cfg.maxOps} ops${x.restriction} on ${cfg.cpus} CPUs`;
   const shard = cfg.shard ? ` (shard ${cfg.shard.index}/${cfg.shard.count})` : '';
-  const last = s.stats.filter((x) => x.complete).pop();
-  const current = s.stats.find((x) => !x.complete);
+  const last = s.stats.filter((b) => b.complete).pop();
+  const current = s.stats.find((b) => !b.complete);
   const verdictLine =
     s.verdict === 'verified'
       ? `verified: ${target.name}, all ${what}${shard}, <= ${cfg.bound} preemptions: nothing unexpected`
       : s.verdict === 'incomplete'
-        ? `not verified: ${target.name}, stopped by --time: ${last ? `bound ${last.bound} complete` : 'no bound complete'}${current ? `, bound ${current.bound}: ${formatCount(current.programs)} of ${what} done` : ''}: nothing unexpected so far`
+        ? `not verified: ${target.name}, stopped by ${x.stoppedBy}: ${last ? `bound ${last.bound} complete` : 'no bound complete'}${current ? `, bound ${current.bound}: ${formatCount(current.programs)} of ${what} done` : ''}: nothing unexpected so far`
         : `unexpected: ${target.name}: ${s.findings[s.findings.length - 1]!.title} at bound ${s.findings[s.findings.length - 1]!.bound}`;
   return {
+    kind: 'verify',
+    runId: x.runId,
+    startedAt: x.startedAt.toISOString(),
+    elapsedMs: Date.now() - x.startedAt.getTime(),
     target: target.name,
     verdict: s.verdict,
     verdictLine,
+    exitCode: 0,
     maxOps: cfg.maxOps,
     cpus: cfg.cpus,
     preemptions: cfg.bound,
     dpor: cfg.dpor,
     faults: cfg.faults,
-    starts: cfg.starts.map((x) => x ?? null),
+    starts: cfg.starts.map((v) => v ?? null),
+    restriction: x.sub,
     shard: cfg.shard ?? null,
     enumeration: counts,
+    programs: counts.programs,
     shardPrograms: mine,
     bounds: s.stats,
     findings: s.findings,
-    stateFile: file,
-    corpusFile: null,
+    stateFile: x.stateFile,
+    corpusFile: x.unexpected?.file ?? null,
+    replay: x.unexpected?.replay ?? null,
+    ladder: x.unexpected?.ladder ?? null,
+    summaryFile: path.join(x.dir, 'summary.json'),
+    junitFile: path.join(x.dir, 'junit.xml'),
+    reportFile: path.join(x.dir, 'report.html'),
   };
 }
 

@@ -3,7 +3,8 @@
 // expectations passes (its status in system-out); a lost expectation (not found, and its corpus
 // entry no longer reproduces it) fails; a known expectation the run did not reach and had no corpus
 // entry to replay is skipped; an invalid corpus file is an error, and so is a target error (an
-// exception out of the model's code, never in the corpus), with its stack and repro command.
+// exception out of the model's code, never in the corpus), with its stack and repro command. The
+// document around the cases (junitXml) is verify's too (harness/report/verify-junit.ts).
 
 import { findingStatus, type RunSummary, type SummaryFinding, type TargetErrorReport, type TargetResult } from './summary.js';
 
@@ -25,8 +26,10 @@ const attrs = (a: Record<string, string | number>): string =>
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 
-interface Case {
+export interface Case {
   name: string;
+  /** Its time; 0 when not given. */
+  ms?: number;
   /** For a passing case: why it passes, as the testcase's system-out. */
   out?: string;
   /** An element inside the testcase: failure, error or skipped; none when it passed. */
@@ -69,7 +72,7 @@ function targetCases(r: TargetResult, findings: readonly SummaryFinding[], targe
 }
 
 function caseXml(target: string, c: Case): string {
-  const open = `    <testcase${attrs({ classname: target, name: c.name, time: '0' })}`;
+  const open = `    <testcase${attrs({ classname: target, name: c.name, time: c.ms === undefined ? '0' : seconds(c.ms) })}`;
   if (c.out !== undefined) return `${open}>\n      <system-out>${xmlText(c.out)}</system-out>\n    </testcase>`;
   if (!c.outcome) return `${open}/>`;
   const o = c.outcome;
@@ -85,21 +88,37 @@ function countsOf(cases: readonly Case[]): Counts {
   return { tests: cases.length, failures: count('failure'), errors: count('error'), skipped: count('skipped') };
 }
 
-export function renderJunit(s: RunSummary): string {
-  const suites = s.results.map((r) => ({ r, cases: targetCases(r, s.findings, s.targetErrors ?? []) }));
+/** One testsuite: its cases, time and properties. */
+export interface Suite {
+  name: string;
+  cases: Case[];
+  ms: number;
+  props: Record<string, string | number>;
+}
+
+/** The document: a testsuites element named `name`, its counts the sum of its suites'. */
+export function junitXml(name: string, ms: number, startedAt: string, suites: readonly Suite[]): string {
   const total = countsOf(suites.flatMap((x) => x.cases));
-  const timestamp = s.startedAt.replace(/\.\d+Z$/, '');
-  const xml = suites.map(({ r, cases }) => {
-    const props = { seed: s.seed, strategy: `${s.strategy} depth ${s.depth}`, executions: r.executions, execsPerSec: r.execsPerSec, firstIndex: r.firstIndex, status: r.status };
-    return [
-      `  <testsuite${attrs({ name: r.target, ...countsOf(cases), time: seconds(r.elapsedMs), timestamp })}>`,
+  const timestamp = startedAt.replace(/\.\d+Z$/, '');
+  const xml = suites.map((x) =>
+    [
+      `  <testsuite${attrs({ name: x.name, ...countsOf(x.cases), time: seconds(x.ms), timestamp })}>`,
       '    <properties>',
-      ...Object.entries(props).map(([name, value]) => `      <property${attrs({ name, value })}/>`),
+      ...Object.entries(x.props).map(([name, value]) => `      <property${attrs({ name, value })}/>`),
       '    </properties>',
-      ...cases.map((c) => caseXml(r.target, c)),
+      ...x.cases.map((c) => caseXml(x.name, c)),
       '  </testsuite>',
-    ].join('\n');
-  });
-  const head = attrs({ name: `mdevfuzz ${s.runId}`, ...total, time: seconds(s.elapsedMs) });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites${head}>\n${xml.join('\n')}\n</testsuites>\n`;
+    ].join('\n'),
+  );
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites${attrs({ name, ...total, time: seconds(ms) })}>\n${xml.join('\n')}\n</testsuites>\n`;
+}
+
+export function renderJunit(s: RunSummary): string {
+  const suites = s.results.map((r) => ({
+    name: r.target,
+    cases: targetCases(r, s.findings, s.targetErrors ?? []),
+    ms: r.elapsedMs,
+    props: { seed: s.seed, strategy: `${s.strategy} depth ${s.depth}`, executions: r.executions, execsPerSec: r.execsPerSec, firstIndex: r.firstIndex, status: r.status },
+  }));
+  return junitXml(`mdevfuzz ${s.runId}`, s.elapsedMs, s.startedAt, suites);
 }

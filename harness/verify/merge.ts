@@ -3,24 +3,30 @@
 // but the shard, and their shards must be 0..n-1 of one n, each once. The verdict: a target error
 // or an unexpected finding of any shard first, else incomplete if any shard is, else verified;
 // counts summed per bound (time summed over the shards, as machine time), findings by title with
-// the smallest bound any shard saw. Written to <results>/OUT/verify.json.
+// the smallest bound any shard saw. Written to <results>/OUT/ as verify writes its run: summary.json
+// (a VerifySummary), junit.xml and report.html.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../engine/load.js';
-import { formatCount, formatDuration, formatTable } from '../cli/format.js';
-import type { BoundStats, VerifyFinding, VerifyState } from './verify.js';
+import { formatCount } from '../cli/format.js';
+import { writeVerifyOutputs } from '../report/outputs.js';
+import { verifyLines } from '../report/verify-text.js';
+import { restrictionText } from './restrict.js';
+import type { BoundStats, VerifyFinding, VerifyState, VerifySummary } from './verify.js';
 
-export interface MergedVerify {
+/** The flags of a verification as its state's key records them (harness/verify/state.ts). */
+interface StateKey {
   target: string;
-  verdict: VerifyState['verdict'];
-  verdictLine: string;
-  shards: number;
-  programs: number;
-  key: Record<string, unknown>;
-  bounds: BoundStats[];
-  findings: VerifyFinding[];
-  files: string[];
+  maxOps: number;
+  cpus: number;
+  bound: number;
+  dpor: boolean;
+  faults: boolean;
+  starts: (string | null)[];
+  ops: string | null;
+  domain: string | null;
+  shard: { index: number; count: number } | null;
 }
 
 /** Whether a file given to `merge` is a verify state (rather than a run directory). */
@@ -33,9 +39,10 @@ export function isVerifyState(file: string): boolean {
   }
 }
 
-export function mergeVerifyStates(files: readonly string[]): MergedVerify {
+/** The shards' states as the summary of one verification, written to `dir` as run `runId`. */
+export function mergeVerifyStates(files: readonly string[], runId: string, dir: string): VerifySummary {
   const states = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as VerifyState);
-  const keys = states.map((s) => JSON.parse(s.key) as Record<string, unknown> & { shard: { index: number; count: number } | null; target: string; maxOps: number; cpus: number; bound: number });
+  const keys = states.map((s) => JSON.parse(s.key) as StateKey);
   const { shard: _s, ...common } = keys[0]!;
   for (const [i, k] of keys.entries()) {
     const { shard: _k, ...rest } = k;
@@ -70,35 +77,53 @@ export function mergeVerifyStates(files: readonly string[]): MergedVerify {
   const verdicts = states.map((s) => s.verdict);
   const verdict = (['target-error', 'unexpected', 'incomplete'] as const).find((v) => verdicts.includes(v)) ?? 'verified';
   const programs = states[0]!.programs ?? 0;
-  const what = `${formatCount(programs)} programs of <= ${keys[0]!.maxOps} ops on ${keys[0]!.cpus} CPUs`;
+  const k = keys[0]!;
+  const what = `${formatCount(programs)} programs of <= ${k.maxOps} ops${restrictionText(k.ops ?? undefined, k.domain ?? undefined)} on ${k.cpus} CPUs`;
   const bad = findings.find((f) => f.expected === null);
   const verdictLine =
     verdict === 'verified'
-      ? `verified: ${keys[0]!.target}, all ${what}, <= ${keys[0]!.bound} preemptions: nothing unexpected (${count} shards)`
+      ? `verified: ${k.target}, all ${what}, <= ${k.bound} preemptions: nothing unexpected (${count} shards)`
       : verdict === 'incomplete'
-        ? `not verified: ${keys[0]!.target}, ${states.filter((s) => s.verdict === 'incomplete').length} of ${count} shards incomplete: nothing unexpected so far`
-        : `unexpected: ${keys[0]!.target}: ${bad?.title ?? 'a target error'}${bad ? ` at bound ${bad.bound}` : ''}`;
-  return { target: keys[0]!.target, verdict, verdictLine, shards: count, programs, key: common, bounds, findings, files: [...files] };
+        ? `not verified: ${k.target}, ${states.filter((s) => s.verdict === 'incomplete').length} of ${count} shards incomplete: nothing unexpected so far`
+        : `unexpected: ${k.target}: ${bad?.title ?? 'a target error'}${bad ? ` at bound ${bad.bound}` : ''}`;
+  return {
+    kind: 'verify',
+    runId,
+    startedAt: new Date().toISOString(),
+    elapsedMs: bounds.reduce((n, b) => n + b.ms, 0),
+    target: k.target,
+    verdict,
+    verdictLine,
+    exitCode: verdict === 'target-error' ? 2 : verdict === 'unexpected' ? 1 : 0,
+    maxOps: k.maxOps,
+    cpus: k.cpus,
+    preemptions: k.bound,
+    dpor: k.dpor,
+    faults: k.faults,
+    starts: k.starts,
+    restriction: k.ops === null && k.domain === null ? null : { ops: k.ops, domain: k.domain },
+    shard: null,
+    enumeration: null,
+    programs,
+    shardPrograms: programs,
+    bounds,
+    findings,
+    stateFile: null,
+    mergedFrom: [...files],
+    // The shard that found an unexpected finding saved it in its own corpus; the states do not say where.
+    corpusFile: null,
+    replay: null,
+    ladder: null,
+    summaryFile: path.join(dir, 'summary.json'),
+    junitFile: path.join(dir, 'junit.xml'),
+    reportFile: path.join(dir, 'report.html'),
+  };
 }
 
-/** `merge OUT STATE...` for verify states: print and write <results>/OUT/verify.json; the exit code of verify. */
-export function mergeVerifyCommand(out: string, files: readonly string[], opts: { results: string; json?: boolean }): number {
-  const m = mergeVerifyStates(files);
-  const dir = path.join(opts.results, out);
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'verify.json');
-  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(m, null, 2)}\n`);
-  fs.renameSync(`${file}.tmp`, file);
-  if (opts.json) process.stdout.write(`${JSON.stringify(m, null, 2)}\n`);
-  else {
-    process.stdout.write(
-      `${formatTable(
-        [{ header: 'bound' }, { header: 'programs', right: true }, { header: 'cases', right: true }, { header: 'schedules', right: true }, { header: 'pruned', right: true }, { header: 'time (sum)', right: true }],
-        m.bounds.map((b) => [`${b.bound}${b.complete ? '' : ' (partial)'}`, formatCount(b.programs), formatCount(b.cases), formatCount(b.runs), formatCount(b.pruned), formatDuration(b.ms)]),
-      )}\n`,
-    );
-    for (const f of m.findings) process.stdout.write(`  ${f.problem ? `${f.problem} ` : ''}${f.title} [${f.expected ?? 'unexpected'}] bound ${f.bound}, rank ${f.rank}\n`);
-    process.stdout.write(`${m.verdictLine}\nwrote ${file}\n`);
-  }
-  return m.verdict === 'target-error' ? 2 : m.verdict === 'unexpected' ? 1 : 0;
+/** `merge OUT STATE...` for verify states: write <results>/OUT/ and print (the summary JSON with --json); the exit code of verify. */
+export async function mergeVerifyCommand(out: string, files: readonly string[], opts: { results: string; json?: boolean }): Promise<number> {
+  const m = mergeVerifyStates(files, out, path.join(opts.results, out));
+  const json = await writeVerifyOutputs(m);
+  process.stdout.write(opts.json ? json : `${verifyLines(m).join('\n')}\n`);
+  return m.exitCode;
 }

@@ -69,6 +69,50 @@ export interface VerifyState {
   verdict: 'verified' | 'unexpected' | 'target-error' | 'incomplete';
 }
 
+/**
+ * What `verify`, and `merge` of its shards, write to results/<run-id>/summary.json and print with
+ * --json; junit.xml and report.html are drawn from it alone.
+ */
+export interface VerifySummary {
+  kind: 'verify';
+  runId: string;
+  startedAt: string;
+  /** This command's wall time; for a merge, the shards' machine time (their bound times summed). */
+  elapsedMs: number;
+  target: string;
+  verdict: VerifyState['verdict'];
+  verdictLine: string;
+  exitCode: number;
+  maxOps: number;
+  cpus: number;
+  preemptions: number;
+  dpor: boolean;
+  faults: boolean;
+  starts: (string | null)[];
+  /** The sub-API of --ops and --domain; null for the whole API. */
+  restriction: { ops: string | null; domain: string | null } | null;
+  shard: { index: number; count: number } | null;
+  /** The enumeration's counts; null for a merge, which reads the shards' states only. */
+  enumeration: EnumCounts | null;
+  /** Programs of the enumeration, all shards together. */
+  programs: number;
+  /** Programs of this shard: all of them unsharded or merged. */
+  shardPrograms: number;
+  bounds: BoundStats[];
+  findings: VerifyFinding[];
+  /** The state a rerun resumes from; null for a merge. */
+  stateFile: string | null;
+  /** For a merge: the shards' state files. */
+  mergedFrom?: string[];
+  /** The unexpected finding's corpus entry (minimized), the command that replays it, and its ladder. */
+  corpusFile: string | null;
+  replay: string | null;
+  ladder: string | null;
+  summaryFile: string;
+  junitFile: string;
+  reportFile: string;
+}
+
 export interface VerifyHooks {
   deadline?: number;
   /** After each program; return true to stop now (a signal). */
