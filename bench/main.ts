@@ -12,8 +12,9 @@ import { vsStress } from './vs-stress.js';
 import { guided } from './guided.js';
 import { soak } from './soak.js';
 import { verifyDpor } from './verify-dpor.js';
+import { programMix } from './program-mix.js';
 
-const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, vsFastCheck, vsStress, threadsBench, guided, soak, verifyDpor];
+const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, vsFastCheck, vsStress, threadsBench, guided, soak, verifyDpor, programMix];
 
 function usage(): string {
   return [
@@ -24,7 +25,7 @@ function usage(): string {
     '',
     '  --execs N    throughput: executions per measurement',
     '  --seeds K    time-to-bug, vs-fast-check: seeds per (problem, strategy); guided: seeds per mode',
-    '  --budget N   time-to-bug, vs-fast-check: executions (runs) per seed before a miss; guided: per campaign; verify-dpor: programs per bound',
+    '  --budget N   time-to-bug, vs-fast-check: executions (runs) per seed before a miss; guided: per campaign; verify-dpor: programs per bound; program-mix: programs drawn',
     '  --time T     vs-stress: time box of each engine (60s); throughput: peak-RSS campaign length (60s); soak: its length (1h)',
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 // The access record (harness/kernel/access.ts), the profiling runs (harness/engine/profile-run.ts)
-// and the conflict-aware strategies built on them (harness/sched: pct, cpct, pos, surw).
+// and the conflict-aware strategies built on them (harness/sched: pct, cpct, pos, surw, race).
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import { defineStruct } from '../harness/kernel/layout.js';
 import { execRng, makeRng } from '../harness/rng.js';
 import { makeStrategy, STRATEGIES, type StrategyName } from '../harness/sched/index.js';
 import { conflictingSteps, sharedObjects, type Profile } from '../harness/sched/profile.js';
+import { races } from '../harness/sched/race.js';
 import { replay } from '../harness/sched/replay.js';
 import type { Strategy } from '../harness/sched/strategy.js';
 import { findTarget } from '../targets/index.js';
@@ -214,6 +215,43 @@ describe('conflict-aware strategies', () => {
     assert.ok(seen > 0, 'some seeds interleaved');
   });
 
+  test('race reverses one race: its first CPU, about to run a racing step, yields to the other until that one ends', () => {
+    let seen = 0;
+    for (let s = 0; s < 30; s++) {
+      const picked = drive(makeStrategy('race', 0), profile, `race-${s}`, 200);
+      const p = preemptions(picked, [PAD + 2, PAD + 2]);
+      // No CPU blocks here: exactly one switch, before a racing step (PAD, PAD + 1), and then the
+      // CPU switched to runs to its end before the first one goes on.
+      assert.equal(p.length, 1, `seed ${s}: ${JSON.stringify(p)}`);
+      assert.ok(p[0]!.at === PAD || p[0]!.at === PAD + 1, `seed ${s}: before step ${p[0]!.at}`);
+      const other = 1 - p[0]!.cpu;
+      assert.deepEqual(picked.slice(p[0]!.t, p[0]!.t + PAD + 2), Array(PAD + 2).fill(other), `seed ${s}`);
+      seen++;
+    }
+    assert.equal(seen, 30);
+  });
+
+  test('races: the steps of one CPU that race with another, a free by the other marked as a lifetime race', () => {
+    const at = (object: number, field: number, kind: number) => (object * 128 + field) * 4 + kind;
+    const profile: Profile = {
+      length: 4,
+      cpus: [
+        [[at(5, 1, READ)], [at(6, 1, READ)]],
+        [[at(5, WHOLE, WRITE)], [at(7, 1, WRITE)]],
+      ],
+      ops: [[0, 1], [0, 0]],
+    };
+    assert.deepEqual(
+      races(profile).map(({ a, step, b, op, lifetime }) => ({ a, step, b, op, lifetime })),
+      [
+        { a: 0, step: 0, b: 1, op: 0, lifetime: true },
+        { a: 1, step: 0, b: 0, op: 0, lifetime: false },
+      ],
+    );
+    const disjoint: Profile = { length: 2, cpus: [[[at(5, 1, WRITE)]], [[at(6, 1, WRITE)]]] };
+    assert.deepEqual(races(disjoint), []);
+  });
+
   const hits = (name: StrategyName, depth: number, n: number) => {
     let found = 0;
     for (let i = 0; i < n; i++) {
@@ -231,6 +269,7 @@ describe('conflict-aware strategies', () => {
     assert.ok(conflict >= n / 16, `cpct found it in ${conflict} of ${n}`);
     assert.ok(conflict > 2 * plain, `cpct ${conflict} vs pct ${plain}`);
     assert.ok(hits('surw', 0, n) >= n / 16, 'surw');
+    assert.ok(hits('race', 0, n) >= n / 8, 'race');
     // POS reorders steps that are pending together, but walks through the pads as a random walk
     // does, so it meets the window about as rarely (1 of 64 here, the random walk 2).
     assert.ok(hits('pos', 0, n) >= 1, 'pos');

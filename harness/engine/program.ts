@@ -13,12 +13,12 @@ export const MAX_OPS_PER_CPU = 4;
 /**
  * The share of arguments that take the program's focus value (Target.focus) rather than one drawn
  * from their domain: operations that name the same objects are what races need. Measured over
- * 20,000 drawn mdev-v5.0 programs (bench/program-mix.ts): the programs that have the operations of
- * P2 went from 2.9% without a focus to 8.0%, P4 from 12% to 25%, P5 from 6.6% to 16%.
+ * 20,000 drawn mdev-v5.0 programs (`npm run bench -- program-mix`): the programs that hold the
+ * operations of P2 went from 3.2% without a focus to 8.7%, of P4 from 12% to 25%, of P5 from 6.7% to 16%.
  */
 export const FOCUS_RATE = 0.75;
 
-export function drawOp(all: readonly OpSpec[], prev: Op | undefined, rng: Rng, focus?: Focus): Op {
+export function drawOp(all: readonly OpSpec[], prev: Op | undefined, rng: Rng, focus?: Focus, focusRate = FOCUS_RATE): Op {
   const consumers = prev === undefined ? [] : all.filter((o) => o.after === prev.op);
   const specs = consumers.length > 0 && rng.next() < 0.5 ? consumers : all;
   const total = specs.reduce((s, o) => s + o.weight, 0);
@@ -34,7 +34,7 @@ export function drawOp(all: readonly OpSpec[], prev: Op | undefined, rng: Rng, f
   const args: Record<string, number | string> = {};
   for (const [name, domain] of Object.entries(spec.args)) {
     const focused = focus?.[name];
-    args[name] = focused !== undefined && rng.next() < FOCUS_RATE ? focused : rng.pick(domain);
+    args[name] = focused !== undefined && rng.next() < focusRate ? focused : rng.pick(domain);
   }
   return { op: spec.name, args };
 }
@@ -46,7 +46,8 @@ export function independentFocus(ops: readonly OpSpec[], rng: Rng): Focus {
   return focus;
 }
 
-export function generateProgram(target: Target, rng: Rng): Program {
+/** A program of the target's (its own generator's, if it has one); `focusRate` 0 draws every argument from its domain. */
+export function generateProgram(target: Target, rng: Rng, focusRate = FOCUS_RATE): Program {
   if (target.generate) return target.generate(rng);
   const focus = target.focus ? target.focus(rng) : independentFocus(target.ops, rng);
   const ncpus = MIN_PROGRAM_CPUS + rng.int(MAX_PROGRAM_CPUS - MIN_PROGRAM_CPUS + 1);
@@ -54,7 +55,7 @@ export function generateProgram(target: Target, rng: Rng): Program {
   for (let c = 0; c < ncpus; c++) {
     const n = 1 + rng.int(MAX_OPS_PER_CPU);
     const ops: Op[] = [];
-    for (let i = 0; i < n; i++) ops.push(drawOp(target.ops, ops[i - 1], rng, focus));
+    for (let i = 0; i < n; i++) ops.push(drawOp(target.ops, ops[i - 1], rng, focus, focusRate));
     cpus.push(ops);
   }
   return { cpus };
