@@ -1,5 +1,5 @@
 // Time to the first find of each of the five seed problems on mdev-v5.0 (issue 8 item 1): for K
-// seeds and each strategy (random walk, PCT and conflict PCT at depths 2 and 3, POS, SURW),
+// seeds and each strategy (random walk, PCT and conflict PCT at depths 2 and 3, POS, SURW, race),
 // executions and milliseconds from index 0 until the problem's title first appears, or a miss when
 // the budget runs out.
 
@@ -16,7 +16,7 @@ import { SCTBENCH } from './sctbench/index.js';
 const TARGET = 'mdev-v5.0';
 /**
  * With P2 and P5 rare, most campaigns spend the whole budget, and the profiled strategies cost 1.2-4x
- * an execution of the random walk: seven strategies x 10 seeds x 3,000 keep the default run near
+ * an execution of the random walk: eight strategies x 10 seeds x 3,000 keep the default run near
  * 15 minutes on a busy 2-core machine; `--seeds 10 --budget 10000` took 43m43s at load average 5-13.
  */
 export const DEFAULT_SEEDS = 10;
@@ -30,6 +30,7 @@ const STRATEGIES: { label: string; strategy: StrategyName; depth: number }[] = [
   { label: 'cpct d=3', strategy: 'cpct', depth: 3 },
   { label: 'pos', strategy: 'pos', depth: 0 },
   { label: 'surw', strategy: 'surw', depth: 0 },
+  { label: 'race', strategy: 'race', depth: 0 },
 ];
 
 interface Stat {
@@ -178,6 +179,6 @@ function printPorts(ports: PortStat[], seeds: number, budget: number): void {
 
 export const timeToBug: Benchmark = {
   name: 'time-to-bug',
-  description: 'executions and ms to the first find of P1-P5 on mdev-v5.0 and of the SCTBench ports, random, PCT and conflict PCT d=2,3, POS, SURW',
+  description: 'executions and ms to the first find of P1-P5 on mdev-v5.0 and of the SCTBench ports, random, PCT and conflict PCT d=2,3, POS, SURW, race',
   run,
 };

@@ -7,7 +7,7 @@ import { kfn, type Gen, type Kernel } from './kernel/kernel.js';
 import { makeLayout, type PoolSpec } from './kernel/layout.js';
 import { fork_tasks, task_exited, TASK_POOL } from './kernel/thread.js';
 import type { Rng } from './rng.js';
-import type { Expectation, ObjectKind, OpSpec, Target } from './target.js';
+import type { Expectation, Focus, ObjectKind, OpSpec, Target } from './target.js';
 import type { Op, Program } from './types.js';
 
 /** One operation: runs as a kernel function named after it; returns 0, a negative errno, or nothing (0). */
@@ -40,6 +40,8 @@ export interface TargetSpec {
   expectations?: readonly Expectation[];
   faultCalls?: readonly string[];
   objects?: readonly ObjectKind[];
+  /** Argument values that most operations of one drawn program share (Target.focus). */
+  focus?(rng: Rng): Focus;
   /** Draws a program; the harness's generic generator is used when neither this nor `program` is given. */
   generate?(rng: Rng): Program;
   /**
@@ -123,6 +125,7 @@ export function defineTarget(spec: TargetSpec): Target {
   };
   if (spec.startStates) target.startStates = spec.startStates;
   if (spec.objects) target.objects = spec.objects;
+  if (spec.focus) target.focus = spec.focus;
   if (spec.program) target.generate = fixedProgram(spec.program);
   else if (spec.generate) target.generate = spec.generate;
   if (spec.program || spec.fixedProgram) target.fixedProgram = true;
