@@ -11,7 +11,7 @@ import { replayExecution, type CampaignConfig } from './engine/runner.js';
 import { findingExecution } from './corpus/capture.js';
 import { minimize as minimizeRepro, type MinimizeStats } from './minimize/minimize.js';
 import { renderLadder } from './report/ladder.js';
-import type { StrategyName } from './sched/index.js';
+import { DEFAULT_STRATEGY, type StrategyName } from './sched/index.js';
 import type { Target } from './target.js';
 import { WATCHDOG_KINDS, type ExecResult, type Fault, type FindingKind, type Program, type Schedule } from './types.js';
 
@@ -58,7 +58,7 @@ export interface RunResult {
 
 /** A campaign: executions 0.. of the seed, each a drawn program under the strategy's schedule. */
 export async function run(opts: RunOptions): Promise<RunResult> {
-  const cfg: CampaignConfig = { seed: opts.seed ?? '0', strategy: opts.strategy ?? 'pct', depth: opts.depth ?? 3, faults: opts.faults ?? true };
+  const cfg: CampaignConfig = { seed: opts.seed ?? '0', strategy: opts.strategy ?? DEFAULT_STRATEGY, depth: opts.depth ?? 3, faults: opts.faults ?? true };
   const execs = opts.execs ?? (opts.timeMs === undefined ? 1000 : undefined);
   const r = await runCampaign({ ...cfg, target: opts.target, execs, timeMs: opts.timeMs, workers: opts.workers ?? 0 });
   const target = 'layout' in opts.target ? opts.target : await loadTarget(opts.target);

@@ -10,6 +10,7 @@ import { renderLadder } from '../harness/report/ladder.js';
 import type { RunSummary } from '../harness/cli/run.js';
 import { findTarget } from '../targets/index.js';
 import { cli, type CliResult, snapshot } from './fixtures/cli.js';
+import { DEFAULT_STRATEGY } from '../harness/sched/index.js';
 
 
 
@@ -40,7 +41,7 @@ describe('mdevfuzz run', () => {
     assert.equal(summary.seed, '1');
     assert.equal(summary.executions, 3000);
     assert.equal(summary.workers, 1);
-    assert.equal(summary.strategy, 'pct');
+    assert.equal(summary.strategy, DEFAULT_STRATEGY);
     assert.equal(summary.depth, 3);
     for (const key of ['steps', 'elapsedMs', 'execsPerSec'] as const) assert.equal(typeof summary[key], 'number', key);
     assert.ok(summary.findings.length >= 3, `found ${summary.findings.length}`);

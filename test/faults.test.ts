@@ -19,6 +19,7 @@ import type { BatchTask } from '../harness/engine/pool/pool-worker.js';
 import { findTarget } from '../targets/index.js';
 import type { RunSummary } from '../harness/report/summary.js';
 import { MAIN, snapshot } from './fixtures/cli.js';
+import { DEFAULT_STRATEGY } from '../harness/sched/index.js';
 
 interface Child {
   code: number | null;
@@ -302,12 +303,13 @@ describe('a target that allocates without bound', () => {
 describe('a target that keeps memory across executions', () => {
   // Each mtty_leak keeps 24 MiB in its worker: under a 64 MiB cap, the second or third of a worker
   // passes it, but alone it runs to the end. So the oom is not that execution's: a target error.
+  // The random walk runs each program once (a profiled strategy runs it again in its profiling runs).
   for (const [engine, flags] of [['pool', ['--workers', '1']], ['threads', ['--engine', 'threads']]] as const) {
     test(`${engine}: an oom that its execution, run again alone on a fresh worker, does not reproduce is a target error, not a finding`, async () => {
       const leaks = await faultyIndices('leak', SEED, EXECS);
       assert.ok(leaks.length >= 8, `enough leaking executions to fill a worker: ${leaks.length}`);
       const { corpus, results } = dirs(`leak-${engine}`);
-      const c = await run(['run', '--target-file', fixture('leak'), '--seed', SEED, '--execs', String(EXECS), ...flags, '--worker-memory', '64', '--corpus', corpus, '--results', results, '--no-minimize'], { killMs: 90_000 });
+      const c = await run(['run', '--target-file', fixture('leak'), '--seed', SEED, '--execs', String(EXECS), ...flags, '--strategy', 'random', '--worker-memory', '64', '--corpus', corpus, '--results', results, '--no-minimize'], { killMs: 90_000 });
       assert.equal(c.code, 2, c.stderr);
       const s = summaryOf(results);
       assert.equal(s.executions, EXECS, 'every index ran, the one that died alone again');
@@ -348,7 +350,7 @@ describe('an exception in model code', () => {
     assert.ok(c.stderr.includes(`mdevfuzz: target error in bad: ${title} (first at index ${bad[0]}, ${bad.length} hit`), c.stderr);
     assert.match(c.stderr, /^ {4}at .*bad\.mjs/m, 'the stack, down to the fixture');
     const repro = /^ {2}repro: (mdevfuzz run .*)$/m.exec(c.stderr)?.[1];
-    assert.equal(repro, `mdevfuzz run --target-file ${fixture('bad')} --seed ${SEED} --strategy pct --depth 3 --execs ${bad[0]! + 1} --workers 0`);
+    assert.equal(repro, `mdevfuzz run --target-file ${fixture('bad')} --seed ${SEED} --strategy ${DEFAULT_STRATEGY} --depth 3 --execs ${bad[0]! + 1} --workers 0`);
     const s = summaryOf(results);
     assert.equal(s.exitCode, 2);
     assert.equal(s.findings.length, 0, 'not a kernel finding');

@@ -9,7 +9,7 @@ import { LockError } from '../corpus/lock.js';
 import { StageError } from '../corpus/stage.js';
 import { harnessVersion } from '../corpus/identity.js';
 import { UsageError } from '../engine/load.js';
-import { STRATEGIES } from '../sched/index.js';
+import { DEFAULT_STRATEGY, STRATEGIES } from '../sched/index.js';
 import { parseDepth, parseDuration, parseMemoryMb, parseNonNegative, parsePositive, parsePositiveWorkers, parseSeed, parseShard, parseWorkers } from './args.js';
 import { compareCommand, parseTargetList, type CompareOptions } from './compare.js';
 import { coverageCommand, type CoverageOptions } from './coverage.js';
@@ -46,7 +46,7 @@ function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--shard <i/n>', 'run only the i-th (from 0) of n slices of the --execs indices', parseShard)
     .option('--workers <n>', 'worker threads; 0 runs inline (default: one per CPU)', parseWorkers)
     .addOption(new Option('--engine <name>', 'inline (with --workers), or threads: the CPUs of one execution at a time on their own worker threads').choices(ENGINES).default('inline'))
-    .addOption(new Option('--strategy <name>', 'scheduling strategy').choices(STRATEGIES).default('pct'))
+    .addOption(new Option('--strategy <name>', 'scheduling strategy').choices(STRATEGIES).default(DEFAULT_STRATEGY))
     .option('--depth <d>', 'PCT depth: number of priority change points + 1 (at most the step budget)', parseDepth, 3)
     .addOption(new Option('--guide <mode>', 'off: every execution drawn at random; coverage: part of them mutate the executions that reached new coverage').choices(GUIDE_MODES).default('off'))
     .option('--json', 'print exactly the summary JSON on stdout')
