@@ -1,5 +1,5 @@
 // The same mdev-v5.0 model driven by fast-check's fc.scheduler() (issue 8 item 2), against ours
-// (PCT d=3 on the time-to-bug path): for the five seed problems over the same seeds and budget,
+// (the default strategy on the time-to-bug path): for the five seed problems over the same seeds and budget,
 // runs and milliseconds to the first failure; then the size of fast-check's shrunk counterexample
 // against our minimized repro of the same first finds.
 
@@ -12,6 +12,7 @@ import { num, paragraph, quantile, seedProblems, summarize, writeResult, type Be
 import { DEFAULT_BUDGET, DEFAULT_SEEDS } from './time-to-bug.js';
 import type { HuntResult, HuntTask } from './time-to-bug-worker.js';
 import type { MinimizeResult, ShrinkResult, Size, VsTask } from './vs-fast-check-worker.js';
+import { DEFAULT_STRATEGY } from '../harness/sched/index.js';
 
 const TARGET = 'mdev-v5.0';
 /** Our minimizer's replay budget per repro here (`mdevfuzz minimize` allows 5,000). */
@@ -26,11 +27,11 @@ async function run(opts: BenchOptions): Promise<void> {
   const problems = seedProblems(target);
   const titles = problems.map((p) => p.title);
   const workers = Math.min(defaultWorkers(), seeds * 2);
-  console.log(`vs-fast-check: ${TARGET}, ${seeds} seeds, budget ${num(budget)} runs, fast-check fc.scheduler() vs ours (pct d=3), ${workers} worker threads\n`);
+  console.log(`vs-fast-check: ${TARGET}, ${seeds} seeds, budget ${num(budget)} runs, fast-check fc.scheduler() vs ours (${DEFAULT_STRATEGY}), ${workers} worker threads\n`);
 
   const pool = new Piscina({ filename: fileURLToPath(new URL('./vs-fast-check-worker.js', import.meta.url)), minThreads: workers, maxThreads: workers });
   const t0 = performance.now();
-  const ours = (k: number): HuntTask => ({ target: TARGET, cfg: { seed: `ttb-${k}`, strategy: 'pct', depth: 3 }, titles, budget });
+  const ours = (k: number): HuntTask => ({ target: TARGET, cfg: { seed: `ttb-${k}`, strategy: DEFAULT_STRATEGY, depth: 3 }, titles, budget });
   const task = <T>(t: VsTask): Promise<T> => pool.run(t) as Promise<T>;
   const progress = (what: string) => {
     let done = 0;
@@ -83,7 +84,7 @@ async function run(opts: BenchOptions): Promise<void> {
       ['problem', 'engine', 'median runs', 'p90 runs', 'max runs', 'median ms', 'p90 ms', 'misses'].map((header, i) => ({ header, right: i > 1 })),
       found.flatMap((f) => [
         [f.problem, 'fast-check', ...cells(f.fastCheck)],
-        ['', 'ours pct d=3', ...cells(f.ours)],
+        ['', `ours ${DEFAULT_STRATEGY}`, ...cells(f.ours)],
       ]),
     ),
   );
@@ -122,7 +123,7 @@ async function run(opts: BenchOptions): Promise<void> {
         ['engine', 'runs', 'runs/s per worker', `seeds finding all ${problems.length}`].map((header, i) => ({ header, right: i > 0 })),
         [
           ['fast-check', num(rates.fastCheck.runs), num(rates.fastCheck.perS), `${rates.fastCheck.allFound}/${seeds}`],
-          ['ours pct d=3', num(rates.ours.runs), num(rates.ours.perS), `${rates.ours.allFound}/${seeds}`],
+          [`ours ${DEFAULT_STRATEGY}`, num(rates.ours.runs), num(rates.ours.perS), `${rates.ours.allFound}/${seeds}`],
         ],
       ),
   );

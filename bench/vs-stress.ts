@@ -1,6 +1,6 @@
 // Free-running real threads against the controlled engine (issue 8 item 3): the stress engine
-// (harness/engine/stress/stress.ts, as `mdevfuzz stress` runs it) and the pool campaign (runCampaign, PCT
-// d=3, as `mdevfuzz run` runs it) each get the same time box on mdev-v5.0, one after the other in
+// (harness/engine/stress/stress.ts, as `mdevfuzz stress` runs it) and the pool campaign (runCampaign,
+// the default strategy, as `mdevfuzz run` runs it) each get the same time box on mdev-v5.0, one after the other in
 // this run; for each seed problem, whether it was found within the box and how long it took.
 
 import { defaultWorkers, runCampaign } from '../harness/engine/campaign.js';
@@ -9,6 +9,7 @@ import { defaultStressWorkers, runStress } from '../harness/engine/stress/stress
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { findTarget } from '../targets/index.js';
 import { num, paragraph, seedProblems, writeResult, type Benchmark, type BenchOptions } from './common.js';
+import { DEFAULT_STRATEGY } from '../harness/sched/index.js';
 
 const TARGET = 'mdev-v5.0';
 const SEED = 'vs-stress';
@@ -53,12 +54,12 @@ async function stress(titles: string[], timeMs: number): Promise<EngineRun> {
 
 async function controlled(titles: string[], timeMs: number): Promise<EngineRun> {
   const workers = defaultWorkers();
-  const r = await runCampaign({ target: { name: TARGET }, seed: SEED, strategy: 'pct', depth: 3, timeMs, workers });
+  const r = await runCampaign({ target: { name: TARGET }, seed: SEED, strategy: DEFAULT_STRATEGY, depth: 3, timeMs, workers });
   const found = titles.map((t) => {
     const f = r.findings.find((x) => x.title === t);
     return f ? { ms: f.timeToFindMs, index: f.index, confirmed: true } : null;
   });
-  return { engine: 'controlled (pool, pct d=3)', workers: `${workers} worker threads`, executions: r.executions, elapsedMs: r.elapsedMs, found, titles: r.findings.length };
+  return { engine: `controlled (pool, ${DEFAULT_STRATEGY})`, workers: `${workers} worker threads`, executions: r.executions, elapsedMs: r.elapsedMs, found, titles: r.findings.length };
 }
 
 async function run(opts: BenchOptions): Promise<void> {
