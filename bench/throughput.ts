@@ -255,6 +255,7 @@ function schedulingCost(execs: number): { target: string; execPerS: Record<strin
     { label: 'pct (profiled)', strategy: 'pct', accesses: false },
     { label: 'cpct (profiled)', strategy: 'cpct', accesses: false },
     { label: 'surw (profiled)', strategy: 'surw', accesses: false },
+    { label: 'race (profiled, default)', strategy: 'race', accesses: false },
   ];
   console.log(`\nscheduling cost: the same ${num(execs)} programs under each kind of scheduling, best of ${INLINE_ROUNDS} interleaved rounds\n`);
   const out = TARGETS.map((target) => {

@@ -16,7 +16,7 @@ import { defineStruct } from '../harness/kernel/layout.js';
 import { execRng, makeRng } from '../harness/rng.js';
 import { makeStrategy, STRATEGIES, type StrategyName } from '../harness/sched/index.js';
 import { conflictingSteps, sharedObjects, type Profile } from '../harness/sched/profile.js';
-import { races } from '../harness/sched/race.js';
+import { pickRace, races, type Race } from '../harness/sched/race.js';
 import { replay } from '../harness/sched/replay.js';
 import type { Strategy } from '../harness/sched/strategy.js';
 import { findTarget } from '../targets/index.js';
@@ -250,6 +250,17 @@ describe('conflict-aware strategies', () => {
     );
     const disjoint: Profile = { length: 2, cpus: [[[at(5, 1, WRITE)]], [[at(6, 1, WRITE)]]] };
     assert.deepEqual(races(disjoint), []);
+  });
+
+  test('pickRace prefers the pair of CPUs with lifetime races, and within an operation the rarer location', () => {
+    const r = (a: number, step: number, weight: number, lifetime: boolean): Race => ({ a, step, b: 1 - a, op: 0, weight, lifetime });
+    const all = [r(0, 1, 0.5, true), r(0, 2, 0.5, true), r(0, 3, 0.5, true), r(0, 4, 0.05, false), r(1, 1, 0.5, false), r(1, 2, 0.5, false)];
+    const picks = Array.from({ length: 400 }, (_, i) => pickRace(all, makeRng(`pick-${i}`))!);
+    // Pair (0, 1) weighs 1 + 3^2 = 10 against 1; within it the common location (rarity 0.05) weighs 0.05^2 against 0.5^2.
+    const first = picks.filter((p) => p.a === 0).length;
+    assert.ok(first > 0.85 * 400 && first < 400, `${first} of 400 on the pair with lifetime races`);
+    assert.ok(picks.filter((p) => p.a === 0 && p.step === 4).length < 8, 'the common location is rarely drawn');
+    assert.equal(pickRace([], makeRng('none')), undefined);
   });
 
   const hits = (name: StrategyName, depth: number, n: number) => {

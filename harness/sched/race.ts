@@ -1,7 +1,7 @@
 // Race reversal: take one race of the profiling run, two steps of two CPUs that touch one location
 // (one of them not reading), and run it the other way round. CPU a runs first, CPU b last; when a
-// is about to run its racing step, b takes the lead and runs until it blocks or ends, so that
-// everything b does (its racing access included) lands before a's step. This follows Snowboard
+// is about to run its racing step, b takes the lead (it runs whenever it can, a next), so that what
+// b does until it blocks or ends, its racing access included, lands before a's step. This follows Snowboard
 // (Gong et al., SOSP 2021), which takes the pairs of a write and a read of one address by two
 // sequentially profiled threads as the places to schedule, clusters them and tries the uncommon
 // ones first; and the reads-from reversals that RFF (Wolff et al., ASPLOS 2024) mutates.
