@@ -5,7 +5,7 @@
 // deterministic from (seed, index). A CPU's n-th step in another schedule is taken to touch what
 // its n-th step touched here: exact while the CPU takes the same path, a guess after it diverges.
 
-import { accessField, accessKind, accessObject, conflicts, READ, WHOLE, type Access } from '../kernel/access.js';
+import { accessField, accessKind, accessObject, allocatorOf, conflicts, READ, WHOLE, WRITE, type Access } from '../kernel/access.js';
 
 export interface Profile {
   /** Steps of the profiling run. */
@@ -80,7 +80,7 @@ export function sharedObjects(profile: Profile): SharedObject[] {
 }
 
 /** Per object, which CPUs touch it: per field as readers and as writers, and as a whole. */
-interface Masks {
+export interface Masks {
   reads: Map<number, number>;
   writes: Map<number, number>;
   /** CPUs that allocate or free it. */
@@ -89,9 +89,11 @@ interface Masks {
   any: number;
   /** CPUs that write, synchronise on, allocate or free it. */
   written: number;
+  /** CPUs that free or unmap it, which another CPU (or the boot image) made. */
+  frees: number;
 }
 
-function objectMasks(profile: Profile): Map<number, Masks> {
+export function objectMasks(profile: Profile): Map<number, Masks> {
   const masks = new Map<number, Masks>();
   profile.cpus.forEach((steps, cpu) => {
     const bit = 1 << cpu;
@@ -99,10 +101,11 @@ function objectMasks(profile: Profile): Map<number, Masks> {
       for (const a of accesses) {
         const o = accessObject(a);
         let m = masks.get(o);
-        if (!m) masks.set(o, (m = { reads: new Map(), writes: new Map(), whole: 0, any: 0, written: 0 }));
+        if (!m) masks.set(o, (m = { reads: new Map(), writes: new Map(), whole: 0, any: 0, written: 0, frees: 0 }));
         m.any |= bit;
         const f = accessField(a);
         if (f === WHOLE) m.whole |= bit;
+        if (f === WHOLE && accessKind(a) === WRITE && allocatorOf(o) !== cpu) m.frees |= bit;
         const byField = accessKind(a) === READ ? m.reads : m.writes;
         byField.set(f, (byField.get(f) ?? 0) | bit);
         if (accessKind(a) !== READ) m.written |= bit;
@@ -113,7 +116,7 @@ function objectMasks(profile: Profile): Map<number, Masks> {
 }
 
 /** The CPUs with an access that conflicts with `a` (its own CPU included, if it does). */
-function conflictMask(masks: Map<number, Masks>, a: Access): number {
+export function conflictMask(masks: Map<number, Masks>, a: Access): number {
   const m = masks.get(accessObject(a));
   if (!m) return 0;
   const f = accessField(a);

@@ -16,10 +16,10 @@
 // operations: against uniform pairs and plain rarity, the chance to draw a race that shows P2 went
 // from 0.31% to 3.1% a program, P5 0.41% to 2.2%, P4 3.3% to 6.4%, P1 3.9% to 3.4%.
 
-import { accessField, accessKind, accessLoc, accessObject, allocatorOf, READ, WHOLE, WRITE, type Access } from '../kernel/access.js';
+import { accessLoc, accessObject } from '../kernel/access.js';
 import type { Rng } from '../rng.js';
 import { highest, shuffle } from './pct.js';
-import type { Profile } from './profile.js';
+import { conflictMask, objectMasks, type Profile } from './profile.js';
 import type { Strategy, StrategyStart } from './strategy.js';
 
 /** CPU a, about to run its step `step` (in its operation `op`), yields to CPU b. */
@@ -70,7 +70,9 @@ function priorities(ncpus: number, chosen: Race | undefined, rng: Rng): number[]
 
 export function pickRace(all: readonly Race[], rng: Rng): Race | undefined {
   if (all.length === 0) return undefined;
-  const pairs = distinct(all.map(pairOf)).map((pair) => all.filter((r) => pairOf(r) === pair));
+  const pairs = distinct(all.map(pairOf))
+    .sort((x, y) => x - y)
+    .map((pair) => all.filter((r) => pairOf(r) === pair));
   let pool = drawn(pairs, (races) => 1 + races.filter((r) => r.lifetime).length ** 2, rng);
   const lifetime = pool.filter((r) => r.lifetime);
   if (rng.next() < 0.5 && lifetime.length > 0) pool = lifetime;
@@ -94,60 +96,32 @@ function drawn<T>(xs: readonly T[], weight: (x: T) => number, rng: Rng): T {
 
 const distinct = (xs: readonly number[]): number[] => [...new Set(xs)];
 
-/** What one CPU does to one object over the profile. */
-interface Touches {
-  reads: Set<number>;
-  writes: Set<number>;
-  /** It allocates or frees the object (an access to every field). */
-  whole: boolean;
-  /** It frees or unmaps the object, which another CPU (or the boot image) made. */
-  frees: boolean;
-}
-
 /** Every race of the profile: per ordered pair of CPUs, each step of a that races with some step of b. */
 export function races(profile: Profile): Race[] {
   const counts = locationCounts(profile);
-  const touches = profile.cpus.map((steps, cpu) => touchesOf(steps, cpu));
+  const masks = objectMasks(profile);
   const out: Race[] = [];
   profile.cpus.forEach((steps, a) => {
-    touches.forEach((other, b) => {
-      if (b === a) return;
-      steps.forEach((accesses, step) => {
-        let weight = 0;
-        let lifetime = false;
-        for (const x of accesses) {
-          const t = other.get(accessObject(x));
-          if (t === undefined || !racesWith(x, t)) continue;
-          weight = Math.max(weight, 1 / counts.get(accessLoc(x))!);
-          lifetime ||= t.frees;
-        }
-        if (weight > 0) out.push({ a, step, b, op: profile.ops?.[a]?.[step] ?? 0, weight, lifetime });
-      });
+    const others = ~(1 << a);
+    const weights = new Array<number>(profile.cpus.length);
+    steps.forEach((accesses, step) => {
+      weights.fill(0);
+      let racing = 0;
+      let lifetime = 0;
+      for (const x of accesses) {
+        const m = masks.get(accessObject(x))!;
+        const raced = conflictMask(masks, x) & others;
+        if (raced === 0) continue;
+        racing |= raced;
+        lifetime |= raced & m.frees;
+        const w = 1 / counts.get(accessLoc(x))!;
+        for (let b = 0; b < weights.length; b++) if (raced & (1 << b) && w > weights[b]!) weights[b] = w;
+      }
+      for (let b = 0; racing >> b !== 0; b++) {
+        if (racing & (1 << b)) out.push({ a, step, b, op: profile.ops?.[a]?.[step] ?? 0, weight: weights[b]!, lifetime: (lifetime & (1 << b)) !== 0 });
+      }
     });
   });
-  return out;
-}
-
-function racesWith(x: Access, t: Touches): boolean {
-  const f = accessField(x);
-  if (f === WHOLE || t.whole || t.writes.has(f)) return true;
-  return accessKind(x) !== READ && t.reads.has(f);
-}
-
-function touchesOf(steps: readonly (readonly Access[])[], cpu: number): Map<number, Touches> {
-  const out = new Map<number, Touches>();
-  for (const accesses of steps) {
-    for (const x of accesses) {
-      const o = accessObject(x);
-      let t = out.get(o);
-      if (!t) out.set(o, (t = { reads: new Set(), writes: new Set(), whole: false, frees: false }));
-      const f = accessField(x);
-      if (f === WHOLE) {
-        t.whole = true;
-        if (accessKind(x) === WRITE && allocatorOf(o) !== cpu) t.frees = true;
-      } else (accessKind(x) === READ ? t.reads : t.writes).add(f);
-    }
-  }
   return out;
 }
 
