@@ -9,6 +9,7 @@ import type { CompareSummary } from '../harness/cli/compare.js';
 import { runCampaign } from '../harness/engine/campaign.js';
 import { findTarget } from '../targets/index.js';
 import { cli } from './fixtures/cli.js';
+import { DEFAULT_STRATEGY } from '../harness/sched/index.js';
 
 const TARGETS = ['mdev-v5.0', 'mdev-v6'];
 const EXECS = 2000;
@@ -68,7 +69,7 @@ describe('mdevfuzz compare', () => {
   test('runs each target on the same campaign as run would, and prints executions and exec/s per target', async () => {
     assert.deepEqual(summary.runs.map((r) => [r.target, r.executions]), TARGETS.map((t) => [t, EXECS]));
     for (const t of TARGETS) assert.match(out.stdout, new RegExp(`^  ${t.replace('.', '\\.')}: 2,000 executions in \\S+ \\([\\d,]+ exec/s\\)$`, 'm'));
-    const alone = await runCampaign({ target: { name: 'mdev-v6' }, seed: '1', strategy: 'pct', depth: 3, execs: EXECS, workers: 0 });
+    const alone = await runCampaign({ target: { name: 'mdev-v6' }, seed: '1', strategy: DEFAULT_STRATEGY, depth: 3, execs: EXECS, workers: 0 });
     const found = summary.rows.filter((r) => r.cells['mdev-v6']!.found).map((r) => [r.signature, r.cells['mdev-v6']!.firstIndex]);
     assert.deepEqual(found.sort(), alone.findings.map((f) => [f.title, f.index]).sort());
   });

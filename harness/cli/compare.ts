@@ -20,9 +20,10 @@ import { formatCount, formatDuration, formatTable } from './format.js';
 import { makeProgress } from './bars.js';
 import { limitsOf, type LimitFlags } from './limits.js';
 import { checkWritableDir, makeRunDir, seedProblems } from './run.js';
+import { DEFAULT_STRATEGY } from '../sched/index.js';
 
 export const DEFAULT_COMPARE_TIME_MS = 10_000;
-const STRATEGY = 'pct';
+const STRATEGY = DEFAULT_STRATEGY;
 const DEPTH = 3;
 /** Appended to a cell whose finding is not in that target's expectations. */
 export const UNEXPECTED_MARK = '!';
