@@ -85,6 +85,16 @@ describe('the access record', () => {
     assert.ok(r.accesses!.flat().includes('write mdev_device@cpu0.0'));
   });
 
+  test('free_module frees the module’s memory: its struct module and its static objects, each as a whole', () => {
+    const program = prog([op('rmmod', { module: 'mtty' })]);
+    const r = execute(mdev, program, replay([]), makeRng('x'), { trace: true, accesses: true, accessText: true }).result;
+    const at = r.trace!.findIndex(([, label]) => label === 'delete_module:free_module');
+    assert.ok(at >= 0, 'rmmod reached free_module');
+    const freed = r.accesses![at + 1]!.filter((a) => /^write [^ .]+$/.test(a));
+    assert.ok(freed.some((a) => a.startsWith('write module#')), JSON.stringify(r.accesses![at + 1]));
+    assert.ok(freed.length >= 2, `struct module and at least one static object: ${JSON.stringify(freed)}`);
+  });
+
   test('an object allocated by a program has the same name under every schedule', () => {
     const program = prog(['make'], ['make']);
     const forward = runWith(planted, program, [], { accesses: true, accessText: true }).result;
