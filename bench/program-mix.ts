@@ -9,6 +9,7 @@ import { startFor } from '../harness/engine/runner.js';
 import { formatTable } from '../harness/cli/format.js';
 import type { Op, Program } from '../harness/types.js';
 import { findTarget } from '../targets/index.js';
+import { vendorModule } from '../targets/mdev/userspace.js';
 import { num, paragraph, writeResult, type Benchmark, type BenchOptions } from './common.js';
 
 const TARGET = 'mdev-v5.0';
@@ -20,7 +21,6 @@ interface Placed extends Op {
 }
 
 const placed = (p: Program): Placed[] => p.cpus.flatMap((ops, cpu) => ops.map((op, at) => ({ ...op, cpu, at })));
-const vendorModule = (type: unknown): string => String(type).split('-')[0]!;
 const isCreate = (o: Placed, prefix: string): boolean => o.op === 'create' && String(o.args['type']).startsWith(prefix);
 const sameUuid = (a: Placed, b: Placed): boolean => a.args['uuid'] === b.args['uuid'];
 /** b can run after a: on another CPU, or later on the same one. */
@@ -56,7 +56,7 @@ const p3 = (p: Program): boolean => p.start === 'mlx5_sf-first' && placed(p).som
 /** P4: a create, and an rmmod of its vendor on another CPU. */
 function p4(p: Program): boolean {
   const ops = placed(p);
-  return ops.some((c) => c.op === 'create' && ops.some((r) => r.op === 'rmmod' && r.cpu !== c.cpu && r.args['module'] === vendorModule(c.args['type'])));
+  return ops.some((c) => c.op === 'create' && ops.some((r) => r.op === 'rmmod' && r.cpu !== c.cpu && r.args['module'] === vendorModule(String(c.args['type']))));
 }
 
 /** P5: a create, a remove of that device after it, and an rmmod of its vendor on another CPU than the remove. */
@@ -64,7 +64,7 @@ function p5(p: Program): boolean {
   const ops = placed(p);
   return ops.some((c) =>
     c.op === 'create' &&
-    ops.some((rm) => rm.op === 'remove' && sameUuid(c, rm) && after(c, rm) && ops.some((r) => r.op === 'rmmod' && r.cpu !== rm.cpu && r.args['module'] === vendorModule(c.args['type']))),
+    ops.some((rm) => rm.op === 'remove' && sameUuid(c, rm) && after(c, rm) && ops.some((r) => r.op === 'rmmod' && r.cpu !== rm.cpu && r.args['module'] === vendorModule(String(c.args['type'])))),
   );
 }
 

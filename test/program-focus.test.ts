@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { generateProgram } from '../harness/engine/program.js';
 import { execRng, makeRng } from '../harness/rng.js';
 import type { Program } from '../harness/types.js';
-import { mdevFocus } from '../targets/mdev/userspace.js';
+import { mdevFocus, vendorModule } from '../targets/mdev/userspace.js';
 import { findTarget } from '../targets/index.js';
 
 const target = findTarget('mdev-v5.0')!;
@@ -14,7 +14,7 @@ const target = findTarget('mdev-v5.0')!;
 /** A create on one CPU and an rmmod of its vendor's module on another: P4's operations. */
 function createMeetsRmmod(p: Program): boolean {
   const ops = p.cpus.flatMap((list, cpu) => list.map((op) => ({ ...op, cpu })));
-  return ops.some((c) => c.op === 'create' && ops.some((r) => r.op === 'rmmod' && r.cpu !== c.cpu && r.args['module'] === String(c.args['type']).split('-')[0]));
+  return ops.some((c) => c.op === 'create' && ops.some((r) => r.op === 'rmmod' && r.cpu !== c.cpu && r.args['module'] === vendorModule(String(c.args['type']))));
 }
 
 describe('program focus', () => {

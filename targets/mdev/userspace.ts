@@ -42,7 +42,7 @@ export function mdevFocus(rng: Rng): Focus {
 }
 
 /** The module of a type's vendor: the type name's prefix ("mtty" of "mtty-1"). */
-const vendorModule = (type: string): string => type.split('-')[0]!;
+export const vendorModule = (type: string): string => type.split('-')[0]!;
 
 /** A loadable module: init and exit receive the version's core API. */
 export interface ModuleSpec<C> {
