@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadTarget } from '../harness/engine/load.js';
-import type { Program } from '../harness/types.js';
+import type { Fault, Program } from '../harness/types.js';
 import { explore } from '../harness/verify/explore.js';
 import { faultChoices } from '../harness/verify/faults.js';
 import { enumeratePrograms, programAt } from '../harness/verify/programs.js';
@@ -18,7 +18,10 @@ import { opInstances, opKey } from '../harness/verify/symmetry.js';
 import { loadState, saveState, stateFile } from '../harness/verify/state.js';
 import { newState, runVerify, type VerifyConfig } from '../harness/verify/verify.js';
 import { cli } from './fixtures/cli.js';
-import { counter, disjoint, twoStep } from './fixtures/verify-targets.js';
+import { counter, disjoint, lateFault, twoStep } from './fixtures/verify-targets.js';
+import { execute } from '../harness/engine/inline/inline.js';
+import { makeRng } from '../harness/rng.js';
+import { defaultNext } from '../harness/sched/strategy.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-verify-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -81,13 +84,32 @@ describe('the explorer', () => {
     assert.deepEqual(titles, ['invariant: lost update in incr'], 'the lost update is among them');
   });
 
-  test('faults: no fault first, then each fallible call at each occurrence the default run reached', async () => {
+  test('faults: each fallible call at each occurrence the fault-free exploration reached', async () => {
     const v50 = await loadTarget({ name: 'mdev-v5.0' });
-    const choices = faultChoices(v50, { cpus: [[op('create', { type: 'mtty-1', uuid: 0 })], [op('open', { uuid: 0 })]] });
-    assert.deepEqual(choices[0], []);
+    const program: Program = { cpus: [[op('create', { type: 'mtty-1', uuid: 0 })], [op('open', { uuid: 0 })]] };
+    const choices = faultChoices(v50, explore(v50, program, { bound: 0, dpor: true }).sites);
     assert.ok(choices.length > 3);
-    assert.ok(choices.slice(1).every((f) => f.length === 1 && v50.faultCalls.includes(f[0]!.call) && f[0]!.nth >= 1));
+    assert.ok(choices.every((f) => f.length === 1 && v50.faultCalls.includes(f[0]!.call) && f[0]!.nth >= 1));
     assert.ok(choices.some((f) => f[0]?.call === 'kmalloc' && f[0].nth === 1));
+  });
+
+  test('faults: a call that only a non-default order reaches is failed there too', () => {
+    const program: Program = { cpus: [[op('set')], [op('alloc')]] };
+    const serial = execute(lateFault, program, { name: 'default', start() {}, pick: (r, c) => defaultNext(r, c) }, makeRng('t'));
+    assert.equal(serial.kernel.faultSites().get('alloc') ?? 0, 0, 'the default schedule never reaches it');
+    assert.equal(explore(lateFault, program, { bound: 1, dpor: true }).sites.get('alloc'), 1);
+    const e = enumeratePrograms(lateFault, { maxOps: 2, cpus: 2 });
+    const state = runVerify(lateFault, cfg({ bound: 1, faults: true }), e, newState('late'));
+    assert.equal(state.verdict, 'unexpected');
+    assert.deepEqual(state.findings.map((f) => [f.title, f.faults]), [['invariant: alloc failed before set', [{ call: 'alloc', nth: 1 }]]]);
+  });
+
+  test('faults: with a fault on a call, every occurrence of it writes the shared occurrence counter', () => {
+    const program: Program = { cpus: [[op('alloc')], [op('alloc')]] };
+    const text = (faults: Fault[]): string[] =>
+      execute(lateFault, program, { name: 'default', start() {}, pick: (r, c) => defaultNext(r, c) }, makeRng('t'), { faults, trace: true, accesses: true, accessText: true }).result.accesses!.flat();
+    assert.equal(text([{ call: 'alloc', nth: 2 }]).filter((a) => a === 'write fail_nth').length, 2, 'both CPUs\' calls');
+    assert.equal(text([]).filter((a) => a.includes('fail_nth')).length, 0, 'no fault, no counter access');
   });
 });
 

@@ -23,6 +23,12 @@ const FIELD_SPAN = 128;
 const CPUS_SPAN = 32;
 const ORDINAL_SPAN = 1 << 16;
 
+/**
+ * The object that stands for the occurrence counters of fault injection (fail_nth), one field per
+ * fault of the execution: a word past every slot of the layout, so it names no real object.
+ */
+export const faultCounter = (layout: Layout): number => layout.words;
+
 /** One access, as a number: (object * 128 + field) * 4 + kind. Objects allocated by the program are negative. */
 export type Access = number;
 
@@ -107,6 +113,8 @@ export function describeAccess(a: Access, layout: Layout): string {
     const key = Math.floor(n / ORDINAL_SPAN);
     pool = layout.pools[Math.floor(key / CPUS_SPAN) - 1];
     name = `${pool?.def.name ?? 'object'}@cpu${key % CPUS_SPAN}.${n % ORDINAL_SPAN}`;
+  } else if (obj === faultCounter(layout)) {
+    return `${kind} fail_nth${field === 0 ? '' : `.${field}`}`;
   } else {
     pool = layout.pools.find((p) => obj >= p.base && obj < p.base + p.capacity * p.slotWords);
     name = pool ? `${pool.def.name}#${(obj - pool.base) / pool.slotWords}` : `word${obj}`;

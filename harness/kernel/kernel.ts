@@ -4,7 +4,7 @@
 // `yield` is a preemption point whose value is its label, `function:step`.
 
 import type { Fault, Finding, FindingKind, TraceEvent } from '../types.js';
-import { AccessLog, READ, SYNC, WHOLE, WRITE } from './access.js';
+import { AccessLog, faultCounter, READ, SYNC, WHOLE, WRITE } from './access.js';
 import { FATAL_KINDS } from '../types.js';
 import {
   CPU,
@@ -482,7 +482,12 @@ export class Kernel {
   shouldFail(call: string): boolean {
     const n = (this.faultCounts.get(call) ?? 0) + 1;
     this.faultCounts.set(call, n);
-    return this.faults.length > 0 && this.faults.some((f) => f.call === call && f.nth === n);
+    if (this.faults.length === 0) return false;
+    const named = this.faults.findIndex((f) => f.call === call);
+    // With a fault on this call, which occurrence is the nth depends on the order of the CPUs'
+    // calls: the counter is shared state, so each occurrence writes it (FAULT_COUNTER).
+    if (named >= 0) this.access?.note(faultCounter(this.layout), named, WRITE);
+    return this.faults.some((f) => f.call === call && f.nth === n);
   }
 
   /** How often each fallible call was reached, for drawing faults. */

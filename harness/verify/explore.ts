@@ -29,6 +29,7 @@ import type { Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
 import type { Fault, FindingKind, Program, Schedule } from '../types.js';
 import { dependent, races, type Step } from './dpor.js';
+import { mostSites } from './faults.js';
 
 export interface ExploreOptions {
   bound: number;
@@ -60,6 +61,8 @@ export interface ExploreResult {
   findings: ExploreFinding[];
   /** False when the deadline stopped it. */
   complete: boolean;
+  /** Per fallible call, the most occurrences any run reached (faults.ts). */
+  sites: Map<string, number>;
 }
 
 interface Node {
@@ -107,7 +110,7 @@ function roundRobin(cands: readonly number[], prev: number): number {
 export function explore(target: Target, program: Program, opts: ExploreOptions): ExploreResult {
   const { target: t, holder } = capturing(target);
   const ncpus = program.cpus.length;
-  const out: ExploreResult = { runs: 0, sleepBlocked: 0, pruned: 0, findings: [], complete: true };
+  const out: ExploreResult = { runs: 0, sleepBlocked: 0, pruned: 0, findings: [], complete: true, sites: new Map() };
   const seen = new Set<string>();
   const nodes: Node[] = [];
   let fixed = 0; // nodes[0..fixed) replay; nodes[fixed-1] is the new branch
@@ -116,8 +119,9 @@ export function explore(target: Target, program: Program, opts: ExploreOptions):
       out.complete = false;
       return out;
     }
-    const { halt, findings, asleep } = runOnce(t, holder, program, nodes, fixed, opts);
+    const { halt, findings, asleep, sites } = runOnce(t, holder, program, nodes, fixed, opts);
     out.runs++;
+    mostSites(out.sites, sites);
     if (halt === 'sleep') out.sleepBlocked++;
     const last = nodes[nodes.length - 1];
     const cost = last ? last.cost + preempts(last, last.chosen) : 0;
@@ -137,6 +141,7 @@ interface Run {
   findings: Omit<ExploreFinding, 'preemptions'>[];
   /** CPUs asleep where a run was halted by sleep sets, with the step each would take. */
   asleep: Step[];
+  sites: ReadonlyMap<string, number>;
 }
 
 /** One execution: replay nodes[0..fixed), then choose by the default, pushing new nodes. */
@@ -184,7 +189,7 @@ function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes
   // A fatal finding ends the run inside its step: that step keeps its node (its accesses are recorded).
   for (let s = Math.max(fixed - 1, 0); s < nodes.length; s++) if (kernel.access) nodes[s]!.acc = kernel.access.of(s);
   const findings = result.findings.map((f) => ({ title: f.title, kind: f.kind, schedule: result.schedule }));
-  return { halt: halted, findings, asleep };
+  return { halt: halted, findings, asleep, sites: kernel.faultSites() };
 }
 
 /** Backtrack points from the races of the last run (its new steps begin at `from`), with BPOR's conservative twin. */

@@ -183,10 +183,11 @@ export function runVerify(target: Target, cfg: VerifyConfig, e: Enumeration, sta
 /** Explore one program at the state's bound with every fault choice: true when the run must stop. */
 function exploreRank(target: Target, cfg: VerifyConfig, e: Enumeration, rank: number, state: VerifyState, stats: BoundStats, deadline?: number, heartbeat?: Heartbeat): boolean {
   const program = programAt(e, rank);
-  const choices = cfg.faults ? faultChoices(target, program, cfg.maxSteps) : [[]];
+  const choices: Fault[][] = [[]]; // the fault-free case first: its runs count the fallible calls
   const runs = { cases: 0, runs: 0, pruned: 0, sleepBlocked: 0 };
   for (const faults of choices) {
     const r = explore(target, program, { bound: state.bound, dpor: cfg.dpor, faults, maxSteps: cfg.maxSteps, deadline, heartbeat });
+    if (cfg.faults && faults.length === 0) choices.push(...faultChoices(target, r.sites));
     runs.runs += r.runs;
     runs.pruned += r.pruned;
     runs.sleepBlocked += r.sleepBlocked;
