@@ -8,7 +8,7 @@
 
 import fc from 'fast-check';
 import { bootImage, cpuBody, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from '../harness/engine/inline/inline.js';
-import { MAX_PROGRAM_CPUS, MAX_OPS_PER_CPU, MIN_PROGRAM_CPUS } from '../harness/engine/program.js';
+import { MAX_PROGRAM_CPUS, MAX_OPS_PER_CPU, MIN_OPS_PER_CPU, MIN_PROGRAM_CPUS } from '../harness/engine/program.js';
 import { Kernel } from '../harness/kernel/kernel.js';
 import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS } from '../harness/kernel/layout.js';
 import { defaultNext } from '../harness/sched/strategy.js';
@@ -39,7 +39,7 @@ export function opArbitrary(target: Target): fc.Arbitrary<Op> {
 
 /** 2-4 CPUs of 1-4 operations each, like harness/engine/program.ts, from one of the target's start states (the default shrinks best). */
 export function programArbitrary(target: Target): fc.Arbitrary<Program> {
-  const cpu = fc.array(opArbitrary(target), { minLength: 1, maxLength: MAX_OPS_PER_CPU });
+  const cpu = fc.array(opArbitrary(target), { minLength: MIN_OPS_PER_CPU, maxLength: MAX_OPS_PER_CPU });
   const cpus = fc.array(cpu, { minLength: MIN_PROGRAM_CPUS, maxLength: MAX_PROGRAM_CPUS });
   const states = target.startStates ?? [];
   if (states.length < 2) return cpus.map((c) => ({ cpus: c }));

@@ -1,5 +1,5 @@
 // The mutators of coverage-guided search: each gives a program within the generator's bounds
-// (2-4 CPUs, 1..MAX_OPS_PER_CPU operations, arguments from the OpSpec domains), a normalized
+// (2-4 CPUs, 1..MAX_OPS_PER_CPU operations: a drop may go below the generator's 2, arguments from the OpSpec domains), a normalized
 // schedule over the program's CPUs, faults of the target's fallible calls; and each changes something.
 
 import assert from 'node:assert/strict';

@@ -256,7 +256,7 @@ describe('mdev-v5.0', () => {
   test('P1 (open racing create) minimizes to create | open', (t) => {
     // With a remove in the program the same title also comes from open racing remove, which
     // needs three operations; P1 proper is the race with create, so take a program without one.
-    const cfg = { seed: '1', strategy: 'pct' as const, depth: 3 };
+    const cfg = { seed: '3', strategy: 'pct' as const, depth: 3 };
     let found: Repro | undefined;
     let index = 0;
     for (; index < 2000 && !found; index++) {
@@ -264,7 +264,7 @@ describe('mdev-v5.0', () => {
       const removes = run.program.cpus.flat().some((o) => o.op === 'remove' || o.op === 'rmmod');
       if (!removes && hasSignature(run.result, P1)) found = { program: run.program, faults: run.faults, schedule: run.result.schedule };
     }
-    assert.ok(found, 'P1 within 2000 indices of seed 1');
+    assert.ok(found, 'P1 within 2000 indices of seed 3');
     t.diagnostic(`found at index ${index - 1}`);
     check(t, P1, found, ['create', 'open']);
   });

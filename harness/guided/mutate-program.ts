@@ -1,7 +1,8 @@
 // Program mutators of coverage-guided search: splice CPUs of two queue entries, insert an
-// operation, drop one (or a CPU), change an argument. Each keeps the program within the bounds the
-// generator draws from (2-4 CPUs, 1..MAX_OPS_PER_CPU operations each, arguments from the OpSpec
-// domains) and returns undefined where it does not apply.
+// operation, drop one (or a CPU), change an argument. Each keeps the program within the generator's
+// bounds (2-4 CPUs, at most MAX_OPS_PER_CPU operations each, arguments from the OpSpec domains), but
+// a drop may leave a CPU fewer operations than the generator's MIN_OPS_PER_CPU, down to one; each
+// returns undefined where it does not apply.
 
 import { drawOp, MAX_OPS_PER_CPU, MAX_PROGRAM_CPUS, MIN_PROGRAM_CPUS, withCpus } from '../engine/program.js';
 import type { Rng } from '../rng.js';
