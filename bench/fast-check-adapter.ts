@@ -37,7 +37,7 @@ export function opArbitrary(target: Target): fc.Arbitrary<Op> {
   );
 }
 
-/** 2-4 CPUs of 1-4 operations each, like harness/engine/program.ts, from one of the target's start states (the default shrinks best). */
+/** 2-4 CPUs of 2-5 operations each, like harness/engine/program.ts, from one of the target's start states (the default shrinks best). */
 export function programArbitrary(target: Target): fc.Arbitrary<Program> {
   const cpu = fc.array(opArbitrary(target), { minLength: MIN_OPS_PER_CPU, maxLength: MAX_OPS_PER_CPU });
   const cpus = fc.array(cpu, { minLength: MIN_PROGRAM_CPUS, maxLength: MAX_PROGRAM_CPUS });

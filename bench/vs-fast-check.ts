@@ -133,7 +133,7 @@ async function run(opts: BenchOptions): Promise<void> {
         `How to read this: fast-check runs fc.asyncProperty(fc.scheduler(), program, ...) over the same model (bench/fast-check-adapter.ts): ` +
           `each CPU an async task, each preemption point a promise given to s.schedule, s.waitAll() picking uniformly among the pending CPUs; ` +
           `a CPU blocked on a lock stays out of the scheduler until its wait is satisfied. Its programs come from fc arbitraries over the ` +
-          `target's operation domains and weights (2-4 CPUs, 1-4 operations; no fault injection, no "consumer after producer" bias). ` +
+          `target's operation domains and weights (2-4 CPUs, 2-5 operations; no fault injection, no "consumer after producer" bias). ` +
           `"runs" is the 1-based run (fast-check) or execution (ours) of the first failure of the property "no execution shows this title"; ` +
           `fast-check seed k is the integer k, ours is campaign 'ttb-k' of time-to-bug. One fast-check pass per seed records the first run of ` +
           `every title: fast-check generates run i from the seed and i alone, so that is where fc.check of each property fails. ` +
