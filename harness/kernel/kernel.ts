@@ -485,7 +485,7 @@ export class Kernel {
     if (this.faults.length === 0) return false;
     const named = this.faults.findIndex((f) => f.call === call);
     // With a fault on this call, which occurrence is the nth depends on the order of the CPUs'
-    // calls: the counter is shared state, so each occurrence writes it (FAULT_COUNTER).
+    // calls: the counter is shared state, so each occurrence writes it (access.ts faultCounter).
     if (named >= 0) this.access?.note(faultCounter(this.layout), named, WRITE);
     return this.faults.some((f) => f.call === call && f.nth === n);
   }
