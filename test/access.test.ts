@@ -273,6 +273,19 @@ describe('conflict-aware strategies', () => {
     assert.equal(pickRace([], makeRng('none')), undefined);
   });
 
+  test('pickRace: among lifetime races, the one on the rarest location; the others only with all races', () => {
+    const r = (step: number, weight: number, lifetime: boolean): Race => ({ a: 0, step, b: 1, op: 0, weight, lifetime });
+    // Lifetime races on locations of rarity 0.5 (step 1) and 0.25 (step 2); a plain race of rarity 0.5 (step 3).
+    const all = [r(1, 0.5, true), r(2, 0.25, true), r(3, 0.5, false)];
+    const picks = Array.from({ length: 400 }, (_, i) => pickRace(all, makeRng(`rarest-${i}`))!.step);
+    const count = (step: number): number => picks.filter((s) => s === step).length;
+    // Half of the draws take the lifetime races only, and then always step 1; the other half draws
+    // all three by rarity squared (0.25 : 0.0625 : 0.25), step 2 one time in nine.
+    assert.ok(count(1) > 0.6 * 400, `${count(1)} of 400 on the rarest lifetime race`);
+    assert.ok(count(2) > 0 && count(2) < 0.1 * 400, `${count(2)} of 400 on the commoner one, from the all-races half only`);
+    assert.ok(count(3) > 0.15 * 400 && count(3) < 0.35 * 400, `${count(3)} of 400 on the plain race`);
+  });
+
   const hits = (name: StrategyName, depth: number, n: number) => {
     let found = 0;
     for (let i = 0; i < n; i++) {
