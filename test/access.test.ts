@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { execute } from '../harness/engine/inline/inline.js';
 import { profileProgram } from '../harness/engine/profile-run.js';
-import { programFor } from '../harness/engine/runner.js';
+import { programFor, runIndex } from '../harness/engine/runner.js';
 import { accessObject, conflicts, READ, SYNC, WHOLE, WRITE } from '../harness/kernel/access.js';
 import type { Kernel } from '../harness/kernel/kernel.js';
 import { defineStruct } from '../harness/kernel/layout.js';
 import { execRng, makeRng } from '../harness/rng.js';
 import { makeStrategy, STRATEGIES, type StrategyName } from '../harness/sched/index.js';
 import { conflictingSteps, sharedObjects, type Profile } from '../harness/sched/profile.js';
-import { pickRace, races, type Race } from '../harness/sched/race.js';
+import { inOrder, pickRace, raceChances, races, type Race } from '../harness/sched/race.js';
 import { replay } from '../harness/sched/replay.js';
 import type { Strategy } from '../harness/sched/strategy.js';
 import { findTarget } from '../targets/index.js';
@@ -271,6 +271,39 @@ describe('conflict-aware strategies', () => {
     assert.ok(first > 0.85 * 400 && first < 400, `${first} of 400 on the pair with lifetime races`);
     assert.ok(picks.filter((p) => p.a === 0 && p.step === 4).length < 8, 'the common location is rarely drawn');
     assert.equal(pickRace([], makeRng('none')), undefined);
+  });
+
+  test('a fixed program takes its races in one weighted order: any N consecutive executions reverse each of its N races once', () => {
+    const r = (a: number, step: number, weight: number, lifetime: boolean): Race => ({ a, step, b: 1 - a, op: 0, weight, lifetime });
+    const all = [r(0, 1, 0.5, true), r(0, 2, 0.5, true), r(0, 3, 0.05, false), r(1, 1, 0.5, false), r(1, 2, 0.01, false)];
+    const chances = raceChances(all);
+    assert.ok(Math.abs(chances.reduce((x, y) => x + y, 0) - 1) < 1e-9, 'the chances sum to 1');
+    for (const seed of ['a', 'b', 'c']) {
+      const taken = Array.from({ length: all.length }, (_, i) => inOrder(all, { seed, index: 7 + i }));
+      assert.equal(new Set(taken).size, all.length, `seed ${seed}: every race once`);
+      assert.equal(inOrder(all, { seed, index: 7 + all.length }), taken[0], 'then the same order again');
+    }
+  });
+
+  test('race on a fixed program reaches a race of small chance that drawing starves (P1 beside a remove)', () => {
+    const v50 = findTarget('mdev-v5.0')!;
+    const program = {
+      cpus: [
+        [{ op: 'create', args: { type: 'vfio_ap-passthrough', uuid: 0 } }],
+        [{ op: 'open', args: { uuid: 0 } }],
+        [{ op: 'remove', args: { uuid: 0 } }],
+      ],
+    };
+    const drawn = { ...v50, generate: () => structuredClone(program) };
+    const fixed = { ...drawn, fixedProgram: true };
+    const P1 = 'BUG: kernel NULL pointer dereference in vfio_ap_mdev_open';
+    const n = races(profileProgram(v50, program)).length;
+    const cfg = { seed: 'fixed', strategy: 'race' as const, depth: 0, faults: false };
+    const found = (target: typeof drawn): number => Array.from({ length: n }, (_, i) => runIndex(target, cfg, i)).filter((x) => x.result.findings.some((f) => f.title === P1)).length;
+    // The create/open pair has no lifetime race and the two pairs against the remove have 30 and
+    // 26: drawn, its races come up about once in 6,000 executions.
+    assert.ok(found(fixed) > 0, `P1 within the program's ${n} races, in order`);
+    assert.equal(found(drawn), 0, 'drawn each time (the same program, not marked fixed), it does not come up');
   });
 
   test('pickRace: among lifetime races, the one on the rarest location; the others only with all races', () => {

@@ -4,6 +4,7 @@
 import { execRng } from '../rng.js';
 import { makeStrategy, type StrategyName } from '../sched/index.js';
 import { replay } from '../sched/replay.js';
+import type { Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
 import type { ExecResult, Fault, Program, Schedule } from '../types.js';
 import { execute, type ExecOptions, type Execution } from './inline/inline.js';
@@ -68,7 +69,12 @@ export function campaignFaults(target: Target, cfg: CampaignConfig, index: numbe
 
 /** Run a program as execution `index` of a campaign: its strategy, drawing from that index's schedule stream. */
 export function executeAt(target: Target, cfg: CampaignConfig, index: number, program: Program, faults: readonly Fault[], opts: ExecOptions = {}): Execution {
-  return execute(target, program, makeStrategy(cfg.strategy, cfg.depth), execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
+  return execute(target, program, strategyAt(target, cfg, index), execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
+}
+
+/** The campaign's strategy for execution `index`; of a fixed program, it knows its place in the series. */
+export function strategyAt(target: Target, cfg: CampaignConfig, index: number): Strategy {
+  return makeStrategy(cfg.strategy, cfg.depth, target.fixedProgram === true ? { seed: cfg.seed, index } : undefined);
 }
 
 export function runIndex(target: Target, cfg: CampaignConfig, index: number, opts: ExecOptions = {}): IndexedExecution & { execution: Execution } {

@@ -1,7 +1,7 @@
 import { pct } from './pct.js';
 import { pctConflict } from './pct-conflict.js';
 import { pos } from './pos.js';
-import { race } from './race.js';
+import { race, type Series } from './race.js';
 import { randomWalk } from './random.js';
 import type { Strategy } from './strategy.js';
 import { surw } from './surw.js';
@@ -17,7 +17,8 @@ export type StrategyName = (typeof STRATEGIES)[number];
  */
 export const DEFAULT_STRATEGY: StrategyName = 'race';
 
-export function makeStrategy(name: StrategyName, depth: number): Strategy {
+/** `series`: the seed and index of an execution of a fixed program (race takes its races in order). */
+export function makeStrategy(name: StrategyName, depth: number, series?: Series): Strategy {
   switch (name) {
     case 'pct':
       return pct(depth);
@@ -28,7 +29,7 @@ export function makeStrategy(name: StrategyName, depth: number): Strategy {
     case 'surw':
       return surw();
     case 'race':
-      return race();
+      return race(series);
     case 'random':
       return randomWalk();
   }

@@ -17,10 +17,11 @@
 // draw a race that shows P2 went from 0.31% to 3.1% a program, P5 0.41% to 2.2%, P4 3.3% to 6.4%,
 // P1 3.9% to 3.4%. The rarest lifetime race (session 7) was chosen on every race of 8,000 drawn
 // programs, each forced once: the expected share of executions that show P5 went from 0.257% to
-// 0.571%, P2 0.263% to 0.290%, P4 1.23% to 1.24%, P1 0.474% to 0.403%.
+// 0.571%, P2 0.263% to 0.290%, P4 1.23% to 1.24%, P1 0.474% to 0.403%. A fixed program takes
+// the races in one order of those chances instead, each once in any N executions (Series).
 
 import { accessLoc, accessObject } from '../kernel/access.js';
-import type { Rng } from '../rng.js';
+import { makeRng, type Rng } from '../rng.js';
 import { highest, shuffle } from './pct.js';
 import { conflictMask, objectMasks, type Profile } from './profile.js';
 import type { Strategy, StrategyStart } from './strategy.js';
@@ -37,7 +38,18 @@ export interface Race {
   lifetime: boolean;
 }
 
-export function race(): Strategy {
+/**
+ * The executions of one fixed program (Target.fixedProgram) as a series: the campaign's seed and
+ * this execution's index. race then takes the program's races in one weighted order without
+ * replacement, the same for every index, so that each of its N races is reversed once in any N
+ * consecutive executions; a drawn race (with replacement) can starve a race of small chance.
+ */
+export interface Series {
+  seed: string;
+  index: number;
+}
+
+export function race(series?: Series): Strategy {
   let prio: number[] = [];
   let chosen: Race | undefined;
   let fired = false;
@@ -45,7 +57,8 @@ export function race(): Strategy {
     name: 'race',
     needsProfile: 'accesses',
     start({ ncpus, rng, profile }: StrategyStart) {
-      chosen = pickRace(races(profile!), rng);
+      const all = races(profile!);
+      chosen = series ? inOrder(all, series) : pickRace(all, rng);
       fired = false;
       prio = priorities(ncpus, chosen, rng);
     },
@@ -71,36 +84,70 @@ function priorities(ncpus: number, chosen: Race | undefined, rng: Rng): number[]
   return prio;
 }
 
+/** One race, drawn by raceChances. */
 export function pickRace(all: readonly Race[], rng: Rng): Race | undefined {
   if (all.length === 0) return undefined;
-  const pairs = distinct(all.map(pairOf))
-    .sort((x, y) => x - y)
-    .map((pair) => all.filter((r) => pairOf(r) === pair));
-  let pool = drawn(pairs, (races) => 1 + races.filter((r) => r.lifetime).length ** 2, rng);
-  const lifetime = pool.filter((r) => r.lifetime);
-  const lifetimeOnly = rng.next() < 0.5 && lifetime.length > 0;
-  if (lifetimeOnly) pool = lifetime;
-  const ops = distinct(pool.map((r) => r.op));
-  const op = ops[rng.int(ops.length)]!;
-  const inOp = pool.filter((r) => r.op === op);
-  return lifetimeOnly ? rarest(inOp, rng) : drawn(inOp, (r) => r.weight ** 2, rng);
+  const chances = raceChances(all);
+  let x = rng.next();
+  let last = 0;
+  for (let i = 0; i < all.length; i++) {
+    if (chances[i]! <= 0) continue;
+    last = i;
+    if ((x -= chances[i]!) < 0) return all[i];
+  }
+  return all[last];
 }
 
-/** One of the races on the rarest location (the greatest weight), uniformly. */
-function rarest(races: readonly Race[], rng: Rng): Race {
-  const top = races.reduce((w, r) => Math.max(w, r.weight), 0);
-  const tied = races.filter((r) => r.weight === top);
-  return tied[rng.int(tied.length)]!;
+/**
+ * The races in a weighted order without replacement (Efraimidis and Spirakis: each race's key an
+ * exponential draw over its chance), from the seed alone; the execution takes the one at its index,
+ * modulo their number. Races of no chance come last.
+ */
+export function inOrder(all: readonly Race[], series: Series): Race | undefined {
+  if (all.length === 0) return undefined;
+  const rng = makeRng(`race-order:${series.seed}`);
+  const chances = raceChances(all);
+  const keys = chances.map((c) => (c > 0 ? -Math.log(1 - rng.next()) / c : Infinity));
+  const order = all.map((_, i) => i).sort((x, y) => keys[x]! - keys[y]! || x - y);
+  return all[order[series.index % order.length]!];
+}
+
+/**
+ * The chance of each race of `all` under race's rule: a pair of CPUs by 1 + (its lifetime races)^2;
+ * then, half of the time if it has any, only its lifetime races, else all of them; then one
+ * operation of a, uniformly; then a step of it: among lifetime races the one on the rarest location
+ * (ties alike), otherwise by that rarity squared.
+ */
+export function raceChances(all: readonly Race[]): number[] {
+  const chances = new Array<number>(all.length).fill(0);
+  const pairs = distinct(all.map(pairOf))
+    .sort((x, y) => x - y)
+    .map((pair) => all.flatMap((r, i) => (pairOf(r) === pair ? [i] : [])));
+  const weight = (pair: number[]): number => 1 + pair.filter((i) => all[i]!.lifetime).length ** 2;
+  const total = pairs.reduce((s, pair) => s + weight(pair), 0);
+  const spread = (pool: number[], mass: number, rarestOnly: boolean): void => {
+    const ops = distinct(pool.map((i) => all[i]!.op));
+    for (const op of ops) {
+      const inOp = pool.filter((i) => all[i]!.op === op);
+      const top = Math.max(...inOp.map((i) => all[i]!.weight));
+      const w = (i: number): number => (rarestOnly ? (all[i]!.weight === top ? 1 : 0) : all[i]!.weight ** 2);
+      const sum = inOp.reduce((s, i) => s + w(i), 0);
+      for (const i of inOp) chances[i]! += (mass / ops.length) * (w(i) / sum);
+    }
+  };
+  for (const pair of pairs) {
+    const mass = weight(pair) / total;
+    const lifetime = pair.filter((i) => all[i]!.lifetime);
+    if (lifetime.length === 0) spread(pair, mass, false);
+    else {
+      spread(lifetime, mass / 2, true);
+      spread(pair, mass / 2, false);
+    }
+  }
+  return chances;
 }
 
 const pairOf = (r: Race): number => r.a * 64 + r.b;
-
-/** One of `xs` (non-empty), in proportion to `weight`. */
-function drawn<T>(xs: readonly T[], weight: (x: T) => number, rng: Rng): T {
-  let x = rng.next() * xs.reduce((s, t) => s + weight(t), 0);
-  for (const t of xs) if ((x -= weight(t)) < 0) return t;
-  return xs[xs.length - 1]!;
-}
 
 const distinct = (xs: readonly number[]): number[] => [...new Set(xs)];
 

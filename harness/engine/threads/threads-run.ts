@@ -3,7 +3,6 @@
 // CPUs on the engine's workers) with the result shape of runCampaign.
 
 import { execRng } from '../../rng.js';
-import { makeStrategy } from '../../sched/index.js';
 import { replay } from '../../sched/replay.js';
 import type { Target } from '../../target.js';
 import { WATCHDOG_KINDS, type Fault, type Program, type Schedule } from '../../types.js';
@@ -14,7 +13,7 @@ import { DEFAULT_LIMITS, GuardedPool, type ExecutionLimits } from '../pool/guard
 import { notAlone, OomConfirmer } from '../pool/oom-confirm.js';
 import { argCombos } from './threads-kernel.js';
 import { formatOp } from '../program.js';
-import { campaignFaults, programFor, type CampaignConfig, type IndexedExecution } from '../runner.js';
+import { campaignFaults, programFor, strategyAt, type CampaignConfig, type IndexedExecution } from '../runner.js';
 import { ExecutionCancelled, ThreadsEngine, type ThreadsEngineOptions } from './threads.js';
 import { BACKWARD, FORWARD, serialStrategy } from '../profile-run.js';
 
@@ -32,7 +31,7 @@ export async function runIndexThreads(
 ): Promise<IndexedExecution & { execution: Execution; phase?: number }> {
   const program = programFor(target, cfg.seed, index);
   const faults = campaignFaults(target, cfg, index);
-  const strategy = makeStrategy(cfg.strategy, cfg.depth);
+  const strategy = strategyAt(target, cfg, index);
   // The strategy's profiling runs are computed in this thread (profile-run.ts); each is first run on
   // the workers, where the engine's watchdog stops a program that never yields in them.
   for (const phase of strategy.needsProfile === undefined ? [] : strategy.needsProfile === 'length' || program.cpus.length < 2 ? [FORWARD] : [FORWARD, BACKWARD]) {
