@@ -20,12 +20,8 @@ import type { TargetRef } from '../load.js';
 import { replayExecution } from '../runner.js';
 import type { StressExecution } from './stress.js';
 
-/**
- * Among the runnable CPUs, the one whose next step took the smallest ticket. A step that ends the
- * execution by a fatal report takes no ticket (it never reaches its preemption point): `last`, the
- * CPU of that step, runs once the tickets are spent, so that the replay ends the same way.
- */
-export function ticketOrder(tickets: readonly (readonly [number, string])[], ncpus: number, last?: number): Strategy {
+/** Among the runnable CPUs, the one whose next step took the smallest ticket. */
+export function ticketOrder(tickets: readonly (readonly [number, string])[], ncpus: number): Strategy {
   const at: number[][] = Array.from({ length: ncpus }, () => []);
   tickets.forEach(([cpu], i) => at[cpu]?.push(i));
   return {
@@ -38,15 +34,9 @@ export function ticketOrder(tickets: readonly (readonly [number, string])[], ncp
         const i = at[c]![steps[c]!] ?? Infinity;
         if (i < first) [best, first] = [c, i];
       }
-      if (best >= 0) return best;
-      return last !== undefined && runnable.includes(last) ? last : defaultNext(runnable, current);
+      return best < 0 ? defaultNext(runnable, current) : best;
     },
   };
-}
-
-/** The CPU of the report made in the step after the last ticket (the step that took none), if any. */
-export function endedBy(findings: readonly Finding[], tickets: number): number | undefined {
-  return findings.find((f) => f.step === tickets)?.cpu;
 }
 
 export interface Confirmation {
@@ -61,7 +51,7 @@ export function confirmInline(target: Target, x: StressExecution, seed: string):
   // A stuck execution would stall this thread too, one whose worker died of its heap would take
   // this thread's: they stay unconfirmed, with their raw trace.
   if (x.end === 'stuck' || x.end === 'oom' || x.end === 'died') return { confirmed: new Set(), schedule: [], inline: { findings: [], steps: 0, schedule: [] } };
-  const strategy = ticketOrder(x.tickets, x.program.cpus.length, endedBy(x.findings, x.tickets.length));
+  const strategy = ticketOrder(x.tickets, x.program.cpus.length);
   const { result } = execute(target, x.program, strategy, execRng(seed, x.index, 'schedule'), { faults: x.faults });
   const inline = new Set(result.findings.map((f) => f.title));
   const confirmed = new Set(x.findings.map((f) => f.title).filter((t) => inline.has(t)));
