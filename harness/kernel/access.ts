@@ -21,7 +21,12 @@ export const WHOLE = 127;
 const FIELD_SPAN = 128;
 /** Room for the CPUs of a program (and the setup/teardown CPU). */
 const CPUS_SPAN = 32;
-const ORDINAL_SPAN = 1 << 16;
+/**
+ * Allocations of one struct by one CPU that get names of their own; later ones share the last name,
+ * which only adds dependences. Small enough that an access of the bundled layouts (up to 32 pools)
+ * stays a small integer for V8, which hashes those fastest as Map and Set keys.
+ */
+const ORDINAL_SPAN = 1 << 10;
 
 /**
  * The object that stands for the occurrence counters of fault injection (fail_nth), one field per
@@ -78,7 +83,7 @@ export class AccessLog {
     const key = pool * CPUS_SPAN + cpu;
     const n = this.counts.get(key) ?? 0;
     this.counts.set(key, n + 1);
-    this.allocated.set(base, -(1 + key * ORDINAL_SPAN + n));
+    this.allocated.set(base, -(1 + key * ORDINAL_SPAN + Math.min(n, ORDINAL_SPAN - 1)));
   }
 
   note(base: number, field: number, kind: number): void {

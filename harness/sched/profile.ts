@@ -93,23 +93,34 @@ export interface Masks {
   frees: number;
 }
 
-export function objectMasks(profile: Profile): Map<number, Masks> {
+/**
+ * Each CPU's distinct accesses in the profile, with how many times it made each, in the order of
+ * their first occurrence: a step reads the same lock word or list head again and again, and what
+ * the masks and rarities need is the set and the counts.
+ */
+export function accessCounts(profile: Profile): Map<Access, number>[] {
+  return profile.cpus.map((steps) => {
+    const counts = new Map<Access, number>();
+    for (const accesses of steps) for (const a of accesses) counts.set(a, (counts.get(a) ?? 0) + 1);
+    return counts;
+  });
+}
+
+export function objectMasks(profile: Profile, counts: readonly Map<Access, number>[] = accessCounts(profile)): Map<number, Masks> {
   const masks = new Map<number, Masks>();
-  profile.cpus.forEach((steps, cpu) => {
+  counts.forEach((distinct, cpu) => {
     const bit = 1 << cpu;
-    for (const accesses of steps) {
-      for (const a of accesses) {
-        const o = accessObject(a);
-        let m = masks.get(o);
-        if (!m) masks.set(o, (m = { reads: new Map(), writes: new Map(), whole: 0, any: 0, written: 0, frees: 0 }));
-        m.any |= bit;
-        const f = accessField(a);
-        if (f === WHOLE) m.whole |= bit;
-        if (f === WHOLE && accessKind(a) === WRITE && allocatorOf(o) !== cpu) m.frees |= bit;
-        const byField = accessKind(a) === READ ? m.reads : m.writes;
-        byField.set(f, (byField.get(f) ?? 0) | bit);
-        if (accessKind(a) !== READ) m.written |= bit;
-      }
+    for (const a of distinct.keys()) {
+      const o = accessObject(a);
+      let m = masks.get(o);
+      if (!m) masks.set(o, (m = { reads: new Map(), writes: new Map(), whole: 0, any: 0, written: 0, frees: 0 }));
+      m.any |= bit;
+      const f = accessField(a);
+      if (f === WHOLE) m.whole |= bit;
+      if (f === WHOLE && accessKind(a) === WRITE && allocatorOf(o) !== cpu) m.frees |= bit;
+      const byField = accessKind(a) === READ ? m.reads : m.writes;
+      byField.set(f, (byField.get(f) ?? 0) | bit);
+      if (accessKind(a) !== READ) m.written |= bit;
     }
   });
   return masks;

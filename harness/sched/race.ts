@@ -20,10 +20,10 @@
 // 0.571%, P2 0.263% to 0.290%, P4 1.23% to 1.24%, P1 0.474% to 0.403%. A fixed program takes
 // the races in one order of those chances instead, each once in any N executions (Series).
 
-import { accessLoc, accessObject } from '../kernel/access.js';
+import { accessLoc, accessObject, type Access } from '../kernel/access.js';
 import { makeRng, type Rng } from '../rng.js';
 import { highest, shuffle } from './pct.js';
-import { conflictMask, objectMasks, type Profile } from './profile.js';
+import { accessCounts, conflictMask, objectMasks, type Profile } from './profile.js';
 import type { Strategy, StrategyStart } from './strategy.js';
 
 /** CPU a, about to run its step `step` (in its operation `op`), yields to CPU b. */
@@ -120,41 +120,61 @@ export function inOrder(all: readonly Race[], series: Series): Race | undefined 
  */
 export function raceChances(all: readonly Race[]): number[] {
   const chances = new Array<number>(all.length).fill(0);
-  const pairs = distinct(all.map(pairOf))
-    .sort((x, y) => x - y)
-    .map((pair) => all.flatMap((r, i) => (pairOf(r) === pair ? [i] : [])));
-  const weight = (pair: number[]): number => 1 + pair.filter((i) => all[i]!.lifetime).length ** 2;
-  const total = pairs.reduce((s, pair) => s + weight(pair), 0);
-  const spread = (pool: number[], mass: number, rarestOnly: boolean): void => {
-    const ops = distinct(pool.map((i) => all[i]!.op));
-    for (const op of ops) {
-      const inOp = pool.filter((i) => all[i]!.op === op);
-      const top = Math.max(...inOp.map((i) => all[i]!.weight));
+  const byPair = groupBy(all.keys(), (i) => pairOf(all[i]!));
+  const pairs = [...byPair.keys()].sort((x, y) => x - y).map((pair) => byPair.get(pair)!);
+  const lifetimes = pairs.map((pair) => pair.filter((i) => all[i]!.lifetime));
+  const weight = (p: number): number => 1 + lifetimes[p]!.length ** 2;
+  let total = 0;
+  for (let p = 0; p < pairs.length; p++) total += weight(p);
+  const spread = (pool: readonly number[], mass: number, rarestOnly: boolean): void => {
+    const ops = groupBy(pool, (i) => all[i]!.op);
+    for (const inOp of ops.values()) {
+      let top = -Infinity;
+      for (const i of inOp) top = Math.max(top, all[i]!.weight);
       const w = (i: number): number => (rarestOnly ? (all[i]!.weight === top ? 1 : 0) : all[i]!.weight ** 2);
-      const sum = inOp.reduce((s, i) => s + w(i), 0);
-      for (const i of inOp) chances[i]! += (mass / ops.length) * (w(i) / sum);
+      let sum = 0;
+      for (const i of inOp) sum += w(i);
+      for (const i of inOp) chances[i]! += (mass / ops.size) * (w(i) / sum);
     }
   };
-  for (const pair of pairs) {
-    const mass = weight(pair) / total;
-    const lifetime = pair.filter((i) => all[i]!.lifetime);
-    if (lifetime.length === 0) spread(pair, mass, false);
+  pairs.forEach((pair, p) => {
+    const mass = weight(p) / total;
+    if (lifetimes[p]!.length === 0) spread(pair, mass, false);
     else {
-      spread(lifetime, mass / 2, true);
+      spread(lifetimes[p]!, mass / 2, true);
       spread(pair, mass / 2, false);
     }
-  }
+  });
   return chances;
+}
+
+/** Indices grouped by key: keys in the order of their first index, each group in index order. */
+function groupBy(indices: Iterable<number>, key: (i: number) => number): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  for (const i of indices) {
+    const k = key(i);
+    const group = groups.get(k);
+    if (group) group.push(i);
+    else groups.set(k, [i]);
+  }
+  return groups;
 }
 
 const pairOf = (r: Race): number => r.a * 64 + r.b;
 
-const distinct = (xs: readonly number[]): number[] => [...new Set(xs)];
-
 /** Every race of the profile: per ordered pair of CPUs, each step of a that races with some step of b. */
 export function races(profile: Profile): Race[] {
-  const counts = locationCounts(profile);
-  const masks = objectMasks(profile);
+  const perCpu = accessCounts(profile);
+  const masks = objectMasks(profile, perCpu);
+  const counts = new Map<number, number>();
+  for (const distinct of perCpu) for (const [x, n] of distinct) counts.set(accessLoc(x), (counts.get(accessLoc(x)) ?? 0) + n);
+  // What an access conflicts with depends on the access alone, not on the step that made it.
+  const known = new Map<Access, Conflict>();
+  const conflictOf = (x: Access): Conflict => {
+    let c = known.get(x);
+    if (c === undefined) known.set(x, (c = { cpus: conflictMask(masks, x), frees: masks.get(accessObject(x))!.frees, weight: 1 / counts.get(accessLoc(x))! }));
+    return c;
+  };
   const out: Race[] = [];
   profile.cpus.forEach((steps, a) => {
     const others = ~(1 << a);
@@ -164,13 +184,12 @@ export function races(profile: Profile): Race[] {
       let racing = 0;
       let lifetime = 0;
       for (const x of accesses) {
-        const m = masks.get(accessObject(x))!;
-        const raced = conflictMask(masks, x) & others;
+        const c = conflictOf(x);
+        const raced = c.cpus & others;
         if (raced === 0) continue;
         racing |= raced;
-        lifetime |= raced & m.frees;
-        const w = 1 / counts.get(accessLoc(x))!;
-        for (let b = 0; b < weights.length; b++) if (raced & (1 << b) && w > weights[b]!) weights[b] = w;
+        lifetime |= raced & c.frees;
+        for (let b = 0; b < weights.length; b++) if (raced & (1 << b) && c.weight > weights[b]!) weights[b] = c.weight;
       }
       for (let b = 0; racing >> b !== 0; b++) {
         if (racing & (1 << b)) out.push({ a, step, b, op: profile.ops?.[a]?.[step] ?? 0, weight: weights[b]!, lifetime: (lifetime & (1 << b)) !== 0 });
@@ -180,9 +199,9 @@ export function races(profile: Profile): Race[] {
   return out;
 }
 
-/** Accesses per location (an allocation or free is a location of its own: the whole object). */
-function locationCounts(profile: Profile): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const steps of profile.cpus) for (const accesses of steps) for (const x of accesses) counts.set(accessLoc(x), (counts.get(accessLoc(x)) ?? 0) + 1);
-  return counts;
+/** An access's conflicts in a profile: the CPUs it races with, those that free its object, its location's rarity. */
+interface Conflict {
+  cpus: number;
+  frees: number;
+  weight: number;
 }
