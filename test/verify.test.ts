@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadTarget } from '../harness/engine/load.js';
 import type { Fault, Program } from '../harness/types.js';
+import { RaceAnalysis, type Race, type Step } from '../harness/verify/dpor.js';
 import { explore } from '../harness/verify/explore.js';
 import { faultChoices } from '../harness/verify/faults.js';
 import { enumeratePrograms, programAt } from '../harness/verify/programs.js';
@@ -110,6 +111,51 @@ describe('the explorer', () => {
       execute(lateFault, program, { name: 'default', start() {}, pick: (r, c) => defaultNext(r, c) }, makeRng('t'), { faults, trace: true, accesses: true, accessText: true }).result.accesses!.flat();
     assert.equal(text([{ call: 'alloc', nth: 2 }]).filter((a) => a === 'write fail_nth').length, 2, 'both CPUs\' calls');
     assert.equal(text([]).filter((a) => a.includes('fail_nth')).length, 0, 'no fault, no counter access');
+  });
+});
+
+describe('the race analysis', () => {
+  // (object * 128 + field) * 4 + kind, as harness/kernel/access.ts encodes an access.
+  const access = (object: number, field: number, kind: number): number => (object * 128 + field) * 4 + kind;
+  const randomStep = (rng: ReturnType<typeof makeRng>, ncpus: number): Step => ({
+    cpu: rng.int(ncpus),
+    acc: Array.from({ length: rng.int(3) }, () => access(1 + rng.int(3), rng.next() < 0.2 ? 127 : rng.int(2), rng.int(3))),
+  });
+  const racesOf = (a: RaceAnalysis, steps: readonly Step[], pending: readonly Step[]): (Race | undefined)[] => [
+    ...steps.map((s) => a.push(s)),
+    ...pending.map((s) => a.pending(s)),
+  ];
+
+  test('kept from run to run: after a truncate, the new steps race as they do in a fresh analysis of the whole run', () => {
+    const rng = makeRng('race-analysis');
+    let compared = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const ncpus = 2 + rng.int(2);
+      const kept = new RaceAnalysis(ncpus);
+      let run = Array.from({ length: 1 + rng.int(12) }, () => randomStep(rng, ncpus));
+      racesOf(kept, run, []);
+      for (let branch = 0; branch < 4; branch++) {
+        const from = rng.int(run.length + 1);
+        run = [...run.slice(0, from), ...Array.from({ length: rng.int(10) }, () => randomStep(rng, ncpus))];
+        const pending = Array.from({ length: rng.int(2) }, () => randomStep(rng, ncpus));
+        kept.truncate(from);
+        const fresh = new RaceAnalysis(ncpus);
+        racesOf(fresh, run.slice(0, from), []);
+        const got = racesOf(kept, run.slice(from), pending);
+        assert.deepEqual(got, racesOf(fresh, run.slice(from), pending), `trial ${trial}, branch ${branch} at ${from}`);
+        compared += got.filter((r) => r !== undefined).length;
+      }
+    }
+    assert.ok(compared > 500, `only ${compared} races compared`);
+  });
+
+  test('a write, then a read of the same field by another CPU: a race at the write; reads alone or other fields: none', () => {
+    const a = new RaceAnalysis(2);
+    assert.equal(a.push({ cpu: 0, acc: [access(1, 0, 1)] }), undefined);
+    assert.equal(a.push({ cpu: 1, acc: [access(1, 1, 0)] }), undefined, 'another field');
+    assert.deepEqual(a.push({ cpu: 1, acc: [access(1, 0, 0)] }), { i: 0, cpu: 1 });
+    assert.equal(a.push({ cpu: 0, acc: [access(1, 0, 0)] }), undefined, 'two reads');
+    assert.deepEqual(a.pending({ cpu: 0, acc: [access(1, 127, 1)] }), { i: 2, cpu: 0 }, 'a free races with the last read of any field');
   });
 });
 

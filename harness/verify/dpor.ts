@@ -82,70 +82,122 @@ class Last {
 }
 
 /**
- * The races of a trace whose steps from `from` on are new. `pending` are next steps that did not
- * run (CPUs asleep where the run stopped): they race with the trace as a step at its end would.
- * Per location (and per object, for allocations and frees, which touch every field) only the last
- * writing and the last reading step of each CPU are kept: an earlier step of the same CPU happens
- * before it, so it neither adds to a clock nor is the last race.
+ * The race analysis of the runs of one exploration, kept from run to run. Per location (and per
+ * object, for allocations and frees, which touch every field) only the last writing and the last
+ * reading step of each CPU are kept: an earlier step of the same CPU happens before it, so it neither
+ * adds to a clock nor is the last race. A run replays the prefix of the one before and then
+ * branches: `truncate` undoes the steps past the branch (each step logs what it overwrote), so
+ * that only the new steps are analysed, not the whole trace again.
  */
-export function races(steps: readonly Step[], ncpus: number, from: number, pending: readonly Step[] = []): Race[] {
-  const out: Race[] = [];
-  const clocks: Int32Array[] = [];
-  const cpuClock = Array.from({ length: ncpus }, () => new Int32Array(ncpus));
-  const byLoc = new Map<number, Last>();
-  const byObject = new Map<number, Last>();
-  const all = [...steps, ...pending];
-  const table = (m: Map<number, Last>, key: number): Last => {
-    let t = m.get(key);
-    if (!t) m.set(key, (t = new Last(ncpus)));
-    return t;
-  };
-  for (let j = 0; j < all.length; j++) {
-    const { cpu: p, acc } = all[j]!;
-    const isPending = j >= steps.length;
-    const before = cpuClock[p]!;
+export class RaceAnalysis {
+  private readonly cpus: number[] = [];
+  private readonly clocks: Int32Array[] = [];
+  private readonly cpuClock: Int32Array[];
+  private readonly byLoc = new Map<number, Last>();
+  private readonly byObject = new Map<number, Last>();
+  /** Per step: its CPU's clock before it, and where its entries begin in the undo log. */
+  private readonly clockBefore: Int32Array[] = [];
+  private readonly undoFrom: number[] = [];
+  /** The undo log: the table entry a step set, the kind (1 write, 0 read), the value it had. */
+  private readonly undoLast: Last[] = [];
+  private readonly undoWrite: boolean[] = [];
+  private readonly undoValue: number[] = [];
+
+  constructor(private readonly ncpus: number) {
+    this.cpuClock = Array.from({ length: ncpus }, () => new Int32Array(ncpus));
+  }
+
+  get length(): number {
+    return this.clocks.length;
+  }
+
+  /** Forget the steps from `n` on. */
+  truncate(n: number): void {
+    for (let j = this.clocks.length - 1; j >= n; j--) {
+      for (let u = this.undoLast.length - 1; u >= this.undoFrom[j]!; u--) (this.undoWrite[u] ? this.undoLast[u]!.w : this.undoLast[u]!.r)[this.cpus[j]!] = this.undoValue[u]!;
+      const from = this.undoFrom[j]!;
+      this.undoLast.length = this.undoWrite.length = this.undoValue.length = from;
+      this.cpuClock[this.cpus[j]!] = this.clockBefore[j]!;
+    }
+    this.cpus.length = this.clocks.length = this.clockBefore.length = this.undoFrom.length = Math.min(n, this.clocks.length);
+  }
+
+  /** Add the next step; its race (the last earlier step of another CPU it races with), if any. */
+  push(step: Step): Race | undefined {
+    const j = this.clocks.length;
+    const { deps, seen } = this.dependences(step);
+    const race = this.lastRace(step.cpu, deps);
+    const p = step.cpu;
+    const before = this.cpuClock[p]!;
+    const clock = before.slice();
+    for (const i of deps) {
+      const ci = this.clocks[i]!;
+      for (let c = 0; c < this.ncpus; c++) if (ci[c]! > clock[c]!) clock[c] = ci[c]!;
+    }
+    clock[p] = before[p]! + 1;
+    this.cpus.push(p);
+    this.clocks.push(clock);
+    this.clockBefore.push(before);
+    this.undoFrom.push(this.undoLast.length);
+    this.cpuClock[p] = clock;
+    for (const a of seen) {
+      const writes = accessKind(a) !== READ;
+      for (const t of [table(this.byLoc, accessLoc(a), this.ncpus), table(this.byObject, accessObject(a), this.ncpus)]) {
+        const entries = writes ? t.w : t.r;
+        this.undoLast.push(t);
+        this.undoWrite.push(writes);
+        this.undoValue.push(entries[p]!);
+        entries[p] = j;
+      }
+    }
+    return race;
+  }
+
+  /** The race of a step that did not run (a CPU asleep where the run stopped), as a step at the end would race. */
+  pending(step: Step): Race | undefined {
+    return this.lastRace(step.cpu, this.dependences(step).deps);
+  }
+
+  /** The steps of other CPUs that `step` conflicts with (the last of each per location), and its distinct accesses. */
+  private dependences({ cpu: p, acc }: Step): { deps: Set<number>; seen: Set<Access> } {
     const deps = new Set<number>();
     const addFrom = (t: Last | undefined, writes: boolean): void => {
       if (!t) return;
-      for (let c = 0; c < ncpus; c++) {
+      for (let c = 0; c < this.ncpus; c++) {
         if (c === p) continue;
         if (t.w[c]! >= 0) deps.add(t.w[c]!);
         if (writes && t.r[c]! >= 0) deps.add(t.r[c]!);
       }
     };
-    const seen = new Set<number>();
+    const seen = new Set<Access>();
     for (const a of acc) {
       if (seen.has(a)) continue;
       seen.add(a);
       const writes = accessKind(a) !== READ;
       const obj = accessObject(a);
-      if (accessField(a) === WHOLE) addFrom(byObject.get(obj), writes);
+      if (accessField(a) === WHOLE) addFrom(this.byObject.get(obj), writes);
       else {
-        addFrom(byLoc.get(accessLoc(a)), writes);
-        addFrom(byLoc.get(obj * FIELDS + WHOLE), writes);
+        addFrom(this.byLoc.get(accessLoc(a)), writes);
+        addFrom(this.byLoc.get(obj * FIELDS + WHOLE), writes);
       }
     }
-    if (j >= from || isPending) {
-      let last = -1;
-      for (const i of deps) {
-        const ci = all[i]!.cpu;
-        if (before[ci]! < clocks[i]![ci]! && i > last) last = i;
-      }
-      if (last >= 0) out.push({ i: last, cpu: p });
-    }
-    if (isPending) continue;
-    const clock = before.slice();
-    for (const i of deps) {
-      const ci = clocks[i]!;
-      for (let c = 0; c < ncpus; c++) if (ci[c]! > clock[c]!) clock[c] = ci[c]!;
-    }
-    clock[p] = before[p]! + 1;
-    clocks.push(clock);
-    cpuClock[p] = clock;
-    for (const a of seen) {
-      const writes = accessKind(a) !== READ;
-      for (const t of [table(byLoc, accessLoc(a)), table(byObject, accessObject(a))]) (writes ? t.w : t.r)[p] = j;
-    }
+    return { deps, seen };
   }
-  return out;
+
+  /** The last dependence of a step of CPU p that does not happen before p reaches it. */
+  private lastRace(p: number, deps: Set<number>): Race | undefined {
+    const before = this.cpuClock[p]!;
+    let last = -1;
+    for (const i of deps) {
+      const ci = this.cpus[i]!;
+      if (before[ci]! < this.clocks[i]![ci]! && i > last) last = i;
+    }
+    return last >= 0 ? { i: last, cpu: p } : undefined;
+  }
+}
+
+function table(m: Map<number, Last>, key: number, ncpus: number): Last {
+  let t = m.get(key);
+  if (!t) m.set(key, (t = new Last(ncpus)));
+  return t;
 }

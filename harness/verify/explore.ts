@@ -28,7 +28,7 @@ import { makeRng } from '../rng.js';
 import type { Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
 import type { Fault, FindingKind, Program, Schedule } from '../types.js';
-import { dependent, races, type Step } from './dpor.js';
+import { dependent, RaceAnalysis, type Race, type Step } from './dpor.js';
 import { mostSites } from './faults.js';
 
 export interface ExploreOptions {
@@ -113,6 +113,7 @@ export function explore(target: Target, program: Program, opts: ExploreOptions):
   const out: ExploreResult = { runs: 0, sleepBlocked: 0, pruned: 0, findings: [], complete: true, sites: new Map() };
   const seen = new Set<string>();
   const nodes: Node[] = [];
+  const analysis = new RaceAnalysis(ncpus);
   let fixed = 0; // nodes[0..fixed) replay; nodes[fixed-1] is the new branch
   for (;;) {
     if (opts.deadline !== undefined && Date.now() > opts.deadline) {
@@ -130,7 +131,7 @@ export function explore(target: Target, program: Program, opts: ExploreOptions):
       seen.add(f.title);
       out.findings.push({ ...f, preemptions: cost });
     }
-    if (opts.dpor) addRaces(nodes, ncpus, Math.max(fixed - 1, 0), asleep);
+    if (opts.dpor) addRaces(nodes, analysis, Math.max(fixed - 1, 0), asleep);
     fixed = nextBranch(nodes, opts, out);
     if (fixed < 0) return out;
   }
@@ -192,10 +193,22 @@ function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes
   return { halt: halted, findings, asleep, sites: kernel.faultSites() };
 }
 
-/** Backtrack points from the races of the last run (its new steps begin at `from`), with BPOR's conservative twin. */
-function addRaces(nodes: Node[], ncpus: number, from: number, pending: Step[]): void {
-  const steps = nodes.map((n) => ({ cpu: n.chosen, acc: n.acc }));
-  for (const { i, cpu } of races(steps, ncpus, from, pending)) {
+/**
+ * Backtrack points from the races of the last run, whose new steps begin at `from` (the analysis
+ * holds the steps before it from the runs before), with BPOR's conservative twin.
+ */
+function addRaces(nodes: Node[], analysis: RaceAnalysis, from: number, pending: Step[]): void {
+  analysis.truncate(from);
+  const found: Race[] = [];
+  for (let j = from; j < nodes.length; j++) {
+    const race = analysis.push({ cpu: nodes[j]!.chosen, acc: nodes[j]!.acc });
+    if (race) found.push(race);
+  }
+  for (const step of pending) {
+    const race = analysis.pending(step);
+    if (race) found.push(race);
+  }
+  for (const { i, cpu } of found) {
     addAt(nodes[i]!, cpu);
     for (let m = i; m >= 0; m--) {
       const n = nodes[m]!;
