@@ -1,10 +1,11 @@
 // The inline executor (harness/engine/inline/inline.ts) and the strategies (harness/sched): budget and
 // hang oracles, exact replay of the canonical schedule, its robustness to deleting a CPU's
-// operations, and determinism of the strategies for a given PRNG seed.
+// operations, determinism of the strategies for a given PRNG seed, and the teardown memo of verify.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { execute } from '../harness/engine/inline/inline.js';
+import { TeardownMemo } from '../harness/engine/inline/teardown-memo.js';
 import { programFor, replayExecution, runIndex } from '../harness/engine/runner.js';
 import type { Kernel } from '../harness/kernel/kernel.js';
 import { defineStruct } from '../harness/kernel/layout.js';
@@ -153,4 +154,56 @@ describe('strategies', () => {
       assert.ok(traces.size > 10, `the seed changed nothing: ${traces.size} distinct traces`);
     });
   }
+});
+
+describe('the teardown memo', () => {
+  // A teardown that makes two fallible calls, and a leak check that reports when an op set `a`.
+  const memoKit = miniTarget({
+    name: 'memo-kit',
+    pools: [{ def: globals, capacity: 1 }],
+    *setup(k) {
+      k.alloc(globals, 'setup');
+    },
+    ops: {
+      *set(k) {
+        yield k.at('set');
+        k.set(g(k), 'a', 1);
+        return 0;
+      },
+      *idle(k) {
+        yield k.at('idle');
+        return 0;
+      },
+    },
+    *teardown(k) {
+      yield 'teardown:kmalloc';
+      k.shouldFail('kmalloc');
+      k.shouldFail('kmalloc');
+    },
+    leakCheck(k) {
+      if (k.get(g(k), 'a') === 1) k.warn('leak', 'memory leak: globals');
+    },
+  });
+  const twice = (program: Program) => {
+    const memo = new TeardownMemo();
+    const runs = [0, 1].map(() => replayExecution(memoKit, program, [], [], { teardowns: memo }));
+    return { memo, runs, plain: replayExecution(memoKit, program, [], []) };
+  };
+
+  test('a clean teardown from a state seen before is skipped, with the fault counts of one that runs', () => {
+    const { memo, runs, plain } = twice(prog(['idle'], ['idle']));
+    assert.equal(memo.hits, 1);
+    assert.deepEqual([...plain.kernel.faultSites()], [['kmalloc', 2]]);
+    for (const run of runs) {
+      assert.deepEqual(run.result.findings, []);
+      assert.deepEqual([...run.kernel.faultSites()], [['kmalloc', 2]]);
+    }
+  });
+
+  test('a teardown that reported is never skipped: the leak is reported by every run', () => {
+    const { memo, runs, plain } = twice(prog(['set'], ['idle']));
+    assert.equal(memo.hits, 0);
+    assert.deepEqual(titles(plain.result), ['memory leak: globals']);
+    for (const run of runs) assert.deepEqual(run.result.findings, plain.result.findings);
+  });
 });

@@ -71,14 +71,18 @@ export function dependent(a: readonly Access[], b: readonly Access[]): boolean {
   return false;
 }
 
-/** Per CPU, the last step that wrote (or synced) and the last that read a location: -1 when none. */
-class Last {
-  readonly w: Int32Array;
-  readonly r: Int32Array;
-  constructor(ncpus: number) {
-    this.w = new Int32Array(ncpus).fill(-1);
-    this.r = new Int32Array(ncpus).fill(-1);
-  }
+/**
+ * Per location: at [c], the last step of CPU c that wrote (or synced) it; at [ncpus + c], the last
+ * that read it; -1 when none.
+ */
+type Last = Int32Array;
+
+/** An Int32Array at least `n` long, keeping what `a` holds. */
+function grown(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  if (a.length >= n) return a;
+  const b = new Int32Array(Math.max(n, 2 * a.length));
+  b.set(a);
+  return b;
 }
 
 /**
@@ -87,110 +91,143 @@ class Last {
  * reading step of each CPU are kept: an earlier step of the same CPU happens before it, so it neither
  * adds to a clock nor is the last race. A run replays the prefix of the one before and then
  * branches: `truncate` undoes the steps past the branch (each step logs what it overwrote), so
- * that only the new steps are analysed, not the whole trace again.
+ * that only the new steps are analysed, not the whole trace again. Clocks live in one array, step
+ * j's at j * ncpus.
  */
 export class RaceAnalysis {
-  private readonly cpus: number[] = [];
-  private readonly clocks: Int32Array[] = [];
-  private readonly cpuClock: Int32Array[];
+  private steps = 0;
+  private cpus = new Int32Array(64);
+  private clocks: Int32Array<ArrayBuffer>;
+  /** Per CPU, its last step: its clock is that step's (all zero before its first). */
+  private readonly lastOf: Int32Array;
+  /** Per step: its CPU's last step before it, and where its entries begin in the undo log. */
+  private lastBefore = new Int32Array(64);
+  private undoFrom = new Int32Array(64);
   private readonly byLoc = new Map<number, Last>();
   private readonly byObject = new Map<number, Last>();
-  /** Per step: its CPU's clock before it, and where its entries begin in the undo log. */
-  private readonly clockBefore: Int32Array[] = [];
-  private readonly undoFrom: number[] = [];
-  /** The undo log: the table entry a step set, the kind (1 write, 0 read), the value it had. */
-  private readonly undoLast: Last[] = [];
-  private readonly undoWrite: boolean[] = [];
+  /** The undo log: the table a step set an entry of, the entry, the value it had. */
+  private readonly undoTable: Last[] = [];
+  private readonly undoEntry: number[] = [];
   private readonly undoValue: number[] = [];
 
   constructor(private readonly ncpus: number) {
-    this.cpuClock = Array.from({ length: ncpus }, () => new Int32Array(ncpus));
+    this.clocks = new Int32Array(64 * ncpus);
+    this.lastOf = new Int32Array(ncpus).fill(-1);
   }
 
   get length(): number {
-    return this.clocks.length;
+    return this.steps;
   }
 
   /** Forget the steps from `n` on. */
   truncate(n: number): void {
-    for (let j = this.clocks.length - 1; j >= n; j--) {
-      for (let u = this.undoLast.length - 1; u >= this.undoFrom[j]!; u--) (this.undoWrite[u] ? this.undoLast[u]!.w : this.undoLast[u]!.r)[this.cpus[j]!] = this.undoValue[u]!;
+    for (let j = this.steps - 1; j >= n; j--) {
       const from = this.undoFrom[j]!;
-      this.undoLast.length = this.undoWrite.length = this.undoValue.length = from;
-      this.cpuClock[this.cpus[j]!] = this.clockBefore[j]!;
+      for (let u = this.undoTable.length - 1; u >= from; u--) this.undoTable[u]![this.undoEntry[u]!] = this.undoValue[u]!;
+      this.undoTable.length = this.undoEntry.length = this.undoValue.length = from;
+      this.lastOf[this.cpus[j]!] = this.lastBefore[j]!;
     }
-    this.cpus.length = this.clocks.length = this.clockBefore.length = this.undoFrom.length = Math.min(n, this.clocks.length);
+    this.steps = Math.min(n, this.steps);
+  }
+
+  /** CPU c's entry in the clock of CPU p before p's next step. */
+  private clockOf(p: number, c: number): number {
+    const last = this.lastOf[p]!;
+    return last < 0 ? 0 : this.clocks[last * this.ncpus + c]!;
   }
 
   /** Add the next step; its race (the last earlier step of another CPU it races with), if any. */
   push(step: Step): Race | undefined {
-    const j = this.clocks.length;
-    const { deps, seen } = this.dependences(step);
-    const race = this.lastRace(step.cpu, deps);
+    const j = this.steps;
+    const n = this.ncpus;
     const p = step.cpu;
-    const before = this.cpuClock[p]!;
-    const clock = before.slice();
-    for (const i of deps) {
-      const ci = this.clocks[i]!;
-      for (let c = 0; c < this.ncpus; c++) if (ci[c]! > clock[c]!) clock[c] = ci[c]!;
+    const accesses = this.dependences(step);
+    const race = this.lastRace(p);
+    this.cpus = grown(this.cpus, j + 1);
+    this.lastBefore = grown(this.lastBefore, j + 1);
+    this.undoFrom = grown(this.undoFrom, j + 1);
+    this.clocks = grown(this.clocks, (j + 1) * n);
+    const clock = j * n;
+    for (let c = 0; c < n; c++) this.clocks[clock + c] = this.clockOf(p, c);
+    for (const i of this.deps) {
+      for (let c = 0; c < n; c++) if (this.clocks[i * n + c]! > this.clocks[clock + c]!) this.clocks[clock + c] = this.clocks[i * n + c]!;
     }
-    clock[p] = before[p]! + 1;
-    this.cpus.push(p);
-    this.clocks.push(clock);
-    this.clockBefore.push(before);
-    this.undoFrom.push(this.undoLast.length);
-    this.cpuClock[p] = clock;
-    for (const a of seen) {
-      const writes = accessKind(a) !== READ;
-      for (const t of [table(this.byLoc, accessLoc(a), this.ncpus), table(this.byObject, accessObject(a), this.ncpus)]) {
-        const entries = writes ? t.w : t.r;
-        this.undoLast.push(t);
-        this.undoWrite.push(writes);
-        this.undoValue.push(entries[p]!);
-        entries[p] = j;
-      }
+    this.clocks[clock + p] = this.clockOf(p, p) + 1;
+    this.cpus[j] = p;
+    this.lastBefore[j] = this.lastOf[p]!;
+    this.undoFrom[j] = this.undoTable.length;
+    this.lastOf[p] = j;
+    this.steps = j + 1;
+    for (const a of accesses) {
+      const entry = accessKind(a) !== READ ? p : n + p;
+      this.record(table(this.byLoc, accessLoc(a), n), entry, j);
+      this.record(table(this.byObject, accessObject(a), n), entry, j);
     }
     return race;
   }
 
   /** The race of a step that did not run (a CPU asleep where the run stopped), as a step at the end would race. */
   pending(step: Step): Race | undefined {
-    return this.lastRace(step.cpu, this.dependences(step).deps);
+    this.dependences(step);
+    return this.lastRace(step.cpu);
   }
 
-  /** The steps of other CPUs that `step` conflicts with (the last of each per location), and its distinct accesses. */
-  private dependences({ cpu: p, acc }: Step): { deps: Set<number>; seen: Set<Access> } {
-    const deps = new Set<number>();
-    const addFrom = (t: Last | undefined, writes: boolean): void => {
-      if (!t) return;
-      for (let c = 0; c < this.ncpus; c++) {
-        if (c === p) continue;
-        if (t.w[c]! >= 0) deps.add(t.w[c]!);
-        if (writes && t.r[c]! >= 0) deps.add(t.r[c]!);
-      }
-    };
-    const seen = new Set<Access>();
+  // Scratch of dependences(), reused from step to step: the steps found (marked with the stamp of
+  // the step being analysed, so that each is listed once) and the step's distinct accesses.
+  private readonly deps: number[] = [];
+  private mark = new Int32Array(64);
+  private stamp = 0;
+  private readonly distinct: Access[] = [];
+
+  /** Set an entry of a table to step j, logging the value it had. */
+  private record(t: Last, entry: number, j: number): void {
+    this.undoTable.push(t);
+    this.undoEntry.push(entry);
+    this.undoValue.push(t[entry]!);
+    t[entry] = j;
+  }
+
+  /** Into `deps`, the steps of other CPUs that `step` conflicts with (the last of each per location); returns its distinct accesses. */
+  private dependences({ cpu: p, acc }: Step): readonly Access[] {
+    this.deps.length = 0;
+    this.distinct.length = 0;
+    if (this.mark.length < this.steps) this.mark = new Int32Array(2 * this.steps);
+    this.stamp++;
     for (const a of acc) {
-      if (seen.has(a)) continue;
-      seen.add(a);
+      if (this.distinct.includes(a)) continue;
+      this.distinct.push(a);
       const writes = accessKind(a) !== READ;
       const obj = accessObject(a);
-      if (accessField(a) === WHOLE) addFrom(this.byObject.get(obj), writes);
+      if (accessField(a) === WHOLE) this.addFrom(this.byObject.get(obj), writes, p);
       else {
-        addFrom(this.byLoc.get(accessLoc(a)), writes);
-        addFrom(this.byLoc.get(obj * FIELDS + WHOLE), writes);
+        this.addFrom(this.byLoc.get(accessLoc(a)), writes, p);
+        this.addFrom(this.byLoc.get(obj * FIELDS + WHOLE), writes, p);
       }
     }
-    return { deps, seen };
+    return this.distinct;
   }
 
-  /** The last dependence of a step of CPU p that does not happen before p reaches it. */
-  private lastRace(p: number, deps: Set<number>): Race | undefined {
-    const before = this.cpuClock[p]!;
+  private addFrom(t: Last | undefined, writes: boolean, p: number): void {
+    if (!t) return;
+    for (let c = 0; c < this.ncpus; c++) {
+      if (c === p) continue;
+      this.addDep(t[c]!);
+      if (writes) this.addDep(t[this.ncpus + c]!);
+    }
+  }
+
+  private addDep(i: number): void {
+    if (i < 0 || this.mark[i] === this.stamp) return;
+    this.mark[i] = this.stamp;
+    this.deps.push(i);
+  }
+
+  /** The last of `deps` that does not happen before CPU p reaches its next step. */
+  private lastRace(p: number): Race | undefined {
     let last = -1;
-    for (const i of deps) {
+    for (const i of this.deps) {
       const ci = this.cpus[i]!;
-      if (before[ci]! < this.clocks[i]![ci]! && i > last) last = i;
+      if (this.clockOf(p, ci) < this.clocks[i * this.ncpus + ci]! && i > last) last = i;
     }
     return last >= 0 ? { i: last, cpu: p } : undefined;
   }
@@ -198,6 +235,6 @@ export class RaceAnalysis {
 
 function table(m: Map<number, Last>, key: number, ncpus: number): Last {
   let t = m.get(key);
-  if (!t) m.set(key, (t = new Last(ncpus)));
+  if (!t) m.set(key, (t = new Int32Array(2 * ncpus).fill(-1)));
   return t;
 }

@@ -24,6 +24,7 @@ import type { Access } from '../kernel/access.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Heartbeat } from '../engine/heartbeat.js';
 import { execute, type ExecOptions } from '../engine/inline/inline.js';
+import { TeardownMemo } from '../engine/inline/teardown-memo.js';
 import { makeRng } from '../rng.js';
 import type { Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
@@ -114,13 +115,14 @@ export function explore(target: Target, program: Program, opts: ExploreOptions):
   const seen = new Set<string>();
   const nodes: Node[] = [];
   const analysis = new RaceAnalysis(ncpus);
+  const teardowns = new TeardownMemo();
   let fixed = 0; // nodes[0..fixed) replay; nodes[fixed-1] is the new branch
   for (;;) {
     if (opts.deadline !== undefined && Date.now() > opts.deadline) {
       out.complete = false;
       return out;
     }
-    const { halt, findings, asleep, sites } = runOnce(t, holder, program, nodes, fixed, opts);
+    const { halt, findings, asleep, sites } = runOnce(t, holder, program, nodes, fixed, opts, teardowns);
     out.runs++;
     mostSites(out.sites, sites);
     if (halt === 'sleep') out.sleepBlocked++;
@@ -146,10 +148,10 @@ interface Run {
 }
 
 /** One execution: replay nodes[0..fixed), then choose by the default, pushing new nodes. */
-function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes: Node[], fixed: number, opts: ExploreOptions): Run {
+function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes: Node[], fixed: number, opts: ExploreOptions, teardowns: TeardownMemo): Run {
   let halted: 'sleep' | 'bound' | undefined;
   let asleep: Step[] = [];
-  const exec: ExecOptions = { faults: opts.faults ?? [], accesses: opts.dpor, maxSteps: opts.maxSteps, heartbeat: opts.heartbeat };
+  const exec: ExecOptions = { faults: opts.faults ?? [], accesses: opts.dpor, maxSteps: opts.maxSteps, heartbeat: opts.heartbeat, teardowns };
   holder.k = undefined;
   const fill = (t: number): void => {
     if (t >= Math.max(fixed - 1, 0) && nodes[t] && holder.k?.access) nodes[t]!.acc = holder.k.access.of(t);

@@ -20,6 +20,7 @@ import { lockCycle } from '../../kernel/lock-cycle.js';
 import { lockCycleLine } from '../../kernel/lockdep.js';
 import type { Heartbeat } from '../heartbeat.js';
 import { WatchedKernel } from '../watched-kernel.js';
+import type { TeardownMemo } from './teardown-memo.js';
 
 export const DEFAULT_MAX_STEPS = 4000;
 /** Setup and teardown run alone; they get their own budget. */
@@ -59,6 +60,12 @@ export interface ExecOptions {
    * schedule and events of an execution up to the step a watchdog found stalled, taken safely.
    */
   haltAt?: number;
+  /**
+   * Skip a teardown that a clean one already ran from the same state (teardown-memo.ts): for the
+   * many runs of one program that verify makes. Not with labels, transitions or events, which
+   * would miss the teardown's.
+   */
+  teardowns?: TeardownMemo;
 }
 
 export interface Execution {
@@ -271,8 +278,14 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
     if (k.access) k.access.on = false;
     if (opts.haltAt === undefined && !opts.profiling) {
       k.doing[ncpus] = 'teardown';
-      runSolo(k, ncpus, target.teardown(k), labels, transitions);
-      target.leakCheck(k);
+      const memo = opts.teardowns && !labels && !transitions && !k.events && k.held.every((h) => h.length === 0) ? opts.teardowns : undefined;
+      const key = memo?.key(k);
+      if (key === undefined || !memo!.replay(k, key)) {
+        const reported = k.findings.length;
+        runSolo(k, ncpus, target.teardown(k), labels, transitions);
+        target.leakCheck(k);
+        if (key !== undefined && k.findings.length === reported) memo!.remember(k, key);
+      }
     }
   } catch (e) {
     fault(k, e);
