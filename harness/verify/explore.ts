@@ -14,7 +14,10 @@
 // would pass through different intermediate states an invariant can tell apart are dependent
 // (otherwise DPOR, which preserves final states and local assertions, would skip one of them). A run whose every runnable CPU sleeps, or that
 // could only go on by a preemption past the bound, is halted there (ExecOptions.haltAt, set from
-// the strategy before the step): it is counted, not completed.
+// the strategy before the step): it is counted, not completed. Two things carry over from run to
+// run of one exploration: the race analysis of the prefix the next run replays (dpor.ts
+// RaceAnalysis), and the teardowns that reported nothing, by the state they started from
+// (engine/inline/teardown-memo.ts): many schedules end in the same state.
 //
 // Sleep sets with a bound are not proven complete (a schedule they skip is equivalent to one
 // explored, which may itself have needed more preemptions); test/verify.test.ts checks that DPOR

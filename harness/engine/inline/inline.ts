@@ -157,6 +157,24 @@ export function runSolo(k: Kernel, cpu: number, gen: Gen, labels: Set<string> | 
   }
 }
 
+/** The CPUs of a bit mask, ascending. */
+function cpusOf(mask: number, ncpus: number): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < ncpus; c++) if (mask & (1 << c)) out.push(c);
+  return out;
+}
+
+/** The teardown on CPU `cpu` and the leak check, unless the memo knows a clean one from this state. */
+function tearDown(target: Target, k: Kernel, cpu: number, labels?: Set<string>, transitions?: TransitionTracker, memo?: TeardownMemo): void {
+  const remembers = memo !== undefined && !labels && !transitions && !k.events && k.held.every((h) => h.length === 0);
+  const key = remembers ? memo.key(k) : undefined;
+  if (key !== undefined && memo!.replay(k, key)) return;
+  const reported = k.findings.length;
+  runSolo(k, cpu, target.teardown(k), labels, transitions);
+  target.leakCheck(k);
+  if (key !== undefined && k.findings.length === reported) memo!.remember(k, key);
+}
+
 export interface BootImage {
   words: Int32Array;
   lockOrder: Map<string, Set<string>>;
@@ -222,20 +240,27 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   const invariants = opts.profiling ? [] : target.invariants;
 
   let current = 0;
+  // The runnable CPUs as a bit mask; the list the strategy reads is rebuilt only when it changes,
+  // which most steps do not.
   const runnable: number[] = [];
-  const blocked: number[] = [];
+  let listed = -1;
   try {
     for (;;) {
-      runnable.length = 0;
-      blocked.length = 0;
+      let mask = 0;
+      let blocked = 0;
       for (let c = 0; c < ncpus; c++) {
         const s = k.mem[c * CPU_WORDS + CPU.state];
-        if (s === CPU_RUNNABLE || (s === CPU_BLOCKED && k.waitSatisfied(c))) runnable.push(c);
-        else if (s === CPU_BLOCKED) blocked.push(c);
+        if (s === CPU_RUNNABLE || (s === CPU_BLOCKED && k.waitSatisfied(c))) mask |= 1 << c;
+        else if (s === CPU_BLOCKED) blocked |= 1 << c;
       }
-      if (runnable.length === 0) {
-        if (blocked.length > 0) hung(k, blocked);
+      if (mask === 0) {
+        if (blocked !== 0) hung(k, cpusOf(blocked, ncpus));
         break;
+      }
+      if (mask !== listed) {
+        runnable.length = 0;
+        runnable.push(...cpusOf(mask, ncpus));
+        listed = mask;
       }
       if (t >= maxSteps) {
         k.cpu = current;
@@ -278,14 +303,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
     if (k.access) k.access.on = false;
     if (opts.haltAt === undefined && !opts.profiling) {
       k.doing[ncpus] = 'teardown';
-      const memo = opts.teardowns && !labels && !transitions && !k.events && k.held.every((h) => h.length === 0) ? opts.teardowns : undefined;
-      const key = memo?.key(k);
-      if (key === undefined || !memo!.replay(k, key)) {
-        const reported = k.findings.length;
-        runSolo(k, ncpus, target.teardown(k), labels, transitions);
-        target.leakCheck(k);
-        if (key !== undefined && k.findings.length === reported) memo!.remember(k, key);
-      }
+      tearDown(target, k, ncpus, labels, transitions, opts.teardowns);
     }
   } catch (e) {
     fault(k, e);
