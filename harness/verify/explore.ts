@@ -173,7 +173,7 @@ function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes
       const prev = step === 0 ? -1 : current;
       const sleep = new Map<number, Access[]>();
       if (before && opts.dpor) {
-        for (const [q, a] of [...before.sleep, ...before.done]) if (q !== before.chosen && !dependent(a, before.acc)) sleep.set(q, a);
+        for (const set of [before.sleep, before.done]) for (const [q, a] of set) if (q !== before.chosen && !dependent(a, before.acc)) sleep.set(q, a);
       }
       const cost = before ? before.cost + preempts(before, before.chosen) : 0;
       const cands = runnable.filter((c) => !sleep.has(c));
@@ -192,8 +192,10 @@ function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes
     },
   };
   const { result, kernel } = execute(target, program, strategy, makeRng('verify'), exec);
-  // A fatal finding ends the run inside its step: that step keeps its node (its accesses are recorded).
-  for (let s = Math.max(fixed - 1, 0); s < nodes.length; s++) if (kernel.access) nodes[s]!.acc = kernel.access.of(s);
+  // Each step's accesses were taken at the next pick; the last step has none after it (a fatal
+  // finding may also end the run inside it: that step keeps its node, its accesses recorded).
+  const last = nodes.length - 1;
+  if (kernel.access && last >= Math.max(fixed - 1, 0)) nodes[last]!.acc = kernel.access.of(last);
   const findings = result.findings.map((f) => ({ title: f.title, kind: f.kind, schedule: result.schedule }));
   return { halt: halted, findings, asleep, sites: kernel.faultSites() };
 }
