@@ -115,10 +115,6 @@ export class RaceAnalysis {
     this.lastOf = new Int32Array(ncpus).fill(-1);
   }
 
-  get length(): number {
-    return this.steps;
-  }
-
   /** Forget the steps from `n` on. */
   truncate(n: number): void {
     for (let j = this.steps - 1; j >= n; j--) {
