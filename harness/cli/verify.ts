@@ -15,15 +15,17 @@ import { loadTarget, UsageError, type TargetRef } from '../engine/load.js';
 import { replayExecution } from '../engine/runner.js';
 import { renderLadder } from '../report/ladder.js';
 import type { Target } from '../target.js';
+import type { Program } from '../types.js';
 import { programAt, startsFor, type EnumCounts } from '../verify/programs.js';
 import { restrictionText, restrictTarget } from '../verify/restrict.js';
 import { loadState, saveState, stateFile, stateKey } from '../verify/state.js';
-import { enumerationFor, shardSize, type VerifyConfig, type VerifyFinding, type VerifyState, type VerifySummary } from '../verify/verify.js';
+import { enumerationFor, shardSize, stoppedRun, type VerifyConfig, type VerifyFinding, type VerifyState, type VerifySummary } from '../verify/verify.js';
 import { writeVerifyOutputs } from '../report/outputs.js';
 import { EXIT_ERROR, EXIT_INTERRUPTED } from '../report/summary.js';
 import { outputLines, programLine, programText, verifyLines } from '../report/verify-text.js';
 import { limitsOf, type LimitFlags } from './limits.js';
-import { verifyOnWorker } from './verify-worker-run.js';
+import { verifyOnWorker, type VerifyOutcome } from './verify-worker-run.js';
+import { haltedLadder } from './watchdog-entry.js';
 import { GuardedWork } from './guarded-work.js';
 import type { ExecutionLimits } from '../engine/pool/guarded-pool.js';
 import { formatCount, formatDuration } from './format.js';
@@ -109,13 +111,17 @@ export async function verifyCommand(o: VerifyOptions): Promise<number> {
   });
   if (outcome.kind === 'killed') {
     const { beat, title } = outcome;
+    const what = `cpu${beat.cpu} ${outcome.finding === 'stall' ? `did not reach its next preemption point within ${formatDuration(limits.stallMs)}` : `passed the heap cap of ${limits.memoryMb} MiB`}`;
     summary.verdict = 'unexpected';
-    summary.verdictLine = `unexpected: ${target.name}: ${title} at bound ${final.bound}, rank ${beat.index} (${programText(programAt(e, beat.index))}): cpu${beat.cpu} ${outcome.finding === 'stall' ? `did not reach its next preemption point within ${formatDuration(limits.stallMs)}` : `passed the heap cap of ${limits.memoryMb} MiB`}; its worker was terminated`;
+    summary.verdictLine = `unexpected: ${target.name}: ${title} at bound ${beat.bound}, rank ${beat.index} (${programText(programAt(e, beat.index))}): ${what}; its worker was terminated`;
+    const saved = await saveStopped(target, ref, cfg, programAt(e, beat.index), outcome, [`${what} (step ${beat.step})`, 'its worker was terminated'], o.corpus);
+    if (saved) Object.assign(summary, { corpusFile: saved.file, replay: replayCommand(saved.file, o.targetFile), ladder: saved.ladder });
   }
   summary.exitCode = outcome.kind === 'stopped' ? EXIT_INTERRUPTED : summary.verdict === 'target-error' ? EXIT_ERROR : summary.verdict === 'unexpected' ? 1 : 0;
   const json = await writeVerifyOutputs(summary);
   if (o.json) process.stdout.write(json);
-  else if (outcome.kind === 'killed' || summary.verdict === 'target-error') log([...(outcome.kind === 'killed' ? [summary.verdictLine] : []), ...outputLines(summary)].join('\n'));
+  else if (outcome.kind === 'killed') log([summary.verdictLine, ...(summary.corpusFile ? [`corpus entry: ${summary.corpusFile}`, summary.ladder!] : []), ...outputLines(summary)].join('\n'));
+  else if (summary.verdict === 'target-error') log(outputLines(summary).join('\n'));
   else log(verifyLines(summary).join('\n'));
   if (outcome.kind === 'killed') process.stderr.write(`mdevfuzz: the state in ${file} resumes before that program: fix the target first\n`);
   if (summary.verdict === 'target-error') {
@@ -187,23 +193,59 @@ function summaryOf(target: Target, cfg: VerifyConfig, counts: EnumCounts, mine: 
   };
 }
 
+/**
+ * A watchdog's finding (a stall, an oom) as a corpus entry, as run saves one (harness/cli/watchdog-entry.ts):
+ * its schedule up to the step that never finished, taken by exploring the program again and halting
+ * before that step, and its ladder ending with the finding on that CPU; not minimized. None when
+ * the search does not reach that step again (said on stderr).
+ */
+async function saveStopped(target: Target, ref: TargetRef, cfg: VerifyConfig, program: Program, outcome: Extract<VerifyOutcome, { kind: 'killed' }>, detail: string[], corpus: string): Promise<{ file: string; ladder: string } | null> {
+  const { beat, title } = outcome;
+  const run = stoppedRun(target, cfg, program, beat);
+  if (!run) {
+    process.stderr.write(`mdevfuzz: warning: no corpus entry for ${title}: exploring rank ${beat.index} again did not reach step ${beat.step} of its schedule ${beat.run}\n`);
+    return null;
+  }
+  const ladder = haltedLadder(run.result, program.cpus.length, title, program.start);
+  const entry: CorpusEntry = {
+    ...entryFields(ref, target, cfg, beat.bound, beat.index),
+    signature: title,
+    kind: outcome.finding,
+    program,
+    faults: run.faults,
+    schedule: run.result.schedule,
+    minimized: null,
+    minimizePending: false,
+    ladder,
+    detail,
+  };
+  const rec = await recordSighting(targetDir(corpus, target.name), title, () => entry);
+  return { file: path.relative(process.cwd(), rec.file) || rec.file, ladder };
+}
+
+/** What every verify entry says of where it came from: no campaign seed, so the seed names the search and the index is the rank. */
+function entryFields(ref: TargetRef, target: Target, cfg: VerifyConfig, bound: number, rank: number): Pick<CorpusEntry, 'schemaVersion' | 'harnessVersion' | 'targetHash' | 'target' | 'seed' | 'index' | 'strategy' | 'depth'> {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    harnessVersion: harnessVersion(),
+    targetHash: targetHash(ref),
+    target: target.name,
+    seed: `verify:S=${cfg.maxOps}:C=${cfg.cpus}:B=${bound}`,
+    index: rank,
+    strategy: 'pct',
+    depth: 1,
+  };
+}
+
 /** The unexpected finding as a corpus entry, minimized, with its ladder; an existing entry of that signature is kept. */
 async function saveUnexpected(target: Target, ref: TargetRef, cfg: VerifyConfig, f: VerifyFinding, corpus: string, limits: ExecutionLimits): Promise<{ file: string; ladder: string }> {
   const run = replayExecution(target, f.program, f.faults, f.schedule, { events: true });
   const found = run.result.findings.find((x) => x.title === f.title);
   if (!found) throw new Error(`the schedule of '${f.title}' (rank ${f.rank}) does not show it again on replay`);
   const entry: CorpusEntry = {
-    schemaVersion: SCHEMA_VERSION,
-    harnessVersion: harnessVersion(),
-    targetHash: targetHash(ref),
-    target: target.name,
+    ...entryFields(ref, target, cfg, f.bound, f.rank),
     signature: f.title,
     kind: f.kind,
-    // A verify finding has no campaign seed: the seed names the search and the index is the rank.
-    seed: `verify:S=${cfg.maxOps}:C=${cfg.cpus}:B=${f.bound}`,
-    index: f.rank,
-    strategy: 'pct',
-    depth: 1,
     program: f.program,
     faults: f.faults,
     schedule: f.schedule,

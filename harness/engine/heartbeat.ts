@@ -21,8 +21,12 @@ const HB = {
   phase: 7,
   /** Set by the watchdog's side when the run is stopping: the batch ends after its current execution. */
   stop: 8,
+  /** verify: the bound and fault choice (0: none) of the program being explored, and the schedule of it running. */
+  faultCase: 9,
+  run: 10,
+  bound: 11,
 } as const;
-const HEADER_WORDS = 10;
+const HEADER_WORDS = 12;
 const NAME_SLOTS = 128;
 const NAME_CHARS = 48;
 
@@ -45,6 +49,10 @@ export interface Beat {
   fn: string;
   /** The profiling run the step belongs to (1 forward, 2 backward), or 0: the execution itself. */
   phase: number;
+  /** verify: the bound, fault choice (0: none) and schedule of the program's exploration the step belongs to. */
+  bound: number;
+  faultCase: number;
+  run: number;
 }
 
 /** The writer, in the thread that runs target code. Plain stores: the reader only needs them eventually. */
@@ -65,6 +73,9 @@ export class Heartbeat {
     w[HB.step] = 0;
     w[HB.fn] = 0;
     w[HB.phase] = 0;
+    w[HB.bound] = 0;
+    w[HB.faultCase] = 0;
+    w[HB.run] = 0;
     w[HB.state] = RUNNING;
     w[HB.seq]!++;
   }
@@ -85,6 +96,18 @@ export class Heartbeat {
   phase(p: number): void {
     this.w[HB.phase] = p;
     this.w[HB.seq]!++;
+  }
+
+  /** verify: the steps that follow explore the program at `bound` with fault choice `faultCase` (0: none)... */
+  exploring(bound: number, faultCase: number): void {
+    this.w[HB.bound] = bound;
+    this.w[HB.faultCase] = faultCase;
+    this.w[HB.run] = 0;
+  }
+
+  /** ...and to its exploration's schedule `run`. */
+  run(run: number): void {
+    this.w[HB.run] = run;
   }
 
   fn(name: string): void {
@@ -118,7 +141,7 @@ export function requestStop(sab: SharedArrayBuffer): void {
 export function readBeat(sab: SharedArrayBuffer): Beat {
   const w = new Int32Array(sab, 0, HEADER_WORDS);
   const id = w[HB.fn]!;
-  return { seq: w[HB.seq]!, running: w[HB.state] === RUNNING, index: w[HB.index]!, cpu: w[HB.cpu]!, step: w[HB.step]!, fn: id === 0 ? 'cpu_idle' : nameOf(sab, id), phase: w[HB.phase]! };
+  return { seq: w[HB.seq]!, running: w[HB.state] === RUNNING, index: w[HB.index]!, cpu: w[HB.cpu]!, step: w[HB.step]!, fn: id === 0 ? 'cpu_idle' : nameOf(sab, id), phase: w[HB.phase]!, bound: w[HB.bound]!, faultCase: w[HB.faultCase]!, run: w[HB.run]! };
 }
 
 function nameOf(sab: SharedArrayBuffer, id: number): string {

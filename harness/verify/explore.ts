@@ -31,7 +31,7 @@ import { TeardownMemo } from '../engine/inline/teardown-memo.js';
 import { makeRng } from '../rng.js';
 import type { Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
-import type { Fault, FindingKind, Program, Schedule } from '../types.js';
+import type { ExecResult, Fault, FindingKind, Program, Schedule } from '../types.js';
 import { dependent, RaceAnalysis, type Race, type Step } from './dpor.js';
 import { mostSites } from './faults.js';
 
@@ -42,8 +42,13 @@ export interface ExploreOptions {
   maxSteps?: number;
   /** Stop (incomplete) once Date.now() passes this. */
   deadline?: number;
-  /** Every step published here, for the watchdog of `mdevfuzz verify`. */
+  /** Every step published here, for the watchdog of `mdevfuzz verify`; so is the number of each schedule. */
   heartbeat?: Heartbeat;
+  /**
+   * Stop schedule `run` before its step `step`, which a watchdog found never finishing, and end the
+   * exploration there: ExploreResult.halted then holds that schedule so far, with its events.
+   */
+  halt?: { run: number; step: number };
 }
 
 export interface ExploreFinding {
@@ -67,6 +72,8 @@ export interface ExploreResult {
   complete: boolean;
   /** Per fallible call, the most occurrences any run reached (faults.ts). */
   sites: Map<string, number>;
+  /** The schedule that `halt` named, up to its step. */
+  halted?: ExecResult;
 }
 
 interface Node {
@@ -125,7 +132,14 @@ export function explore(target: Target, program: Program, opts: ExploreOptions):
       out.complete = false;
       return out;
     }
-    const { halt, findings, asleep, sites } = runOnce(t, holder, program, nodes, fixed, opts, teardowns);
+    opts.heartbeat?.run(out.runs);
+    const haltAt = opts.halt?.run === out.runs ? opts.halt.step : undefined;
+    const { halt, findings, asleep, sites, result } = runOnce(t, holder, program, nodes, fixed, opts, teardowns, haltAt);
+    if (haltAt !== undefined) {
+      out.halted = result;
+      out.complete = false;
+      return out;
+    }
     out.runs++;
     mostSites(out.sites, sites);
     if (halt === 'sleep') out.sleepBlocked++;
@@ -148,13 +162,15 @@ interface Run {
   /** CPUs asleep where a run was halted by sleep sets, with the step each would take. */
   asleep: Step[];
   sites: ReadonlyMap<string, number>;
+  result: ExecResult;
 }
 
-/** One execution: replay nodes[0..fixed), then choose by the default, pushing new nodes. */
-function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes: Node[], fixed: number, opts: ExploreOptions, teardowns: TeardownMemo): Run {
+/** One execution: replay nodes[0..fixed), then choose by the default, pushing new nodes; halted before step `haltAt` (with events) if given. */
+function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes: Node[], fixed: number, opts: ExploreOptions, teardowns: TeardownMemo, haltAt?: number): Run {
   let halted: 'sleep' | 'bound' | undefined;
   let asleep: Step[] = [];
   const exec: ExecOptions = { faults: opts.faults ?? [], accesses: opts.dpor, maxSteps: opts.maxSteps, heartbeat: opts.heartbeat, teardowns };
+  if (haltAt !== undefined) Object.assign(exec, { haltAt, events: true });
   holder.k = undefined;
   const fill = (t: number): void => {
     if (t >= Math.max(fixed - 1, 0) && nodes[t] && holder.k?.access) nodes[t]!.acc = holder.k.access.of(t);
@@ -197,7 +213,7 @@ function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes
   const last = nodes.length - 1;
   if (kernel.access && last >= Math.max(fixed - 1, 0)) nodes[last]!.acc = kernel.access.of(last);
   const findings = result.findings.map((f) => ({ title: f.title, kind: f.kind, schedule: result.schedule }));
-  return { halt: halted, findings, asleep, sites: kernel.faultSites() };
+  return { halt: halted, findings, asleep, sites: kernel.faultSites(), result };
 }
 
 /**

@@ -10,7 +10,7 @@
 
 import type { Heartbeat } from '../engine/heartbeat.js';
 import { expectationOf, type Target } from '../target.js';
-import type { Fault, FindingKind, Program, Schedule } from '../types.js';
+import type { ExecResult, Fault, FindingKind, Program, Schedule } from '../types.js';
 import { explore } from './explore.js';
 import { faultChoices } from './faults.js';
 import { enumeratePrograms, programAt, type EnumCounts, type Enumeration } from './programs.js';
@@ -185,7 +185,8 @@ function exploreRank(target: Target, cfg: VerifyConfig, e: Enumeration, rank: nu
   const program = programAt(e, rank);
   const choices: Fault[][] = [[]]; // the fault-free case first: its runs count the fallible calls
   const runs = { cases: 0, runs: 0, pruned: 0, sleepBlocked: 0 };
-  for (const faults of choices) {
+  for (const [faultCase, faults] of choices.entries()) {
+    heartbeat?.exploring(state.bound, faultCase);
     const r = explore(target, program, { bound: state.bound, dpor: cfg.dpor, faults, maxSteps: cfg.maxSteps, deadline, heartbeat });
     if (cfg.faults && faults.length === 0) choices.push(...faultChoices(target, r.sites));
     runs.runs += r.runs;
@@ -210,6 +211,29 @@ function exploreRank(target: Target, cfg: VerifyConfig, e: Enumeration, rank: nu
   stats.pruned += runs.pruned;
   stats.sleepBlocked += runs.sleepBlocked;
   return false;
+}
+
+/** Where a watchdog stopped a search: the bound, the program's fault choice, its schedule, and the step that never finished. */
+export interface StoppedAt {
+  bound: number;
+  faultCase: number;
+  run: number;
+  step: number;
+}
+
+/**
+ * The schedule a watchdog stopped (a stall, an oom) up to the step that never finished: the
+ * program's exploration at that bound again, its fault choices counted as the search counted them,
+ * halted before that step. Undefined if the search does not reach it again (a target that does not
+ * run the same way twice).
+ */
+export function stoppedRun(target: Target, cfg: VerifyConfig, program: Program, at: StoppedAt): { faults: Fault[]; result: ExecResult } | undefined {
+  const opts = { bound: at.bound, dpor: cfg.dpor, maxSteps: cfg.maxSteps };
+  const free = explore(target, program, { ...opts, faults: [], halt: at.faultCase === 0 ? at : undefined });
+  if (at.faultCase === 0) return free.halted && { faults: [], result: free.halted };
+  const faults = cfg.faults && free.complete ? faultChoices(target, free.sites)[at.faultCase - 1] : undefined;
+  const r = faults && explore(target, program, { ...opts, faults, halt: at });
+  return r?.halted && { faults: faults!, result: r.halted };
 }
 
 export type { EnumCounts };
