@@ -3,7 +3,9 @@
 // check), and many schedules end in the same state: at bound 2 on mdev-v6, 4,411 teardowns of 60
 // programs started from 718 distinct states. A teardown is a function of that state (the kernel
 // words, the occurrence counts of fault injection, the lock-order graph lockdep checks against, the
-// titles already reported), so a teardown that reported nothing need not run again from it.
+// titles already reported), so a teardown that reported nothing need not run again from it. One
+// memo serves the runs of one program under one fault choice: which call fails is part of what a
+// teardown does, and it is not in the key.
 //
 // The kernel words are taken without the allocation and free stamps of each slot header (CPU and
 // step, read only by reports), which would tell apart states that differ in nothing else; a
