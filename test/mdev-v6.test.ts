@@ -54,6 +54,7 @@ describe('v6 driver_detach (dd.c 1318-1341)', () => {
     const k = v6Kernel();
     const removed: number[] = [];
     const bus: BusType = {
+      driver_core: 'v6.1-rc7',
       probe: function* () {
         return 0;
       },

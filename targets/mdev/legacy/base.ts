@@ -1,10 +1,11 @@
 // The driver core as the mdev lifecycle sees it (drivers/base/{core,dd,bus,driver}.c and lib/klist.c of
-// v5.0.1, lines cited; v5.2.1 differs by dev->p->dead, BusType.dead_flag): device registration
+// v5.0.1, lines cited; v5.2.1 and v6.1-rc7 differ in dev->p->dead and in who takes the device lock
+// to attach a driver, BusType.driver_core): device registration
 // with its sysfs directory and the parent's klist of children, synchronous bus probing under
 // device_lock, and unbinding on device_del.
 
 import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
-import { kernfs_create, kernfs_create_root, kernfs_remove, ENODEV, ENOMEM, type KernfsNode } from '../../../harness/kernel/kernfs.js';
+import { kernfs_create, kernfs_create_root, kernfs_remove, EBUSY, ENODEV, ENOMEM, type KernfsNode } from '../../../harness/kernel/kernfs.js';
 import { list_add, list_contains, list_del, list_entries, list_new } from '../../../harness/kernel/list.js';
 import { module_text, type Module } from '../../../harness/kernel/module.js';
 import { kref_get, kref_put, mutex_lock, mutex_unlock, wait_event_zero } from '../../../harness/kernel/sync.js';
@@ -46,11 +47,25 @@ export function driver_code(k: Kernel, drv: DeviceDriver): MdevDriver {
 export interface BusType {
   /** bus->match; absent on the v5.0/v5.2 mdev bus (mdev_driver.c 75-79 v5.0.1, 72-76 v5.2.1). */
   match?(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): boolean;
-  /** Whether struct device_private has `dead` (added in v5.1: v5.2.1 core.c 2240-2242, dd.c 797/943/965; absent in v5.0.1). */
-  dead_flag?: boolean;
+  /** The release of drivers/base the bus lives in (see DriverCore). */
+  driver_core: DriverCore;
   probe(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): Gen<number>;
   remove(k: Kernel, mdev: MdevDevice, drv: DeviceDriver): Gen;
   release(k: Kernel, mdev: MdevDevice): Gen;
+}
+
+/**
+ * The releases of drivers/base that the models need, as far as they differ for the mdev bus:
+ * v5.0.1 has no dev->p->dead and __driver_attach locks the device itself (dd.c 870-907); v5.1
+ * added the dead flag (v5.2.1 core.c 2240-2242) and device_driver_attach, which __driver_attach
+ * calls (dd.c 1021 → 933-947); by v6.1-rc7 __driver_attach locks the device itself again
+ * (dd.c 1189-1191) and __driver_probe_device checks dead, registered and bound (757-764).
+ */
+export type DriverCore = 'v5.0.1' | 'v5.2.1' | 'v6.1-rc7';
+
+/** Whether struct device_private has `dead` (added in v5.1). */
+export function has_dead_flag(bus: BusType): boolean {
+  return bus.driver_core !== 'v5.0.1';
 }
 
 /** A version's mdev bus with the driver registration that goes through it. */
@@ -209,11 +224,43 @@ function driver_match_device(k: Kernel, bus: BusType, drv: DeviceDriver, mdev: M
   return bus.match ? bus.match(k, mdev, drv) : true;
 }
 
-/** device_driver_attach (dd.c 933-947 (v5.2.1; v6 only)): device_driver_attach: bind this driver explicitly (v6: mdev_match never binds on its own). */
+/**
+ * device_is_registered (include/linux/device.h): dev->kobj.state_in_sysfs, which kobject_add sets
+ * and device_del's kobject_del clears; the model's dev_kn is set and cleared with it.
+ */
+function device_is_registered(k: Kernel, mdev: MdevDevice): boolean {
+  return k.get(mdev, 'dev_kn') !== 0;
+}
+
+/**
+ * driver_probe_device (dd.c 649-676 v5.0.1, 652-679 v5.2.1), called with the device lock held: a
+ * device that kobject_del has taken out of sysfs is not probed. v6.1-rc7 moved the checks into
+ * __driver_probe_device (757-764), which also refuses a dead device and a bound one.
+ */
+const driver_probe_device = kfn('driver_probe_device', function* (k: Kernel, bus: BusType, drv: DeviceDriver, mdev: MdevDevice) {
+  if (bus.driver_core === 'v6.1-rc7') return yield* __driver_probe_device(k, bus, drv, mdev);
+  if (!device_is_registered(k, mdev)) return -ENODEV;
+  return yield* really_probe(k, bus, mdev, drv);
+});
+
+/** __driver_probe_device (dd.c 757-786 v6.1-rc7). */
+const __driver_probe_device = kfn('__driver_probe_device', function* (k: Kernel, bus: BusType, drv: DeviceDriver, mdev: MdevDevice) {
+  if (k.get(mdev, 'dev_dead') !== 0 || !device_is_registered(k, mdev)) return -ENODEV;
+  if (k.get(mdev, 'dev_driver') !== 0) return -EBUSY;
+  return yield* really_probe(k, bus, mdev, drv);
+});
+
+/**
+ * device_driver_attach (dd.c 933-947 v5.2.1, 1100-1115 v6.1-rc7; absent in v5.0.1): bind this
+ * driver under __device_driver_lock (inline: device_lock, the mdev bus has no need_parent_lock).
+ * v5.2.1 skips a dead or bound device (943); v6.1-rc7 leaves that to __driver_probe_device.
+ * v5.2's __driver_attach binds through it, v6's mdev_device_create explicitly (mdev_match never binds).
+ */
 export const device_driver_attach = kfn('device_driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver, mdev: MdevDevice) {
   yield* device_lock(k, mdev);
-  let ret = -ENODEV;
-  if (k.get(mdev, 'dev_driver') === 0) ret = yield* really_probe(k, bus, mdev, drv);
+  let ret: number;
+  if (bus.driver_core === 'v6.1-rc7') ret = yield* __driver_probe_device(k, bus, drv, mdev);
+  else ret = k.get(mdev, 'dev_dead') === 0 && k.get(mdev, 'dev_driver') === 0 ? yield* driver_probe_device(k, bus, drv, mdev) : 0;
   yield* device_unlock(k, mdev);
   return ret;
 });
@@ -228,7 +275,7 @@ export const device_attach = kfn('device_attach', function* (k: Kernel, bus: Bus
       yield k.at('klist_next');
       if (!k.isLive(drv) || !list_contains(k, drivers, drv)) continue;
       Atomics.add(k.mem, k.addr(drv, 'klist_refs'), 1);
-      const bound = driver_match_device(k, bus, drv, mdev) && (yield* really_probe(k, bus, mdev, drv)) === 0;
+      const bound = driver_match_device(k, bus, drv, mdev) && (yield* driver_probe_device(k, bus, drv, mdev)) === 0;
       Atomics.sub(k.mem, k.addr(drv, 'klist_refs'), 1);
       if (bound) break;
     }
@@ -324,7 +371,7 @@ export const device_remove_groups = kfn('device_remove_groups', function* (k: Ke
 export const device_del = kfn('device_del', function* (k: Kernel, bus: BusType, mdev: MdevDevice) {
   const parent = k.get(mdev, 'dev_parent') as Device;
   k.set(mdev, 'dev_deleted', 1);
-  if (bus.dead_flag !== false) {
+  if (has_dead_flag(bus)) {
     yield* device_lock(k, mdev);
     k.set(mdev, 'dev_dead', 1);
     yield* device_unlock(k, mdev);
@@ -385,9 +432,7 @@ export function bus_devices(k: Kernel): MdevDevice[] {
 
 /**
  * driver_attach (dd.c 918 v5.0.1, 1035 v5.2.1, 1205 v6.1-rc7) → bus_for_each_dev (bus.c 301 v5.0.1,
- * 291 v5.2.1, 288 v6.1-rc7): a live walk of the bus's devices; __driver_attach (dd.c 870-907
- * v5.0.1, 975-1015 v5.2.1, 1134-1145 v6.1-rc7) probes each matching unbound one under device_lock,
- * and from v5.1 skips a device whose device_del has begun. v6's mdev_match never matches.
+ * 291 v5.2.1, 288 v6.1-rc7): a live walk of the bus's devices, calling __driver_attach on each.
  */
 export const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
   const visited = new Set<number>();
@@ -399,12 +444,21 @@ export const driver_attach = kfn('driver_attach', function* (k: Kernel, bus: Bus
   }
 });
 
-/** __driver_attach, bus_for_each_dev's callback (called through a pointer, so a frame of its own). */
+/**
+ * __driver_attach, bus_for_each_dev's callback (called through a pointer, so a frame of its own):
+ * a matching device is probed under its device lock, taken here in v5.0.1 (dd.c 897-903, then
+ * `if (!dev->driver)`) and v6.1-rc7 (1189-1191, __device_driver_lock 1069-1074 inline), and in v5.2.1 by
+ * device_driver_attach (1021), so that a task waiting for the lock hangs in that function there.
+ * v6's mdev_match never matches.
+ */
 const __driver_attach = kfn('__driver_attach', function* (k: Kernel, bus: BusType, drv: DeviceDriver, mdev: MdevDevice) {
   if (!driver_match_device(k, bus, drv, mdev)) return 0;
+  if (bus.driver_core === 'v5.2.1') {
+    yield* device_driver_attach(k, bus, drv, mdev);
+    return 0;
+  }
   yield* device_lock(k, mdev);
-  const dead = bus.dead_flag !== false && k.get(mdev, 'dev_dead') !== 0;
-  if (!dead && k.get(mdev, 'dev_driver') === 0) yield* really_probe(k, bus, mdev, drv);
+  if (bus.driver_core === 'v6.1-rc7' || k.get(mdev, 'dev_driver') === 0) yield* driver_probe_device(k, bus, drv, mdev);
   yield* device_unlock(k, mdev);
   return 0;
 });

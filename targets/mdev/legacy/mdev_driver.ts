@@ -5,7 +5,7 @@ import { kfn, type Gen, type Kernel } from '../../../harness/kernel/kernel.js';
 import { kref_get, kref_put } from '../../../harness/kernel/sync.js';
 import { ENOMEM } from '../../../harness/kernel/kernfs.js';
 import { kzalloc, kfree } from './alloc.js';
-import { driver_text, mdev_bus, type MdevBus } from './base.js';
+import { driver_text, mdev_bus, type DriverCore, type MdevBus } from './base.js';
 import { iommu_group, type DeviceDriver, type IommuGroup, type MdevDevice } from './structs.js';
 
 /** iommu_group_put (drivers/iommu/iommu.c (a kref put)). */
@@ -48,7 +48,7 @@ export const mdev_remove = kfn('mdev_remove', function* (k: Kernel, mdev: MdevDe
   yield* mdev_detach_iommu(k, mdev);
 });
 
-/** The legacy mdev bus, with the core's mdev_device_release as dev->release; `dead_flag` per release (v5.1+). */
-export function legacy_mdev_bus(release: (k: Kernel, mdev: MdevDevice) => Gen, dead_flag: boolean): MdevBus {
-  return mdev_bus({ probe: mdev_probe, remove: mdev_remove, release, dead_flag });
+/** The legacy mdev bus, with the core's mdev_device_release as dev->release, in its release's driver core. */
+export function legacy_mdev_bus(release: (k: Kernel, mdev: MdevDevice) => Gen, driver_core: DriverCore): MdevBus {
+  return mdev_bus({ probe: mdev_probe, remove: mdev_remove, release, driver_core });
 }

@@ -52,7 +52,7 @@ export const mdev_device = defineStruct('mdev_device', [
   'dev_klist',
   'dev_kn',
   'dev_on_bus',
-  /** dev->p->dead (v5.1+ only, see BusType.dead_flag). */
+  /** dev->p->dead (v5.1+ only, see has_dead_flag in base.ts). */
   'dev_dead',
   /** The model's record that device_del has begun, for the object states (no kernel field). */
   'dev_deleted',

@@ -23,7 +23,7 @@ import {
   parent_remove_sysfs_files,
 } from './mdev_sysfs.js';
 
-const mdev_bus = legacy_mdev_bus((k, mdev) => mdev_device_release(k, mdev), false);
+const mdev_bus = legacy_mdev_bus((k, mdev) => mdev_device_release(k, mdev), 'v5.0.1');
 const mdev_bus_type = mdev_bus.type;
 
 function g(k: Kernel) {

@@ -19,7 +19,7 @@ import { globals, mdev_parent, mdev_device, type Device, type MdevDevice, type M
 import { parent_create_sysfs_files, parent_remove_sysfs_files, mdev_create_sysfs_files } from '../v5.0/mdev_sysfs.js';
 import { mdev_remove_sysfs_files } from './mdev_sysfs.js';
 
-const mdev_bus = legacy_mdev_bus((k, mdev) => mdev_device_release(k, mdev), true);
+const mdev_bus = legacy_mdev_bus((k, mdev) => mdev_device_release(k, mdev), 'v5.2.1');
 const mdev_bus_type = mdev_bus.type;
 
 function g(k: Kernel) {

@@ -40,7 +40,7 @@ export interface MdevBusV6 {
 /** The v6 mdev bus (mdev_driver.c 43-48), with the core's mdev_device_release as dev->release. */
 export function v6_mdev_bus(release: (k: Kernel, mdev: MdevDevice) => Gen): MdevBusV6 {
   // mdev_match (mdev_driver.c 34-41): no driver matches on its own; binding is by device_driver_attach.
-  const type: BusType = { match: () => false, probe: mdev_probe, remove: mdev_remove, release };
+  const type: BusType = { match: () => false, driver_core: 'v6.1-rc7', probe: mdev_probe, remove: mdev_remove, release };
   return {
     type,
     mdev_register_driver: kfn('mdev_register_driver', function* (k: Kernel, d: DriverV6, drv: MdevDriver, owner: Module) {
