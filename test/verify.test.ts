@@ -85,6 +85,17 @@ describe('the explorer', () => {
     assert.deepEqual(titles, ['invariant: lost update in incr'], 'the lost update is among them');
   });
 
+  test('a fatal finding that ends a run early does not hide the races of the steps it kept other CPUs from taking', async () => {
+    // mdev-v5.0: insmod mlx5_sf probes an mdev that rmmod mlx5_core is removing. Run on after
+    // device_del's unbind, the probe dereferences the drvdata mlx5_sf_destroy cleared and the run
+    // ends there, before rmmod frees the parent device the probe read first; only that free,
+    // run before the read, shows the use-after-free (3 preemptions, corpus entry of that title).
+    const v50 = await loadTarget({ name: 'mdev-v5.0' });
+    const program: Program = { cpus: [[op('rmmod', { module: 'mlx5_core' })], [op('create', { type: 'mlx5_core-sf', uuid: 0 }), op('insmod', { module: 'mlx5_sf' })]] };
+    const titles = explore(v50, program, { bound: 3, dpor: true }).findings.map((f) => [f.title, f.preemptions]);
+    assert.deepEqual(titles.find(([t]) => t === 'KASAN: use-after-free Read in mlx5_sf_probe'), ['KASAN: use-after-free Read in mlx5_sf_probe', 3], JSON.stringify(titles));
+  });
+
   test('faults: each fallible call at each occurrence the fault-free exploration reached', async () => {
     const v50 = await loadTarget({ name: 'mdev-v5.0' });
     const program: Program = { cpus: [[op('create', { type: 'mtty-1', uuid: 0 })], [op('open', { uuid: 0 })]] };
@@ -156,6 +167,19 @@ describe('the race analysis', () => {
     assert.deepEqual(a.push({ cpu: 1, acc: [access(1, 0, 0)] }), { i: 0, cpu: 1 });
     assert.equal(a.push({ cpu: 0, acc: [access(1, 0, 0)] }), undefined, 'two reads');
     assert.deepEqual(a.pending({ cpu: 0, acc: [access(1, 127, 1)] }), { i: 2, cpu: 0 }, 'a free races with the last read of any field');
+  });
+
+  test('a step of unknown accesses races with the last step of another CPU that does not happen before it', () => {
+    const a = new RaceAnalysis(3);
+    a.push({ cpu: 0, acc: [access(1, 0, 1)] });
+    a.push({ cpu: 1, acc: [access(2, 0, 1)] });
+    assert.deepEqual(a.unknown(2), { i: 1, cpu: 2 }, 'the last step of any other CPU');
+    a.push({ cpu: 2, acc: [access(2, 0, 0)] });
+    assert.deepEqual(a.unknown(2), { i: 0, cpu: 2 }, 'cpu1\'s step happens before cpu2\'s next (it read what cpu1 wrote): cpu0\'s is the race');
+    assert.deepEqual(a.unknown(0), { i: 2, cpu: 0 }, 'never its own step');
+    const alone = new RaceAnalysis(2);
+    alone.push({ cpu: 0, acc: [access(1, 0, 1)] });
+    assert.equal(alone.unknown(0), undefined, 'no other CPU has run');
   });
 });
 

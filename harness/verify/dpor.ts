@@ -9,7 +9,10 @@
 // CPU that conflicts with j and does not happen before j's CPU reaches j is a race; at the state
 // before i, j's CPU joins the backtrack set, or, if it was not runnable there (blocked), every
 // runnable CPU (FG05's conservative choice). CPUs asleep at the end of a run cut by sleep sets race
-// the trace with the step they would take (known from when they ran from that state).
+// the trace with the step they would take (known from when they ran from that state). CPUs that
+// could still run when a fatal finding ended the run race it with a step of unknown accesses, i.e.
+// with the last step of every other CPU that does not happen before theirs: the crash ends the trace
+// before the steps that would show their races (the free of what the crashing CPU had just read).
 //
 // Preemption bounding (Musuvathi and Qadeer, "Iterative context bounding for systematic testing of
 // multithreaded programs", PLDI 2007) makes DPOR unsound: the bound adds dependences between
@@ -166,6 +169,20 @@ export class RaceAnalysis {
   pending(step: Step): Race | undefined {
     this.dependences(step);
     return this.lastRace(step.cpu);
+  }
+
+  /**
+   * The race of CPU p's next step when its accesses are unknown (a fatal finding ended the run
+   * before p took it): taken to conflict with everything, it races with the last step of another
+   * CPU that does not happen before p goes on.
+   */
+  unknown(p: number): Race | undefined {
+    let last = -1;
+    for (let c = 0; c < this.ncpus; c++) {
+      const i = this.lastOf[c]!;
+      if (c !== p && i > last && this.clockOf(p, c) < this.clocks[i * this.ncpus + c]!) last = i;
+    }
+    return last >= 0 ? { i: last, cpu: p } : undefined;
   }
 
   // Scratch of dependences(), reused from step to step: the steps found (marked with the stamp of

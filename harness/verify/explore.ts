@@ -150,7 +150,7 @@ export function explore(target: Target, program: Program, opts: ExploreOptions):
       seen.add(f.title);
       out.findings.push({ ...f, preemptions: cost });
     }
-    if (opts.dpor) addRaces(nodes, analysis, Math.max(fixed - 1, 0), asleep);
+    if (opts.dpor) addRaces(nodes, analysis, Math.max(fixed - 1, 0), asleep, halt === undefined ? cutShort(nodes) : []);
     fixed = nextBranch(nodes, opts, out);
     if (fixed < 0) return out;
   }
@@ -217,10 +217,20 @@ function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes
 }
 
 /**
- * Backtrack points from the races of the last run, whose new steps begin at `from` (the analysis
- * holds the steps before it from the runs before), with BPOR's conservative twin.
+ * The CPUs that could still have run when the run ended on its own (not halted by the explorer): a
+ * fatal finding in the last step stops every CPU, so a CPU enabled beside it never took its steps.
  */
-function addRaces(nodes: Node[], analysis: RaceAnalysis, from: number, pending: Step[]): void {
+function cutShort(nodes: readonly Node[]): number[] {
+  const last = nodes[nodes.length - 1];
+  return last ? last.enabled.filter((c) => c !== last.chosen) : [];
+}
+
+/**
+ * Backtrack points from the races of the last run, whose new steps begin at `from` (the analysis
+ * holds the steps before it from the runs before), with BPOR's conservative twin; `pending` are
+ * the steps of CPUs asleep where the run was halted, `unknown` the CPUs a fatal finding cut short.
+ */
+function addRaces(nodes: Node[], analysis: RaceAnalysis, from: number, pending: Step[], unknown: readonly number[]): void {
   analysis.truncate(from);
   const found: Race[] = [];
   for (let j = from; j < nodes.length; j++) {
@@ -229,6 +239,10 @@ function addRaces(nodes: Node[], analysis: RaceAnalysis, from: number, pending: 
   }
   for (const step of pending) {
     const race = analysis.pending(step);
+    if (race) found.push(race);
+  }
+  for (const cpu of unknown) {
+    const race = analysis.unknown(cpu);
     if (race) found.push(race);
   }
   for (const { i, cpu } of found) {
