@@ -1,6 +1,6 @@
 // `npm run bench -- verify-dpor`: what DPOR saves `mdevfuzz verify`. On the same programs (evenly
 // spaced ranks of the verify enumeration, S=3 on 2 CPUs, default start state, no faults) and the
-// same preemption bound, the schedules run and the time taken with DPOR (sleep sets, backtrack
+// same preemption bound, the schedules run and the time taken with DPOR (backtrack
 // sets, BPOR's conservative points) and without (every runnable CPU at every state within the
 // bound), and whether both found the same titles. --budget N: programs per (target, bound).
 

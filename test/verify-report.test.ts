@@ -36,7 +36,7 @@ function boundRow(html: string, bound: number): string[] {
   return [...row[1]!.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]!);
 }
 
-const counts = (b: BoundStats): string[] => [String(b.bound), n(b.programs), n(b.cases), n(b.runs), n(b.pruned), n(b.sleepBlocked)];
+const counts = (b: BoundStats): string[] => [String(b.bound), n(b.programs), n(b.cases), n(b.runs), n(b.pruned)];
 
 /** The testcases of junit.xml: name and what is inside (failure, skipped, system-out). */
 function testcases(xml: string): { name: string; body: string }[] {
@@ -59,7 +59,7 @@ describe('verify writes summary.json, junit.xml and report.html', () => {
 
     const html = read(s.reportFile);
     assert.ok(html.includes(`<p class="verdict ok" id="verdict">${esc(s.verdictLine)}</p>`), 'the verdict line, prominent');
-    for (const b of s.bounds) assert.deepEqual(boundRow(html, b.bound).slice(0, 6), counts(b), `bound ${b.bound}'s row`);
+    for (const b of s.bounds) assert.deepEqual(boundRow(html, b.bound).slice(0, 5), counts(b), `bound ${b.bound}'s row`);
     const table = /<table id="expected-table">(.*?)<\/table>/s.exec(html)?.[1] ?? '';
     for (const f of expected) {
       const row = [...table.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => m[1]!).find((x) => x.includes(`<td>${esc(f.title)}</td>`));
@@ -106,9 +106,9 @@ describe('verify writes summary.json, junit.xml and report.html', () => {
     assert.deepEqual(JSON.parse(read(s.summaryFile)), s, 'summary.json is the --json output');
     assert.deepEqual(s.mergedFrom, shards.map((x) => x.stateFile));
     assert.equal(s.verdict, 'verified');
-    const sum = (bound: number, key: 'programs' | 'cases' | 'runs' | 'pruned' | 'sleepBlocked' | 'ms'): number => shards.reduce((t, x) => t + x.bounds[bound]![key], 0);
+    const sum = (bound: number, key: 'programs' | 'cases' | 'runs' | 'pruned' | 'ms'): number => shards.reduce((t, x) => t + x.bounds[bound]![key], 0);
     for (const b of s.bounds) {
-      const summed = { bound: b.bound, programs: sum(b.bound, 'programs'), cases: sum(b.bound, 'cases'), runs: sum(b.bound, 'runs'), pruned: sum(b.bound, 'pruned'), sleepBlocked: sum(b.bound, 'sleepBlocked'), ms: sum(b.bound, 'ms'), complete: true };
+      const summed = { bound: b.bound, programs: sum(b.bound, 'programs'), cases: sum(b.bound, 'cases'), runs: sum(b.bound, 'runs'), pruned: sum(b.bound, 'pruned'), ms: sum(b.bound, 'ms'), complete: true };
       assert.deepEqual(b, summed, `bound ${b.bound}`);
     }
     assert.equal(s.bounds[1]!.programs, 218, 'the shards cover the whole');
@@ -116,7 +116,7 @@ describe('verify writes summary.json, junit.xml and report.html', () => {
     const html = read(s.reportFile);
     assert.ok(html.includes(`<p class="verdict ok" id="verdict">${esc(s.verdictLine)}</p>`));
     assert.match(s.verdictLine, /\(2 shards\)$/);
-    for (const b of s.bounds) assert.deepEqual(boundRow(html, b.bound).slice(0, 6), counts(b), `bound ${b.bound}'s row`);
+    for (const b of s.bounds) assert.deepEqual(boundRow(html, b.bound).slice(0, 5), counts(b), `bound ${b.bound}'s row`);
     assert.deepEqual(testcases(read(s.junitFile)).map((c) => c.name), ['bound 0', 'bound 1']);
   });
 

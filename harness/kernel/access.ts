@@ -34,6 +34,13 @@ const ORDINAL_SPAN = 1 << 10;
  */
 export const faultCounter = (layout: Layout): number => layout.words;
 
+/**
+ * The object that stands for which slots of each pool are live, one field per pool: an allocation
+ * or free writes it, and a walk over the live slots (Kernel.walk) reads it, so that the walk and an
+ * allocation it did not see are dependent (the walk read no field of an object not yet allocated).
+ */
+export const poolMembers = (layout: Layout): number => layout.words + 1;
+
 /** One access, as a number: (object * 128 + field) * 4 + kind. Objects allocated by the program are negative. */
 export type Access = number;
 
@@ -120,6 +127,8 @@ export function describeAccess(a: Access, layout: Layout): string {
     name = `${pool?.def.name ?? 'object'}@cpu${key % CPUS_SPAN}.${n % ORDINAL_SPAN}`;
   } else if (obj === faultCounter(layout)) {
     return `${kind} fail_nth${field === 0 ? '' : `.${field}`}`;
+  } else if (obj === poolMembers(layout)) {
+    return `${kind} live ${layout.pools[field - 1]?.def.name ?? `pool${field}`}`;
   } else {
     pool = layout.pools.find((p) => obj >= p.base && obj < p.base + p.capacity * p.slotWords);
     name = pool ? `${pool.def.name}#${(obj - pool.base) / pool.slotWords}` : `word${obj}`;

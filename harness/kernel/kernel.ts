@@ -4,7 +4,7 @@
 // `yield` is a preemption point whose value is its label, `function:step`.
 
 import type { Fault, Finding, FindingKind, TraceEvent } from '../types.js';
-import { AccessLog, faultCounter, READ, SYNC, WHOLE, WRITE } from './access.js';
+import { AccessLog, faultCounter, poolMembers, READ, SYNC, WHOLE, WRITE } from './access.js';
 import { FATAL_KINDS } from '../types.js';
 import {
   CPU,
@@ -262,6 +262,7 @@ export class Kernel {
     if (this.access) {
       this.access.allocate(base, p.id, this.cpu);
       this.access.note(base, WHOLE, WRITE);
+      this.access.note(poolMembers(this.layout), p.id, WRITE);
     }
     return makeRef(p.id, gen, slot) as Ref<F>;
   }
@@ -321,6 +322,7 @@ export class Kernel {
     this.mem.fill(POISON, base + 6, base + p.slotWords);
     this.touch(p, base);
     this.access?.note(base, WHOLE, WRITE);
+    this.access?.note(poolMembers(this.layout), p.id, WRITE);
   }
 
   private touch(p: Pool, base: number): void {
@@ -435,6 +437,16 @@ export class Kernel {
   }
 
   /** Every live slot of a struct type, in allocation order. */
+  /**
+   * The live slots of `def` as a walk of a kernel list of them sees them (the bus's klist of
+   * devices): for the access record a read of which slots are live, so that an allocation the walk
+   * did not see is dependent on it. live() is for lookups that stand for a pointer (no such read).
+   */
+  walk<F extends string>(def: StructDef<F>): Ref<F>[] {
+    this.access?.note(poolMembers(this.layout), this.pool(def).id, READ);
+    return this.live(def);
+  }
+
   live<F extends string>(def: StructDef<F>): Ref<F>[] {
     const p = this.pool(def);
     const n = Math.min(Atomics.load(this.mem, p.cursor), p.capacity);

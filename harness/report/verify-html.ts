@@ -32,14 +32,14 @@ function figures(s: VerifySummary): string {
 }
 
 function boundTable(s: VerifySummary): string {
-  const head = ['bound', 'programs', 'cases', 'schedules run', 'pruned', 'sleep-blocked', s.mergedFrom ? 'time (sum)' : 'time', ''];
+  const head = ['bound', 'programs', 'cases', 'schedules run', 'pruned', s.mergedFrom ? 'time (sum)' : 'time', ''];
   const rows = s.bounds.map((b) => {
-    const nums = [b.programs, b.cases, b.runs, b.pruned, b.sleepBlocked].map((n) => `<td class="num">${count(n)}</td>`).join('');
+    const nums = [b.programs, b.cases, b.runs, b.pruned].map((n) => `<td class="num">${count(n)}</td>`).join('');
     return `<tr id="bound-${b.bound}"><td>${b.bound}</td>${nums}<td class="num">${formatDuration(b.ms)}</td><td>${b.complete ? 'complete' : 'partial'}</td></tr>`;
   });
   return [
     `<table id="bound-table"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`,
-    '<p class="legend">cases: program &times; fault choice. pruned: alternatives within the bound that DPOR never ran. sleep-blocked: runs cut where every runnable CPU slept.</p>',
+    '<p class="legend">cases: program &times; fault choice. pruned: alternatives within the bound that DPOR never ran.</p>',
   ].join('\n');
 }
 

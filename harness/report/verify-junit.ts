@@ -19,7 +19,7 @@ function boundCase(s: VerifySummary, bound: number, failing: number | null): Cas
   const b = s.bounds.find((x) => x.bound === bound);
   if (failing === bound) return failedCase(s, name, b?.ms ?? 0);
   if (!b) return { name, outcome: { tag: 'skipped', message: 'not reached: the search stopped before this bound' } };
-  const counts = `${b.programs} of ${s.shardPrograms} programs, ${b.cases} cases, ${b.runs} schedules run, ${b.pruned} pruned, ${b.sleepBlocked} sleep-blocked`;
+  const counts = `${b.programs} of ${s.shardPrograms} programs, ${b.cases} cases, ${b.runs} schedules run, ${b.pruned} pruned`;
   if (!b.complete) return { name, ms: b.ms, outcome: { tag: 'skipped', message: `not complete: ${counts}` } };
   const expected = expectedFindings(s).filter((f) => f.bound === bound).map((f) => `  ${f.problem ? `${f.problem} ` : ''}${f.title} [${f.expected}] rank ${f.rank}: ${programLine(f)}`);
   return { name, ms: b.ms, out: [counts, ...(expected.length ? ['expected findings first seen at this bound:', ...expected] : [])].join('\n') };

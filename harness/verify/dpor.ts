@@ -8,9 +8,7 @@
 // conflicts with the unlock that wakes it). For each step j, the last earlier step i of another
 // CPU that conflicts with j and does not happen before j's CPU reaches j is a race; at the state
 // before i, j's CPU joins the backtrack set, or, if it was not runnable there (blocked), every
-// runnable CPU (FG05's conservative choice). CPUs asleep at the end of a run cut by sleep sets race
-// the trace with the step they would take (known from when they ran from that state). CPUs that
-// could still run when a fatal finding ended the run race it with a step of unknown accesses, i.e.
+// runnable CPU (FG05's conservative choice). CPUs that could still run when a fatal finding ended the run race it with a step of unknown accesses, i.e.
 // with the last step of every other CPU that does not happen before theirs: the crash ends the trace
 // before the steps that would show their races (the free of what the crashing CPU had just read).
 //
@@ -163,12 +161,6 @@ export class RaceAnalysis {
       this.record(table(this.byObject, accessObject(a), n), entry, j);
     }
     return race;
-  }
-
-  /** The race of a step that did not run (a CPU asleep where the run stopped), as a step at the end would race. */
-  pending(step: Step): Race | undefined {
-    this.dependences(step);
-    return this.lastRace(step.cpu);
   }
 
   /**

@@ -1,8 +1,8 @@
 // The preemption-bounded explorer of one program (issue 15, item 2): every schedule with at most
 // `bound` preemptions, depth first, each one re-executed from the start (stateless, as CHESS and
-// VeriSoft do), reduced by DPOR with sleep sets (harness/verify/dpor.ts; Flanagan and Godefroid
-// 2005, sleep sets after Godefroid 1996) unless `dpor` is off, when every runnable CPU at every
-// state within the bound is tried.
+// VeriSoft do), reduced by DPOR (harness/verify/dpor.ts; Flanagan and Godefroid 2005, with BPOR's
+// backtracking for the bound) unless `dpor` is off, when every runnable CPU at every state within
+// the bound is tried.
 //
 // A preemption is a switch away from a CPU that could have gone on; a switch from a blocked or
 // finished CPU is free, and so is the choice of the first CPU (CPU order is a symmetry the
@@ -12,16 +12,18 @@
 // step's accesses are read as soon as it ran. The target's invariants run inside that one, with
 // the access record on: what they read counts as read by the step just run, so two steps that
 // would pass through different intermediate states an invariant can tell apart are dependent
-// (otherwise DPOR, which preserves final states and local assertions, would skip one of them). A run whose every runnable CPU sleeps, or that
-// could only go on by a preemption past the bound, is halted there (ExecOptions.haltAt, set from
-// the strategy before the step): it is counted, not completed. Two things carry over from run to
+// (otherwise DPOR, which preserves final states and local assertions, would skip one of them). A run
+// that could only go on by a preemption past the bound is halted there (ExecOptions.haltAt, set
+// from the strategy before the step): it is counted, not completed. Two things carry over from run to
 // run of one exploration: the race analysis of the prefix the next run replays (dpor.ts
 // RaceAnalysis), and the teardowns that reported nothing, by the state they started from
 // (engine/inline/teardown-memo.ts): many schedules end in the same state.
 //
-// Sleep sets with a bound are not proven complete (a schedule they skip is equivalent to one
-// explored, which may itself have needed more preemptions); test/verify.test.ts checks that DPOR
-// and the plain bounded search find the same titles, and `--no-dpor` runs the plain search.
+// No sleep sets: with a bound they lose schedules (a CPU asleep after an independent first step
+// stays asleep, and the schedule that ran that step first needed a preemption more: the `walker`
+// case of test/verify.test.ts). BPOR proves its backtracking sound, not sleep sets on top of it.
+// test/verify.test.ts checks that DPOR and the plain bounded search find the same titles, and
+// `--no-dpor` runs the plain search.
 
 import type { Access } from '../kernel/access.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -32,7 +34,7 @@ import { makeRng } from '../rng.js';
 import type { Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
 import type { ExecResult, Fault, FindingKind, Program, Schedule } from '../types.js';
-import { dependent, RaceAnalysis, type Race, type Step } from './dpor.js';
+import { RaceAnalysis, type Race } from './dpor.js';
 import { mostSites } from './faults.js';
 
 export interface ExploreOptions {
@@ -60,10 +62,8 @@ export interface ExploreFinding {
 }
 
 export interface ExploreResult {
-  /** Executions run (each a schedule, some halted by sleep sets or the bound). */
+  /** Executions run (each a schedule, some halted by the bound). */
   runs: number;
-  /** Runs halted because every runnable CPU was asleep (equivalent to one run before). */
-  sleepBlocked: number;
   /** Alternatives within the bound that were never run: DPOR showed them equivalent to one that was. */
   pruned: number;
   /** The first schedule that showed each title. */
@@ -85,8 +85,8 @@ interface Node {
   chosen: number;
   /** Accesses of the chosen step. */
   acc: Access[];
-  sleep: Map<number, Access[]>;
-  done: Map<number, Access[]>;
+  /** CPUs already run from this state. */
+  done: Set<number>;
   backtrack: Set<number>;
 }
 
@@ -121,7 +121,7 @@ function roundRobin(cands: readonly number[], prev: number): number {
 export function explore(target: Target, program: Program, opts: ExploreOptions): ExploreResult {
   const { target: t, holder } = capturing(target);
   const ncpus = program.cpus.length;
-  const out: ExploreResult = { runs: 0, sleepBlocked: 0, pruned: 0, findings: [], complete: true, sites: new Map() };
+  const out: ExploreResult = { runs: 0, pruned: 0, findings: [], complete: true, sites: new Map() };
   const seen = new Set<string>();
   const nodes: Node[] = [];
   const analysis = new RaceAnalysis(ncpus);
@@ -134,7 +134,7 @@ export function explore(target: Target, program: Program, opts: ExploreOptions):
     }
     opts.heartbeat?.run(out.runs);
     const haltAt = opts.halt?.run === out.runs ? opts.halt.step : undefined;
-    const { halt, findings, asleep, sites, result } = runOnce(t, holder, program, nodes, fixed, opts, teardowns, haltAt);
+    const { findings, sites, result } = runOnce(t, holder, program, nodes, fixed, opts, teardowns, haltAt);
     if (haltAt !== undefined) {
       out.halted = result;
       out.complete = false;
@@ -142,7 +142,6 @@ export function explore(target: Target, program: Program, opts: ExploreOptions):
     }
     out.runs++;
     mostSites(out.sites, sites);
-    if (halt === 'sleep') out.sleepBlocked++;
     const last = nodes[nodes.length - 1];
     const cost = last ? last.cost + preempts(last, last.chosen) : 0;
     for (const f of findings) {
@@ -150,25 +149,20 @@ export function explore(target: Target, program: Program, opts: ExploreOptions):
       seen.add(f.title);
       out.findings.push({ ...f, preemptions: cost });
     }
-    if (opts.dpor) addRaces(nodes, analysis, Math.max(fixed - 1, 0), asleep, halt === undefined ? cutShort(nodes) : []);
+    if (opts.dpor) addRaces(nodes, analysis, Math.max(fixed - 1, 0), cutShort(nodes));
     fixed = nextBranch(nodes, opts, out);
     if (fixed < 0) return out;
   }
 }
 
 interface Run {
-  halt: 'sleep' | 'bound' | undefined;
   findings: Omit<ExploreFinding, 'preemptions'>[];
-  /** CPUs asleep where a run was halted by sleep sets, with the step each would take. */
-  asleep: Step[];
   sites: ReadonlyMap<string, number>;
   result: ExecResult;
 }
 
 /** One execution: replay nodes[0..fixed), then choose by the default, pushing new nodes; halted before step `haltAt` (with events) if given. */
 function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes: Node[], fixed: number, opts: ExploreOptions, teardowns: TeardownMemo, haltAt?: number): Run {
-  let halted: 'sleep' | 'bound' | undefined;
-  let asleep: Step[] = [];
   const exec: ExecOptions = { faults: opts.faults ?? [], accesses: opts.dpor, maxSteps: opts.maxSteps, heartbeat: opts.heartbeat, teardowns };
   if (haltAt !== undefined) Object.assign(exec, { haltAt, events: true });
   holder.k = undefined;
@@ -187,24 +181,11 @@ function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes
       }
       const before = nodes[step - 1];
       const prev = step === 0 ? -1 : current;
-      const sleep = new Map<number, Access[]>();
-      if (before && opts.dpor) {
-        for (const set of [before.sleep, before.done]) for (const [q, a] of set) if (q !== before.chosen && !dependent(a, before.acc)) sleep.set(q, a);
-      }
       const cost = before ? before.cost + preempts(before, before.chosen) : 0;
-      const cands = runnable.filter((c) => !sleep.has(c));
-      let chosen: number;
-      if (cands.length === 0) halted = 'sleep';
-      else if (cands.includes(prev)) chosen = prev;
-      else if (prev < 0 || !runnable.includes(prev) || cost + 1 <= opts.bound) chosen = roundRobin(cands, prev);
-      else halted = 'bound';
-      if (halted) {
-        exec.haltAt = step;
-        if (halted === 'sleep') asleep = [...sleep].map(([cpu, acc]) => ({ cpu, acc }));
-        return runnable[0]!;
-      }
-      nodes.push({ enabled: [...runnable], prev, cost, chosen: chosen!, acc: [], sleep, done: new Map(), backtrack: new Set(opts.dpor ? [chosen!] : runnable) });
-      return chosen!;
+      // Between choices the current CPU runs on; a switch from a blocked or finished one is free.
+      const chosen = runnable.includes(prev) ? prev : roundRobin(runnable, prev);
+      nodes.push({ enabled: [...runnable], prev, cost, chosen, acc: [], done: new Set(), backtrack: new Set(opts.dpor ? [chosen] : runnable) });
+      return chosen;
     },
   };
   const { result, kernel } = execute(target, program, strategy, makeRng('verify'), exec);
@@ -213,12 +194,12 @@ function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes
   const last = nodes.length - 1;
   if (kernel.access && last >= Math.max(fixed - 1, 0)) nodes[last]!.acc = kernel.access.of(last);
   const findings = result.findings.map((f) => ({ title: f.title, kind: f.kind, schedule: result.schedule }));
-  return { halt: halted, findings, asleep, sites: kernel.faultSites(), result };
+  return { findings, sites: kernel.faultSites(), result };
 }
 
 /**
- * The CPUs that could still have run when the run ended on its own (not halted by the explorer): a
- * fatal finding in the last step stops every CPU, so a CPU enabled beside it never took its steps.
+ * The CPUs that could still have run when the run ended: a fatal finding in the last step stops
+ * every CPU, so a CPU enabled beside it never took its steps.
  */
 function cutShort(nodes: readonly Node[]): number[] {
   const last = nodes[nodes.length - 1];
@@ -227,18 +208,14 @@ function cutShort(nodes: readonly Node[]): number[] {
 
 /**
  * Backtrack points from the races of the last run, whose new steps begin at `from` (the analysis
- * holds the steps before it from the runs before), with BPOR's conservative twin; `pending` are
- * the steps of CPUs asleep where the run was halted, `unknown` the CPUs a fatal finding cut short.
+ * holds the steps before it from the runs before), with BPOR's conservative twin; `unknown` are
+ * the CPUs a fatal finding cut short.
  */
-function addRaces(nodes: Node[], analysis: RaceAnalysis, from: number, pending: Step[], unknown: readonly number[]): void {
+function addRaces(nodes: Node[], analysis: RaceAnalysis, from: number, unknown: readonly number[]): void {
   analysis.truncate(from);
   const found: Race[] = [];
   for (let j = from; j < nodes.length; j++) {
     const race = analysis.push({ cpu: nodes[j]!.chosen, acc: nodes[j]!.acc });
-    if (race) found.push(race);
-  }
-  for (const step of pending) {
-    const race = analysis.pending(step);
     if (race) found.push(race);
   }
   for (const cpu of unknown) {
@@ -266,9 +243,9 @@ function addAt(n: Node, cpu: number): void {
 function nextBranch(nodes: Node[], opts: ExploreOptions, out: ExploreResult): number {
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i]!;
-    n.done.set(n.chosen, n.acc);
+    n.done.add(n.chosen);
     const within = (q: number): boolean => n.cost + preempts(n, q) <= opts.bound;
-    const next = [...n.backtrack].filter((q) => !n.done.has(q) && !n.sleep.has(q) && within(q)).sort((a, b) => a - b)[0];
+    const next = [...n.backtrack].filter((q) => !n.done.has(q) && within(q)).sort((a, b) => a - b)[0];
     if (next !== undefined) {
       n.chosen = next;
       n.acc = [];

@@ -57,12 +57,11 @@ export function mergeVerifyStates(files: readonly string[], runId: string, dir: 
   for (const s of states) {
     for (const b of s.stats) {
       let m = bounds.find((x) => x.bound === b.bound);
-      if (!m) bounds.push((m = { bound: b.bound, programs: 0, cases: 0, runs: 0, pruned: 0, sleepBlocked: 0, ms: 0, complete: true }));
+      if (!m) bounds.push((m = { bound: b.bound, programs: 0, cases: 0, runs: 0, pruned: 0, ms: 0, complete: true }));
       m.programs += b.programs;
       m.cases += b.cases;
       m.runs += b.runs;
       m.pruned += b.pruned;
-      m.sleepBlocked += b.sleepBlocked;
       m.ms += b.ms;
     }
   }

@@ -35,7 +35,6 @@ export interface BoundStats {
   cases: number;
   runs: number;
   pruned: number;
-  sleepBlocked: number;
   ms: number;
   complete: boolean;
 }
@@ -151,7 +150,7 @@ export function runVerify(target: Target, cfg: VerifyConfig, e: Enumeration, sta
   };
   for (; state.bound <= cfg.bound; state.bound++, state.nextRank = 0) {
     let stats = state.stats.find((s) => s.bound === state.bound);
-    if (!stats) state.stats.push((stats = { bound: state.bound, programs: 0, cases: 0, runs: 0, pruned: 0, sleepBlocked: 0, ms: 0, complete: false }));
+    if (!stats) state.stats.push((stats = { bound: state.bound, programs: 0, cases: 0, runs: 0, pruned: 0, ms: 0, complete: false }));
     for (; state.nextRank < e.ranks.length; state.nextRank++) {
       const rank = state.nextRank;
       if (!inShard(rank, cfg.shard)) continue;
@@ -184,14 +183,13 @@ export function runVerify(target: Target, cfg: VerifyConfig, e: Enumeration, sta
 function exploreRank(target: Target, cfg: VerifyConfig, e: Enumeration, rank: number, state: VerifyState, stats: BoundStats, deadline?: number, heartbeat?: Heartbeat): boolean {
   const program = programAt(e, rank);
   const choices: Fault[][] = [[]]; // the fault-free case first: its runs count the fallible calls
-  const runs = { cases: 0, runs: 0, pruned: 0, sleepBlocked: 0 };
+  const runs = { cases: 0, runs: 0, pruned: 0 };
   for (const [faultCase, faults] of choices.entries()) {
     heartbeat?.exploring(state.bound, faultCase);
     const r = explore(target, program, { bound: state.bound, dpor: cfg.dpor, faults, maxSteps: cfg.maxSteps, deadline, heartbeat });
     if (cfg.faults && faults.length === 0) choices.push(...faultChoices(target, r.sites));
     runs.runs += r.runs;
     runs.pruned += r.pruned;
-    runs.sleepBlocked += r.sleepBlocked;
     if (!r.complete) return true; // the counts of an unfinished program are dropped: it runs again on resume
     runs.cases++;
     for (const f of r.findings) {
@@ -209,7 +207,6 @@ function exploreRank(target: Target, cfg: VerifyConfig, e: Enumeration, rank: nu
   stats.cases += runs.cases;
   stats.runs += runs.runs;
   stats.pruned += runs.pruned;
-  stats.sleepBlocked += runs.sleepBlocked;
   return false;
 }
 

@@ -427,7 +427,7 @@ const driver_register = kfn('driver_register', function* (k: Kernel, bus: BusTyp
 
 /** Devices on the mdev bus's klist: added by device_add, taken off by device_del before unbinding. */
 export function bus_devices(k: Kernel): MdevDevice[] {
-  return k.live(mdev_device).filter((m) => k.get(m, 'dev_on_bus') !== 0);
+  return k.walk(mdev_device).filter((m) => k.get(m, 'dev_on_bus') !== 0);
 }
 
 /**
@@ -480,7 +480,7 @@ const driver_unregister = kfn('driver_unregister', function* (k: Kernel, bus: Bu
 export const driver_detach = kfn('driver_detach', function* (k: Kernel, bus: BusType, drv: DeviceDriver) {
   for (;;) {
     yield k.at('klist_devices');
-    const bound = k.live(mdev_device).filter((m) => k.get(m, 'dev_driver') === drv);
+    const bound = k.walk(mdev_device).filter((m) => k.get(m, 'dev_driver') === drv);
     const mdev = bound[bound.length - 1];
     if (mdev === undefined) break;
     Atomics.add(k.mem, k.addr(mdev, 'dev_refcount'), 1);
