@@ -98,10 +98,19 @@ export function uuid_name(uuid: number): string {
  * order in every thread); a device's `release` is its index + 1, 0 being a plain kfree.
  */
 const releases: ((k: Kernel, dev: Device) => void)[] = [];
+/** Releases that free nothing of a kzalloc'd device: the kernel leaks it (vfio_ap's matrix device). */
+const leaking = new Set<number>();
 
-export function register_device_release(fn: (k: Kernel, dev: Device) => void): number {
+export function register_device_release(fn: (k: Kernel, dev: Device) => void, opts: { leaks?: boolean } = {}): number {
   if (!releases.includes(fn)) releases.push(fn);
-  return releases.indexOf(fn) + 1;
+  const id = releases.indexOf(fn) + 1;
+  if (opts.leaks) leaking.add(id);
+  return id;
+}
+
+/** Whether the kernel itself never frees this device, its release freeing nothing (not a leak of the lifecycle). */
+export function leaked_by_release(k: Kernel, dev: Device): boolean {
+  return leaking.has(k.peek(dev, 'release'));
 }
 
 /**

@@ -36,15 +36,6 @@ export const V6_EXPECTATIONS: readonly Expectation[] = [
       '(mdev_sysfs.c 248). down_read_trylock(&parent->unreg_sem) then reads unmapped memory',
   },
   {
-    title: 'KASAN: use-after-free Read in down_read_trylock',
-    status: 'known',
-    reason:
-      'the same window for vfio_ap, whose parent is embedded in the kzalloc\'d matrix_dev (vfio_ap_drv.c 91, 1818): unregistration ' +
-      'frees the mdev, whose release drops the type (mdev_core.c 128) and the type\'s device reference (mdev_sysfs.c 160); ' +
-      'vfio_ap_exit (192-198) ends with device_unregister(&matrix_dev->device) (140), whose release kfrees matrix_dev (55-60); ' +
-      'the remover\'s down_read_trylock (244) reads sem->count in the freed matrix_dev',
-  },
-  {
     title: 'BUG: unable to handle page fault in mdev_device_release',
     status: 'known',
     reason:
@@ -53,15 +44,6 @@ export const V6_EXPECTATIONS: readonly Expectation[] = [
       '__driver_attach binds nothing (mdev_match returns 0, mdev_driver.c 34-41). Meanwhile rmmod of the mdev\'s vendor removes it ' +
       '(mdev_core.c 106-110, 27-36) and returns; free_module unmaps the static mtty_types[] (mtty.c 146-159; module/main.c 765). ' +
       'The walker\'s put is the last: mdev_device_release reads mdev->type->parent (119) in the unmapped type',
-  },
-  {
-    title: 'BUG: unable to handle page fault in device_release',
-    status: 'known',
-    reason:
-      'the same walk over a vfio_ap mdev: its type lives in matrix_dev, kept by the type\'s get_device (mdev_sysfs.c 176), so ' +
-      'mdev_device_release succeeds; its kobject_put of the type (mdev_core.c 128) releases it (mdev_sysfs.c 154-161), whose ' +
-      'put_device drops matrix_dev->device to zero after vfio_ap_exit (vfio_ap_drv.c 192-198) and free_module: device_release ' +
-      '(drivers/base/core.c 2307-2335) calls dev->release, vfio_ap_matrix_dev_release (vfio_ap_drv.c 55-60), in unmapped module text',
   },
   {
     title: 'BUG: kernel NULL pointer dereference in class_compat_remove_link',
