@@ -38,26 +38,35 @@ const vfio_create_group = kfn('vfio_create_group', function* (k: Kernel, iommu_g
 // ---- vfio devices ----
 
 /**
- * The waiter in vfio_del_group_dev re-checks the device list when woken by wake_up(release_q) (or
- * after 10 s); the model lets it see the device gone only at the wake_up, after the free.
- * vfio_device_release: vfio.c 565-580.
+ * vfio_device_release (vfio.c 565-580 v5.0.1, 563-578 v5.2.1), the release of kref_put_mutex: called
+ * with group->device_lock held, it takes the device off the group's list and drops the lock
+ * (572/570) before it clears the mdev's drvdata (574/572), kfrees the device and wakes the waiters.
+ * A remover in vfio_del_group_dev finds the device gone as soon as the lock is dropped (its lookup,
+ * vfio_group_get_device, takes that lock: 968/952, or its wait re-checks after 10 s): `ndevices`
+ * counts the listed devices and drops with the unlock, so the remover may go on, and free the mdev,
+ * before this function writes its drvdata.
  */
 const vfio_device_release = kfn('vfio_device_release', function* (k: Kernel, device: VfioDevice) {
   const group = k.get(device, 'group') as VfioGroup;
   list_del(k, k.get(group, 'device_list'), device);
+  yield* mutex_unlock(k, group, 'device_lock');
+  k.set(group, 'ndevices', k.get(group, 'ndevices') - 1);
   yield k.at('dev_set_drvdata');
   k.set(k.get(device, 'dev') as MdevDevice, 'dev_drvdata', 0);
   yield* kfree(k, device);
   yield k.at('wake_up(release_q)');
-  k.set(group, 'ndevices', k.get(group, 'ndevices') - 1);
 });
 
-/** vfio_device_put (vfio.c 583-588): kref_put_mutex(&device->kref, vfio_device_release, &group->device_lock), then the group ref. */
+/**
+ * vfio_device_put (vfio.c 583-588 v5.0.1, 581-586 v5.2.1): kref_put_mutex(&device->kref,
+ * vfio_device_release, &group->device_lock), then the group reference. The model takes the lock for
+ * every put, not only the last (kref_put_mutex's fast path takes none); the release drops it.
+ */
 export const vfio_device_put = kfn('vfio_device_put', function* (k: Kernel, device: VfioDevice) {
   const group = k.get(device, 'group') as VfioGroup;
   yield* mutex_lock(k, group, 'device_lock');
-  yield* kref_put(k, device, 'kref', () => vfio_device_release(k, device));
-  yield* mutex_unlock(k, group, 'device_lock');
+  const released = yield* kref_put(k, device, 'kref', () => vfio_device_release(k, device));
+  if (!released) yield* mutex_unlock(k, group, 'device_lock');
   yield* vfio_group_put(k, group);
 });
 
