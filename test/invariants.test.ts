@@ -56,7 +56,7 @@ const cases: Broken[] = [
     target: 'mdev-v5.0',
     cpus: [[create('mtty-1', 0)], [op('rmmod', { module: 'mtty' })]],
     cuts: [
-      { cpu: 0, to: 1, at: 'create_store:kobj->parent->parent' },
+      { cpu: 0, to: 1, at: 'mdev_type_attr_store:type->parent->dev' },
       { cpu: 1, to: 0, at: 'remove_mdev_supported_type:sysfs_remove_files' },
     ],
     title: 'memory leak: mdev_device orphaned by mdev_unregister_device',
@@ -79,7 +79,7 @@ const cases: Broken[] = [
     invariant: 'D.2.7 no sysfs file outlives its object',
     target: 'mdev-v5.0',
     cpus: [[create('mtty-1', 0)], [op('rmmod', { module: 'mtty' })]],
-    cuts: [{ cpu: 0, to: 1, at: 'create_store:kobj->parent->parent' }],
+    cuts: [{ cpu: 0, to: 1, at: 'mdev_type_attr_store:type->parent->dev' }],
     // remove_mdev_supported_type's kobject_put freed type->devices_kobj (mdev_sysfs.c 155, kobject.c
     // 633-717); the create's sysfs_create_link (mdev_sysfs.c 260) reads its sd (symlink.c 75).
     title: 'KASAN: use-after-free Read in sysfs_create_link',

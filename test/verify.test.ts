@@ -85,12 +85,14 @@ describe('the explorer', () => {
     assert.deepEqual(titles, ['invariant: lost update in incr'], 'the lost update is among them');
   });
 
-  test('a walk over live objects and an allocation it did not see are dependent: both orders run', () => {
-    const p: Program = { cpus: [[op('scan')], [op('add')]] };
-    for (const dpor of [true, false]) {
-      const r = explore(walker, p, { bound: 0, dpor });
-      assert.deepEqual(r.findings.map((f) => f.title), ['invariant: scan saw the box added beside it'], `dpor ${dpor}`);
-      assert.equal(r.runs, 2, `dpor ${dpor}`);
+  test('a walk or search over live objects and an allocation it did not see are dependent: both orders run', () => {
+    for (const [walk, title] of [['scan', 'invariant: scan saw the box added beside it'], ['seek', 'invariant: seek found the box added beside it']]) {
+      const p: Program = { cpus: [[op(walk!)], [op('add')]] };
+      for (const dpor of [true, false]) {
+        const r = explore(walker, p, { bound: 0, dpor });
+        assert.deepEqual(r.findings.map((f) => f.title), [title], `${walk}, dpor ${dpor}`);
+        assert.equal(r.runs, 2, `${walk}, dpor ${dpor}`);
+      }
     }
   });
 

@@ -426,6 +426,9 @@ export class Kernel {
   /** The first live slot of a struct type (in allocation order) that satisfies `pred`, or 0. */
   find<F extends string>(def: StructDef<F>, pred: (ref: Ref<F>) => boolean): Ref<F> {
     const p = this.pool(def);
+    // A search stands for a walk of a kernel structure (a kernfs path, the module list): it also
+    // read which slots are live, so that an object allocated after it is dependent on it (walk()).
+    this.access?.note(poolMembers(this.layout), p.id, READ);
     const n = Math.min(Atomics.load(this.mem, p.cursor), p.capacity);
     for (let slot = 0; slot < n; slot++) {
       const base = p.base + slot * p.slotWords;

@@ -191,25 +191,28 @@ function type_of_create(k: Kernel, node: KernfsNode): MdevType {
   return k.live(mdev_type).find((t) => k.get(t, 'create_kn') === node) ?? (0 as MdevType);
 }
 
-/** The parent struct device above a type's kset: container_of(kobj->parent->parent). */
-function device_of_kobj(k: Kernel, kset: KernfsNode): Device {
-  const dir = k.get(kset, 'parent');
-  return k.live(device).find((d) => k.get(d, 'kn') === dir) ?? (0 as Device);
-}
-
 /** The mdev whose "remove" file this is (container_of via the file's directory, kobj->sd). */
 export function mdev_of_remove(k: Kernel, node: KernfsNode): MdevDevice {
   const dir = k.get(node, 'parent');
   return k.live(mdev_device).find((m) => k.get(m, 'dev_kn') === dir) ?? (0 as MdevDevice);
 }
 
-/** create_store around a version's mdev_device_create. */
+/**
+ * The store of a type's "create" file around a version's mdev_device_create: mdev_type_attr_store
+ * (mdev_sysfs.c 36-47 v5.0.1, 33-44 v5.2.1), the sysfs_ops store of every type attribute, calls
+ * attr->store(&type->kobj, type->parent->dev, ...), create_store (54-78 v5.0.1, 51-75 v5.2.1).
+ * add_mdev_supported_type makes "create" live (120, 117) before it sets type->parent (138, 135):
+ * a write in that window reads ->dev of a NULL parent.
+ */
 export function create_store_of(mdev_device_create: (k: Kernel, kobj: MdevType, dev: Device, uuid: number) => Gen<number>) {
-  return kfn('create_store', function* (k: Kernel, node: KernfsNode, uuid: number) {
+  const create_store = kfn('create_store', function* (k: Kernel, kobj: MdevType, dev: Device, uuid: number) {
+    return yield* mdev_device_create(k, kobj, dev, uuid);
+  });
+  return kfn('mdev_type_attr_store', function* (k: Kernel, node: KernfsNode, uuid: number) {
     const type = type_of_create(k, node);
-    yield k.at('kobj->parent->parent');
-    const dev = device_of_kobj(k, k.get(k.get(type, 'kn') as KernfsNode, 'parent') as KernfsNode);
-    return yield* mdev_device_create(k, type, dev, uuid);
+    yield k.at('type->parent->dev');
+    const dev = k.get(k.get(type, 'parent') as MdevParent, 'dev') as Device;
+    return yield* create_store(k, type, dev, uuid);
   });
 }
 
