@@ -22,7 +22,7 @@ import {
 } from '../harness/kernel/kernfs.js';
 import { kobject, kobject_create_and_add, kobject_del, kobject_put, type Kobject } from '../harness/kernel/kobject.js';
 import { defineStruct, makeLayout } from '../harness/kernel/layout.js';
-import { delete_module, load_module, module, module_static, module_static_data, type Module } from '../harness/kernel/module.js';
+import { delete_module, load_module, module, module_put, module_static, module_static_data, try_module_get, type Module } from '../harness/kernel/module.js';
 import { findTarget } from '../targets/index.js';
 import { drain, miniTarget, oopsOf, op, prog, resolveCuts, rets, runWith, schedule, titles } from './fixtures/mini.js';
 
@@ -149,6 +149,20 @@ describe('module memory (kernel/module.c 1017-1029)', () => {
     const f = oopsOf(() => k.get(data, 'x'));
     assert.equal(f.title, 'BUG: unable to handle page fault in test');
     assert.equal(f.kind, 'unloaded-module');
+  });
+
+  test('try_module_get (module.c 1114-1130) pins a module in its init and refuses one that is going', () => {
+    const k = bare();
+    const got: boolean[] = [];
+    drain(load_module(k, 'm', function* (m): Gen<number> {
+      got.push(yield* try_module_get(k, m)); // coming: module_is_live is state != GOING (module.h 505-508)
+      yield* module_put(k, m);
+      return 0;
+    }));
+    drain(delete_module(k, 'm', function* (m): Gen {
+      got.push(yield* try_module_get(k, m)); // going
+    }));
+    assert.deepEqual(got, [true, false]);
   });
 });
 

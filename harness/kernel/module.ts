@@ -49,10 +49,16 @@ export function* delete_module(k: Kernel, name: string, exit: (mod: Module) => G
   return 0;
 }
 
+/**
+ * try_module_get (kernel/module.c 1114-1130 v5.0.1): fails only once the module is going
+ * (module_is_live is state != MODULE_STATE_GOING, include/linux/module.h 505-508), so a module still
+ * in its init can be pinned.
+ */
 export function* try_module_get(k: Kernel, mod: Module): Gen<boolean> {
   yield k.at('try_module_get');
   if (mod === 0) return true;
-  if (k.get(mod, 'state') !== MODULE_STATE_LIVE) return false;
+  const state = k.get(mod, 'state');
+  if (state !== MODULE_STATE_LIVE && state !== MODULE_STATE_COMING) return false;
   Atomics.add(k.mem, k.addr(mod, 'refcnt'), 1);
   return true;
 }

@@ -85,6 +85,9 @@ const OBJECTS = mdevObjects(
       ['none', 'insmod', 'coming'],
       ['coming', 'insmod', 'live'],
       ['coming', 'insmod', 'gone'],
+      // an open during init pins the module (try_module_get refuses only a going one, module.h
+      // 505-508 v5.0.1); the end of init makes it live, pinned
+      ['coming', 'insmod', 'pinned'],
       ['live', 'open', 'pinned'],
       ['live', ['rmmod', 'teardown'], 'going'],
       ['pinned', ['close', 'exit'], 'live'],
