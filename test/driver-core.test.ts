@@ -6,31 +6,37 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Kernel } from '../harness/kernel/kernel.js';
-import { EBUSY, ENODEV } from '../harness/kernel/kernfs.js';
+import { EBUSY, ENODEV, ENOMEM, kernfs_create_root, type KernfsNode } from '../harness/kernel/kernfs.js';
 import { list_new } from '../harness/kernel/list.js';
 import { device_driver_attach, driver_attach, driver_code_id, type BusType, type DriverCore } from '../targets/mdev/legacy/base.js';
 import { device_driver, globals, LEGACY_LAYOUT, mdev_device, type DeviceDriver, type MdevDevice } from '../targets/mdev/legacy/structs.js';
 import { drain } from './fixtures/mini.js';
+import type { Fault } from '../harness/types.js';
+import type { AttrGroup } from '../targets/mdev/legacy/ops.js';
 
 /** A device in one of the states the attach path tells apart. */
 type State = 'live' | 'dead' | 'unregistered' | 'bound';
 
-function setup(driver_core: DriverCore) {
-  const k = new Kernel(LEGACY_LAYOUT, new SharedArrayBuffer(LEGACY_LAYOUT.words * 4), { ncpus: 1 });
+function setup(driver_core: DriverCore, opts: { faults?: Fault[]; dev_groups?: AttrGroup } = {}) {
+  const k = new Kernel(LEGACY_LAYOUT, new SharedArrayBuffer(LEGACY_LAYOUT.words * 4), { ncpus: 1, faults: opts.faults });
   const g = k.alloc(globals, 'test:globals');
   k.set(g, 'bus_drivers', list_new(k, 'test:bus_drivers'));
   const probed: MdevDevice[] = [];
+  const removed: MdevDevice[] = [];
   const bus: BusType = {
     driver_core,
     probe: function* (_k, mdev) {
       probed.push(mdev);
       return 0;
     },
-    remove: function* () {},
+    remove: function* (_k, mdev) {
+      removed.push(mdev);
+    },
     release: function* () {},
   };
   const drv = k.alloc(device_driver, 'test:driver');
-  k.set(drv, 'code', driver_code_id({ name: 'driver-core-test', probe: bus.probe as never, remove: bus.remove as never }));
+  const name = opts.dev_groups ? 'driver-core-test-groups' : 'driver-core-test';
+  k.set(drv, 'code', driver_code_id({ name, probe: bus.probe as never, remove: bus.remove as never, dev_groups: opts.dev_groups }));
   const other = k.alloc(device_driver, 'test:driver');
   /** A device on the bus, its sysfs directory present unless unregistered (kobject_del cleared it). */
   const device = (state: State): MdevDevice => {
@@ -42,7 +48,7 @@ function setup(driver_core: DriverCore) {
     if (state === 'bound') k.set(m, 'dev_driver', other);
     return m;
   };
-  return { k, bus, drv, device, probed };
+  return { k, bus, drv, device, probed, removed };
 }
 
 const states: State[] = ['live', 'dead', 'unregistered', 'bound'];
@@ -86,5 +92,22 @@ describe('device_driver_attach (absent in v5.0.1) returns what its release retur
         assert.equal(k.get(m, 'dev_lock'), 0, 'the device lock is released');
       });
     }
+  }
+});
+
+describe('really_probe (dd.c 658-662, 692-705 v6.1-rc7): the driver\'s dev_groups', () => {
+  for (const fail of [false, true]) {
+    test(fail ? 'a failure to add them removes the driver again and is the error of the attach' : 'added after the probe', () => {
+      const faults = fail ? [{ call: 'sysfs_create', nth: 1 }] : [];
+      const { k, bus, drv, device, probed, removed } = setup('v6.1-rc7', { faults, dev_groups: { dir: 'vendor', attrs: ['a'] } });
+      const m = device('live');
+      k.set(m, 'dev_kn', drain(kernfs_create_root(k, 'devices/m', 'test')) as KernfsNode);
+      const ret = drain(device_driver_attach(k, bus, drv as DeviceDriver, m));
+      assert.deepEqual(probed, [m]);
+      assert.equal(ret, fail ? -ENOMEM : 0);
+      assert.deepEqual(removed, fail ? [m] : []);
+      assert.equal(k.get(m, 'dev_driver'), fail ? 0 : drv);
+      assert.equal(k.get(m, 'dev_groups_kn') !== 0, !fail);
+    });
   }
 });

@@ -210,7 +210,11 @@ export function* device_unlock(k: Kernel, mdev: MdevDevice): Gen {
   yield* mutex_unlock(k, mdev, 'dev_lock');
 }
 
-/** really_probe (dd.c 449-587): really_probe: bind, call the bus probe, then add the driver's dev_groups; a failing probe unbinds. */
+/**
+ * really_probe (dd.c 449-587 v5.0.1, 453-590 v5.2.1, 584-705 v6.1-rc7): bind, call the bus probe,
+ * then add the driver's dev_groups (v6 drivers only); a failing probe unbinds, and so does a
+ * failure to add the groups, after the driver's remove.
+ */
 const really_probe = kfn('really_probe', function* (k: Kernel, bus: BusType, mdev: MdevDevice, drv: DeviceDriver) {
   yield k.at('dev->driver');
   k.set(mdev, 'dev_driver', drv);
@@ -220,7 +224,13 @@ const really_probe = kfn('really_probe', function* (k: Kernel, bus: BusType, mde
     return ret;
   }
   const groups = driver_code(k, drv).dev_groups;
-  if (groups) yield* device_add_groups(k, mdev, groups);
+  if (groups && (yield* device_add_groups(k, mdev, groups)) !== 0) {
+    // dev_groups_failed (dd.c 658-662 → 692-705 v6.1-rc7): device_remove calls the driver's
+    // remove, device_unbind_cleanup clears dev->driver, and the error is returned.
+    yield* bus.remove(k, mdev, drv);
+    k.set(mdev, 'dev_driver', 0);
+    return -ENOMEM;
+  }
   return 0;
 });
 
