@@ -439,7 +439,6 @@ export class Kernel {
     return 0 as Ref<F>;
   }
 
-  /** Every live slot of a struct type, in allocation order. */
   /**
    * The live slots of `def` as a walk of a kernel list of them sees them (the bus's klist of
    * devices): for the access record a read of which slots are live, so that an allocation the walk
@@ -450,6 +449,7 @@ export class Kernel {
     return this.live(def);
   }
 
+  /** Every live slot of a struct type, in allocation order. */
   live<F extends string>(def: StructDef<F>): Ref<F>[] {
     const p = this.pool(def);
     const n = Math.min(Atomics.load(this.mem, p.cursor), p.capacity);

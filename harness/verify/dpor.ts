@@ -8,9 +8,10 @@
 // conflicts with the unlock that wakes it). For each step j, the last earlier step i of another
 // CPU that conflicts with j and does not happen before j's CPU reaches j is a race; at the state
 // before i, j's CPU joins the backtrack set, or, if it was not runnable there (blocked), every
-// runnable CPU (FG05's conservative choice). CPUs that could still run when a fatal finding ended the run race it with a step of unknown accesses, i.e.
-// with the last step of every other CPU that does not happen before theirs: the crash ends the trace
-// before the steps that would show their races (the free of what the crashing CPU had just read).
+// runnable CPU (FG05's conservative choice). CPUs that could still run when a fatal finding ended
+// the run race it with a step of unknown accesses, i.e. with the last step of every other CPU that
+// does not happen before theirs: the crash ends the trace before the steps that would show their
+// races (the free of what the crashing CPU had just read).
 //
 // Preemption bounding (Musuvathi and Qadeer, "Iterative context bounding for systematic testing of
 // multithreaded programs", PLDI 2007) makes DPOR unsound: the bound adds dependences between
@@ -33,43 +34,6 @@ export interface Step {
 export interface Race {
   i: number;
   cpu: number;
-}
-
-/** A step's accesses by location: true where it writes or syncs; and the objects it allocates or frees. */
-interface Summary {
-  locs: Map<number, boolean>;
-  objects: Map<number, boolean>;
-  whole: Set<number>;
-}
-const summaries = new WeakMap<readonly Access[], Summary>();
-function summary(acc: readonly Access[]): Summary {
-  let s = summaries.get(acc);
-  if (s) return s;
-  s = { locs: new Map(), objects: new Map(), whole: new Set() };
-  for (const a of acc) {
-    const w = accessKind(a) !== READ;
-    const loc = accessLoc(a);
-    const obj = accessObject(a);
-    s.locs.set(loc, (s.locs.get(loc) ?? false) || w);
-    s.objects.set(obj, (s.objects.get(obj) ?? false) || w);
-    if (accessField(a) === WHOLE) s.whole.add(obj);
-  }
-  summaries.set(acc, s);
-  return s;
-}
-
-/** Whether two steps (of different CPUs) are dependent: some pair of their accesses conflicts. */
-export function dependent(a: readonly Access[], b: readonly Access[]): boolean {
-  const x = summary(a);
-  const y = summary(b);
-  const [small, big] = x.locs.size <= y.locs.size ? [x, y] : [y, x];
-  for (const [loc, w] of small.locs) {
-    const v = big.locs.get(loc);
-    if (v !== undefined && (v || w)) return true;
-  }
-  for (const obj of x.whole) if (y.objects.has(obj)) return true;
-  for (const obj of y.whole) if (x.objects.has(obj)) return true;
-  return false;
 }
 
 /**

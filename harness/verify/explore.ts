@@ -13,9 +13,9 @@
 // the access record on: what they read counts as read by the step just run, so two steps that
 // would pass through different intermediate states an invariant can tell apart are dependent
 // (otherwise DPOR, which preserves final states and local assertions, would skip one of them). A run
-// that could only go on by a preemption past the bound is halted there (ExecOptions.haltAt, set
-// from the strategy before the step): it is counted, not completed. Two things carry over from run to
-// run of one exploration: the race analysis of the prefix the next run replays (dpor.ts
+// never needs a preemption to go on (the current CPU runs on; a switch from a blocked or finished
+// one is free): the bound only limits which alternatives are tried. Two things carry over from run
+// to run of one exploration: the race analysis of the prefix the next run replays (dpor.ts
 // RaceAnalysis), and the teardowns that reported nothing, by the state they started from
 // (engine/inline/teardown-memo.ts): many schedules end in the same state.
 //
@@ -62,7 +62,7 @@ export interface ExploreFinding {
 }
 
 export interface ExploreResult {
-  /** Executions run (each a schedule, some halted by the bound). */
+  /** Executions run, one schedule each. */
   runs: number;
   /** Alternatives within the bound that were never run: DPOR showed them equivalent to one that was. */
   pruned: number;

@@ -2,9 +2,10 @@
 // sets drvdata before listing matrix_mdev; open uses drvdata unchecked (the group notifier) and pins
 // the module; remove vetoes with -EBUSY while a guest's KVM holds the device; ioctl takes no lock.
 // matrix_dev is kzalloc'd, reached through the static pointer `matrix_dev` (vfio_ap_drv.c 31), and
-// never freed: its device's release kfrees the device's drvdata, which nothing sets. Simplified: the KVM notifier is taken to fire inside open
-// (a guest is attached to the group, so vfio_register_notifier calls it at once) and sets kvm;
-// the AP bus driver, root device and queue reset instructions are not modelled.
+// never freed: its device's release kfrees the device's drvdata, which nothing sets. Simplified:
+// the KVM notifier is taken to fire inside open (a guest is attached to the group, so
+// vfio_register_notifier calls it at once) and sets kvm; the AP bus driver, root device and queue
+// reset instructions are not modelled.
 
 import { kfn, type Kernel } from '../../../harness/kernel/kernel.js';
 import { EBUSY, ENODEV, ENOMEM, EPERM } from '../../../harness/kernel/kernfs.js';

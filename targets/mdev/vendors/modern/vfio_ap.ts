@@ -1,8 +1,8 @@
 // drivers/s390/crypto/vfio_ap_{drv,ops}.c of v6.1-rc7. struct ap_matrix_dev is kzalloc'd
 // (vfio_ap_drv.c 91) with the parent struct device, struct mdev_parent and struct mdev_type
 // embedded; it is never freed: the device's release (55-60) kfrees the device's drvdata, which
-// nothing sets (v6/driver_core.ts). The `matrix_dev` pointer (vfio_ap_drv.c 26) and vfio_ap_matrix_driver (ops.c 1794-1805) are
-// static module data. probe registers the vfio_device and sets drvdata before list_add (ops.c
+// nothing sets (v6/driver_core.ts). The `matrix_dev` pointer (vfio_ap_drv.c 26) and
+// vfio_ap_matrix_driver (ops.c 1794-1805) are static module data. probe registers the vfio_device and sets drvdata before list_add (ops.c
 // 701-723); open_device needs a KVM (1666-1675): the model's processes have none, so it returns
 // -EINVAL, as 6.1 does for a process that has not attached the group to a VM.
 // Simplified: the AP bus, queues, debug feature and root device are left out.
