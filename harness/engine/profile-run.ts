@@ -19,7 +19,12 @@ export function profileProgram(target: Target, program: Program, faults: readonl
   if (program.cpus.length < 2) return forward;
   const backward = serialRun(target, program, BACKWARD, faults, maxSteps, true, heartbeat);
   const longer = forward.cpus.map((steps, c) => (backward.cpus[c]!.length > steps.length ? backward : forward));
-  return { length: Math.max(forward.length, backward.length), cpus: longer.map((run, c) => run.cpus[c]!), ops: longer.map((run, c) => run.ops![c]!) };
+  return {
+    length: Math.max(forward.length, backward.length),
+    cpus: longer.map((run, c) => run.cpus[c]!),
+    ops: longer.map((run, c) => run.ops![c]!),
+    orders: longer.map((run) => run.orders![0]!),
+  };
 }
 
 /**
@@ -87,7 +92,7 @@ function serialRun(target: Target, program: Program, phase: number, faults: read
     cpus[cpu]!.push(kernel.access!.of(t));
     ops[cpu]!.push(kernel.access!.stepOp[t]!);
   });
-  return { length: result.steps, cpus, ops };
+  return { length: result.steps, cpus, ops, orders: program.cpus.map(() => order) };
 }
 
 /** Each CPU runs until it blocks or ends; then the first runnable one in `order`. */

@@ -14,6 +14,8 @@ export interface Profile {
   cpus: Access[][][];
   /** With the accesses: per CPU, per step, which of the CPU's operations it belongs to. */
   ops?: number[][];
+  /** With the accesses: per CPU, the serial order of the run it was profiled in (CPU numbers, first to last). */
+  orders?: number[][];
 }
 
 /** One step of one CPU: `step` counts the steps the CPU ran before it. */

@@ -1,7 +1,8 @@
 // Race reversal: take one race of the profiling run, two steps of two CPUs that touch one location
-// (one of them not reading), and run it the other way round. CPU a runs first, CPU b last; when a
-// is about to run its racing step, b takes the lead (it runs whenever it can, a next), so that what
-// b does until it blocks or ends, its racing access included, lands before a's step. This follows Snowboard
+// (one of them not reading), and run it the other way round. The CPUs run in the serial order of
+// the profiling run a was taken from, b held back to the last, so that a reaches its racing step as
+// it did there; when a is about to run it, b takes the lead (it runs whenever it can, a next), so
+// that what b does until it blocks or ends, its racing access included, lands before a's step. This follows Snowboard
 // (Gong et al., SOSP 2021), which takes the pairs of a write and a read of one address by two
 // sequentially profiled threads as the places to schedule, clusters them and tries the uncommon
 // ones first; and the reads-from reversals that RFF (Wolff et al., ASPLOS 2024) mutates.
@@ -60,7 +61,7 @@ export function race(series?: Series): Strategy {
       const all = races(profile!);
       chosen = series ? inOrder(all, series) : pickRace(all, rng);
       fired = false;
-      prio = priorities(ncpus, chosen, rng);
+      prio = priorities(ncpus, chosen, profile!, rng);
     },
     pick(runnable, _current, steps) {
       let best = highest(runnable, prio);
@@ -74,13 +75,23 @@ export function race(series?: Series): Strategy {
   };
 }
 
-/** a first, b last, the others in a random order between; with no race, all in a random order. */
-function priorities(ncpus: number, chosen: Race | undefined, rng: Rng): number[] {
-  const middle = Array.from({ length: ncpus }, (_, c) => c).filter((c) => c !== chosen?.a && c !== chosen?.b);
-  shuffle(middle, rng);
-  const order = chosen === undefined ? middle : [chosen.b, ...middle, chosen.a];
+/**
+ * Before the race, the serial order of the run that a was profiled in, b held back: the CPUs that
+ * ran before a there run first, so that a reaches its racing step in the state it had in the
+ * profile (an open on a third CPU's device finds the device); then a; then the CPUs after it; b
+ * last. With no race, all in a random order.
+ */
+function priorities(ncpus: number, chosen: Race | undefined, profile: Profile, rng: Rng): number[] {
+  const cpus = Array.from({ length: ncpus }, (_, c) => c);
+  let first: number[];
+  if (chosen === undefined) shuffle((first = cpus), rng);
+  else {
+    const { a, b } = chosen;
+    const run = (profile.orders?.[a] ?? [a, ...cpus.filter((c) => c !== a)]).filter((c) => c !== b);
+    first = [...run, b];
+  }
   const prio = new Array<number>(ncpus);
-  order.forEach((c, i) => (prio[c] = i));
+  first.forEach((c, i) => (prio[c] = ncpus - 1 - i));
   return prio;
 }
 
