@@ -16,7 +16,7 @@ import { defineStruct } from '../harness/kernel/layout.js';
 import { execRng, makeRng } from '../harness/rng.js';
 import { makeStrategy, STRATEGIES, type StrategyName } from '../harness/sched/index.js';
 import { conflictingSteps, sharedObjects, type Profile } from '../harness/sched/profile.js';
-import { inOrder, pickRace, raceChances, races, type Race } from '../harness/sched/race.js';
+import { inOrder, makers, pickRace, raceChances, races, type Race } from '../harness/sched/race.js';
 import { replay } from '../harness/sched/replay.js';
 import type { Strategy } from '../harness/sched/strategy.js';
 import { findTarget } from '../targets/index.js';
@@ -301,12 +301,12 @@ describe('conflict-aware strategies', () => {
     const cfg = { seed: 'fixed', strategy: 'race' as const, depth: 0, faults: false };
     const found = (target: typeof fixed): number => Array.from({ length: n }, (_, i) => runIndex(target, cfg, i)).filter((x) => x.result.findings.some((f) => f.title === P1)).length;
     // The create/open pair has no lifetime race and the two pairs against the remove have 30 and
-    // 26: drawn, its races came up about once in 6,000 executions, and before race ran the CPUs
-    // ahead of a in their profiled order, P1 showed through no other race (0 in N draws).
+    // 26: drawn, its races came up about once in 6,000 executions, and before race ran first the
+    // CPUs that made what a touches, P1 showed through no other race (0 in N draws).
     assert.ok(found(fixed) > 0, `P1 within the program's ${n} races, in order`);
   });
 
-  test('race runs the CPUs that came before a in its profiling run first: P2 with the create on a third CPU', () => {
+  test('race runs first the CPUs that made what a touches: P2 with the create on a third CPU', () => {
     const v50 = findTarget('mdev-v5.0')!;
     // Only the reverse-order profile gets this far (create, then open and ioctl, then remove), and
     // the ioctl's write into the mdev_state that the remove frees is the race to reverse. Run
@@ -319,6 +319,10 @@ describe('conflict-aware strategies', () => {
     const shows = Array.from({ length: n }, (_, i) => runIndex(fixed, cfg, i)).filter((x) => x.result.findings.some((f) => f.title === P2));
     assert.ok(shows.length > 0, `P2 within the program's ${n} races`);
     for (const x of shows) assert.deepEqual(x.result.schedule[0], { cpu: 0, step: 0, to: 2 }, 'the creator ran first');
+    const all = races(profileProgram(v50, program));
+    assert.deepEqual([...new Set(all.filter((r) => r.a === 1 && r.b === 0).map((r) => makers(profileProgram(v50, program), r).join()))], ['2']);
+    // Static objects alone (the planted race) have no makers: a runs first, as it always did.
+    assert.ok(races(profileProgram(planted, race)).every((r) => makers(profileProgram(planted, race), r).length === 0));
   });
 
   test('pickRace: among lifetime races, the one on the rarest location; the others only with all races', () => {

@@ -1,8 +1,8 @@
 // Race reversal: take one race of the profiling run, two steps of two CPUs that touch one location
-// (one of them not reading), and run it the other way round. The CPUs run in the serial order of
-// the profiling run a was taken from, b held back to the last, so that a reaches its racing step as
-// it did there; when a is about to run it, b takes the lead (it runs whenever it can, a next), so
-// that what b does until it blocks or ends, its racing access included, lands before a's step. This follows Snowboard
+// (one of them not reading), and run it the other way round. CPU a runs first, after the CPUs that
+// made what it touches (so that it reaches its racing step as it did in the profile), and CPU b
+// last; when a is about to run its racing step, b takes the lead (it runs whenever it can, a next),
+// so that what b does until it blocks or ends, its racing access included, lands before a's step. This follows Snowboard
 // (Gong et al., SOSP 2021), which takes the pairs of a write and a read of one address by two
 // sequentially profiled threads as the places to schedule, clusters them and tries the uncommon
 // ones first; and the reads-from reversals that RFF (Wolff et al., ASPLOS 2024) mutates.
@@ -21,7 +21,7 @@
 // 0.571%, P2 0.263% to 0.290%, P4 1.23% to 1.24%, P1 0.474% to 0.403%. A fixed program takes
 // the races in one order of those chances instead, each once in any N executions (Series).
 
-import { accessLoc, accessObject, type Access } from '../kernel/access.js';
+import { accessLoc, accessObject, allocatorOf, type Access } from '../kernel/access.js';
 import { makeRng, type Rng } from '../rng.js';
 import { highest, shuffle } from './pct.js';
 import { accessCounts, conflictMask, objectMasks, type Profile } from './profile.js';
@@ -76,23 +76,41 @@ export function race(series?: Series): Strategy {
 }
 
 /**
- * Before the race, the serial order of the run that a was profiled in, b held back: the CPUs that
- * ran before a there run first, so that a reaches its racing step in the state it had in the
- * profile (an open on a third CPU's device finds the device); then a; then the CPUs after it; b
- * last. With no race, all in a random order.
+ * a first, b last, the others in a random order between; but before a, the CPUs that made what a
+ * touches up to its racing step (makers), in the order of a's profiling run, so that a reaches
+ * that step as it did there (an open of a third CPU's device finds the device). With no race, all
+ * in a random order.
  */
 function priorities(ncpus: number, chosen: Race | undefined, profile: Profile, rng: Rng): number[] {
-  const cpus = Array.from({ length: ncpus }, (_, c) => c);
-  let first: number[];
-  if (chosen === undefined) shuffle((first = cpus), rng);
-  else {
-    const { a, b } = chosen;
-    const run = (profile.orders?.[a] ?? [a, ...cpus.filter((c) => c !== a)]).filter((c) => c !== b);
-    first = [...run, b];
-  }
+  const first = chosen === undefined ? [] : makers(profile, chosen);
+  const middle = Array.from({ length: ncpus }, (_, c) => c).filter((c) => c !== chosen?.a && c !== chosen?.b && !first.includes(c));
+  shuffle(middle, rng);
+  const order = chosen === undefined ? middle : [chosen.b, ...middle, chosen.a, ...first.reverse()];
   const prio = new Array<number>(ncpus);
-  first.forEach((c, i) => (prio[c] = ncpus - 1 - i));
+  order.forEach((c, i) => (prio[c] = i));
   return prio;
+}
+
+/**
+ * The CPUs other than a and b that allocated an object a touches up to its racing step, and, in
+ * turn, those that allocated what they touch; in the order of a's profiling run.
+ */
+export function makers(profile: Profile, { a, b, step }: Race): number[] {
+  const found = new Set<number>();
+  const visit = (cpu: number, upTo: number): void => {
+    const steps = profile.cpus[cpu] ?? [];
+    for (let s = 0; s <= Math.min(upTo, steps.length - 1); s++) {
+      for (const x of steps[s]!) {
+        const maker = allocatorOf(accessObject(x));
+        if (maker < 0 || maker === a || maker === b || found.has(maker)) continue;
+        found.add(maker);
+        visit(maker, Infinity);
+      }
+    }
+  };
+  visit(a, step);
+  const run = profile.orders?.[a] ?? [...found].sort((x, y) => x - y);
+  return run.filter((c) => found.has(c));
 }
 
 /** One race, drawn by raceChances. */
