@@ -22,9 +22,6 @@
 
 import { accessField, accessKind, accessLoc, accessObject, READ, WHOLE, type Access } from '../kernel/access.js';
 
-/** Fields per object in an access's location (harness/kernel/access.ts FIELD_SPAN). */
-const FIELDS = 128;
-
 export interface Step {
   cpu: number;
   acc: readonly Access[];
@@ -38,9 +35,15 @@ export interface Race {
 
 /**
  * Per location: at [c], the last step of CPU c that wrote (or synced) it; at [ncpus + c], the last
- * that read it; -1 when none.
+ * that read it; -1 when none. An object's table has these for any of its fields, then at
+ * [2 * ncpus ...] the same for the object as a whole (its allocation and free).
  */
 type Last = Int32Array;
+
+interface Tables {
+  object: Last;
+  loc: Last | undefined;
+}
 
 /** An Int32Array at least `n` long, keeping what `a` holds. */
 function grown(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
@@ -70,10 +73,16 @@ export class RaceAnalysis {
   private undoFrom = new Int32Array(64);
   private readonly byLoc = new Map<number, Last>();
   private readonly byObject = new Map<number, Last>();
-  /** The undo log: the table a step set an entry of, the entry, the value it had. */
+  /** The same tables by access, so that an access met again costs one lookup. */
+  private readonly byAccess = new Map<Access, Tables>();
+  /**
+   * The undo log, `undone` entries long: the table a step set an entry of, the entry, the value it
+   * had. Typed and never shortened, so that a run's steps allocate nothing once the log is grown.
+   */
+  private undone = 0;
   private readonly undoTable: Last[] = [];
-  private readonly undoEntry: number[] = [];
-  private readonly undoValue: number[] = [];
+  private undoEntry = new Int32Array(256);
+  private undoValue = new Int32Array(256);
 
   constructor(private readonly ncpus: number) {
     this.clocks = new Int32Array(64 * ncpus);
@@ -84,8 +93,8 @@ export class RaceAnalysis {
   truncate(n: number): void {
     for (let j = this.steps - 1; j >= n; j--) {
       const from = this.undoFrom[j]!;
-      for (let u = this.undoTable.length - 1; u >= from; u--) this.undoTable[u]![this.undoEntry[u]!] = this.undoValue[u]!;
-      this.undoTable.length = this.undoEntry.length = this.undoValue.length = from;
+      for (let u = this.undone - 1; u >= from; u--) this.undoTable[u]![this.undoEntry[u]!] = this.undoValue[u]!;
+      this.undone = from;
       this.lastOf[this.cpus[j]!] = this.lastBefore[j]!;
     }
     this.steps = Math.min(n, this.steps);
@@ -116,13 +125,16 @@ export class RaceAnalysis {
     this.clocks[clock + p] = this.clockOf(p, p) + 1;
     this.cpus[j] = p;
     this.lastBefore[j] = this.lastOf[p]!;
-    this.undoFrom[j] = this.undoTable.length;
+    this.undoFrom[j] = this.undone;
     this.lastOf[p] = j;
     this.steps = j + 1;
-    for (const a of accesses) {
-      const entry = accessKind(a) !== READ ? p : n + p;
-      this.record(table(this.byLoc, accessLoc(a), n), entry, j);
-      this.record(table(this.byObject, accessObject(a), n), entry, j);
+    for (let k = 0; k < accesses.length; k++) {
+      const entry = accessKind(accesses[k]!) !== READ ? p : n + p;
+      const object = this.objectTables[k]!;
+      this.record(object, entry, j);
+      const loc = this.locTables[k];
+      if (loc) this.record(loc, entry, j);
+      else this.record(object, 2 * n + entry, j);
     }
     return race;
   }
@@ -147,41 +159,65 @@ export class RaceAnalysis {
   private mark = new Int32Array(64);
   private stamp = 0;
   private readonly distinct: Access[] = [];
+  /** Per distinct access: its object's table, and its location's (none for the whole object). */
+  private readonly objectTables: Last[] = [];
+  private readonly locTables: (Last | undefined)[] = [];
 
-  /** Set an entry of a table to step j, logging the value it had. */
+  /** Set an entry of a table to step j, logging the value it had (once per step: another access of the step may have set it). */
   private record(t: Last, entry: number, j: number): void {
-    this.undoTable.push(t);
-    this.undoEntry.push(entry);
-    this.undoValue.push(t[entry]!);
+    if (t[entry] === j) return;
+    const u = this.undone++;
+    this.undoEntry = grown(this.undoEntry, u + 1);
+    this.undoValue = grown(this.undoValue, u + 1);
+    this.undoTable[u] = t;
+    this.undoEntry[u] = entry;
+    this.undoValue[u] = t[entry]!;
     t[entry] = j;
   }
 
-  /** Into `deps`, the steps of other CPUs that `step` conflicts with (the last of each per location); returns its distinct accesses. */
+  /**
+   * Into `deps`, the steps of other CPUs that `step` conflicts with (the last of each per location);
+   * returns its distinct accesses, their tables in objectTables and locTables.
+   */
   private dependences({ cpu: p, acc }: Step): readonly Access[] {
+    const n = this.ncpus;
     this.deps.length = 0;
     this.distinct.length = 0;
     if (this.mark.length < this.steps) this.mark = new Int32Array(2 * this.steps);
     this.stamp++;
     for (const a of acc) {
       if (this.distinct.includes(a)) continue;
-      this.distinct.push(a);
+      const k = this.distinct.push(a) - 1;
       const writes = accessKind(a) !== READ;
-      const obj = accessObject(a);
-      if (accessField(a) === WHOLE) this.addFrom(this.byObject.get(obj), writes, p);
+      const { object, loc } = this.tablesOf(a);
+      this.objectTables[k] = object;
+      this.locTables[k] = loc;
+      if (loc === undefined) this.addFrom(object, 0, writes, p);
       else {
-        this.addFrom(this.byLoc.get(accessLoc(a)), writes, p);
-        this.addFrom(this.byLoc.get(obj * FIELDS + WHOLE), writes, p);
+        this.addFrom(loc, 0, writes, p);
+        this.addFrom(object, 2 * n, writes, p);
       }
     }
     return this.distinct;
   }
 
-  private addFrom(t: Last | undefined, writes: boolean, p: number): void {
-    if (!t) return;
+  /** The tables of an access: its object's, and its location's unless it is of the whole object. */
+  private tablesOf(a: Access): Tables {
+    let t = this.byAccess.get(a);
+    if (!t) {
+      const object = table(this.byObject, accessObject(a), 4 * this.ncpus);
+      const loc = accessField(a) === WHOLE ? undefined : table(this.byLoc, accessLoc(a), 2 * this.ncpus);
+      this.byAccess.set(a, (t = { object, loc }));
+    }
+    return t;
+  }
+
+  /** The steps of t (from `at`) that an access of CPU p conflicts with. */
+  private addFrom(t: Last, at: number, writes: boolean, p: number): void {
     for (let c = 0; c < this.ncpus; c++) {
       if (c === p) continue;
-      this.addDep(t[c]!);
-      if (writes) this.addDep(t[this.ncpus + c]!);
+      this.addDep(t[at + c]!);
+      if (writes) this.addDep(t[at + this.ncpus + c]!);
     }
   }
 
@@ -202,8 +238,8 @@ export class RaceAnalysis {
   }
 }
 
-function table(m: Map<number, Last>, key: number, ncpus: number): Last {
+function table(m: Map<number, Last>, key: number, length: number): Last {
   let t = m.get(key);
-  if (!t) m.set(key, (t = new Int32Array(2 * ncpus).fill(-1)));
+  if (!t) m.set(key, (t = new Int32Array(length).fill(-1)));
   return t;
 }

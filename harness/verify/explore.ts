@@ -76,8 +76,9 @@ export interface ExploreResult {
   halted?: ExecResult;
 }
 
+/** A state of the search; sets of CPUs are bit masks (MAX_CPUS is under 32). */
 interface Node {
-  enabled: number[];
+  enabled: number;
   /** The CPU that ran the step before (-1 at the start). */
   prev: number;
   /** Preemptions before this choice. */
@@ -86,11 +87,12 @@ interface Node {
   /** Accesses of the chosen step. */
   acc: Access[];
   /** CPUs already run from this state. */
-  done: Set<number>;
-  backtrack: Set<number>;
+  done: number;
+  backtrack: number;
 }
 
-const preempts = (n: Node, q: number): number => (n.prev >= 0 && q !== n.prev && n.enabled.includes(n.prev) ? 1 : 0);
+const has = (set: number, cpu: number): boolean => ((set >>> cpu) & 1) === 1;
+const preempts = (n: Node, q: number): number => (n.prev >= 0 && q !== n.prev && has(n.enabled, n.prev) ? 1 : 0);
 
 /** The target whose invariants hand over the running kernel and record their reads (one wrapper per target). */
 const wrapped = new WeakMap<Target, { target: Target; holder: { k?: Kernel } }>();
@@ -184,7 +186,9 @@ function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes
       const cost = before ? before.cost + preempts(before, before.chosen) : 0;
       // Between choices the current CPU runs on; a switch from a blocked or finished one is free.
       const chosen = runnable.includes(prev) ? prev : roundRobin(runnable, prev);
-      nodes.push({ enabled: [...runnable], prev, cost, chosen, acc: [], done: new Set(), backtrack: new Set(opts.dpor ? [chosen] : runnable) });
+      let enabled = 0;
+      for (const c of runnable) enabled |= 1 << c;
+      nodes.push({ enabled, prev, cost, chosen, acc: [], done: 0, backtrack: opts.dpor ? 1 << chosen : enabled });
       return chosen;
     },
   };
@@ -203,7 +207,9 @@ function runOnce(target: Target, holder: { k?: Kernel }, program: Program, nodes
  */
 function cutShort(nodes: readonly Node[]): number[] {
   const last = nodes[nodes.length - 1];
-  return last ? last.enabled.filter((c) => c !== last.chosen) : [];
+  const out: number[] = [];
+  if (last) for (let c = 0; last.enabled >>> c !== 0; c++) if (c !== last.chosen && has(last.enabled, c)) out.push(c);
+  return out;
 }
 
 /**
@@ -235,25 +241,29 @@ function addRaces(nodes: Node[], analysis: RaceAnalysis, from: number, unknown: 
 }
 
 function addAt(n: Node, cpu: number): void {
-  if (n.enabled.includes(cpu)) n.backtrack.add(cpu);
-  else for (const c of n.enabled) n.backtrack.add(c);
+  n.backtrack |= has(n.enabled, cpu) ? 1 << cpu : n.enabled;
 }
 
 /** The deepest state with an untried CPU in its backtrack set, within the bound: its index + 1, or -1. */
 function nextBranch(nodes: Node[], opts: ExploreOptions, out: ExploreResult): number {
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i]!;
-    n.done.add(n.chosen);
-    const within = (q: number): boolean => n.cost + preempts(n, q) <= opts.bound;
-    const next = [...n.backtrack].filter((q) => !n.done.has(q) && within(q)).sort((a, b) => a - b)[0];
-    if (next !== undefined) {
+    n.done |= 1 << n.chosen;
+    const next = lowestWithin(n, n.backtrack & ~n.done, opts.bound);
+    if (next >= 0) {
       n.chosen = next;
       n.acc = [];
       nodes.length = i + 1;
       return i + 1;
     }
-    out.pruned += n.enabled.filter((q) => !n.done.has(q) && within(q)).length;
+    for (let q = 0; n.enabled >>> q !== 0; q++) if (has(n.enabled & ~n.done, q) && n.cost + preempts(n, q) <= opts.bound) out.pruned++;
     nodes.length = i;
   }
+  return -1;
+}
+
+/** The lowest CPU of `set` that node n can run within the bound, or -1. */
+function lowestWithin(n: Node, set: number, bound: number): number {
+  for (let q = 0; set >>> q !== 0; q++) if (has(set, q) && n.cost + preempts(n, q) <= bound) return q;
   return -1;
 }
