@@ -16,7 +16,7 @@ import { defineStruct } from '../harness/kernel/layout.js';
 import { execRng, makeRng } from '../harness/rng.js';
 import { makeStrategy, STRATEGIES, type StrategyName } from '../harness/sched/index.js';
 import { conflictingSteps, sharedObjects, type Profile } from '../harness/sched/profile.js';
-import { inOrder, makers, pickRace, raceChances, races, type Race } from '../harness/sched/race.js';
+import { allRaces, inOrder, makers, pickRace, raceChances, races, type Race } from '../harness/sched/race.js';
 import { replay } from '../harness/sched/replay.js';
 import type { Strategy } from '../harness/sched/strategy.js';
 import { findTarget } from '../targets/index.js';
@@ -323,6 +323,27 @@ describe('conflict-aware strategies', () => {
     assert.deepEqual([...new Set(all.filter((r) => r.a === 1 && r.b === 0).map((r) => makers(profileProgram(v50, program), r).join()))], ['2']);
     // Static objects alone (the planted race) have no makers: a runs first, as it always did.
     assert.ok(races(profileProgram(planted, race)).every((r) => makers(profileProgram(planted, race), r).length === 0));
+  });
+
+  test('race also takes the races of each serial run: P2 where the remover went further in reverse order', () => {
+    const v50 = findTarget('mdev-v5.0')!;
+    // In CPU order cpu2's remove frees the mdev_state that cpu1's ioctl wrote into, then waits for
+    // the fds to close; in reverse order it finds no device, and its create of uuid 1 makes that
+    // run the longer one, which the profile keeps.
+    const program = prog(
+      [op('read_attr', { uuid: 0 }), op('create', { type: 'mtty-1', uuid: 0 })],
+      [op('open', { uuid: 0 }), op('ioctl', { fd: 0 })],
+      [op('open', { uuid: 0 }), op('ioctl', { fd: 0 }), op('remove', { uuid: 0 }), op('create', { type: 'mtty-1', uuid: 1 })],
+    );
+    const profile = profileProgram(v50, program);
+    const all = allRaces(profile);
+    assert.ok(all.length > races(profile).length, 'the serial runs add races');
+    const fixed = { ...v50, generate: () => structuredClone(program), fixedProgram: true };
+    const P2 = 'KASAN: use-after-free Write in mtty_ioctl';
+    const cfg = { seed: 'runs', strategy: 'race' as const, depth: 0, faults: false };
+    const shows = Array.from({ length: all.length }, (_, i) => i).filter((i) => runIndex(fixed, cfg, i).result.findings.some((f) => f.title === P2));
+    assert.ok(shows.length > 0, `P2 within the program's ${all.length} races`);
+    for (const i of shows) assert.notEqual(inOrder(all, { seed: 'runs', index: i })!.run, undefined, `execution ${i} reversed a race of a serial run`);
   });
 
   test('pickRace: among lifetime races, the one on the rarest location; the others only with all races', () => {

@@ -24,6 +24,7 @@ export function profileProgram(target: Target, program: Program, faults: readonl
     cpus: longer.map((run, c) => run.cpus[c]!),
     ops: longer.map((run, c) => run.ops![c]!),
     orders: longer.map((run) => run.orders![0]!),
+    runs: [forward, backward],
   };
 }
 

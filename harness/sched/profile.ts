@@ -16,6 +16,8 @@ export interface Profile {
   ops?: number[][];
   /** With the accesses: per CPU, the serial order of the run it was profiled in (CPU numbers, first to last). */
   orders?: number[][];
+  /** With the accesses, of a program of 2 CPUs or more: the serial runs it was made of, each whole. */
+  runs?: Profile[];
 }
 
 /** One step of one CPU: `step` counts the steps the CPU ran before it. */
@@ -102,11 +104,16 @@ export interface Masks {
  */
 export function accessCounts(profile: Profile): Map<Access, number>[] {
   return profile.cpus.map((steps) => {
-    const counts = new Map<Access, number>();
+    let counts = countsOf.get(steps);
+    if (counts) return counts;
+    countsOf.set(steps, (counts = new Map<Access, number>()));
     for (const accesses of steps) for (const a of accesses) counts.set(a, (counts.get(a) ?? 0) + 1);
     return counts;
   });
 }
+
+/** A CPU's counts by its steps, which a profile shares with the serial run it took them from. */
+const countsOf = new WeakMap<readonly (readonly Access[])[], Map<Access, number>>();
 
 export function objectMasks(profile: Profile, counts: readonly Map<Access, number>[] = accessCounts(profile)): Map<number, Masks> {
   const masks = new Map<number, Masks>();

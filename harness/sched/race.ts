@@ -2,10 +2,11 @@
 // (one of them not reading), and run it the other way round. CPU a runs first, after the CPUs that
 // made what it touches (so that it reaches its racing step as it did in the profile), and CPU b
 // last; when a is about to run its racing step, b takes the lead (it runs whenever it can, a next),
-// so that what b does until it blocks or ends, its racing access included, lands before a's step. This follows Snowboard
-// (Gong et al., SOSP 2021), which takes the pairs of a write and a read of one address by two
-// sequentially profiled threads as the places to schedule, clusters them and tries the uncommon
-// ones first; and the reads-from reversals that RFF (Wolff et al., ASPLOS 2024) mutates.
+// so that what b does until it blocks or ends, its racing access included, lands before a's step.
+// The races are those of the profile and of the two serial runs it was made of (allRaces). This
+// follows Snowboard (Gong et al., SOSP 2021), which takes the pairs of a write and a read of one
+// address by two sequentially profiled threads as the places to schedule, clusters them and tries
+// the uncommon ones first; and the reads-from reversals that RFF (Wolff et al., ASPLOS 2024) mutates.
 //
 // Which race, from (seed, index): a pair of CPUs, weighted 1 + (its lifetime races)^2, where a
 // lifetime race is one with a lifetime event of b (b frees or unmaps what a touches: the
@@ -37,6 +38,8 @@ export interface Race {
   weight: number;
   /** b frees or unmaps an object a touches at that step. */
   lifetime: boolean;
+  /** Taken from the profile's serial run of this index (Profile.runs), not from the profile itself. */
+  run?: number;
 }
 
 /**
@@ -58,10 +61,10 @@ export function race(series?: Series): Strategy {
     name: 'race',
     needsProfile: 'accesses',
     start({ ncpus, rng, profile }: StrategyStart) {
-      const all = races(profile!);
+      const all = allRaces(profile!);
       chosen = series ? inOrder(all, series) : pickRace(all, rng);
       fired = false;
-      prio = priorities(ncpus, chosen, profile!, rng);
+      prio = priorities(ncpus, chosen, chosen?.run === undefined ? profile! : profile!.runs![chosen.run]!, rng);
     },
     pick(runnable, _current, steps) {
       let best = highest(runnable, prio);
@@ -130,15 +133,23 @@ export function pickRace(all: readonly Race[], rng: Rng): Race | undefined {
 /**
  * The races in a weighted order without replacement (Efraimidis and Spirakis: each race's key an
  * exponential draw over its chance), from the seed alone; the execution takes the one at its index,
- * modulo their number. Races of no chance come last.
+ * modulo their number. The profile's own races come first, then those of its serial runs (each in
+ * such an order); races of no chance come last in theirs.
  */
 export function inOrder(all: readonly Race[], series: Series): Race | undefined {
   if (all.length === 0) return undefined;
   const rng = makeRng(`race-order:${series.seed}`);
+  const order = [...weightedOrder(all.filter((r) => r.run === undefined), rng), ...weightedOrder(all.filter((r) => r.run !== undefined), rng)];
+  return order[series.index % order.length];
+}
+
+function weightedOrder(all: readonly Race[], rng: Rng): Race[] {
   const chances = raceChances(all);
   const keys = chances.map((c) => (c > 0 ? -Math.log(1 - rng.next()) / c : Infinity));
-  const order = all.map((_, i) => i).sort((x, y) => keys[x]! - keys[y]! || x - y);
-  return all[order[series.index % order.length]!];
+  return all
+    .map((_, i) => i)
+    .sort((x, y) => keys[x]! - keys[y]! || x - y)
+    .map((i) => all[i]!);
 }
 
 /**
@@ -191,8 +202,25 @@ function groupBy(indices: Iterable<number>, key: (i: number) => number): Map<num
 
 const pairOf = (r: Race): number => r.a * 64 + r.b;
 
-/** Every race of the profile: per ordered pair of CPUs, each step of a that races with some step of b. */
-export function races(profile: Profile): Race[] {
+/**
+ * The races of the profile, and those of each serial run it was made of between two CPUs that the
+ * profile did not both take from that run (theirs are the profile's own). The profile has each CPU
+ * as it went furthest, which is not always where its races are: in CPU order a remove frees the
+ * device that another CPU's ioctl writes into, then blocks until the fds close; in reverse order it
+ * finds no device, and the create after it makes that CPU's run the longer one.
+ */
+export function allRaces(profile: Profile): Race[] {
+  const out = races(profile);
+  profile.runs?.forEach((run, i) => {
+    const fromRun = profile.cpus.map((_, c) => profile.orders?.[c] === run.orders?.[c]);
+    if (fromRun.every(Boolean)) return;
+    for (const r of races(run, (a, b) => !(fromRun[a] && fromRun[b]))) out.push({ ...r, run: i });
+  });
+  return out;
+}
+
+/** Every race of the profile (of the pairs of CPUs `keep` keeps): per ordered pair of CPUs, each step of a that races with some step of b. */
+export function races(profile: Profile, keep: (a: number, b: number) => boolean = () => true): Race[] {
   const perCpu = accessCounts(profile);
   const masks = objectMasks(profile, perCpu);
   const counts = new Map<number, number>();
@@ -206,7 +234,9 @@ export function races(profile: Profile): Race[] {
   };
   const out: Race[] = [];
   profile.cpus.forEach((steps, a) => {
-    const others = ~(1 << a);
+    let others = 0;
+    for (let b = 0; b < profile.cpus.length; b++) if (b !== a && keep(a, b)) others |= 1 << b;
+    if (others === 0) return;
     const weights = new Array<number>(profile.cpus.length);
     steps.forEach((accesses, step) => {
       weights.fill(0);
