@@ -30,7 +30,17 @@ export function dev_uuid(k: Kernel, device: VfioDevice): number {
   return k.get(k.get(device, 'dev') as MdevDevice, 'uuid');
 }
 
-/** Opening /dev/vfio/<group>: the group of the device the user names, with a reference. */
+/**
+ * Opening /dev/vfio/<group>: the group of the device the user names, with a reference. The kernel
+ * lets one open of the group file at a time (vfio_group_fops_open: atomic_cmpxchg(&group->opened)
+ * and -EBUSY while a container is set, vfio.c 1598-1610 in 5.0.1 and 1582-1594 in 5.2.1;
+ * group->opened_file, vfio_main.c 950-956 in 6.1), but VFIO_GROUP_GET_DEVICE_FD on that one file
+ * has no such limit (vfio_group_get_device_fd, vfio.c 1446-1506 in 5.0.1 and 1430-1490 in 5.2.1;
+ * vfio_group_ioctl_get_device_fd, vfio_main.c 835-873 in 6.1): threads of one process, or
+ * processes sharing the group fd by fork, get device fds of one device at once. The CPUs here
+ * stand for those: each reaches the group without the exclusive open, so two CPUs opening one
+ * device are a reachable kernel interleaving, not a second open of the group file.
+ */
 export const vfio_group_fops_open = kfn('vfio_group_fops_open', function* (k: Kernel, uuid: number) {
   yield* mutex_lock(k, g(k), 'vfio_group_lock');
   let found = 0 as VfioGroup;
