@@ -174,6 +174,12 @@ describe('the teardown memo', () => {
         yield k.at('idle');
         return 0;
       },
+      *leak(k) {
+        yield k.at('leak');
+        k.set(g(k), 'a', 1);
+        k.warn('leak', 'memory leak: globals');
+        return 0;
+      },
     },
     *teardown(k) {
       yield 'teardown:kmalloc';
@@ -200,10 +206,41 @@ describe('the teardown memo', () => {
     }
   });
 
-  test('a teardown that reported is never skipped: the leak is reported by every run', () => {
+  test('a teardown that reported a new title is not skipped: the leak is reported by every run', () => {
     const { memo, runs, plain } = twice(prog(['set'], ['idle']));
     assert.equal(memo.hits, 0);
     assert.deepEqual(titles(plain.result), ['memory leak: globals']);
     for (const run of runs) assert.deepEqual(run.result.findings, plain.result.findings);
+  });
+
+  test('a teardown whose reports were all made already by the program is skipped', () => {
+    const { memo, runs, plain } = twice(prog(['leak'], ['idle']));
+    assert.equal(memo.hits, 1);
+    assert.deepEqual(titles(plain.result), ['memory leak: globals']);
+    for (const run of runs) {
+      assert.deepEqual(run.result.findings, plain.result.findings);
+      assert.deepEqual([...run.kernel.faultSites()], [...plain.kernel.faultSites()]);
+    }
+  });
+
+  test('on mdev-v5.0 with coverage and faults, remembered teardowns give what running them gives', () => {
+    const memo = new TeardownMemo();
+    const cfg = { seed: 'memo', strategy: 'random', depth: 3 } as const;
+    const cover = { labels: true, pairs: true, transitions: true };
+    for (let i = 0; i < 300; i++) {
+      const plain = runIndex(mdev, cfg, i, cover);
+      const memoized = runIndex(mdev, cfg, i, { ...cover, teardowns: memo });
+      assert.deepEqual(memoized.result, plain.result, `execution ${i}`);
+      assert.deepEqual([...memoized.execution.transitions!], [...plain.execution.transitions!], `execution ${i}`);
+      assert.deepEqual([...memoized.execution.kernel.faultSites()], [...plain.execution.kernel.faultSites()], `execution ${i}`);
+    }
+    assert.ok(memo.hits > 20, `${memo.hits} teardowns skipped`);
+  });
+
+  test('the memo keeps at most its capacity, dropping the oldest', () => {
+    const memo = new TeardownMemo(2);
+    const cfg = { seed: 'memo', strategy: 'random', depth: 3 } as const;
+    for (let i = 0; i < 20; i++) runIndex(mdev, cfg, i, { teardowns: memo });
+    assert.equal(memo.size, 2);
   });
 });

@@ -208,6 +208,21 @@ export class TransitionTracker {
     k.tracking = { pools: this.watch.pools, touched: this.touched };
   }
 
+  /** When set, every transition observed is pushed here as well (a teardown remembered, teardown-memo.ts). */
+  recording: number[] | undefined;
+
+  /** What the next transitions depend on besides the kernel's words: the state last seen of each object, as one number. */
+  digest(): number {
+    let h = this.states.size;
+    for (const [base, id] of this.states) h = (h + Math.imul(base ^ (id << 24), 0x9e3779b1)) | 0;
+    return h;
+  }
+
+  /** Transitions observed elsewhere, as recorded: a teardown from the same state makes them again. */
+  replay(packed: readonly number[]): void {
+    for (const p of packed) this.seen.add(p);
+  }
+
   /** After a step: compare the state of every slot it touched with the one before. */
   observe(): void {
     if (this.touched.size === 0) return;
@@ -222,7 +237,9 @@ export class TransitionTracker {
     const to = names.id(stateAt(this.k, t, base));
     if (to === from) return;
     this.states.set(base, to);
-    this.seen.add((((((t.kindId << NAME_BITS) | from) << NAME_BITS) | names.id(event)) << NAME_BITS) | to);
+    const packed = (((((t.kindId << NAME_BITS) | from) << NAME_BITS) | names.id(event)) << NAME_BITS) | to;
+    this.seen.add(packed);
+    this.recording?.push(packed);
   };
 
   /** The transitions observed, as transitionKey()s. */

@@ -14,6 +14,7 @@ import { freshPlan, planFor, runPlan } from '../guided/plan.js';
 import type { Target } from '../target.js';
 import type { Fault, FindingKind, Program, Schedule } from '../types.js';
 import type { ExecOptions } from './inline/inline.js';
+import { teardownMemo } from './inline/teardown-memo.js';
 import type { CampaignConfig } from './runner.js';
 import type { Heartbeat } from './heartbeat.js';
 
@@ -76,7 +77,7 @@ export function runBatch(target: Target, cfg: BatchConfig, start: number, count:
   const guided = cfg.guide === 'coverage';
   const novelty = guided || cfg.novelty === true;
   const cov = cfg.coverage ? new CoverageCounter() : undefined;
-  const opts: ExecOptions = { buffer };
+  const opts: ExecOptions = { buffer, teardowns: teardownMemo(target) };
   if (heartbeat) opts.heartbeat = heartbeat;
   if (cov) Object.assign(opts, { labels: true, pairs: true, transitions: true });
   if (novelty) Object.assign(opts, KEY_OPTIONS);

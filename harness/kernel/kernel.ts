@@ -119,7 +119,10 @@ export class Kernel {
   readonly log: string[] = [];
   readonly events: TraceEvent[] | undefined;
   private readonly titles = new Set<string>();
-  private readonly faults: readonly Fault[];
+  /** When set, the title of every report made is pushed here, those a title already reported absorbs included. */
+  reporting: string[] | undefined;
+  /** The faults this execution injects. */
+  readonly faults: readonly Fault[];
   private readonly faultCounts = new Map<string, number>();
   /** Lock-order graph of lock classes, for the lockdep oracle. */
   readonly lockOrder = new Map<string, Set<string>>();
@@ -225,12 +228,18 @@ export class Kernel {
   }
 
   private record(kind: FindingKind, title: string, detail: string[]): Finding | undefined {
+    this.reporting?.push(title);
     if (this.titles.has(title)) return undefined;
     this.titles.add(title);
     const finding: Finding = { kind, title, cpu: this.cpu, step: this.step, detail: [...detail, ...this.backtrace()] };
     this.findings.push(finding);
     this.events?.push({ e: 'finding', cpu: this.cpu, title });
     return finding;
+  }
+
+  /** Whether a finding of this title has been recorded. */
+  reported(title: string): boolean {
+    return this.titles.has(title);
   }
 
   backtrace(cpu = this.cpu): string[] {

@@ -16,8 +16,8 @@
 // never needs a preemption to go on (the current CPU runs on; a switch from a blocked or finished
 // one is free): the bound only limits which alternatives are tried. Two things carry over from run
 // to run of one exploration: the race analysis of the prefix the next run replays (dpor.ts
-// RaceAnalysis), and the teardowns that reported nothing, by the state they started from
-// (engine/inline/teardown-memo.ts): many schedules end in the same state.
+// RaceAnalysis). The teardowns already run, by the state they started from, carry over from
+// program to program too (engine/inline/teardown-memo.ts): many schedules end in the same state.
 //
 // No sleep sets: with a bound they lose schedules (a CPU asleep after an independent first step
 // stays asleep, and the schedule that ran that step first needed a preemption more: the `walker`
@@ -29,7 +29,7 @@ import type { Access } from '../kernel/access.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Heartbeat } from '../engine/heartbeat.js';
 import { execute, type ExecOptions } from '../engine/inline/inline.js';
-import { TeardownMemo } from '../engine/inline/teardown-memo.js';
+import { teardownMemo, type TeardownMemo } from '../engine/inline/teardown-memo.js';
 import { makeRng } from '../rng.js';
 import type { Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
@@ -127,7 +127,7 @@ export function explore(target: Target, program: Program, opts: ExploreOptions):
   const seen = new Set<string>();
   const nodes: Node[] = [];
   const analysis = new RaceAnalysis(ncpus);
-  const teardowns = new TeardownMemo();
+  const teardowns = teardownMemo(target);
   let fixed = 0; // nodes[0..fixed) replay; nodes[fixed-1] is the new branch
   for (;;) {
     if (opts.deadline !== undefined && Date.now() > opts.deadline) {

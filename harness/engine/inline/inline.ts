@@ -61,9 +61,8 @@ export interface ExecOptions {
    */
   haltAt?: number;
   /**
-   * Skip a teardown that a clean one already ran from the same state (teardown-memo.ts): for the
-   * many runs of one program that verify makes. Not with labels, transitions or events, which
-   * would miss the teardown's.
+   * Skip a teardown that a clean one already ran from the same state (teardown-memo.ts), applying
+   * what it did instead. Not with events, which would miss the teardown's.
    */
   teardowns?: TeardownMemo;
 }
@@ -166,13 +165,27 @@ function cpusOf(mask: number, ncpus: number): number[] {
 
 /** The teardown on CPU `cpu` and the leak check, unless the memo knows a clean one from this state. */
 function tearDown(target: Target, k: Kernel, cpu: number, labels?: Set<string>, transitions?: TransitionTracker, memo?: TeardownMemo): void {
-  const remembers = memo !== undefined && !labels && !transitions && !k.events && k.held.every((h) => h.length === 0);
-  const key = remembers ? memo.key(k) : undefined;
-  if (key !== undefined && memo!.replay(k, key)) return;
-  const reported = k.findings.length;
-  runSolo(k, cpu, target.teardown(k), labels, transitions);
-  target.leakCheck(k);
-  if (key !== undefined && k.findings.length === reported) memo!.remember(k, key);
+  const remembers = memo !== undefined && !k.events && k.held.every((h) => h.length === 0);
+  if (!remembers) {
+    runSolo(k, cpu, target.teardown(k), labels, transitions);
+    target.leakCheck(k);
+    return;
+  }
+  const key = memo.key(k, transitions);
+  if (memo.replay(k, key, labels, transitions)) return;
+  const counts = new Map(k.faultSites());
+  const own = new Set<string>();
+  const recorded = transitions ? (transitions.recording = []) : undefined;
+  const reports: string[] = (k.reporting = []);
+  try {
+    runSolo(k, cpu, target.teardown(k), own, transitions);
+    target.leakCheck(k);
+  } finally {
+    k.reporting = undefined;
+    if (transitions) transitions.recording = undefined;
+    if (labels) for (const l of own) labels.add(l);
+  }
+  memo.remember(k, key, { counts, labels: own, transitions: recorded, reports });
 }
 
 export interface BootImage {

@@ -1,56 +1,115 @@
-// The teardowns of one exploration, remembered by the state they start from. Verify runs every
-// schedule of a program to its end and then the teardown (every module unloaded, then the leak
-// check), and many schedules end in the same state: at bound 2 on mdev-v6, 4,411 teardowns of 60
-// programs started from 718 distinct states. A teardown is a function of that state (the kernel
-// words, the occurrence counts of fault injection, the lock-order graph lockdep checks against, the
-// titles already reported), so a teardown that reported nothing need not run again from it. One
-// memo serves the runs of one program under one fault choice: which call fails is part of what a
-// teardown does, and it is not in the key.
+// The teardowns already run, remembered by the state they started from. Every execution ends with
+// the teardown (every module unloaded, then the leak check), and many end in the same state: of
+// 3,000 drawn mdev-v5.0 executions, about 940 began their teardown from a state an earlier one had
+// left; at bound 2 on mdev-v6, verify's 4,411 teardowns of 60 programs started from 718 distinct
+// states. A teardown is a function of that state: the kernel words; with faults injected, which
+// calls fail and how often each was reached; the lock-order graph lockdep checks against; with
+// transition coverage, the state last seen of each object. So a teardown from a state seen before
+// need not run again, unless it would add a finding (one of the titles it reported is not reported
+// yet): what it did that outlives it (how often it reached each fallible call, the labels and
+// transitions it covered) is applied instead. A teardown cut short by an oops is not remembered.
 //
 // The kernel words are taken without the allocation and free stamps of each slot header (CPU and
-// step, read only by reports), which would tell apart states that differ in nothing else; a
-// teardown that reported something is not remembered, so its report is always made anew with the
-// stamps of its own run. States are told apart by a 64-bit fingerprint of the words (two 32-bit
-// xxHash-style lanes of different seeds), as TLC and SPIN's hash compaction do: two states of one
-// program share one with a chance of about n^2 / 2^65 for n states.
+// step, read only by reports), which would tell apart states that differ in nothing else. States
+// are told apart by a 64-bit fingerprint of the words (two 32-bit xxHash-style lanes of different
+// seeds), as TLC and SPIN's hash compaction do: two states share one with a chance of about
+// n^2 / 2^65 for n states. The memo holds at most MEMO_ENTRIES teardowns, the oldest dropped first.
 
+import type { TransitionTracker } from '../../coverage/transitions.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { HDR, type Layout } from '../../kernel/layout.js';
 
-/** What a clean teardown did that outlives it: the occurrences of each fallible call it reached. */
-interface Clean {
-  faultCalls: [call: string, count: number][];
+/** What a teardown did that outlives it. */
+interface Done {
+  /** How many more times it reached each fallible call. */
+  faultCalls: [call: string, added: number][];
+  /** The labels of its steps. */
+  labels: string[];
+  /** The transitions it made (TransitionTracker's packed form), when they were watched. */
+  transitions: number[] | undefined;
+  /** The titles it reported: a teardown whose reports were all of titles reported already added no finding. */
+  reports: string[];
 }
 
+/** A teardown as it ran: the fault counts it started from, and what it did. */
+export interface Ran {
+  counts: ReadonlyMap<string, number>;
+  labels: ReadonlySet<string>;
+  transitions: number[] | undefined;
+  reports: string[];
+}
+
+/** About 1 KiB each: a few MiB per thread at most. */
+export const MEMO_ENTRIES = 4096;
+
 export class TeardownMemo {
-  private readonly clean = new Map<string, Clean>();
+  private readonly done = new Map<string, Done>();
   hits = 0;
 
-  /** The state a teardown starts from, as a key. */
-  key(k: Kernel): string {
-    const [a, b] = fingerprint(k.mem, k.layout);
-    const faults = [...k.faultSites()].map(([call, n]) => `${call}=${n}`).join(',');
-    const edges: string[] = [];
-    for (const [from, to] of k.lockOrder) for (const t of to) edges.push(`${from}>${t}`);
-    edges.sort();
-    const titles = k.findings.map((f) => f.title).sort();
-    return `${a >>> 0}:${b >>> 0}|${faults}|${edges.join(',')}|${titles.join('\n')}`;
+  constructor(private readonly capacity = MEMO_ENTRIES) {}
+
+  get size(): number {
+    return this.done.size;
   }
 
-  /** Whether a teardown from this state reported nothing; if so, its fault counts are applied to k. */
-  replay(k: Kernel, key: string): boolean {
-    const known = this.clean.get(key);
-    if (known === undefined) return false;
+  /** The state a teardown starts from, as a key. */
+  key(k: Kernel, transitions?: TransitionTracker): string {
+    const [a, b] = fingerprint(k.mem, k.layout);
+    let key = `${a >>> 0}:${b >>> 0}:${lockOrderDigest(k) >>> 0}`;
+    if (transitions) key += `:t${transitions.digest() >>> 0}`;
+    if (k.faults.length > 0) {
+      key += `|${k.faults.map((f) => `${f.call}#${f.nth}`).join(',')}|`;
+      for (const [call, n] of k.faultSites()) key += `${call}=${n},`;
+    }
+    return key;
+  }
+
+  /**
+   * If a teardown from this state is known, and every report it made was of a title already
+   * reported (so that it would add no finding), apply what it did to k (and to the labels and
+   * transitions collected) and return true.
+   */
+  replay(k: Kernel, key: string, labels?: Set<string>, transitions?: TransitionTracker): boolean {
+    const known = this.done.get(key);
+    if (known === undefined || (transitions !== undefined && known.transitions === undefined)) return false;
+    if (!known.reports.every((title) => k.reported(title))) return false;
     const sites = k.faultSites();
-    for (const [call, n] of known.faultCalls) sites.set(call, n);
+    for (const [call, n] of known.faultCalls) sites.set(call, (sites.get(call) ?? 0) + n);
+    if (labels) for (const l of known.labels) labels.add(l);
+    if (transitions) transitions.replay(known.transitions!);
     this.hits++;
     return true;
   }
 
-  /** Remember a teardown from `key` that reported nothing (`k` as it left it). */
-  remember(k: Kernel, key: string): void {
-    this.clean.set(key, { faultCalls: [...k.faultSites()] });
+  /** Remember a teardown from `key` that ran to its end (k as it left it). */
+  remember(k: Kernel, key: string, ran: Ran): void {
+    const faultCalls: [string, number][] = [];
+    for (const [call, n] of k.faultSites()) {
+      const before = ran.counts.get(call) ?? 0;
+      if (n !== before) faultCalls.push([call, n - before]);
+    }
+    if (this.done.size >= this.capacity) this.done.delete(this.done.keys().next().value!);
+    this.done.set(key, { faultCalls, labels: [...ran.labels], transitions: ran.transitions, reports: [...new Set(ran.reports)] });
   }
+}
+
+const memos = new WeakMap<object, TeardownMemo>();
+
+/** This thread's memo of the teardowns of one target, shared by all its batches. */
+export function teardownMemo(target: object): TeardownMemo {
+  let memo = memos.get(target);
+  if (!memo) memos.set(target, (memo = new TeardownMemo()));
+  return memo;
+}
+
+/** The lock-order graph as one number, whatever the order its edges were added in. */
+function lockOrderDigest(k: Kernel): number {
+  let h = 0;
+  for (const [from, to] of k.lockOrder) {
+    const f = Math.imul(k.intern(from), PRIME1);
+    for (const t of to) h = (h + avalanche(f ^ k.intern(t))) | 0;
+  }
+  return h;
 }
 
 /** Word indices of the allocation and free stamps of every slot, by layout. */
