@@ -13,22 +13,31 @@
 // step, read only by reports), which would tell apart states that differ in nothing else. States
 // are told apart by a 64-bit fingerprint of the words (two 32-bit xxHash-style lanes of different
 // seeds), as TLC and SPIN's hash compaction do: two states share one with a chance of about
-// n^2 / 2^65 for n states. The memo holds at most MEMO_ENTRIES teardowns, the oldest dropped first.
+// n^2 / 2^65 for n states. The memo holds at most MEMO_ENTRIES teardowns, the oldest dropped first;
+// an entry is a few numbers and references to lists that entries share, about 300 bytes.
 
 import type { TransitionTracker } from '../../coverage/transitions.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { HDR, type Layout } from '../../kernel/layout.js';
 
+/** The state a teardown starts from: two 32-bit hashes of everything it depends on. */
+export interface StateKey {
+  a: number;
+  b: number;
+}
+
 /** What a teardown did that outlives it. */
 interface Done {
+  /** Its key's second hash (the first is the entry's key in the map). */
+  b: number;
   /** How many more times it reached each fallible call. */
-  faultCalls: [call: string, added: number][];
+  faultCalls: readonly [call: string, added: number][];
   /** The labels of its steps. */
-  labels: string[];
+  labels: readonly string[];
   /** The transitions it made (TransitionTracker's packed form), when they were watched. */
-  transitions: number[] | undefined;
+  transitions: readonly number[] | undefined;
   /** The titles it reported: a teardown whose reports were all of titles reported already added no finding. */
-  reports: string[];
+  reports: readonly string[];
 }
 
 /** A teardown as it ran: the fault counts it started from, and what it did. */
@@ -39,11 +48,14 @@ export interface Ran {
   reports: string[];
 }
 
-/** About 1 KiB each: a few MiB per thread at most. */
 export const MEMO_ENTRIES = 4096;
 
+const NONE: readonly never[] = Object.freeze([]);
+
 export class TeardownMemo {
-  private readonly done = new Map<string, Done>();
+  /** By the key's first hash. */
+  private readonly done = new Map<number, Done>();
+  private readonly lists = new Map<string, readonly (string | number)[]>();
   hits = 0;
 
   constructor(private readonly capacity = MEMO_ENTRIES) {}
@@ -52,16 +64,17 @@ export class TeardownMemo {
     return this.done.size;
   }
 
-  /** The state a teardown starts from, as a key. */
-  key(k: Kernel, transitions?: TransitionTracker): string {
-    const [a, b] = fingerprint(k.mem, k.layout);
-    let key = `${a >>> 0}:${b >>> 0}:${lockOrderDigest(k) >>> 0}`;
-    if (transitions) key += `:t${transitions.digest() >>> 0}`;
+  /** The state a teardown starts from. */
+  key(k: Kernel, transitions?: TransitionTracker): StateKey {
+    const h = new Lanes();
+    fingerprint(h, k.mem, k.layout);
+    lockOrderDigest(h, k);
+    if (transitions) transitions.digest(h);
     if (k.faults.length > 0) {
-      key += `|${k.faults.map((f) => `${f.call}#${f.nth}`).join(',')}|`;
-      for (const [call, n] of k.faultSites()) key += `${call}=${n},`;
+      for (const f of k.faults) h.add(k.intern(f.call)).add(f.nth);
+      for (const [call, n] of [...k.faultSites()].sort(([x], [y]) => (x < y ? -1 : 1))) h.add(k.intern(call)).add(n);
     }
-    return key;
+    return { a: h.a(), b: h.b() };
   }
 
   /**
@@ -69,9 +82,9 @@ export class TeardownMemo {
    * reported (so that it would add no finding), apply what it did to k (and to the labels and
    * transitions collected) and return true.
    */
-  replay(k: Kernel, key: string, labels?: Set<string>, transitions?: TransitionTracker): boolean {
-    const known = this.done.get(key);
-    if (known === undefined || (transitions !== undefined && known.transitions === undefined)) return false;
+  replay(k: Kernel, key: StateKey, labels?: Set<string>, transitions?: TransitionTracker): boolean {
+    const known = this.done.get(key.a);
+    if (known === undefined || known.b !== key.b || (transitions !== undefined && known.transitions === undefined)) return false;
     if (!known.reports.every((title) => k.reported(title))) return false;
     const sites = k.faultSites();
     for (const [call, n] of known.faultCalls) sites.set(call, (sites.get(call) ?? 0) + n);
@@ -82,14 +95,34 @@ export class TeardownMemo {
   }
 
   /** Remember a teardown from `key` that ran to its end (k as it left it). */
-  remember(k: Kernel, key: string, ran: Ran): void {
+  remember(k: Kernel, key: StateKey, ran: Ran): void {
     const faultCalls: [string, number][] = [];
     for (const [call, n] of k.faultSites()) {
       const before = ran.counts.get(call) ?? 0;
       if (n !== before) faultCalls.push([call, n - before]);
     }
+    this.done.delete(key.a);
     if (this.done.size >= this.capacity) this.done.delete(this.done.keys().next().value!);
-    this.done.set(key, { faultCalls, labels: [...ran.labels], transitions: ran.transitions, reports: [...new Set(ran.reports)] });
+    this.done.set(key.a, {
+      b: key.b,
+      faultCalls: faultCalls.length > 0 ? faultCalls : NONE,
+      labels: this.shared([...ran.labels]),
+      transitions: ran.transitions && this.shared(ran.transitions),
+      reports: ran.reports.length > 0 ? [...new Set(ran.reports)] : NONE,
+    });
+  }
+
+  /**
+   * One array for equal lists: teardowns from thousands of states step through a few dozen
+   * sequences of labels and of transitions (44 label lists among 4,096 remembered on mdev-v5.0).
+   */
+  private shared<T extends string | number>(list: T[]): readonly T[] {
+    const key = `${typeof list[0]}\n${list.join('\n')}`;
+    const known = this.lists.get(key) as readonly T[] | undefined;
+    if (known !== undefined) return known;
+    if (this.lists.size >= this.capacity) this.lists.clear();
+    this.lists.set(key, list);
+    return list;
   }
 }
 
@@ -102,14 +135,57 @@ export function teardownMemo(target: object): TeardownMemo {
   return memo;
 }
 
-/** The lock-order graph as one number, whatever the order its edges were added in. */
-function lockOrderDigest(k: Kernel): number {
-  let h = 0;
+const PRIME1 = 0x9e3779b1;
+const PRIME2 = 0x85ebca77;
+const PRIME3 = 0xc2b2ae3d;
+
+const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
+
+function avalanche(h: number): number {
+  h = Math.imul(h ^ (h >>> 15), PRIME2);
+  h = Math.imul(h ^ (h >>> 13), PRIME3);
+  return h ^ (h >>> 16);
+}
+
+/** Two 32-bit xxHash-style lanes of different seeds over a sequence of int32 words. */
+export class Lanes {
+  private x = 0x165667b1;
+  private y = 0x27d4eb2f;
+
+  add(w: number): this {
+    this.x = Math.imul(rotl((this.x + Math.imul(w, PRIME2)) | 0, 13), PRIME1);
+    this.y = Math.imul(rotl((this.y ^ Math.imul(w, PRIME3)) | 0, 17), PRIME2);
+    return this;
+  }
+
+  /** A set of int32 items in any order: the sums of each item's avalanche, one per lane. */
+  addSet(items: Iterable<number>): this {
+    let sx = 0;
+    let sy = 0;
+    for (const i of items) {
+      sx = (sx + avalanche(i)) | 0;
+      sy = (sy + avalanche(i ^ PRIME3)) | 0;
+    }
+    return this.add(sx).add(sy);
+  }
+
+  a(): number {
+    return avalanche(this.x) >>> 0;
+  }
+
+  b(): number {
+    return avalanche(this.y) >>> 0;
+  }
+}
+
+/** The lock-order graph, whatever the order its edges were added in. */
+function lockOrderDigest(h: Lanes, k: Kernel): void {
+  const edges: number[] = [];
   for (const [from, to] of k.lockOrder) {
     const f = Math.imul(k.intern(from), PRIME1);
-    for (const t of to) h = (h + avalanche(f ^ k.intern(t))) | 0;
+    for (const t of to) edges.push(f ^ k.intern(t));
   }
-  return h;
+  h.addSet(edges);
 }
 
 /** Word indices of the allocation and free stamps of every slot, by layout. */
@@ -129,35 +205,16 @@ function stampMask(layout: Layout): Uint8Array {
   return mask;
 }
 
-const PRIME1 = 0x9e3779b1;
-const PRIME2 = 0x85ebca77;
-const PRIME3 = 0xc2b2ae3d;
-
-const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
-
-function avalanche(h: number): number {
-  h = Math.imul(h ^ (h >>> 15), PRIME2);
-  h = Math.imul(h ^ (h >>> 13), PRIME3);
-  return h ^ (h >>> 16);
-}
-
 /**
- * Two 32-bit hashes of the words outside the slots' stamps; of each pool, only the slots handed
- * out so far (its cursor is hashed too, and nothing writes a slot past it).
+ * The words outside the slots' stamps; of each pool, only the slots handed out so far (its cursor
+ * is hashed too, and nothing writes a slot past it).
  */
-function fingerprint(mem: Int32Array, layout: Layout): [number, number] {
+function fingerprint(h: Lanes, mem: Int32Array, layout: Layout): void {
   const mask = stampMask(layout);
-  let a = 0x165667b1;
-  let b = 0x27d4eb2f;
-  const add = (w: number): void => {
-    a = Math.imul(rotl((a + Math.imul(w, PRIME2)) | 0, 13), PRIME1);
-    b = Math.imul(rotl((b ^ Math.imul(w, PRIME3)) | 0, 17), PRIME2);
-  };
   const first = layout.pools[0]?.base ?? layout.words;
-  for (let i = 0; i < first; i++) add(mem[i]!);
+  for (let i = 0; i < first; i++) h.add(mem[i]!);
   for (const p of layout.pools) {
     const end = p.base + Math.min(mem[p.cursor]!, p.capacity) * p.slotWords;
-    for (let i = p.base; i < end; i++) if (mask[i] === 0) add(mem[i]!);
+    for (let i = p.base; i < end; i++) if (mask[i] === 0) h.add(mem[i]!);
   }
-  return [avalanche(a), avalanche(b)];
 }
