@@ -5,7 +5,7 @@
 // deterministic from (seed, index). A CPU's n-th step in another schedule is taken to touch what
 // its n-th step touched here: exact while the CPU takes the same path, a guess after it diverges.
 
-import { accessField, accessKind, accessObject, allocatorOf, conflicts, READ, WHOLE, WRITE, type Access } from '../kernel/access.js';
+import { accessField, accessKind, accessLoc, accessObject, allocatorOf, conflicts, READ, WHOLE, WRITE, type Access } from '../kernel/access.js';
 
 export interface Profile {
   /** Steps of the profiling run. */
@@ -42,13 +42,20 @@ export function stepsConflict(a: readonly Access[], b: readonly Access[]): boole
  * CPUs can change what happens. In step order, CPU by CPU.
  */
 export function conflictingSteps(profile: Profile): CpuStep[] {
-  const masks = objectMasks(profile);
+  const indexed = cpuAccesses(profile);
+  const masks = objectMasks(profile, indexed);
   const out: CpuStep[] = [];
-  profile.cpus.forEach((steps, cpu) => {
+  indexed.forEach(({ stepStart, ids }, cpu) => {
     const others = ~(1 << cpu);
-    steps.forEach((accesses, step) => {
-      if (accesses.some((a) => (conflictMask(masks, a) & others) !== 0)) out.push({ cpu, step });
-    });
+    const conflicting = conflictMasks(masks, indexed, cpu).map((m) => m & others);
+    for (let step = 0; step + 1 < stepStart.length; step++) {
+      for (let j = stepStart[step]!; j < stepStart[step + 1]!; j++) {
+        if (conflicting[ids[j]!] !== 0) {
+          out.push({ cpu, step });
+          break;
+        }
+      }
+    }
   });
   return out;
 }
@@ -63,86 +70,205 @@ export interface SharedObject {
 }
 
 export function sharedObjects(profile: Profile): SharedObject[] {
+  const indexed = cpuAccesses(profile);
+  const masks = objectMasks(profile, indexed);
   const found = new Map<number, SharedObject>();
-  const masks = objectMasks(profile);
-  for (const [object, m] of masks) {
-    if (popcount(m.any) < 2 || m.written === 0) continue;
-    found.set(object, { object, steps: profile.cpus.map(() => []), accesses: 0 });
-  }
-  profile.cpus.forEach((steps, cpu) =>
-    steps.forEach((accesses, step) => {
-      for (const a of accesses) {
-        const o = found.get(accessObject(a));
+  masks.objects.forEach((object, o) => {
+    if (popcount(masks.any[o]!) >= 2 && masks.written[o] !== 0) found.set(o, { object, steps: profile.cpus.map(() => []), accesses: 0 });
+  });
+  indexed.forEach(({ stepStart, ids }, cpu) => {
+    const objectOf = masks.objectOf[cpu]!;
+    for (let step = 0; step + 1 < stepStart.length; step++) {
+      for (let j = stepStart[step]!; j < stepStart[step + 1]!; j++) {
+        const o = found.get(objectOf[ids[j]!]!);
         if (!o) continue;
         o.accesses++;
         const s = o.steps[cpu]!;
         if (s[s.length - 1] !== step) s.push(step);
       }
-    }),
-  );
+    }
+  });
   return [...found.values()].sort((a, b) => a.object - b.object);
 }
 
-/** Per object, which CPUs touch it: per field as readers and as writers, and as a whole. */
-export interface Masks {
-  reads: Map<number, number>;
-  writes: Map<number, number>;
-  /** CPUs that allocate or free it. */
-  whole: number;
-  /** CPUs that touch it at all. */
-  any: number;
-  /** CPUs that write, synchronise on, allocate or free it. */
-  written: number;
-  /** CPUs that free or unmap it, which another CPU (or the boot image) made. */
-  frees: number;
+/**
+ * One CPU's accesses in a profile, indexed: a step reads the same lock word or list head again and
+ * again, and what the masks and rarities need is each distinct access once, with its count.
+ */
+export interface CpuAccesses {
+  /** Its distinct accesses, in the order of their first occurrence. */
+  distinct: Int32Array;
+  /** How many times it made each. */
+  counts: Int32Array;
+  /** The accesses of step s are distinct[ids[i]] for i in [stepStart[s], stepStart[s + 1]). */
+  stepStart: Int32Array;
+  ids: Int32Array;
+  /** Of each distinct access, this thread's number for its location and for its object (numbered). */
+  locs: Int32Array;
+  objects: Int32Array;
 }
 
-/**
- * Each CPU's distinct accesses in the profile, with how many times it made each, in the order of
- * their first occurrence: a step reads the same lock word or list head again and again, and what
- * the masks and rarities need is the set and the counts.
- */
-export function accessCounts(profile: Profile): Map<Access, number>[] {
+/** Each CPU's accesses, indexed (computed once per CPU's steps, which a profile shares with the serial run it took them from). */
+export function cpuAccesses(profile: Profile): CpuAccesses[] {
   return profile.cpus.map((steps) => {
-    let counts = countsOf.get(steps);
-    if (counts) return counts;
-    countsOf.set(steps, (counts = new Map<Access, number>()));
-    for (const accesses of steps) for (const a of accesses) counts.set(a, (counts.get(a) ?? 0) + 1);
-    return counts;
+    let indexed = indexedOf.get(steps);
+    if (indexed === undefined) indexedOf.set(steps, (indexed = indexAccesses(steps)));
+    return indexed;
   });
 }
 
-/** A CPU's counts by its steps, which a profile shares with the serial run it took them from. */
-const countsOf = new WeakMap<readonly (readonly Access[])[], Map<Access, number>>();
+const indexedOf = new WeakMap<readonly (readonly Access[])[], CpuAccesses>();
 
-export function objectMasks(profile: Profile, counts: readonly Map<Access, number>[] = accessCounts(profile)): Map<number, Masks> {
-  const masks = new Map<number, Masks>();
-  counts.forEach((distinct, cpu) => {
-    const bit = 1 << cpu;
-    for (const a of distinct.keys()) {
-      const o = accessObject(a);
-      let m = masks.get(o);
-      if (!m) masks.set(o, (m = { reads: new Map(), writes: new Map(), whole: 0, any: 0, written: 0, frees: 0 }));
-      m.any |= bit;
-      const f = accessField(a);
-      if (f === WHOLE) m.whole |= bit;
-      if (f === WHOLE && accessKind(a) === WRITE && allocatorOf(o) !== cpu) m.frees |= bit;
-      const byField = accessKind(a) === READ ? m.reads : m.writes;
-      byField.set(f, (byField.get(f) ?? 0) | bit);
-      if (accessKind(a) !== READ) m.written |= bit;
+/**
+ * Numbers for the locations and objects this thread has met, so that the tables of a profile are
+ * typed arrays: a few thousand at most, since objects are named by slot or by (struct, CPU, ordinal).
+ */
+const numbered = { locs: new Map<number, number>(), objects: new Map<number, number>() };
+
+function numberOf(numbers: Map<number, number>, x: number): number {
+  let n = numbers.get(x);
+  if (n === undefined) numbers.set(x, (n = numbers.size));
+  return n;
+}
+
+function indexAccesses(steps: readonly (readonly Access[])[]): CpuAccesses {
+  const stepStart = new Int32Array(steps.length + 1);
+  let total = 0;
+  steps.forEach((accesses, s) => {
+    stepStart[s] = total;
+    total += accesses.length;
+  });
+  stepStart[steps.length] = total;
+  const idOf = new Map<Access, number>();
+  const distinct: Access[] = [];
+  const counts: number[] = [];
+  const ids = new Int32Array(total);
+  let i = 0;
+  for (const accesses of steps) {
+    for (const a of accesses) {
+      let id = idOf.get(a);
+      if (id === undefined) {
+        idOf.set(a, (id = distinct.length));
+        distinct.push(a);
+        counts.push(0);
+      }
+      counts[id]!++;
+      ids[i++] = id;
     }
+  }
+  return {
+    distinct: Int32Array.from(distinct),
+    counts: Int32Array.from(counts),
+    stepStart,
+    ids,
+    locs: Int32Array.from(distinct, (a) => numberOf(numbered.locs, accessLoc(a))),
+    objects: Int32Array.from(distinct, (a) => numberOf(numbered.objects, accessObject(a))),
+  };
+}
+
+/**
+ * Which CPUs touch each object and each location of a profile, as bit masks, in tables indexed by
+ * the profile's own numbers for them.
+ */
+export interface Masks {
+  /** Per CPU, per distinct access of it: the profile's number of its location, and of its object. */
+  locOf: Int32Array[];
+  objectOf: Int32Array[];
+  /** Per location: the CPUs that read it, those that write or synchronise on it, and its accesses by all CPUs. */
+  readers: Int32Array;
+  writers: Int32Array;
+  accesses: Int32Array;
+  /** Per object: the object (accessObject). */
+  objects: Int32Array;
+  /** Per object: the CPUs that touch it at all... */
+  any: Int32Array;
+  /** ...that allocate or free it... */
+  whole: Int32Array;
+  /** ...that write, synchronise on, allocate or free it... */
+  written: Int32Array;
+  /** ...and that free or unmap it, which another CPU (or the boot image) made. */
+  frees: Int32Array;
+}
+
+/** The profile's number of each of this thread's numbers, valid where its stamp is the profile's. */
+const local: { stamp: number; locs: Int32Array; locStamps: Int32Array; objects: Int32Array; objectStamps: Int32Array } = {
+  stamp: 0,
+  locs: new Int32Array(0),
+  locStamps: new Int32Array(0),
+  objects: new Int32Array(0),
+  objectStamps: new Int32Array(0),
+};
+
+function localNumbers(numbers: Map<number, number>, table: Int32Array, stamps: Int32Array): [Int32Array, Int32Array] {
+  if (table.length >= numbers.size) return [table, stamps];
+  const size = Math.max(1024, numbers.size * 2);
+  return [new Int32Array(size), new Int32Array(size)];
+}
+
+export function objectMasks(profile: Profile, indexed: readonly CpuAccesses[] = cpuAccesses(profile)): Masks {
+  [local.locs, local.locStamps] = localNumbers(numbered.locs, local.locs, local.locStamps);
+  [local.objects, local.objectStamps] = localNumbers(numbered.objects, local.objects, local.objectStamps);
+  const stamp = ++local.stamp;
+  let nlocs = 0;
+  let nobjects = 0;
+  const locOf = indexed.map(({ locs }) =>
+    locs.map((n) => {
+      if (local.locStamps[n] !== stamp) [local.locStamps[n], local.locs[n]] = [stamp, nlocs++];
+      return local.locs[n]!;
+    }),
+  );
+  const objectOf = indexed.map(({ objects }) =>
+    objects.map((n) => {
+      if (local.objectStamps[n] !== stamp) [local.objectStamps[n], local.objects[n]] = [stamp, nobjects++];
+      return local.objects[n]!;
+    }),
+  );
+  const masks: Masks = {
+    locOf,
+    objectOf,
+    readers: new Int32Array(nlocs),
+    writers: new Int32Array(nlocs),
+    accesses: new Int32Array(nlocs),
+    objects: new Int32Array(nobjects),
+    any: new Int32Array(nobjects),
+    whole: new Int32Array(nobjects),
+    written: new Int32Array(nobjects),
+    frees: new Int32Array(nobjects),
+  };
+  indexed.forEach(({ distinct, counts }, cpu) => {
+    const bit = 1 << cpu;
+    distinct.forEach((a, i) => {
+      const o = objectOf[cpu]![i]!;
+      const loc = locOf[cpu]![i]!;
+      const object = accessObject(a);
+      masks.objects[o] = object;
+      masks.any[o]! |= bit;
+      if (accessField(a) === WHOLE) {
+        masks.whole[o]! |= bit;
+        if (accessKind(a) === WRITE && allocatorOf(object) !== cpu) masks.frees[o]! |= bit;
+      }
+      if (accessKind(a) === READ) masks.readers[loc]! |= bit;
+      else {
+        masks.writers[loc]! |= bit;
+        masks.written[o]! |= bit;
+      }
+      masks.accesses[loc]! += counts[i]!;
+    });
   });
   return masks;
 }
 
-/** The CPUs with an access that conflicts with `a` (its own CPU included, if it does). */
-export function conflictMask(masks: Map<number, Masks>, a: Access): number {
-  const m = masks.get(accessObject(a));
-  if (!m) return 0;
-  const f = accessField(a);
-  if (f === WHOLE) return m.any;
-  const writers = (m.writes.get(f) ?? 0) | m.whole;
-  return accessKind(a) === READ ? writers : writers | (m.reads.get(f) ?? 0);
+/** Of each distinct access of `cpu`, the CPUs with an access that conflicts with it (its own included, if one does). */
+export function conflictMasks(masks: Masks, indexed: readonly CpuAccesses[], cpu: number): Int32Array {
+  const { distinct } = indexed[cpu]!;
+  const locOf = masks.locOf[cpu]!;
+  const objectOf = masks.objectOf[cpu]!;
+  return distinct.map((a, i) => {
+    const o = objectOf[i]!;
+    if (accessField(a) === WHOLE) return masks.any[o]!;
+    const writers = masks.writers[locOf[i]!]! | masks.whole[o]!;
+    return accessKind(a) === READ ? writers : writers | masks.readers[locOf[i]!]!;
+  });
 }
 
 function popcount(x: number): number {

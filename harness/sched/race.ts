@@ -25,7 +25,7 @@
 import { accessLoc, accessObject, allocatorOf, type Access } from '../kernel/access.js';
 import { makeRng, type Rng } from '../rng.js';
 import { highest, shuffle } from './pct.js';
-import { accessCounts, conflictMask, objectMasks, type Profile } from './profile.js';
+import { conflictMasks, cpuAccesses, objectMasks, type Profile } from './profile.js';
 import type { Strategy, StrategyStart } from './strategy.js';
 
 /** CPU a, about to run its step `step` (in its operation `op`), yields to CPU b. */
@@ -214,53 +214,49 @@ export function allRaces(profile: Profile): Race[] {
   profile.runs?.forEach((run, i) => {
     const fromRun = profile.cpus.map((_, c) => profile.orders?.[c] === run.orders?.[c]);
     if (fromRun.every(Boolean)) return;
-    for (const r of races(run, (a, b) => !(fromRun[a] && fromRun[b]))) out.push({ ...r, run: i });
+    races(run, (a, b) => !(fromRun[a] && fromRun[b]), i, out);
   });
   return out;
 }
 
-/** Every race of the profile (of the pairs of CPUs `keep` keeps): per ordered pair of CPUs, each step of a that races with some step of b. */
-export function races(profile: Profile, keep: (a: number, b: number) => boolean = () => true): Race[] {
-  const perCpu = accessCounts(profile);
-  const masks = objectMasks(profile, perCpu);
-  const counts = new Map<number, number>();
-  for (const distinct of perCpu) for (const [x, n] of distinct) counts.set(accessLoc(x), (counts.get(accessLoc(x)) ?? 0) + n);
-  // What an access conflicts with depends on the access alone, not on the step that made it.
-  const known = new Map<Access, Conflict>();
-  const conflictOf = (x: Access): Conflict => {
-    let c = known.get(x);
-    if (c === undefined) known.set(x, (c = { cpus: conflictMask(masks, x), frees: masks.get(accessObject(x))!.frees, weight: 1 / counts.get(accessLoc(x))! }));
-    return c;
-  };
-  const out: Race[] = [];
+/**
+ * Every race of the profile (of the pairs of CPUs `keep` keeps): per ordered pair of CPUs, each
+ * step of a that races with some step of b; appended to `out`, marked as of serial run `run` if given.
+ */
+export function races(profile: Profile, keep: (a: number, b: number) => boolean = () => true, run?: number, out: Race[] = []): Race[] {
+  const indexed = cpuAccesses(profile);
+  const masks = objectMasks(profile, indexed);
+  const ncpus = profile.cpus.length;
   profile.cpus.forEach((steps, a) => {
     let others = 0;
-    for (let b = 0; b < profile.cpus.length; b++) if (b !== a && keep(a, b)) others |= 1 << b;
+    for (let b = 0; b < ncpus; b++) if (b !== a && keep(a, b)) others |= 1 << b;
     if (others === 0) return;
-    const weights = new Array<number>(profile.cpus.length);
-    steps.forEach((accesses, step) => {
+    // What an access conflicts with depends on the access alone, not on the step that made it.
+    const { stepStart, ids } = indexed[a]!;
+    const raced = conflictMasks(masks, indexed, a).map((m) => m & others);
+    const objectOf = masks.objectOf[a]!;
+    const locOf = masks.locOf[a]!;
+    const weights = new Float64Array(ncpus);
+    for (let step = 0; step < steps.length; step++) {
       weights.fill(0);
       let racing = 0;
       let lifetime = 0;
-      for (const x of accesses) {
-        const c = conflictOf(x);
-        const raced = c.cpus & others;
-        if (raced === 0) continue;
-        racing |= raced;
-        lifetime |= raced & c.frees;
-        for (let b = 0; b < weights.length; b++) if (raced & (1 << b) && c.weight > weights[b]!) weights[b] = c.weight;
+      for (let j = stepStart[step]!; j < stepStart[step + 1]!; j++) {
+        const x = ids[j]!;
+        const r = raced[x]!;
+        if (r === 0) continue;
+        racing |= r;
+        lifetime |= r & masks.frees[objectOf[x]!]!;
+        const rarity = 1 / masks.accesses[locOf[x]!]!;
+        for (let b = 0; b < ncpus; b++) if (r & (1 << b) && rarity > weights[b]!) weights[b] = rarity;
       }
       for (let b = 0; racing >> b !== 0; b++) {
-        if (racing & (1 << b)) out.push({ a, step, b, op: profile.ops?.[a]?.[step] ?? 0, weight: weights[b]!, lifetime: (lifetime & (1 << b)) !== 0 });
+        if (!(racing & (1 << b))) continue;
+        const race: Race = { a, step, b, op: profile.ops?.[a]?.[step] ?? 0, weight: weights[b]!, lifetime: (lifetime & (1 << b)) !== 0 };
+        if (run !== undefined) race.run = run;
+        out.push(race);
       }
-    });
+    }
   });
   return out;
-}
-
-/** An access's conflicts in a profile: the CPUs it races with, those that free its object, its location's rarity. */
-interface Conflict {
-  cpus: number;
-  frees: number;
-  weight: number;
 }
