@@ -61,7 +61,7 @@ function read_sd(k: Kernel, kobj: KobjSd): KernfsNode {
 /** A linked (not yet removed) child of `parent` with this name, or 0: kernfs_find_ns. */
 function kernfs_find_ns(k: Kernel, parent: KernfsNode, name: string): KernfsNode {
   const h = k.intern(parent === 0 ? name : `${kernfs_path(k, parent)}/${name}`);
-  return k.find(kernfs_node, (n) => k.get(n, 'path') === h && k.get(n, 'parent') === parent && k.get(n, 'deactivated') !== REMOVED);
+  return k.findBy(kernfs_node, 'path', h, (n) => k.get(n, 'parent') === parent && k.get(n, 'deactivated') !== REMOVED);
 }
 
 /**
@@ -144,7 +144,7 @@ export function* sysfs_create_file_ns(k: Kernel, kobj: KobjSd, name: string): Ge
 /** The active node at a path, or 0: what an open() from userspace finds. */
 export function kernfs_find(k: Kernel, path: string): KernfsNode {
   const h = k.intern(path);
-  return k.find(kernfs_node, (n) => k.get(n, 'path') === h && k.get(n, 'deactivated') === ACTIVE);
+  return k.findBy(kernfs_node, 'path', h, (n) => k.get(n, 'deactivated') === ACTIVE);
 }
 
 export function kernfs_get_active(k: Kernel, node: KernfsNode): boolean {

@@ -18,7 +18,7 @@ export const MODULE_STATE_GONE = 4;
 /** The loaded (or loading/unloading) instance of a module, or 0. */
 export function find_module(k: Kernel, name: string): Module {
   const h = k.intern(name);
-  return k.find(module, (m) => k.get(m, 'name') === h && k.get(m, 'state') !== MODULE_STATE_GONE);
+  return k.findBy(module, 'name', h, (m) => k.get(m, 'state') !== MODULE_STATE_GONE);
 }
 
 /** insmod: allocate the module, run its init; a failing init leaves nothing loaded. */

@@ -140,12 +140,12 @@ export function makeUserspace<C>(p: Platform<C>): Userspace {
   /** cat <device>/vendor/<attr>: the show runs on the device that owns the file (container_of). */
   function* read_attr(k: Kernel, uuid: number): Gen<number> {
     const dir = mdev_dir(k, uuid);
-    const named = k.find(mdev_device, (m) => k.get(m, 'uuid') === uuid && k.get(m, 'dev_groups_kn') !== 0);
+    const named = k.findBy(mdev_device, 'uuid', uuid, (m) => k.get(m, 'dev_groups_kn') !== 0);
     const name = dir !== undefined && named !== 0 ? p.attr(k, named)?.name : undefined;
     if (name === undefined) return -ENOENT;
     return yield* sysfs_read(k, `${dir}/vendor/${name}`, function* (node) {
       const group = k.get(node, 'parent');
-      const mdev = k.find(mdev_device, (m) => k.get(m, 'dev_groups_kn') === group);
+      const mdev = k.findBy(mdev_device, 'dev_groups_kn', group);
       const attr = mdev === 0 ? null : p.attr(k, mdev);
       return attr ? yield* attr.show() : -ENOENT;
     });

@@ -200,11 +200,11 @@ export const mdev_remove_sysfs_files = kfn('mdev_remove_sysfs_files', function* 
 // ---- the stores ----
 
 function type_of_create(k: Kernel, node: KernfsNode): TypeV6 {
-  return k.find(mdev_type_v6, (t) => k.get(t, 'create_kn') === node);
+  return k.findBy(mdev_type_v6, 'create_kn', node);
 }
 
 function mdev_of_remove(k: Kernel, node: KernfsNode): MdevDevice {
-  return k.find(mdev_device, (m) => k.get(m, 'remove_kn') === node);
+  return k.findBy(mdev_device, 'remove_kn', node);
 }
 
 /** create_store (61-86) via mdev_type_attr_store (43-54); the UUID parsing (69-79) is left out. */
