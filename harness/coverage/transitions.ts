@@ -125,10 +125,6 @@ function trackedPools(target: Target): Tracked[] {
   return out;
 }
 
-function trackedAt(tracked: readonly Tracked[], word: number): Tracked | undefined {
-  for (const t of tracked) if (word >= t.pool.base && word < t.pool.base + t.pool.capacity * t.pool.slotWords) return t;
-  return undefined;
-}
 
 const NAME_BITS = 6;
 
@@ -173,6 +169,8 @@ interface Watch {
   tracked: Tracked[];
   /** By pool id: 1 for a tracked pool (Tracking.pools). */
   pools: Uint8Array;
+  /** By the header word of each slot of a tracked pool: 1 + its index in `tracked`. */
+  slots: Uint8Array;
   names: Names;
   /** transitionKey()s by packed transition. */
   keys: Map<number, string>;
@@ -185,8 +183,12 @@ function watchOf(target: Target): Watch {
   if (w) return w;
   const tracked = trackedPools(target);
   const pools = new Uint8Array(target.layout.pools.length + 1);
-  for (const { pool } of tracked) pools[pool.id] = 1;
-  watchByTarget.set(target, (w = { tracked, pools, names: new Names(), keys: new Map() }));
+  const slots = new Uint8Array(target.layout.words);
+  tracked.forEach(({ pool }, i) => {
+    pools[pool.id] = 1;
+    for (let slot = 0; slot < pool.capacity; slot++) slots[pool.base + slot * pool.slotWords] = i + 1;
+  });
+  watchByTarget.set(target, (w = { tracked, pools, slots, names: new Names(), keys: new Map() }));
   return w;
 }
 
@@ -233,7 +235,7 @@ export class TransitionTracker {
 
   private readonly compare = (event: string, base: number): void => {
     const { names } = this.watch;
-    const t = trackedAt(this.watch.tracked, base)!;
+    const t = this.watch.tracked[this.watch.slots[base]! - 1]!;
     const from = this.states.get(base) ?? names.id(this.boot.get(base) ?? STATE_NONE);
     const to = names.id(stateAt(this.k, t, base));
     if (to === from) return;
