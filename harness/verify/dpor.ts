@@ -43,6 +43,8 @@ type Last = Int32Array;
 interface Tables {
   object: Last;
   loc: Last | undefined;
+  /** The stamp of the last step whose distinct accesses included this access. */
+  seen: number;
 }
 
 /** An Int32Array at least `n` long, keeping what `a` holds. */
@@ -186,10 +188,12 @@ export class RaceAnalysis {
     if (this.mark.length < this.steps) this.mark = new Int32Array(2 * this.steps);
     this.stamp++;
     for (const a of acc) {
-      if (this.distinct.includes(a)) continue;
+      const tables = this.tablesOf(a);
+      if (tables.seen === this.stamp) continue;
+      tables.seen = this.stamp;
       const k = this.distinct.push(a) - 1;
       const writes = accessKind(a) !== READ;
-      const { object, loc } = this.tablesOf(a);
+      const { object, loc } = tables;
       this.objectTables[k] = object;
       this.locTables[k] = loc;
       if (loc === undefined) this.addFrom(object, 0, writes, p);
@@ -207,7 +211,7 @@ export class RaceAnalysis {
     if (!t) {
       const object = table(this.byObject, accessObject(a), 4 * this.ncpus);
       const loc = accessField(a) === WHOLE ? undefined : table(this.byLoc, accessLoc(a), 2 * this.ncpus);
-      this.byAccess.set(a, (t = { object, loc }));
+      this.byAccess.set(a, (t = { object, loc, seen: 0 }));
     }
     return t;
   }
