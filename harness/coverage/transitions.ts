@@ -4,7 +4,6 @@
 // user operation of the CPU that ran the step. A transition is counted whether declared or not:
 // the report sets the observed ones against the declared ones, so an undeclared one is named.
 
-import type { Lanes } from '../engine/inline/teardown-memo.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { HDR, SLOT_FREE, SLOT_FREED, SLOT_LIVE, makeRef, type Pool } from '../kernel/layout.js';
 import { STATE_FREED, STATE_NONE, type ObjectKind, type Target } from '../target.js';
@@ -125,7 +124,6 @@ function trackedPools(target: Target): Tracked[] {
   return out;
 }
 
-
 const NAME_BITS = 6;
 
 /** Small numbers for the names of states and events, so that a transition packs into one small integer. */
@@ -214,11 +212,11 @@ export class TransitionTracker {
   /** When set, every transition observed is pushed here as well (a teardown remembered, teardown-memo.ts). */
   recording: number[] | undefined;
 
-  /** What the next transitions depend on besides the kernel's words: the state last seen of each object. */
-  digest(h: Lanes): void {
-    const entries: number[] = [];
-    for (const [base, id] of this.states) entries.push(base ^ (id << 24));
-    h.addSet(entries);
+  /** What the next transitions depend on besides the kernel's words: the state last seen of each object, one number each. */
+  lastStates(): number[] {
+    const out: number[] = [];
+    for (const [base, id] of this.states) out.push(base ^ (id << 24));
+    return out;
   }
 
   /** Transitions observed elsewhere, as recorded: a teardown from the same state makes them again. */

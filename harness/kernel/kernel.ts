@@ -459,9 +459,9 @@ export class Kernel {
   }
 
   /**
-   * find() for the common search, `field` equal to `value` (and `pred`, if given): the same reads,
-   * in the same order, without a checked accessor per slot, which a search of every kernfs node
-   * made most of an execution's field reads.
+   * find() for the common search, `field` equal to `value` (and `pred`, if given): the same reads
+   * in the same order, without a checked accessor per slot (searches of every kernfs node made half
+   * of an execution's field reads).
    */
   findBy<F extends string>(def: StructDef<F>, field: F, value: number, pred?: (ref: Ref<F>) => boolean): Ref<F> {
     const p = this.pool(def);

@@ -61,8 +61,8 @@ export interface ExecOptions {
    */
   haltAt?: number;
   /**
-   * Skip a teardown that a clean one already ran from the same state (teardown-memo.ts), applying
-   * what it did instead. Not with events, which would miss the teardown's.
+   * Skip a teardown that already ran from the same state (teardown-memo.ts) and would add no
+   * finding, applying what it did instead. Not with events, which would miss the teardown's.
    */
   teardowns?: TeardownMemo;
 }
@@ -163,7 +163,7 @@ function cpusOf(mask: number, ncpus: number): number[] {
   return out;
 }
 
-/** The teardown on CPU `cpu` and the leak check, unless the memo knows a clean one from this state. */
+/** The teardown on CPU `cpu` and the leak check, unless the memo knows one from this state that would add no finding. */
 function tearDown(target: Target, k: Kernel, cpu: number, labels?: Set<string>, transitions?: TransitionTracker, memo?: TeardownMemo): void {
   const remembers = memo !== undefined && !k.events && k.held.every((h) => h.length === 0);
   if (!remembers) {

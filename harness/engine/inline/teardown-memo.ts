@@ -69,7 +69,7 @@ export class TeardownMemo {
     const h = new Lanes();
     fingerprint(h, k.mem, k.layout);
     lockOrderDigest(h, k);
-    if (transitions) transitions.digest(h);
+    if (transitions) h.addSet(transitions.lastStates());
     if (k.faults.length > 0) {
       for (const f of k.faults) h.add(k.intern(f.call)).add(f.nth);
       for (const [call, n] of [...k.faultSites()].sort(([x], [y]) => (x < y ? -1 : 1))) h.add(k.intern(call)).add(n);
