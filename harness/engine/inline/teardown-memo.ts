@@ -2,9 +2,9 @@
 // the teardown (every module unloaded, then the leak check), and many end in the same state: of
 // 3,000 drawn mdev-v5.0 executions, about 940 began their teardown from a state an earlier one had
 // left; at bound 2 on mdev-v6, verify's 4,411 teardowns of 60 programs started from 718 distinct
-// states. A teardown is a function of that state: the kernel words; with faults injected, which
-// calls fail and how often each was reached; the lock-order graph lockdep checks against; with
-// transition coverage, the state last seen of each object. So a teardown from a state seen before
+// states. A teardown is a function of that state: the kernel words; the faults injected that have
+// not failed their call yet, by how many more occurrences of it they wait for; the lock-order graph
+// lockdep checks against; with transition coverage, the state last seen of each object. So a teardown from a state seen before
 // need not run again, unless it would add a finding (one of the titles it reported is not reported
 // yet): what it did that outlives it (how often it reached each fallible call, the labels and
 // transitions it covered) is applied instead. A teardown cut short by an oops is not remembered.
@@ -70,9 +70,12 @@ export class TeardownMemo {
     fingerprint(h, k.mem, k.layout);
     lockOrderDigest(h, k);
     if (transitions) h.addSet(transitions.lastStates());
-    if (k.faults.length > 0) {
-      for (const f of k.faults) h.add(k.intern(f.call)).add(f.nth);
-      for (const [call, n] of [...k.faultSites()].sort(([x], [y]) => (x < y ? -1 : 1))) h.add(k.intern(call)).add(n);
+    // A fault whose occurrence has passed fails nothing more: only the pending ones, by how many
+    // more occurrences of their call they wait for, tell a teardown apart.
+    const sites = k.faultSites();
+    for (const f of k.faults) {
+      const left = f.nth - (sites.get(f.call) ?? 0);
+      if (left > 0) h.add(k.intern(f.call)).add(left);
     }
     return { a: h.a(), b: h.b() };
   }
