@@ -411,3 +411,32 @@ describe('lockdep', () => {
     assert.deepEqual(rets(result, 2), [[0], [0, 0]]);
   });
 });
+
+describe('findBy', () => {
+  test('finds what find() finds, with the same reads in the same order', () => {
+    const cases: [field: 'a' | 'b', value: number, pred?: (k: Kernel, r: Ref) => boolean][] = [
+      ['a', 7],
+      ['a', 7, (k, r) => k.get(r, 'b') === 2],
+      ['a', 8],
+      ['b', 2, (k, r) => k.get(r, 'a') !== 7],
+    ];
+    for (const [field, value, pred] of cases) {
+      const runs = [false, true].map((fast) => {
+        const k = new Kernel(small, new SharedArrayBuffer(small.words * 4), { ncpus: 2, accesses: true });
+        const things = [1, 2, 3, 4].map(() => k.alloc(thing, 'test'));
+        things.forEach((t, i) => {
+          k.set(t, 'a', i < 3 ? 7 : 8);
+          k.set(t, 'b', i);
+        });
+        k.free(things[1]!, 'test');
+        k.access!.step(0);
+        const found = fast
+          ? k.findBy(thing, field, value, pred && ((r) => pred(k, r)))
+          : k.find(thing, (r) => k.get(r, field) === value && (pred === undefined || pred(k, r)));
+        return { found, reads: k.access!.of(0) };
+      });
+      assert.deepEqual(runs[1], runs[0], `${field} = ${value}`);
+      assert.ok(runs[0]!.reads.length > 1, 'the search read something');
+    }
+  });
+});
