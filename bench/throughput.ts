@@ -8,6 +8,8 @@ import { runBatch, type BatchResult } from '../harness/engine/batch.js';
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_BATCH, runCampaign } from '../harness/engine/campaign.js';
 import { runIndex, type CampaignConfig } from '../harness/engine/runner.js';
+import { teardownMemo } from '../harness/engine/inline/teardown-memo.js';
+import type { Target } from '../harness/target.js';
 import type { StrategyName } from '../harness/sched/index.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { TARGETS } from '../targets/index.js';
@@ -33,6 +35,16 @@ const rate = (n: number, ms: number): number => (n / ms) * 1000;
 
 const signature = (fs: readonly { title: string; index: number }[]): string =>
   fs.map((f) => `${f.index} ${f.title}`).sort().join('\n');
+
+/**
+ * timed(), with the thread's teardown memo of the target emptied first: rounds run the same
+ * executions, and a memo kept from the round before would skip every teardown, which a campaign's
+ * new executions skip only where they end in a state seen before.
+ */
+function cold<T>(target: Target, f: () => T): { ms: number; value: T } {
+  teardownMemo(target).clear();
+  return timed(f);
+}
 
 function timed<T>(f: () => T): { ms: number; value: T } {
   const t0 = performance.now();
@@ -94,7 +106,7 @@ async function run(opts: BenchOptions): Promise<void> {
     let model: { ms: number; value?: BatchResult } = { ms: Infinity };
     let ceiling = { ms: Infinity, value: 0 };
     for (let r = 0; r < INLINE_ROUNDS; r++) {
-      const m = timed(() => runBatch(target, cfg, 0, execs));
+      const m = cold(target, () => runBatch(target, cfg, 0, execs));
       const c = timed(() => stepCeiling(chains, execs));
       if (m.ms < model.ms) model = m;
       if (c.ms < ceiling.ms) ceiling = c;
@@ -135,7 +147,8 @@ async function run(opts: BenchOptions): Promise<void> {
     '\n' +
       paragraph(
         `How to read this: exec/s and cpu steps/s are the inline engine (runBatch, one thread) on executions 0..${num(execs - 1)} ` +
-          `of each target, the fastest of ${INLINE_ROUNDS} rounds; cpu steps are the CPUs' preemption points, as the CLI counts ` +
+          `of each target, the fastest of ${INLINE_ROUNDS} rounds, each begun with the thread's teardown memo empty (a memo kept ` +
+          `from the round before would skip every teardown of the same executions); cpu steps are the CPUs' preemption points, as the CLI counts ` +
           `them. steps/exec adds the teardown's steps; kfn depth is the mean number of kfn frames on the stack at a step and ` +
           `kfn calls/exec the kfn calls (two generators each), measured on the first ${num(Math.min(SHAPE_EXECS, execs))} of ` +
           `those executions; steps/s is exec/s times steps/exec. The ceiling steps nested kfn-style empty generators of that ` +
@@ -150,8 +163,8 @@ async function run(opts: BenchOptions): Promise<void> {
   const coverage = TARGETS.map((target) => {
     let [off, on] = [Infinity, Infinity];
     for (let r = 0; r < INLINE_ROUNDS; r++) {
-      off = Math.min(off, timed(() => runBatch(target, cfg, 0, execs)).ms);
-      on = Math.min(on, timed(() => runBatch(target, { ...cfg, coverage: true }, 0, execs)).ms);
+      off = Math.min(off, cold(target, () => runBatch(target, cfg, 0, execs)).ms);
+      on = Math.min(on, cold(target, () => runBatch(target, { ...cfg, coverage: true }, 0, execs)).ms);
     }
     return { target: target.name, offExecPerS: rate(execs, off), onExecPerS: rate(execs, on), cost: on / off };
   });
@@ -175,7 +188,8 @@ async function run(opts: BenchOptions): Promise<void> {
   const poolExecs = POOL_EXECS_FACTOR * execs;
   console.log(`\npool scaling: runCampaign on ${POOL_TARGET}, the same ${num(poolExecs)} executions, best of ${POOL_ROUNDS} rounds\n`);
   await runCampaign({ target: { name: POOL_TARGET }, ...cfg, execs: Math.min(2000, execs), workers: 2 }); // warm-up
-  const alone = timed(() => runBatch(TARGETS.find((t) => t.name === POOL_TARGET)!, cfg, 0, poolExecs));
+  const poolTarget = TARGETS.find((t) => t.name === POOL_TARGET)!;
+  const alone = cold(poolTarget, () => runBatch(poolTarget, cfg, 0, poolExecs));
   const inline = { execPerS: rate(poolExecs, alone.ms), findings: signature(alone.value.findings) };
   const pool = [1, 2].map((workers) => ({ workers, execPerS: 0, warmExecPerS: 0, same: true }));
   const bareRate = [0, 0];
@@ -264,7 +278,8 @@ function schedulingCost(execs: number): { target: string; execPerS: Record<strin
     for (let r = 0; r < INLINE_ROUNDS; r++) {
       kinds.forEach((kind, i) => {
         const c: CampaignConfig = { ...cfg, strategy: kind.strategy };
-        best[i] = Math.min(best[i]!, timed(() => { for (let x = 0; x < execs; x++) runIndex(target, c, x, { buffer, accesses: kind.accesses }); }).ms);
+        const teardowns = teardownMemo(target);
+        best[i] = Math.min(best[i]!, cold(target, () => { for (let x = 0; x < execs; x++) runIndex(target, c, x, { buffer, accesses: kind.accesses, teardowns }); }).ms);
       });
     }
     return { target: target.name, execPerS: Object.fromEntries(kinds.map((k, i) => [k.label, rate(execs, best[i]!)])) };

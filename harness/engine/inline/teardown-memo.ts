@@ -64,6 +64,12 @@ export class TeardownMemo {
     return this.done.size;
   }
 
+  /** Forget every teardown (a benchmark's rounds over the same executions each start cold). */
+  clear(): void {
+    this.done.clear();
+    this.lists.clear();
+  }
+
   /** The state a teardown starts from. */
   key(k: Kernel, transitions?: TransitionTracker): StateKey {
     const h = new Lanes();
