@@ -157,7 +157,7 @@ function avalanche(h: number): number {
 }
 
 /** Two 32-bit xxHash-style lanes of different seeds over a sequence of int32 words. */
-export class Lanes {
+class Lanes {
   private x = 0x165667b1;
   private y = 0x27d4eb2f;
 
