@@ -174,7 +174,7 @@ function tearDown(target: Target, k: Kernel, cpu: number, labels?: Set<string>, 
   const key = memo.key(k, transitions);
   if (memo.replay(k, key, labels, transitions)) return;
   const counts = new Map(k.faultSites());
-  const own = new Set<string>();
+  const own = labels ? new Set<string>() : undefined;
   const recorded = transitions ? (transitions.recording = []) : undefined;
   const reports: string[] = (k.reporting = []);
   try {
@@ -183,7 +183,7 @@ function tearDown(target: Target, k: Kernel, cpu: number, labels?: Set<string>, 
   } finally {
     k.reporting = undefined;
     if (transitions) transitions.recording = undefined;
-    if (labels) for (const l of own) labels.add(l);
+    if (labels) for (const l of own!) labels.add(l);
   }
   memo.remember(k, key, { counts, labels: own, transitions: recorded, reports });
 }

@@ -32,8 +32,8 @@ interface Done {
   b: number;
   /** How many more times it reached each fallible call. */
   faultCalls: readonly [call: string, added: number][];
-  /** The labels of its steps. */
-  labels: readonly string[];
+  /** The labels of its steps, when they were collected. */
+  labels: readonly string[] | undefined;
   /** The transitions it made (TransitionTracker's packed form), when they were watched. */
   transitions: readonly number[] | undefined;
   /** The titles it reported: a teardown whose reports were all of titles reported already added no finding. */
@@ -43,7 +43,7 @@ interface Done {
 /** A teardown as it ran: the fault counts it started from, and what it did. */
 export interface Ran {
   counts: ReadonlyMap<string, number>;
-  labels: ReadonlySet<string>;
+  labels: ReadonlySet<string> | undefined;
   transitions: number[] | undefined;
   reports: string[];
 }
@@ -93,11 +93,12 @@ export class TeardownMemo {
    */
   replay(k: Kernel, key: StateKey, labels?: Set<string>, transitions?: TransitionTracker): boolean {
     const known = this.done.get(key.a);
-    if (known === undefined || known.b !== key.b || (transitions !== undefined && known.transitions === undefined)) return false;
+    if (known === undefined || known.b !== key.b) return false;
+    if ((labels !== undefined && known.labels === undefined) || (transitions !== undefined && known.transitions === undefined)) return false;
     if (!known.reports.every((title) => k.reported(title))) return false;
     const sites = k.faultSites();
     for (const [call, n] of known.faultCalls) sites.set(call, (sites.get(call) ?? 0) + n);
-    if (labels) for (const l of known.labels) labels.add(l);
+    if (labels) for (const l of known.labels!) labels.add(l);
     if (transitions) transitions.replay(known.transitions!);
     this.hits++;
     return true;
@@ -115,7 +116,7 @@ export class TeardownMemo {
     this.done.set(key.a, {
       b: key.b,
       faultCalls: faultCalls.length > 0 ? faultCalls : NONE,
-      labels: this.shared([...ran.labels]),
+      labels: ran.labels && this.shared([...ran.labels]),
       transitions: ran.transitions && this.shared(ran.transitions),
       reports: ran.reports.length > 0 ? [...new Set(ran.reports)] : NONE,
     });
