@@ -101,9 +101,10 @@ export interface Target {
    * The generic generator's focus for one program: a value per argument name that most of its
    * operations then use, so that its CPUs work on the same objects. Absent: a value of each
    * argument's domain, drawn independently; a target whose arguments are related (a device type
-   * and the module of its vendor) draws them together here.
+   * and the module of its vendor) draws them together here. `start` is the program's start state
+   * (absent: the default): a state set up for some objects has its programs work on those.
    */
-  focus?(rng: Rng): Focus;
+  focus?(rng: Rng, start?: string): Focus;
   /**
    * generate returns the same program every time (defineTarget's `program`): the program is the
    * test, only the interleaving and faults vary. The minimizer then keeps its shape (every CPU and

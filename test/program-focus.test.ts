@@ -38,6 +38,22 @@ describe('program focus', () => {
     assert.ok(focused > 1.5 * unfocused, `${focused} vs ${unfocused} of 1000`);
   });
 
+  test('from mlx5_sf-first, the state that binds mlx5 sub-functions to mlx5_sf, programs focus on mlx5_core-sf; their shape is the same', () => {
+    const mlx5Creates = (p: Program) => p.cpus.flat().filter((op) => op.op === 'create' && op.args['type'] === 'mlx5_core-sf').length;
+    let fromBoot = 0;
+    let fromMlx5 = 0;
+    for (let i = 0; i < 300; i++) {
+      const boot = generateProgram(target, execRng('start-focus', i, 'program'));
+      const mlx5 = generateProgram(target, execRng('start-focus', i, 'program'), 0.75, 'mlx5_sf-first');
+      assert.equal(mlx5.start, 'mlx5_sf-first');
+      assert.equal(boot.start, undefined);
+      assert.deepEqual(mlx5.cpus.map((ops) => ops.map((op) => op.op)), boot.cpus.map((ops) => ops.map((op) => op.op)));
+      fromBoot += mlx5Creates(boot);
+      fromMlx5 += mlx5Creates(mlx5);
+    }
+    assert.ok(fromMlx5 > 2.5 * fromBoot, `${fromMlx5} vs ${fromBoot} mlx5_core-sf creates in 300 programs`);
+  });
+
   test('the same seed draws the same program, and a focus rate of 1 gives every argument its focus value', () => {
     const a = generateProgram(target, execRng('focus', 3, 'program'));
     const b = generateProgram(target, execRng('focus', 3, 'program'));

@@ -54,10 +54,13 @@ export function independentFocus(ops: readonly OpSpec[], rng: Rng): Focus {
   return focus;
 }
 
-/** A program of the target's (its own generator's, if it has one); `focusRate` 0 draws every argument from its domain. */
-export function generateProgram(target: Target, rng: Rng, focusRate = FOCUS_RATE): Program {
-  if (target.generate) return target.generate(rng);
-  const focus = target.focus ? target.focus(rng) : independentFocus(target.ops, rng);
+/**
+ * A program of the target's (its own generator's, if it has one), from start state `start` (absent:
+ * the default); `focusRate` 0 draws every argument from its domain.
+ */
+export function generateProgram(target: Target, rng: Rng, focusRate = FOCUS_RATE, start?: string): Program {
+  if (target.generate) return withStart(target.generate(rng), start);
+  const focus = target.focus ? target.focus(rng, start) : independentFocus(target.ops, rng);
   const ncpus = MIN_PROGRAM_CPUS + rng.int(MAX_PROGRAM_CPUS - MIN_PROGRAM_CPUS + 1);
   const cpus: Op[][] = [];
   for (let c = 0; c < ncpus; c++) {
@@ -66,8 +69,10 @@ export function generateProgram(target: Target, rng: Rng, focusRate = FOCUS_RATE
     for (let i = 0; i < n; i++) ops.push(drawOp(target.ops, ops[i - 1], rng, focus, focusRate));
     cpus.push(ops);
   }
-  return { cpus };
+  return withStart({ cpus }, start);
 }
+
+const withStart = (p: Program, start: string | undefined): Program => (start === undefined ? p : { ...p, start });
 
 /** The same program (its start state included) on other CPUs. */
 export function withCpus(p: Program, cpus: Op[][]): Program {

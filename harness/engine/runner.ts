@@ -8,7 +8,7 @@ import type { Strategy } from '../sched/strategy.js';
 import type { Target } from '../target.js';
 import type { ExecResult, Fault, Program, Schedule } from '../types.js';
 import { execute, type ExecOptions, type Execution } from './inline/inline.js';
-import { generateProgram } from './program.js';
+import { FOCUS_RATE, generateProgram } from './program.js';
 
 /** off: every execution drawn at random from its index; coverage: coverage-guided search (harness/guided). */
 export const GUIDE_MODES = ['off', 'coverage'] as const;
@@ -49,9 +49,7 @@ export function startFor(target: Target, seed: string, index: number): string | 
 
 /** The program of execution `index`, with its start state when that is not the default. */
 export function programFor(target: Target, seed: string, index: number): Program {
-  const program = generateProgram(target, execRng(seed, index, 'program'));
-  const start = startFor(target, seed, index);
-  return start === undefined ? program : { ...program, start };
+  return generateProgram(target, execRng(seed, index, 'program'), FOCUS_RATE, startFor(target, seed, index));
 }
 
 /** fail_nth for one execution: at most one fault, drawn from its own stream. */

@@ -9,7 +9,7 @@ import type { Expectation, ObjectKind, Target } from '../../harness/target.js';
 import { uuid_unique } from './legacy/oracles.js';
 import { leaked_by_release } from './legacy/base.js';
 import { device, globals, LEAK_CHECKED, LEGACY_LAYOUT, task } from './legacy/structs.js';
-import { MDEV_OPS, mdevFocus, type Userspace } from './userspace.js';
+import { MDEV_OPS, type Userspace } from './userspace.js';
 
 /** Fallible calls of the models: allocation, sysfs and kobject creation, vendor create, probe, registration. */
 export const FAULT_CALLS = [
@@ -65,7 +65,7 @@ export function mdevTarget(spec: MdevTargetSpec): Target {
     kernelVersion: spec.kernelVersion,
     layout: LEGACY_LAYOUT,
     ops: MDEV_OPS,
-    focus: mdevFocus,
+    focus: user.focus,
     setup,
     startStates: user.startStates,
     run: user.run,

@@ -36,9 +36,15 @@ export const MDEV_OPS: readonly OpSpec[] = [
  * A program's focus (Target.focus): one device and the type, vendor module and fd it goes with, so
  * that a program's creates, opens, ioctls, removes and rmmods meet on one device and one vendor.
  */
-export function mdevFocus(rng: Rng): Focus {
-  const type = rng.pick(TYPES);
+export function mdevFocus(rng: Rng, startFocus?: StartFocus): Focus {
+  const drawn = rng.pick(TYPES);
+  const type = startFocus?.type ?? drawn;
   return { type, uuid: rng.pick(UUIDS), fd: FDS[0], module: vendorModule(type) };
+}
+
+/** What a start state was set up for: the device type its programs focus on. */
+export interface StartFocus {
+  type: (typeof TYPES)[number];
 }
 
 /** The module of a type's vendor: the type name's prefix ("mtty" of "mtty-1"). */
@@ -51,10 +57,14 @@ export interface ModuleSpec<C> {
   exit(k: Kernel, core: C, mod: Module): Gen;
 }
 
-/** A start state: its name and the modules loaded, in order, before the program runs. */
+/**
+ * A start state: its name and the modules loaded, in order, before the program runs; and, for a
+ * state that exists for one vendor's devices, its programs' focus (their type takes the focus's).
+ */
 export interface StartState<C> {
   name: string;
   modules: readonly ModuleSpec<C>[];
+  focus?: StartFocus;
 }
 
 export const DEFAULT_START = 'boot';
@@ -89,6 +99,8 @@ export interface Userspace {
   exitCpu(k: Kernel): Gen;
   /** The start states by name, the default ("boot") first. */
   startStates: readonly string[];
+  /** A program's focus, from its start state (undefined: the default). */
+  focus(rng: Rng, start?: string): Focus;
   /** Loads the modules of a start state (undefined: the default). */
   boot(k: Kernel, start?: string): Gen;
   teardown(k: Kernel): Gen;
@@ -204,5 +216,7 @@ export function makeUserspace<C>(p: Platform<C>): Userspace {
     for (const def of p.modules) yield* rmmod(k, def);
   }
 
-  return { run, exitCpu, startStates: starts.map((s) => s.name), boot, teardown };
+  const focus = (rng: Rng, start?: string): Focus => mdevFocus(rng, starts.find((s) => s.name === start)?.focus);
+
+  return { run, exitCpu, startStates: starts.map((s) => s.name), focus, boot, teardown };
 }

@@ -17,11 +17,12 @@ export const BOOT_MODULES: readonly ModuleDef[] = [vfio_mdev, ...VENDORS];
 /**
  * The other start states. With no bus match (D7 resolved: mdev_driver.c 75-79 of v5.0.1 has no
  * .match), the first registered driver whose probe succeeds binds: "mlx5_sf-first" has mlx5_sf
- * registered before vfio_mdev, so it binds every mdev; "no-vendors" leaves the parents' first
+ * registered before vfio_mdev, so it binds every mdev of an mlx5 parent (it refuses the others),
+ * and its programs work on mlx5 sub-functions; "no-vendors" leaves the parents' first
  * registrations to the program; "no-modules" leaves out vfio_mdev too (programs cannot load it).
  */
 export const START_STATES: readonly StartState<MdevCore>[] = [
-  { name: 'mlx5_sf-first', modules: [mlx5_sf, vfio_mdev, ...VENDORS] },
+  { name: 'mlx5_sf-first', modules: [mlx5_sf, vfio_mdev, ...VENDORS], focus: { type: 'mlx5_core-sf' } },
   { name: 'no-vendors', modules: [vfio_mdev] },
   { name: 'no-modules', modules: [] },
 ];
