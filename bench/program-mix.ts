@@ -82,9 +82,7 @@ function shares(n: number, focusRate: number): { shares: number[]; ops: number; 
   let ops = 0;
   let cpus = 0;
   for (let i = 0; i < n; i++) {
-    const start = startFor(target, 'program-mix', i);
-    const drawn = generateProgram(target, execRng('program-mix', i, 'program'), focusRate);
-    const program = start === undefined ? drawn : { ...drawn, start };
+    const program = generateProgram(target, execRng('program-mix', i, 'program'), focusRate, startFor(target, 'program-mix', i));
     PROBLEMS.forEach(([, holds], j) => (hits[j]! += holds(program) ? 1 : 0));
     ops += placed(program).length;
     cpus += program.cpus.length;
