@@ -557,14 +557,53 @@ export class Kernel {
   }
 }
 
-/** Declare a kernel function: its name goes on the CPU's call stack while it runs. */
+/**
+ * Declare a kernel function: its name goes on the CPU's call stack while it runs. A call is the
+ * body's generator inside a KfnCall, not a second generator around it: every step of a CPU passes
+ * through each frame of its stack, and a plain method call there costs far less than resuming a
+ * generator that only delegates.
+ */
 export function kfn<A extends unknown[], R>(name: string, body: (k: Kernel, ...args: A) => Gen<R>): (k: Kernel, ...args: A) => Gen<R> {
-  const f = function* (k: Kernel, ...args: A): Gen<R> {
-    k.enter(name);
-    const r = yield* body(k, ...args);
-    k.exit(name, r);
-    return r;
-  };
+  const f = (k: Kernel, ...args: A): Gen<R> => new KfnCall(name, k, body(k, ...args));
   Object.defineProperty(f, 'name', { value: name });
   return f;
+}
+
+/**
+ * One call of a kernel function, as a generator would run it: enter on the first step, exit when
+ * the body returns (an oops thrown through it exits nothing, as it unwinds the whole CPU).
+ */
+class KfnCall<R> implements Gen<R> {
+  private started = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly k: Kernel,
+    private readonly body: Gen<R>,
+  ) {}
+
+  next(): IteratorResult<string, R> {
+    if (!this.started) {
+      this.started = true;
+      this.k.enter(this.name);
+    }
+    return this.exited(this.body.next());
+  }
+
+  return(value: R): IteratorResult<string, R> {
+    return this.body.return(value);
+  }
+
+  throw(e: unknown): IteratorResult<string, R> {
+    return this.exited(this.body.throw(e));
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  private exited(r: IteratorResult<string, R>): IteratorResult<string, R> {
+    if (r.done === true) this.k.exit(this.name, r.value);
+    return r;
+  }
 }
