@@ -47,7 +47,7 @@ export function conflictingSteps(profile: Profile): CpuStep[] {
   const out: CpuStep[] = [];
   indexed.forEach(({ stepStart, ids }, cpu) => {
     const others = ~(1 << cpu);
-    const conflicting = conflictMasks(masks, indexed, cpu).map((m) => m & others);
+    const conflicting = conflictMasks(masks, indexed, cpu, others);
     for (let step = 0; step + 1 < stepStart.length; step++) {
       for (let j = stepStart[step]!; j < stepStart[step + 1]!; j++) {
         if (conflicting[ids[j]!] !== 0) {
@@ -131,6 +131,74 @@ function numberOf(numbers: Map<number, number>, x: number): number {
   return n;
 }
 
+/**
+ * The distinct accesses this thread has met, numbered (bounded as locations and objects are), with
+ * the numbers of their location and object: a step's access is looked up once, and indexing a
+ * CPU's steps then needs no map of its own.
+ */
+const accesses = {
+  ids: new Map<Access, number>(),
+  values: new Int32Array(1024),
+  locs: new Int32Array(1024),
+  objects: new Int32Array(1024),
+  /** Per access number: the indexing (stamp) that last met it, and its place among that indexing's distinct accesses. */
+  stamps: new Int32Array(1024),
+  places: new Int32Array(1024),
+  stamp: 0,
+};
+
+/**
+ * Access numbers by access, open addressing with linear probing (Fibonacci hashing): a Map lookup
+ * per access was most of what indexing a CPU's steps cost. A cell holds its access plus one, so 0
+ * is an empty cell (no access is -1: its kind would be 3).
+ */
+const cells = { bits: 14, keys: new Int32Array(1 << 14), numbers: new Int32Array(1 << 14) };
+
+function cellOf(a: Access): number {
+  const { keys, bits } = cells;
+  const mask = keys.length - 1;
+  let h = Math.imul(a, 0x9e3779b1) >>> (32 - bits);
+  while (keys[h] !== 0 && keys[h] !== a + 1) h = (h + 1) & mask;
+  return h;
+}
+
+function accessNumber(a: Access): number {
+  const cell = cellOf(a);
+  if (cells.keys[cell] !== 0) return cells.numbers[cell]!;
+  const n = accesses.ids.size;
+  accesses.ids.set(a, n);
+  cells.keys[cell] = a + 1;
+  cells.numbers[cell] = n;
+  if (accesses.ids.size * 2 > cells.keys.length) rehash();
+  describe(a, n);
+  return n;
+}
+
+function rehash(): void {
+  cells.bits++;
+  cells.keys = new Int32Array(1 << cells.bits);
+  cells.numbers = new Int32Array(1 << cells.bits);
+  for (const [a, n] of accesses.ids) {
+    const cell = cellOf(a);
+    cells.keys[cell] = a + 1;
+    cells.numbers[cell] = n;
+  }
+}
+
+/** Access number n's value and the numbers of its location and object. */
+function describe(a: Access, n: number): void {
+  if (n === accesses.values.length) {
+    for (const table of ['values', 'locs', 'objects', 'stamps', 'places'] as const) {
+      const grown = new Int32Array(n * 2);
+      grown.set(accesses[table]);
+      accesses[table] = grown;
+    }
+  }
+  accesses.values[n] = a;
+  accesses.locs[n] = numberOf(numbered.locs, accessLoc(a));
+  accesses.objects[n] = numberOf(numbered.objects, accessObject(a));
+}
+
 function indexAccesses(steps: readonly (readonly Access[])[]): CpuAccesses {
   const stepStart = new Int32Array(steps.length + 1);
   let total = 0;
@@ -139,31 +207,36 @@ function indexAccesses(steps: readonly (readonly Access[])[]): CpuAccesses {
     total += accesses.length;
   });
   stepStart[steps.length] = total;
-  const idOf = new Map<Access, number>();
-  const distinct: Access[] = [];
+  if (accesses.stamp === 0x3fffffff) [accesses.stamp, accesses.stamps] = [0, new Int32Array(accesses.stamps.length)];
+  const stamp = ++accesses.stamp;
+  const met: number[] = [];
   const counts: number[] = [];
   const ids = new Int32Array(total);
   let i = 0;
-  for (const accesses of steps) {
-    for (const a of accesses) {
-      let id = idOf.get(a);
-      if (id === undefined) {
-        idOf.set(a, (id = distinct.length));
-        distinct.push(a);
+  for (const step of steps) {
+    for (const a of step) {
+      const n = accessNumber(a);
+      if (accesses.stamps[n] !== stamp) {
+        accesses.stamps[n] = stamp;
+        accesses.places[n] = met.length;
+        met.push(n);
         counts.push(0);
       }
+      const id = accesses.places[n]!;
       counts[id]!++;
       ids[i++] = id;
     }
   }
-  return {
-    distinct: Int32Array.from(distinct),
-    counts: Int32Array.from(counts),
-    stepStart,
-    ids,
-    locs: Int32Array.from(distinct, (a) => numberOf(numbered.locs, accessLoc(a))),
-    objects: Int32Array.from(distinct, (a) => numberOf(numbered.objects, accessObject(a))),
-  };
+  const n = met.length;
+  const out: CpuAccesses = { distinct: new Int32Array(n), counts: new Int32Array(n), stepStart, ids, locs: new Int32Array(n), objects: new Int32Array(n) };
+  for (let j = 0; j < n; j++) {
+    const m = met[j]!;
+    out.distinct[j] = accesses.values[m]!;
+    out.counts[j] = counts[j]!;
+    out.locs[j] = accesses.locs[m]!;
+    out.objects[j] = accesses.objects[m]!;
+  }
+  return out;
 }
 
 /**
@@ -209,20 +282,11 @@ export function objectMasks(profile: Profile, indexed: readonly CpuAccesses[] = 
   [local.locs, local.locStamps] = localNumbers(numbered.locs, local.locs, local.locStamps);
   [local.objects, local.objectStamps] = localNumbers(numbered.objects, local.objects, local.objectStamps);
   const stamp = ++local.stamp;
-  let nlocs = 0;
-  let nobjects = 0;
-  const locOf = indexed.map(({ locs }) =>
-    locs.map((n) => {
-      if (local.locStamps[n] !== stamp) [local.locStamps[n], local.locs[n]] = [stamp, nlocs++];
-      return local.locs[n]!;
-    }),
-  );
-  const objectOf = indexed.map(({ objects }) =>
-    objects.map((n) => {
-      if (local.objectStamps[n] !== stamp) [local.objectStamps[n], local.objects[n]] = [stamp, nobjects++];
-      return local.objects[n]!;
-    }),
-  );
+  const counter = { locs: 0, objects: 0 };
+  const locOf = indexed.map(({ locs }) => renumber(locs, local.locStamps, local.locs, stamp, counter, 'locs'));
+  const objectOf = indexed.map(({ objects }) => renumber(objects, local.objectStamps, local.objects, stamp, counter, 'objects'));
+  const nlocs = counter.locs;
+  const nobjects = counter.objects;
   const masks: Masks = {
     locOf,
     objectOf,
@@ -237,7 +301,8 @@ export function objectMasks(profile: Profile, indexed: readonly CpuAccesses[] = 
   };
   indexed.forEach(({ distinct, counts }, cpu) => {
     const bit = 1 << cpu;
-    distinct.forEach((a, i) => {
+    for (let i = 0; i < distinct.length; i++) {
+      const a = distinct[i]!;
       const o = objectOf[cpu]![i]!;
       const loc = locOf[cpu]![i]!;
       const object = accessObject(a);
@@ -253,22 +318,46 @@ export function objectMasks(profile: Profile, indexed: readonly CpuAccesses[] = 
         masks.written[o]! |= bit;
       }
       masks.accesses[loc]! += counts[i]!;
-    });
+    }
   });
   return masks;
 }
 
-/** Of each distinct access of `cpu`, the CPUs with an access that conflicts with it (its own included, if one does). */
-export function conflictMasks(masks: Masks, indexed: readonly CpuAccesses[], cpu: number): Int32Array {
+/** Thread-wide numbers `from` as the profile's own: each new one (by `stamp`) takes the next of counter[kind]. */
+function renumber(from: Int32Array, stamps: Int32Array, own: Int32Array, stamp: number, counter: { locs: number; objects: number }, kind: 'locs' | 'objects'): Int32Array {
+  const out = new Int32Array(from.length);
+  for (let i = 0; i < from.length; i++) {
+    const n = from[i]!;
+    if (stamps[n] !== stamp) {
+      stamps[n] = stamp;
+      own[n] = counter[kind]++;
+    }
+    out[i] = own[n]!;
+  }
+  return out;
+}
+
+/**
+ * Of each distinct access of `cpu`, the CPUs of `among` (default all) with an access that conflicts
+ * with it (its own included, if one does).
+ */
+export function conflictMasks(masks: Masks, indexed: readonly CpuAccesses[], cpu: number, among = -1): Int32Array {
   const { distinct } = indexed[cpu]!;
   const locOf = masks.locOf[cpu]!;
   const objectOf = masks.objectOf[cpu]!;
-  return distinct.map((a, i) => {
+  const out = new Int32Array(distinct.length);
+  for (let i = 0; i < distinct.length; i++) {
+    const a = distinct[i]!;
     const o = objectOf[i]!;
-    if (accessField(a) === WHOLE) return masks.any[o]!;
-    const writers = masks.writers[locOf[i]!]! | masks.whole[o]!;
-    return accessKind(a) === READ ? writers : writers | masks.readers[locOf[i]!]!;
-  });
+    let m: number;
+    if (accessField(a) === WHOLE) m = masks.any[o]!;
+    else {
+      const writers = masks.writers[locOf[i]!]! | masks.whole[o]!;
+      m = accessKind(a) === READ ? writers : writers | masks.readers[locOf[i]!]!;
+    }
+    out[i] = m & among;
+  }
+  return out;
 }
 
 function popcount(x: number): number {

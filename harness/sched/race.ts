@@ -233,7 +233,7 @@ export function races(profile: Profile, keep: (a: number, b: number) => boolean 
     if (others === 0) return;
     // What an access conflicts with depends on the access alone, not on the step that made it.
     const { stepStart, ids } = indexed[a]!;
-    const raced = conflictMasks(masks, indexed, a).map((m) => m & others);
+    const raced = conflictMasks(masks, indexed, a, others);
     const objectOf = masks.objectOf[a]!;
     const locOf = masks.locOf[a]!;
     const weights = new Float64Array(ncpus);
