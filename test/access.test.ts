@@ -15,7 +15,7 @@ import type { Kernel } from '../harness/kernel/kernel.js';
 import { defineStruct } from '../harness/kernel/layout.js';
 import { execRng, makeRng } from '../harness/rng.js';
 import { makeStrategy, STRATEGIES, type StrategyName } from '../harness/sched/index.js';
-import { conflictingSteps, sharedObjects, type Profile } from '../harness/sched/profile.js';
+import { conflictingSteps, cpuAccesses, sharedObjects, type Profile } from '../harness/sched/profile.js';
 import { allRaces, inOrder, makers, pickRace, raceChances, races, type Race } from '../harness/sched/race.js';
 import { replay } from '../harness/sched/replay.js';
 import type { Strategy } from '../harness/sched/strategy.js';
@@ -151,6 +151,22 @@ describe('the profile', () => {
         [[PAD + 1], [PAD + 1]],
       ],
     );
+  });
+
+  test('indexes each CPU by its distinct accesses, however many the thread has met', () => {
+    // 40,000 accesses never seen before (the thread-wide table grows past its first sizes), each
+    // made by CPU 0 in one step and by CPU 1 twice in another: their counts, their order of first
+    // occurrence, and the conflicts of writes against reads.
+    const fresh = Array.from({ length: 40_000 }, (_, i) => ((100_000 + i) * 128 + 3) * 4 + WRITE);
+    const reads = fresh.map((a) => a - WRITE + READ);
+    const big: Profile = { length: 3, cpus: [[fresh], [[], [...reads, ...reads]]] };
+    const [cpu0, cpu1] = cpuAccesses(big);
+    assert.deepEqual([...cpu0!.distinct], fresh);
+    assert.ok(cpu0!.counts.every((n) => n === 1));
+    assert.deepEqual([...cpu1!.distinct], reads);
+    assert.ok(cpu1!.counts.every((n) => n === 2));
+    assert.deepEqual([...cpu1!.stepStart], [0, 0, 80_000]);
+    assert.equal(conflictingSteps(big).length, 2);
   });
 
   test('takes each CPU from the serial order in which it went further', () => {

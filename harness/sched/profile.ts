@@ -137,7 +137,7 @@ function numberOf(numbers: Map<number, number>, x: number): number {
  * CPU's steps then needs no map of its own.
  */
 const accesses = {
-  ids: new Map<Access, number>(),
+  count: 0,
   values: new Int32Array(1024),
   locs: new Int32Array(1024),
   objects: new Int32Array(1024),
@@ -165,12 +165,11 @@ function cellOf(a: Access): number {
 function accessNumber(a: Access): number {
   const cell = cellOf(a);
   if (cells.keys[cell] !== 0) return cells.numbers[cell]!;
-  const n = accesses.ids.size;
-  accesses.ids.set(a, n);
+  const n = accesses.count++;
+  describe(a, n);
   cells.keys[cell] = a + 1;
   cells.numbers[cell] = n;
-  if (accesses.ids.size * 2 > cells.keys.length) rehash();
-  describe(a, n);
+  if (accesses.count * 2 > cells.keys.length) rehash();
   return n;
 }
 
@@ -178,7 +177,8 @@ function rehash(): void {
   cells.bits++;
   cells.keys = new Int32Array(1 << cells.bits);
   cells.numbers = new Int32Array(1 << cells.bits);
-  for (const [a, n] of accesses.ids) {
+  for (let n = 0; n < accesses.count; n++) {
+    const a = accesses.values[n]!;
     const cell = cellOf(a);
     cells.keys[cell] = a + 1;
     cells.numbers[cell] = n;
