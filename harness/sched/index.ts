@@ -12,7 +12,7 @@ export type StrategyName = (typeof STRATEGIES)[number];
 
 /**
  * The strategy of `run` when none is named: race finds all five seed problems on 20 of 20 seeds in
- * an eleventh of the executions pct d=3 needs (5,214 against 58,346 in session 10), and every SCTBench
+ * a tenth of the executions pct d=3 needs (5,886 against 56,747 in session 12), and every SCTBench
  * port but twostage soonest (README, "Scheduling strategies").
  */
 export const DEFAULT_STRATEGY: StrategyName = 'race';
