@@ -282,11 +282,12 @@ export function objectMasks(profile: Profile, indexed: readonly CpuAccesses[] = 
   [local.locs, local.locStamps] = localNumbers(numbered.locs, local.locs, local.locStamps);
   [local.objects, local.objectStamps] = localNumbers(numbered.objects, local.objects, local.objectStamps);
   const stamp = ++local.stamp;
-  const counter = { locs: 0, objects: 0 };
-  const locOf = indexed.map(({ locs }) => renumber(locs, local.locStamps, local.locs, stamp, counter, 'locs'));
-  const objectOf = indexed.map(({ objects }) => renumber(objects, local.objectStamps, local.objects, stamp, counter, 'objects'));
-  const nlocs = counter.locs;
-  const nobjects = counter.objects;
+  const locCount = { n: 0 };
+  const objectCount = { n: 0 };
+  const locOf = indexed.map(({ locs }) => renumber(locs, local.locStamps, local.locs, stamp, locCount));
+  const objectOf = indexed.map(({ objects }) => renumber(objects, local.objectStamps, local.objects, stamp, objectCount));
+  const nlocs = locCount.n;
+  const nobjects = objectCount.n;
   const masks: Masks = {
     locOf,
     objectOf,
@@ -323,14 +324,14 @@ export function objectMasks(profile: Profile, indexed: readonly CpuAccesses[] = 
   return masks;
 }
 
-/** Thread-wide numbers `from` as the profile's own: each new one (by `stamp`) takes the next of counter[kind]. */
-function renumber(from: Int32Array, stamps: Int32Array, own: Int32Array, stamp: number, counter: { locs: number; objects: number }, kind: 'locs' | 'objects'): Int32Array {
+/** Thread-wide numbers `from` as the profile's own: each new one (by `stamp`) takes the next of `count`. */
+function renumber(from: Int32Array, stamps: Int32Array, own: Int32Array, stamp: number, count: { n: number }): Int32Array {
   const out = new Int32Array(from.length);
   for (let i = 0; i < from.length; i++) {
     const n = from[i]!;
     if (stamps[n] !== stamp) {
       stamps[n] = stamp;
-      own[n] = counter[kind]++;
+      own[n] = count.n++;
     }
     out[i] = own[n]!;
   }

@@ -37,6 +37,7 @@ export const MDEV_OPS: readonly OpSpec[] = [
  * that a program's creates, opens, ioctls, removes and rmmods meet on one device and one vendor.
  */
 export function mdevFocus(rng: Rng, startFocus?: StartFocus): Focus {
+  // Drawn even when the start state fixes it, so that the rest of the program draws as from boot.
   const drawn = rng.pick(TYPES);
   const type = startFocus?.type ?? drawn;
   return { type, uuid: rng.pick(UUIDS), fd: FDS[0], module: vendorModule(type) };
