@@ -10,9 +10,9 @@ import { describe, test } from 'node:test';
 import { execute } from '../harness/engine/inline/inline.js';
 import { profileProgram } from '../harness/engine/profile-run.js';
 import { programFor, runIndex } from '../harness/engine/runner.js';
-import { accessObject, conflicts, READ, SYNC, WHOLE, WRITE } from '../harness/kernel/access.js';
+import { AccessLog, accessObject, conflicts, READ, SYNC, WHOLE, WRITE } from '../harness/kernel/access.js';
 import type { Kernel } from '../harness/kernel/kernel.js';
-import { defineStruct } from '../harness/kernel/layout.js';
+import { defineStruct, makeLayout } from '../harness/kernel/layout.js';
 import { execRng, makeRng } from '../harness/rng.js';
 import { makeStrategy, STRATEGIES, type StrategyName } from '../harness/sched/index.js';
 import { conflictingSteps, cpuAccesses, sharedObjects, type Profile } from '../harness/sched/profile.js';
@@ -117,6 +117,30 @@ describe('the access record', () => {
       assert.deepEqual(on.findings, off.findings, `program ${i}`);
       assert.equal(off.accesses, undefined);
     }
+  });
+
+  test('its tables grow past their first size; a released record hands them on empty', () => {
+    const log = new AccessLog();
+    for (let t = 0; t < 700; t++) {
+      log.step(t % 5);
+      for (let j = 0; j < 9; j++) log.note(1000 + t, j, (t + j) % 3);
+    }
+    assert.deepEqual(log.of(650), Array.from({ length: 9 }, (_, j) => (1650 * 128 + j) * 4 + ((650 + j) % 3)));
+    assert.equal(log.opOf(699), 4);
+    assert.deepEqual(log.of(700), []);
+    log.release();
+    assert.deepEqual(log.of(0), []);
+    const next = new AccessLog();
+    next.note(7, 1, WRITE); // before the first step: not recorded
+    next.step(2);
+    next.note(7, 1, WRITE);
+    assert.deepEqual([next.of(0), next.of(1), next.opOf(0)], [[(7 * 128 + 1) * 4 + WRITE], [], 2]);
+  });
+
+  test('a layout whose accesses would not fit an int32 is refused', () => {
+    const pools = (n: number) => Array.from({ length: n }, (_, i) => ({ def: defineStruct(`s${i}`, ['f']), capacity: 1 }));
+    assert.equal(makeLayout(pools(127)).pools.length, 127);
+    assert.throws(() => makeLayout(pools(128)), /128 pools .* past what the access record numbers/);
   });
 
   test('conflicts: same field or the whole object, one side not a read', () => {

@@ -89,10 +89,12 @@ function serialRun(target: Target, program: Program, phase: number, faults: read
   const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, accesses, trace: true, heartbeat, buffer });
   const cpus: Profile['cpus'] = program.cpus.map(() => []);
   const ops: number[][] = program.cpus.map(() => []);
+  const log = kernel.access!;
   result.trace!.forEach(([cpu], t) => {
-    cpus[cpu]!.push(kernel.access!.of(t));
-    ops[cpu]!.push(kernel.access!.stepOp[t]!);
+    cpus[cpu]!.push(log.of(t));
+    ops[cpu]!.push(log.opOf(t));
   });
+  log.release();
   return { length: result.steps, cpus, ops, orders: program.cpus.map(() => order) };
 }
 

@@ -65,13 +65,46 @@ export function conflicts(a: Access, b: Access): boolean {
   return fa === fb || fa === WHOLE || fb === WHOLE;
 }
 
+/**
+ * Whether every access of a layout is an int32, as the access record stores them: boot-image
+ * objects are named by their word, the program's by (pool, CPU, ordinal). At most 127 pools and
+ * about 4 million words.
+ */
+export function accessesFit(layout: Pick<Layout, 'words' | 'pools'>): boolean {
+  const highest = (layout.words + 2) * FIELD_SPAN * 4 - 1; // past the last field of poolMembers, words + 1
+  const lastKey = layout.pools.length * CPUS_SPAN + CPUS_SPAN - 1;
+  const lowest = -(1 + lastKey * ORDINAL_SPAN + ORDINAL_SPAN - 1) * FIELD_SPAN * 4;
+  return highest <= 0x7fffffff && lowest >= -0x80000000;
+}
+
+/** The growing tables of an access record. */
+interface Tables {
+  accesses: Int32Array;
+  stepStart: Int32Array;
+  stepOp: Int32Array;
+}
+
+/**
+ * The tables of the last record released on this thread, for the next one. A profiling run's
+ * record lives only until its profile is copied out; grown anew in every run, its arrays were half
+ * of what a race execution had survive V8's minor collections.
+ */
+let spare: Tables | undefined;
+
+const newTables = (): Tables => ({ accesses: new Int32Array(4096), stepStart: new Int32Array(512), stepOp: new Int32Array(512) });
+const EMPTY: Tables = { accesses: new Int32Array(0), stepStart: new Int32Array(0), stepOp: new Int32Array(0) };
+
+function grown(table: Int32Array): Int32Array {
+  const out = new Int32Array(Math.max(512, table.length * 2));
+  out.set(table);
+  return out;
+}
+
 export class AccessLog {
-  /** Accesses of the execution, step after step. */
-  readonly accesses: Access[] = [];
-  /** Where each step's accesses begin in `accesses`. */
-  readonly stepStart: number[] = [];
-  /** The index of the operation (of its CPU's program) each step belongs to. */
-  readonly stepOp: number[] = [];
+  /** The accesses of the execution step after step (the first `count`), and where each step's begin. */
+  private t: Tables;
+  private count = 0;
+  private steps = 0;
   /** Slot base -> object number, for the objects allocated during the execution. */
   private readonly allocated = new Map<number, number>();
   /** Allocations so far per (pool, cpu). */
@@ -79,10 +112,24 @@ export class AccessLog {
   /** Off while the harness itself reads the state (invariants, teardown). */
   on = true;
 
+  constructor() {
+    this.t = spare ?? newTables();
+    spare = undefined;
+  }
+
+  /** Hand the tables to the next record made on this thread; this one is empty from now on. */
+  release(): void {
+    if (this.t !== EMPTY) spare = this.t;
+    this.t = EMPTY;
+    this.count = this.steps = 0;
+  }
+
   /** The next step begins, in operation `op` of its CPU. */
   step(op: number): void {
-    this.stepStart.push(this.accesses.length);
-    this.stepOp.push(op);
+    const t = this.t;
+    if (this.steps === t.stepStart.length) [t.stepStart, t.stepOp] = [grown(t.stepStart), grown(t.stepOp)];
+    t.stepStart[this.steps] = this.count;
+    t.stepOp[this.steps++] = op;
   }
 
   /** An object of pool `pool` allocated now by `cpu`, at slot word `base`. */
@@ -94,17 +141,27 @@ export class AccessLog {
   }
 
   note(base: number, field: number, kind: number): void {
-    if (!this.on || this.stepStart.length === 0) return;
+    if (!this.on || this.steps === 0) return;
     const obj = this.allocated.get(base) ?? base;
-    this.accesses.push((obj * FIELD_SPAN + field) * 4 + kind);
+    const t = this.t;
+    if (this.count === t.accesses.length) t.accesses = grown(t.accesses);
+    t.accesses[this.count++] = (obj * FIELD_SPAN + field) * 4 + kind;
   }
 
   /** The accesses of step `t`. */
   of(t: number): Access[] {
-    const from = this.stepStart[t];
-    if (from === undefined) return [];
-    const to = this.stepStart[t + 1] ?? this.accesses.length;
-    return this.accesses.slice(from, to);
+    if (t < 0 || t >= this.steps) return [];
+    const { accesses, stepStart } = this.t;
+    const from = stepStart[t]!;
+    const to = t + 1 < this.steps ? stepStart[t + 1]! : this.count;
+    const out = new Array<Access>(to - from);
+    for (let i = from; i < to; i++) out[i - from] = accesses[i]!;
+    return out;
+  }
+
+  /** The index of the operation (of its CPU's program) that step `t` belongs to. */
+  opOf(t: number): number {
+    return t >= 0 && t < this.steps ? this.t.stepOp[t]! : 0;
   }
 }
 

@@ -2,6 +2,8 @@
 // slots per struct type. Every slot starts with a header (live or freed, generation, where it was
 // allocated and freed); the struct's int32 fields follow.
 
+import { accessesFit } from './access.js';
+
 /** A reference to a slot: pool, generation and slot packed into one positive int32; 0 is NULL. */
 export type Ref<F extends string = string> = number & { readonly __fields?: F };
 
@@ -78,7 +80,9 @@ export function makeLayout(specs: readonly PoolSpec[]): Layout {
     next += slotWords * s.capacity;
     return pool;
   });
-  return { pools, byName: new Map(pools.map((p) => [p.def.name, p])), words: next };
+  const layout = { pools, byName: new Map(pools.map((p) => [p.def.name, p])), words: next };
+  if (!accessesFit(layout)) throw new Error(`a layout of ${pools.length} pools and ${next} words is past what the access record numbers (127 pools, about 4 million words)`);
+  return layout;
 }
 
 export function makeRef(pool: number, gen: number, slot: number): Ref {
