@@ -109,7 +109,8 @@ function serial(order: readonly number[]): Strategy {
     pick(runnable, current) {
       if (started && runnable.includes(current)) return current;
       started = true;
-      return order.find((c) => runnable.includes(c))!;
+      for (const c of order) if (runnable.includes(c)) return c;
+      return runnable[0]!;
     },
   };
 }
