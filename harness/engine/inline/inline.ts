@@ -230,6 +230,9 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   const ncpus = program.cpus.length;
   if (ncpus < 1 || ncpus > MAX_CPUS - 1) throw new Error(`a program has 1 to ${MAX_CPUS - 1} CPUs, not ${ncpus}`);
   const img = bootImage(target, startOf(target, program));
+  // The profiling runs first: what this execution keeps then lives only through its own steps.
+  const profile = profileFor(strategy, target, program, opts.faults, opts.maxSteps, opts.heartbeat);
+  strategy.start({ ncpus, ops: countOps(program), rng, profile });
   const sab = opts.buffer ?? new SharedArrayBuffer(target.layout.words * 4);
   const k = new WatchedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events, accesses: opts.accesses });
   k.hb = opts.heartbeat;
@@ -248,8 +251,6 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
 
   const gens = program.cpus.map((_, c) => cpuBody(target, k, c, program));
   startCpus(target.threads, k.mem, ncpus);
-  const profile = profileFor(strategy, target, program, opts.faults, opts.maxSteps, opts.heartbeat);
-  strategy.start({ ncpus, ops: countOps(program), rng, profile });
   const invariants = opts.profiling ? [] : target.invariants;
 
   let current = 0;
