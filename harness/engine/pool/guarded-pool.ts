@@ -73,12 +73,14 @@ export const isOutOfMemory = (e: unknown): boolean => (e as { code?: string } | 
 
 /**
  * The resourceLimits of every worker thread that runs target code: old generation `memoryMb`, a
- * young generation to match, at most 24 MiB (semi-spaces of 8 MiB): an execution's garbage dies
- * young, and a larger nursery only made each worker's RSS grow (64 MiB gave 50 MiB more per
- * worker for no speed; issue 17, item 2).
+ * young generation to match, at most 12 MiB (V8 makes that semi-spaces of 4 MiB): an execution's
+ * garbage dies young. Four pairs of 60 s `run --target mdev-v5.0` campaigns (issue 17, session 13):
+ * peak RSS 190.7 MiB against 218.9 with 24 MiB (semi-spaces of 8), for 2.3% fewer executions
+ * (97,879 against 100,167 on average); 4 MiB gave 175 MiB for 11% fewer. 64 MiB had given 50 MiB
+ * more per worker for no speed.
  */
 export function resourceLimitsOf(memoryMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
-  return { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(24, Math.max(8, memoryMb >> 3)) };
+  return { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(12, Math.max(8, memoryMb >> 3)) };
 }
 
 export class GuardedPool implements BatchExecutor {
