@@ -122,17 +122,17 @@ describe('the access record', () => {
   test('its tables grow past their first size; a released record hands them on empty', () => {
     const log = new AccessLog();
     for (let t = 0; t < 700; t++) {
-      log.step(t % 5);
+      log.step(t % 3, t % 5);
       for (let j = 0; j < 9; j++) log.note(1000 + t, j, (t + j) % 3);
     }
     assert.deepEqual(log.of(650), Array.from({ length: 9 }, (_, j) => (1650 * 128 + j) * 4 + ((650 + j) % 3)));
-    assert.equal(log.opOf(699), 4);
+    assert.deepEqual([log.length, log.opOf(699), log.cpuOf(699), log.cpuOf(700)], [700, 4, 0, -1]);
     assert.deepEqual(log.of(700), []);
     log.release();
     assert.deepEqual(log.of(0), []);
     const next = new AccessLog();
     next.note(7, 1, WRITE); // before the first step: not recorded
-    next.step(2);
+    next.step(1, 2);
     next.note(7, 1, WRITE);
     assert.deepEqual([next.of(0), next.of(1), next.opOf(0)], [[(7 * 128 + 1) * 4 + WRITE], [], 2]);
   });

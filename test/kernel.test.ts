@@ -429,7 +429,7 @@ describe('findBy', () => {
           k.set(t, 'b', i);
         });
         k.free(things[1]!, 'test');
-        k.access!.step(0);
+        k.access!.step(0, 0);
         const found = fast
           ? k.findBy(thing, field, value, pred && ((r) => pred(k, r)))
           : k.find(thing, (r) => k.get(r, field) === value && (pred === undefined || pred(k, r)));

@@ -86,14 +86,16 @@ function serialRun(target: Target, program: Program, phase: number, faults: read
     const { result, cpuSteps } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, heartbeat, buffer });
     return { length: result.steps, cpus: cpuSteps!.map((n) => new Array<Access[]>(n).fill(NONE)) };
   }
-  const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, accesses, trace: true, heartbeat, buffer });
+  const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, accesses, heartbeat, buffer });
   const cpus: Profile['cpus'] = program.cpus.map(() => []);
   const ops: number[][] = program.cpus.map(() => []);
   const log = kernel.access!;
-  result.trace!.forEach(([cpu], t) => {
+  // Not a step an oops cut short: it has begun in the record, but it is no step of the execution.
+  for (let t = 0; t < result.steps; t++) {
+    const cpu = log.cpuOf(t);
     cpus[cpu]!.push(log.of(t));
     ops[cpu]!.push(log.opOf(t));
-  });
+  }
   log.release();
   return { length: result.steps, cpus, ops, orders: program.cpus.map(() => order) };
 }

@@ -82,6 +82,7 @@ interface Tables {
   accesses: Int32Array;
   stepStart: Int32Array;
   stepOp: Int32Array;
+  stepCpu: Int32Array;
 }
 
 /**
@@ -91,8 +92,8 @@ interface Tables {
  */
 let spare: Tables | undefined;
 
-const newTables = (): Tables => ({ accesses: new Int32Array(4096), stepStart: new Int32Array(512), stepOp: new Int32Array(512) });
-const EMPTY: Tables = { accesses: new Int32Array(0), stepStart: new Int32Array(0), stepOp: new Int32Array(0) };
+const newTables = (): Tables => ({ accesses: new Int32Array(4096), stepStart: new Int32Array(512), stepOp: new Int32Array(512), stepCpu: new Int32Array(512) });
+const EMPTY: Tables = { accesses: new Int32Array(0), stepStart: new Int32Array(0), stepOp: new Int32Array(0), stepCpu: new Int32Array(0) };
 
 function grown(table: Int32Array): Int32Array {
   const out = new Int32Array(Math.max(512, table.length * 2));
@@ -124,12 +125,18 @@ export class AccessLog {
     this.count = this.steps = 0;
   }
 
-  /** The next step begins, in operation `op` of its CPU. */
-  step(op: number): void {
+  /** The next step begins, on `cpu`, in operation `op` of its program. */
+  step(cpu: number, op: number): void {
     const t = this.t;
-    if (this.steps === t.stepStart.length) [t.stepStart, t.stepOp] = [grown(t.stepStart), grown(t.stepOp)];
+    if (this.steps === t.stepStart.length) [t.stepStart, t.stepOp, t.stepCpu] = [grown(t.stepStart), grown(t.stepOp), grown(t.stepCpu)];
     t.stepStart[this.steps] = this.count;
+    t.stepCpu[this.steps] = cpu;
     t.stepOp[this.steps++] = op;
+  }
+
+  /** Steps begun. */
+  get length(): number {
+    return this.steps;
   }
 
   /** An object of pool `pool` allocated now by `cpu`, at slot word `base`. */
@@ -162,6 +169,11 @@ export class AccessLog {
   /** The index of the operation (of its CPU's program) that step `t` belongs to. */
   opOf(t: number): number {
     return t >= 0 && t < this.steps ? this.t.stepOp[t]! : 0;
+  }
+
+  /** The CPU that ran step `t`. */
+  cpuOf(t: number): number {
+    return t >= 0 && t < this.steps ? this.t.stepCpu[t]! : -1;
   }
 }
 

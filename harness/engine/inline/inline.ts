@@ -290,7 +290,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
       k.mem[c + CPU.state] = CPU_RUNNABLE;
       k.clearWait(cpu);
       k.stepping(cpu, t);
-      k.access?.step(k.opIndex[cpu]!);
+      k.access?.step(cpu, k.opIndex[cpu]!);
       const r = gens[cpu]!.next();
       // The last call of a CPU (its process exit) is a step too, so that decision points stay unique.
       const label = r.done ? EXIT_LABEL : r.value;
