@@ -55,6 +55,27 @@ describe('concurrent pairs', () => {
     assert.deepEqual(topPairs(cov, 1), [{ out: 'a:1', in: 'b:1', count: 3 }]);
     assert.deepEqual(byFunction(cov), [{ fn: 'a', labels: 2 }, { fn: 'b', labels: 1 }]);
   });
+
+  test('a batch’s coverage packed for the main thread adds back to the same counts and first indices', () => {
+    const batch = new CoverageCounter();
+    batch.addExecution(['b:1', 'a:1'], new Map([[pairKey('a:1', 'b:1'), 2]]), ['mdev\nadded\ncreate\nbound'], 7);
+    batch.addExecution(['a:1'], undefined, ['mdev\nadded\ncreate\nbound', 'fd\nnone\nopen\nopen'], 3);
+    const main = new CoverageCounter();
+    main.addExecution(['a:1'], new Map([[pairKey('a:1', 'b:1'), 1]]), ['fd\nnone\nopen\nopen'], 5);
+    const expected = new CoverageCounter();
+    expected.add(main.toJSON());
+    expected.add(batch.toJSON());
+    main.addPacked(batch.pack());
+    assert.deepEqual(main.toJSON(), expected.toJSON());
+    assert.deepEqual(main.toJSON().transitions.map((t) => [t.kind, t.count, t.first]), [['fd', 2, 3], ['mdev', 2, 3]]);
+    // Nothing reached packs to nothing, and a key that would break the packing is refused.
+    const empty = new CoverageCounter();
+    empty.addPacked(new CoverageCounter().pack());
+    assert.deepEqual(empty.toJSON(), { labels: [], pairs: [], transitions: [] });
+    const bad = new CoverageCounter();
+    bad.addExecution(['a\0b'], undefined);
+    assert.throws(() => bad.pack(), /holds a NUL/);
+  });
 });
 
 describe('campaign coverage', () => {

@@ -29,6 +29,31 @@ export interface Coverage {
 
 const SEP = '\n';
 
+/**
+ * A batch's coverage as it crosses to the main thread: per kind, its keys joined by NUL (labels,
+ * pairKey()s, transitionKey()s) and their counts in order (for transitions, count and first index
+ * alternately). A few objects to clone and deserialize instead of one per key, each with strings:
+ * the main thread's heap grew with those (issue 17).
+ */
+export interface PackedCoverage {
+  labels: string;
+  pairs: string;
+  transitions: string;
+  labelCounts: Float64Array;
+  pairCounts: Float64Array;
+  transitionCounts: Float64Array;
+}
+
+const JOIN = '\0';
+
+function packKeys(keys: Iterable<string>): string {
+  const list = [...keys];
+  for (const k of list) if (k.includes(JOIN)) throw new Error(`a coverage key holds a NUL: ${JSON.stringify(k)}`);
+  return list.join(JOIN);
+}
+
+const unpackKeys = (joined: string, n: number): string[] => (n === 0 ? [] : joined.split(JOIN));
+
 export function pairKey(out: string, into: string): string {
   return `${out}${SEP}${into}`;
 }
@@ -62,6 +87,30 @@ export class CoverageCounter {
       this.pairs.set(k, (this.pairs.get(k) ?? 0) + p.count);
     }
     for (const t of c.transitions) this.addTransition(transitionKey(t), t.count, t.first);
+  }
+
+  /** What the main thread adds back with addPacked. */
+  pack(): PackedCoverage {
+    const transitionCounts = new Float64Array(this.transitions.size * 2);
+    let i = 0;
+    for (const { count, first } of this.transitions.values()) {
+      transitionCounts[i++] = count;
+      transitionCounts[i++] = first;
+    }
+    return {
+      labels: packKeys(this.labels.keys()),
+      pairs: packKeys(this.pairs.keys()),
+      transitions: packKeys(this.transitions.keys()),
+      labelCounts: Float64Array.from(this.labels.values()),
+      pairCounts: Float64Array.from(this.pairs.values()),
+      transitionCounts,
+    };
+  }
+
+  addPacked(p: PackedCoverage): void {
+    unpackKeys(p.labels, p.labelCounts.length).forEach((l, i) => this.labels.set(l, (this.labels.get(l) ?? 0) + p.labelCounts[i]!));
+    unpackKeys(p.pairs, p.pairCounts.length).forEach((k, i) => this.pairs.set(k, (this.pairs.get(k) ?? 0) + p.pairCounts[i]!));
+    unpackKeys(p.transitions, p.transitionCounts.length / 2).forEach((k, i) => this.addTransition(k, p.transitionCounts[2 * i]!, p.transitionCounts[2 * i + 1]!));
   }
 
   toJSON(): Coverage {

@@ -6,7 +6,7 @@
 // coverage key no earlier execution of the batch had, with those keys: walked in index order
 // over all batches, they give exactly the executions that reached a key never seen before.
 
-import { CoverageCounter, type Coverage } from '../coverage/coverage.js';
+import { CoverageCounter, type PackedCoverage } from '../coverage/coverage.js';
 import type { QueueEntry } from '../guided/entry.js';
 import { executionKeys, executionPairs, KEY_OPTIONS } from '../guided/keys.js';
 import { entryPairs } from '../guided/reads-from.js';
@@ -55,8 +55,8 @@ export interface BatchResult {
   count: number;
   steps: number;
   findings: BatchFinding[];
-  /** Labels and concurrent pairs reached, when the config asks for coverage. */
-  coverage?: Coverage;
+  /** Labels, concurrent pairs and transitions reached, when the config asks for coverage. */
+  coverage?: PackedCoverage;
   /** With novelty on, in index order. */
   novel?: NovelExecution[];
   /** Guided: executions of the batch that were mutations of queue entries. */
@@ -124,7 +124,7 @@ export function runBatch(target: Target, cfg: BatchConfig, start: number, count:
   }
   heartbeat?.end();
   const out: BatchResult = { start, count: ran, steps, findings: [...byTitle.values()] };
-  if (cov) out.coverage = cov.toJSON();
+  if (cov) out.coverage = cov.pack();
   if (novelty) out.novel = novel;
   if (guided) out.mutated = mutated;
   return out;

@@ -130,7 +130,7 @@ class Merger {
 
   add(b: BatchResult): void {
     this.executions += b.count;
-    if (b.coverage) this.coverage?.add(b.coverage);
+    if (b.coverage) this.coverage?.addPacked(b.coverage);
     this.steps += b.steps;
     const now = performance.now() - this.t0;
     for (const f of b.findings) {
