@@ -30,29 +30,19 @@ export interface Coverage {
 const SEP = '\n';
 
 /**
- * A batch's coverage as it crosses to the main thread: per kind, its keys joined by NUL (labels,
- * pairKey()s, transitionKey()s) and their counts in order (for transitions, count and first index
- * alternately). A few objects to clone and deserialize instead of one per key, each with strings:
- * the main thread's heap grew with those (issue 17).
+ * A batch's coverage as it crosses to the main thread: per kind, its keys (labels, pairKey()s,
+ * transitionKey()s) and their counts in order (for transitions, count and first index
+ * alternately). Two objects per kind and a string per key to clone and deserialize, instead of an
+ * object per key with its strings: the main thread's heap grew with those (issue 17).
  */
 export interface PackedCoverage {
-  labels: string;
-  pairs: string;
-  transitions: string;
+  labels: string[];
+  pairs: string[];
+  transitions: string[];
   labelCounts: Float64Array;
   pairCounts: Float64Array;
   transitionCounts: Float64Array;
 }
-
-const JOIN = '\0';
-
-function packKeys(keys: Iterable<string>): string {
-  const list = [...keys];
-  for (const k of list) if (k.includes(JOIN)) throw new Error(`a coverage key holds a NUL: ${JSON.stringify(k)}`);
-  return list.join(JOIN);
-}
-
-const unpackKeys = (joined: string, n: number): string[] => (n === 0 ? [] : joined.split(JOIN));
 
 export function pairKey(out: string, into: string): string {
   return `${out}${SEP}${into}`;
@@ -98,9 +88,9 @@ export class CoverageCounter {
       transitionCounts[i++] = first;
     }
     return {
-      labels: packKeys(this.labels.keys()),
-      pairs: packKeys(this.pairs.keys()),
-      transitions: packKeys(this.transitions.keys()),
+      labels: [...this.labels.keys()],
+      pairs: [...this.pairs.keys()],
+      transitions: [...this.transitions.keys()],
       labelCounts: Float64Array.from(this.labels.values()),
       pairCounts: Float64Array.from(this.pairs.values()),
       transitionCounts,
@@ -108,9 +98,9 @@ export class CoverageCounter {
   }
 
   addPacked(p: PackedCoverage): void {
-    unpackKeys(p.labels, p.labelCounts.length).forEach((l, i) => this.labels.set(l, (this.labels.get(l) ?? 0) + p.labelCounts[i]!));
-    unpackKeys(p.pairs, p.pairCounts.length).forEach((k, i) => this.pairs.set(k, (this.pairs.get(k) ?? 0) + p.pairCounts[i]!));
-    unpackKeys(p.transitions, p.transitionCounts.length / 2).forEach((k, i) => this.addTransition(k, p.transitionCounts[2 * i]!, p.transitionCounts[2 * i + 1]!));
+    p.labels.forEach((l, i) => this.labels.set(l, (this.labels.get(l) ?? 0) + p.labelCounts[i]!));
+    p.pairs.forEach((k, i) => this.pairs.set(k, (this.pairs.get(k) ?? 0) + p.pairCounts[i]!));
+    p.transitions.forEach((k, i) => this.addTransition(k, p.transitionCounts[2 * i]!, p.transitionCounts[2 * i + 1]!));
   }
 
   toJSON(): Coverage {
