@@ -99,12 +99,12 @@ export interface CampaignResult {
 }
 
 /**
- * Executions per batch. Each batch's result carries its coverage, about as large for 500 executions
- * as for 200 (the keys repeat), and the main thread's heap grows with what it deserializes: 40 s
- * campaigns of mdev-v5.0 (pool of 2) peaked at 187 MiB with batches of 200, 172 MiB with 500 and
- * 164 MiB with 1,000, for the same executions (issue 17, session 13). A range is still cut into at
- * least two batches per worker (batchSizeOf), so that a short campaign or a guided epoch keeps every
- * worker busy.
+ * Executions per batch. Each batch's result carries its coverage, about as large for 500
+ * executions as for 200 (the keys repeat), and the main thread's heap grows with what it
+ * deserializes: 40 s campaigns of mdev-v5.0 (pool of 2) peaked at 187 MiB with batches of 200,
+ * 172 MiB with 500 and 164 MiB with 1,000, with about as many executions (issue 17, session 13).
+ * A range is still cut into at least two batches per worker (batchSizeOf), so that a short
+ * campaign or a guided epoch keeps every worker busy.
  */
 export const DEFAULT_BATCH = 500;
 

@@ -103,7 +103,7 @@ function grown(table: Int32Array): Int32Array {
 
 export class AccessLog {
   /** The accesses of the execution step after step (the first `count`), and where each step's begin. */
-  private t: Tables;
+  private tables: Tables;
   private count = 0;
   private steps = 0;
   /** Slot base -> object number, for the objects allocated during the execution. */
@@ -114,20 +114,20 @@ export class AccessLog {
   on = true;
 
   constructor() {
-    this.t = spare ?? newTables();
+    this.tables = spare ?? newTables();
     spare = undefined;
   }
 
   /** Hand the tables to the next record made on this thread; this one is empty from now on. */
   release(): void {
-    if (this.t !== EMPTY) spare = this.t;
-    this.t = EMPTY;
+    if (this.tables !== EMPTY) spare = this.tables;
+    this.tables = EMPTY;
     this.count = this.steps = 0;
   }
 
   /** The next step begins, on `cpu`, in operation `op` of its program. */
   step(cpu: number, op: number): void {
-    const t = this.t;
+    const t = this.tables;
     if (this.steps === t.stepStart.length) [t.stepStart, t.stepOp, t.stepCpu] = [grown(t.stepStart), grown(t.stepOp), grown(t.stepCpu)];
     t.stepStart[this.steps] = this.count;
     t.stepCpu[this.steps] = cpu;
@@ -150,7 +150,7 @@ export class AccessLog {
   note(base: number, field: number, kind: number): void {
     if (!this.on || this.steps === 0) return;
     const obj = this.allocated.get(base) ?? base;
-    const t = this.t;
+    const t = this.tables;
     if (this.count === t.accesses.length) t.accesses = grown(t.accesses);
     t.accesses[this.count++] = (obj * FIELD_SPAN + field) * 4 + kind;
   }
@@ -158,7 +158,7 @@ export class AccessLog {
   /** The accesses of step `t`. */
   of(t: number): Access[] {
     if (t < 0 || t >= this.steps) return [];
-    const { accesses, stepStart } = this.t;
+    const { accesses, stepStart } = this.tables;
     const from = stepStart[t]!;
     const to = t + 1 < this.steps ? stepStart[t + 1]! : this.count;
     const out = new Array<Access>(to - from);
@@ -168,12 +168,12 @@ export class AccessLog {
 
   /** The index of the operation (of its CPU's program) that step `t` belongs to. */
   opOf(t: number): number {
-    return t >= 0 && t < this.steps ? this.t.stepOp[t]! : 0;
+    return t >= 0 && t < this.steps ? this.tables.stepOp[t]! : 0;
   }
 
   /** The CPU that ran step `t`. */
   cpuOf(t: number): number {
-    return t >= 0 && t < this.steps ? this.t.stepCpu[t]! : -1;
+    return t >= 0 && t < this.steps ? this.tables.stepCpu[t]! : -1;
   }
 }
 
