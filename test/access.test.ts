@@ -304,7 +304,7 @@ describe('conflict-aware strategies', () => {
   });
 
   test('pickRace prefers the pair of CPUs with lifetime races, and within an operation the rarer location', () => {
-    const r = (a: number, step: number, weight: number, lifetime: boolean): Race => ({ a, step, b: 1 - a, op: 0, weight, lifetime });
+    const r = (a: number, step: number, weight: number, lifetime: boolean): Race => ({ a, step, b: 1 - a, op: 0, weight, lifetime, birth: false });
     const all = [r(0, 1, 0.5, true), r(0, 2, 0.5, true), r(0, 3, 0.5, true), r(0, 4, 0.05, false), r(1, 1, 0.5, false), r(1, 2, 0.5, false)];
     const picks = Array.from({ length: 400 }, (_, i) => pickRace(all, makeRng(`pick-${i}`))!);
     // Pair (0, 1) weighs 1 + 3^2 = 10 against 1; within it the common location (rarity 0.05) weighs 0.05^2 against 0.5^2.
@@ -315,7 +315,7 @@ describe('conflict-aware strategies', () => {
   });
 
   test('a fixed program takes its races in one weighted order: any N consecutive executions reverse each of its N races once', () => {
-    const r = (a: number, step: number, weight: number, lifetime: boolean): Race => ({ a, step, b: 1 - a, op: 0, weight, lifetime });
+    const r = (a: number, step: number, weight: number, lifetime: boolean): Race => ({ a, step, b: 1 - a, op: 0, weight, lifetime, birth: false });
     const all = [r(0, 1, 0.5, true), r(0, 2, 0.5, true), r(0, 3, 0.05, false), r(1, 1, 0.5, false), r(1, 2, 0.01, false)];
     const chances = raceChances(all);
     assert.ok(Math.abs(chances.reduce((x, y) => x + y, 0) - 1) < 1e-9, 'the chances sum to 1');
@@ -340,8 +340,8 @@ describe('conflict-aware strategies', () => {
     const n = races(profileProgram(v50, program)).length;
     const cfg = { seed: 'fixed', strategy: 'race' as const, depth: 0, faults: false };
     const found = Array.from({ length: n }, (_, i) => runIndex(fixed, cfg, i)).filter((x) => x.result.findings.some((f) => f.title === P1)).length;
-    // The create/open pair has no lifetime race and the two pairs against the remove have 30 and
-    // 26: drawn, its races came up about once in 6,000 executions.
+    // The create/open pair has no lifetime race and 8 birth races; the two pairs against the remove
+    // have 31 and 26 lifetime races: drawn, the pair comes up about once in 190 executions.
     assert.ok(found > 0, `P1 within the program's ${n} races, in order`);
   });
 
@@ -388,16 +388,48 @@ describe('conflict-aware strategies', () => {
   });
 
   test('pickRace: among lifetime races, the one on the rarest location; the others only with all races', () => {
-    const r = (step: number, weight: number, lifetime: boolean): Race => ({ a: 0, step, b: 1, op: 0, weight, lifetime });
+    const r = (step: number, weight: number, lifetime: boolean): Race => ({ a: 0, step, b: 1, op: 0, weight, lifetime, birth: false });
     // Lifetime races on locations of rarity 0.5 (step 1) and 0.25 (step 2); a plain race of rarity 0.5 (step 3).
     const all = [r(1, 0.5, true), r(2, 0.25, true), r(3, 0.5, false)];
     const picks = Array.from({ length: 400 }, (_, i) => pickRace(all, makeRng(`rarest-${i}`))!.step);
     const count = (step: number): number => picks.filter((s) => s === step).length;
-    // Half of the draws take the lifetime races only, and then always step 1; the other half draws
-    // all three by rarity squared (0.25 : 0.0625 : 0.25), step 2 one time in nine.
-    assert.ok(count(1) > 0.6 * 400, `${count(1)} of 400 on the rarest lifetime race`);
-    assert.ok(count(2) > 0 && count(2) < 0.1 * 400, `${count(2)} of 400 on the commoner one, from the all-races half only`);
-    assert.ok(count(3) > 0.15 * 400 && count(3) < 0.35 * 400, `${count(3)} of 400 on the plain race`);
+    // Two thirds of the draws take the lifetime races only, and then always step 1; the other third
+    // draws all three by rarity squared (0.25 : 0.0625 : 0.25), step 2 one time in nine.
+    assert.ok(count(1) > 0.7 * 400, `${count(1)} of 400 on the rarest lifetime race`);
+    assert.ok(count(2) > 0 && count(2) < 0.1 * 400, `${count(2)} of 400 on the commoner one, from the all-races third only`);
+    assert.ok(count(3) > 0.07 * 400 && count(3) < 0.25 * 400, `${count(3)} of 400 on the plain race`);
+  });
+
+  test('races: a write to what a made, where b touches it, is a birth race; the last one of an operation weighs most', () => {
+    // Objects of the program are negative: -1 is the first object of pool 0 that CPU 0 allocated.
+    const at = (object: number, field: number, kind: number) => (object * 128 + field) * 4 + kind;
+    const made = -1;
+    const profile: Profile = {
+      length: 5,
+      cpus: [
+        // CPU 0 allocates the object, then sets field 1 and field 2, then a field no one reads.
+        [[at(made, WHOLE, WRITE)], [at(made, 1, WRITE)], [at(made, 2, WRITE)], [at(made, 3, WRITE)]],
+        // CPU 1 reads fields 1 and 2.
+        [[at(made, 1, READ), at(made, 2, READ)]],
+      ],
+      ops: [[0, 0, 0, 0], [0]],
+    };
+    const all = races(profile);
+    assert.deepEqual(
+      all.map(({ a, step, b, birth }) => ({ a, step, b, birth })),
+      [
+        { a: 0, step: 0, b: 1, birth: true },
+        { a: 0, step: 1, b: 1, birth: true },
+        { a: 0, step: 2, b: 1, birth: true },
+        { a: 1, step: 0, b: 0, birth: false },
+      ],
+    );
+    const chances = raceChances(all);
+    // Pair (0, 1) weighs 1 + 3 births against 1; nine tenths of it go to its last birth race (step 2).
+    assert.ok(Math.abs(chances.reduce((x, y) => x + y, 0) - 1) < 1e-9, 'the chances sum to 1');
+    assert.ok(chances[2]! > 0.9 * 0.8 && chances[2]! < 0.8, `last birth race ${chances[2]}`);
+    assert.ok(chances[0]! + chances[1]! < 0.1 * 0.8, `earlier birth races ${chances[0]}, ${chances[1]}: from the pair's last tenth only`);
+    assert.ok(Math.abs(chances[3]! - 0.2) < 1e-9, `the other pair ${chances[3]}`);
   });
 
   const hits = (name: StrategyName, depth: number, n: number) => {

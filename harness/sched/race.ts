@@ -8,21 +8,24 @@
 // address by two sequentially profiled threads as the places to schedule, clusters them and tries
 // the uncommon ones first; and the reads-from reversals that RFF (Wolff et al., ASPLOS 2024) mutates.
 //
-// Which race, from (seed, index): a pair of CPUs, weighted 1 + (its lifetime races)^2, where a
-// lifetime race is one with a lifetime event of b (b frees or unmaps what a touches: the
-// use-after-free and unloaded-module windows of a lifecycle); then, half of the time, only the
-// pair's lifetime races; then one operation of a, so that a long operation does not drown a short
-// one; then a step of that operation: among lifetime races, one on the rarest location (1 / its
-// accesses in the profile), otherwise weighted by the square of that rarity, as Snowboard prefers
-// uncommon channels to lock words and lists. The weights were chosen on drawn mdev-v5.0 programs
-// that hold P1, P2, P4 or P5's operations: against uniform pairs and plain rarity, the chance to
-// draw a race that shows P2 went from 0.31% to 3.1% a program, P5 0.41% to 2.2%, P4 3.3% to 6.4%,
-// P1 3.9% to 3.4%. The rarest lifetime race (session 7) was chosen on every race of 8,000 drawn
-// programs, each forced once: the expected share of executions that show P5 went from 0.257% to
-// 0.571%, P2 0.263% to 0.290%, P4 1.23% to 1.24%, P1 0.474% to 0.403%. A fixed program takes
-// the races in one order of those chances instead, each once in any N executions (Series).
+// Which race, from (seed, index): a pair of CPUs, weighted 1 + (its lifetime races)^2 + (its birth
+// races). A lifetime race is one with a lifetime event of b (b frees or unmaps what a touches: the
+// use-after-free and unloaded-module windows of a lifecycle); a birth race its mirror, a's write to
+// an object a allocated, which b touches (the window between publishing an object and finishing
+// it: an open of a half-created device). Then, two thirds of the time, only the pair's lifetime
+// races; then, of the rest, half of the time (nine times in ten in a pair without lifetime races)
+// only its last birth race in each operation of a, reversed at which b finds the object all but
+// finished. Then one operation of a, so that a long operation does not drown a short one; then a
+// step of that operation: among lifetime races, one on the rarest location (1 / its accesses in the
+// profile), otherwise weighted by the square of that rarity, as Snowboard prefers uncommon channels
+// to lock words and lists. Each rule was chosen by forcing every race of a few thousand drawn
+// mdev-v5.0 programs once and summing, under the rule, the chances of the races that showed each of
+// P1-P5; then checked on 30,000 executions of another seed. The last: birth races (session 14),
+// shares of executions of seed `oos` showing P1 0.45% to 0.86%, P2 0.71% to 0.84%, P3 5.34% to
+// 5.27%, P4 1.92% to 3.97%, P5 0.74% to 0.80%. A fixed program takes the races in one order of
+// those chances instead, each once in any N executions (Series).
 
-import { accessLoc, accessObject, allocatorOf, type Access } from '../kernel/access.js';
+import { accessKind, accessObject, allocatorOf, WRITE } from '../kernel/access.js';
 import { makeRng, type Rng } from '../rng.js';
 import { highest, shuffle } from './pct.js';
 import { conflictMasks, cpuAccesses, objectMasks, type Profile } from './profile.js';
@@ -38,6 +41,8 @@ export interface Race {
   weight: number;
   /** b frees or unmaps an object a touches at that step. */
   lifetime: boolean;
+  /** At that step a writes (allocates, initialises) an object it allocated, where b touches it. */
+  birth: boolean;
   /** Taken from the profile's serial run of this index (Profile.runs), not from the profile itself. */
   run?: number;
 }
@@ -153,19 +158,30 @@ function weightedOrder(all: readonly Race[], rng: Rng): Race[] {
 }
 
 /**
- * The chance of each race of `all` under race's rule: a pair of CPUs by 1 + (its lifetime races)^2;
- * then, half of the time if it has any, only its lifetime races, else all of them; then one
- * operation of a, uniformly; then a step of it: among lifetime races the one on the rarest location
- * (ties alike), otherwise by that rarity squared.
+ * The chance of each race of `all` under race's rule: a pair of CPUs by 1 + (its lifetime races)^2
+ * + (its birth races). Within the pair, if it has lifetime races, two thirds of its mass to them
+ * (the one on the rarest location, ties alike); then, of what is left, if it has birth races, a half
+ * (nine tenths in a pair without lifetime races) to its last birth races (per operation of a and
+ * serial run, the birth race of the highest step); the rest to all of its races. Each share is
+ * spread over the operations of a uniformly, then over their steps by the rarity of the location,
+ * squared.
  */
 export function raceChances(all: readonly Race[]): number[] {
   const chances = new Array<number>(all.length).fill(0);
   const byPair = groupBy(all.keys(), (i) => pairOf(all[i]!));
   const pairs = [...byPair.keys()].sort((x, y) => x - y).map((pair) => byPair.get(pair)!);
-  const lifetimes = pairs.map((pair) => pair.filter((i) => all[i]!.lifetime));
-  const weight = (p: number): number => 1 + lifetimes[p]!.length ** 2;
+  const lastBirth = lastBirths(all);
+  const weights = pairs.map((pair) => {
+    let lifetimes = 0;
+    let births = 0;
+    for (const i of pair) {
+      if (all[i]!.lifetime) lifetimes++;
+      if (all[i]!.birth) births++;
+    }
+    return 1 + lifetimes ** 2 + births;
+  });
   let total = 0;
-  for (let p = 0; p < pairs.length; p++) total += weight(p);
+  for (const w of weights) total += w;
   const spread = (pool: readonly number[], mass: number, rarestOnly: boolean): void => {
     const ops = groupBy(pool, (i) => all[i]!.op);
     for (const inOp of ops.values()) {
@@ -178,14 +194,39 @@ export function raceChances(all: readonly Race[]): number[] {
     }
   };
   pairs.forEach((pair, p) => {
-    const mass = weight(p) / total;
-    if (lifetimes[p]!.length === 0) spread(pair, mass, false);
-    else {
-      spread(lifetimes[p]!, mass / 2, true);
-      spread(pair, mass / 2, false);
+    let mass = weights[p]! / total;
+    const lifetimes = pair.filter((i) => all[i]!.lifetime);
+    if (lifetimes.length > 0) {
+      spread(lifetimes, (mass * 2) / 3, true);
+      mass /= 3;
     }
+    const lasts = pair.filter((i) => lastBirth[i]);
+    if (lasts.length > 0) {
+      const share = lifetimes.length > 0 ? 1 / 2 : 9 / 10;
+      spread(lasts, mass * share, false);
+      mass *= 1 - share;
+    }
+    spread(pair, mass, false);
   });
   return chances;
+}
+
+/**
+ * Per race, whether it is the last birth race of its pair, operation of a and serial run: reversed
+ * there, b finds the object a is making published and all but finished (an open of a device whose
+ * vendor state is not yet set).
+ */
+function lastBirths(all: readonly Race[]): boolean[] {
+  const last = new Map<number, number>();
+  all.forEach((r, i) => {
+    if (!r.birth) return;
+    const key = (pairOf(r) * 65_536 + r.op) * 16 + (r.run ?? -1) + 1;
+    const j = last.get(key);
+    if (j === undefined || all[j]!.step < r.step) last.set(key, i);
+  });
+  const out = new Array<boolean>(all.length).fill(false);
+  for (const i of last.values()) out[i] = true;
+  return out;
 }
 
 /** Indices grouped by key: keys in the order of their first index, each group in index order. */
@@ -236,27 +277,38 @@ export function races(profile: Profile, keep: (a: number, b: number) => boolean 
     const raced = conflictMasks(masks, indexed, a, others);
     const objectOf = masks.objectOf[a]!;
     const locOf = masks.locOf[a]!;
+    const ownWrite = ownWrites(indexed[a]!.distinct, a);
     const weights = new Float64Array(ncpus);
     for (let step = 0; step < steps.length; step++) {
       weights.fill(0);
       let racing = 0;
       let lifetime = 0;
+      let birth = 0;
       for (let j = stepStart[step]!; j < stepStart[step + 1]!; j++) {
         const x = ids[j]!;
         const r = raced[x]!;
         if (r === 0) continue;
         racing |= r;
         lifetime |= r & masks.frees[objectOf[x]!]!;
+        if (ownWrite[x]) birth |= r;
         const rarity = 1 / masks.accesses[locOf[x]!]!;
         for (let b = 0; b < ncpus; b++) if (r & (1 << b) && rarity > weights[b]!) weights[b] = rarity;
       }
       for (let b = 0; racing >> b !== 0; b++) {
         if (!(racing & (1 << b))) continue;
-        const race: Race = { a, step, b, op: profile.ops?.[a]?.[step] ?? 0, weight: weights[b]!, lifetime: (lifetime & (1 << b)) !== 0 };
+        const bit = 1 << b;
+        const race: Race = { a, step, b, op: profile.ops?.[a]?.[step] ?? 0, weight: weights[b]!, lifetime: (lifetime & bit) !== 0, birth: (birth & bit) !== 0 };
         if (run !== undefined) race.run = run;
         out.push(race);
       }
     }
   });
+  return out;
+}
+
+/** Of each distinct access of `cpu`: whether it writes (allocates, initialises, frees) an object `cpu` allocated. */
+function ownWrites(distinct: Int32Array, cpu: number): Uint8Array {
+  const out = new Uint8Array(distinct.length);
+  for (let i = 0; i < distinct.length; i++) out[i] = accessKind(distinct[i]!) === WRITE && allocatorOf(accessObject(distinct[i]!)) === cpu ? 1 : 0;
   return out;
 }
