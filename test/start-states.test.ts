@@ -32,6 +32,13 @@ describe('start states', () => {
     assert.equal(programFor(v50, cfg.seed, i).start, starts[i]);
   });
 
+  test('the first executions of a campaign take each start state other than the default once', () => {
+    const others = v50.startStates!.slice(1);
+    for (const seed of ['a', 'b']) assert.deepEqual(others.map((_, i) => startFor(v50, seed, i)), others);
+    assert.equal(programFor(v50, 'a', 0).start, others[0]);
+    assert.equal(startFor(findTarget('mdev-v6')!, 'a', 0), 'no-vendors');
+  });
+
   test('same seed and index: same start state, program and trace', () => {
     const i = Array.from({ length: 100 }, (_, j) => j).find((j) => startFor(v50, cfg.seed, j) === 'no-vendors')!;
     assert.notEqual(i, undefined);

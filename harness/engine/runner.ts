@@ -39,10 +39,16 @@ export interface IndexedExecution {
 /** The share of executions that start from a state other than the target's default. */
 export const START_RATE = 0.25;
 
-/** The start state of execution `index`, from its own stream: undefined (the default) or another of target.startStates. */
+/**
+ * The start state of execution `index`: undefined (the default) or another of target.startStates.
+ * The first executions of a campaign take each of the others once, in the target's order (a seed
+ * round, as a fuzzer runs its seed inputs before it mutates them), so that a short campaign meets
+ * every start state; after them each is drawn from the execution's own stream.
+ */
 export function startFor(target: Target, seed: string, index: number): string | undefined {
   const others = target.startStates?.slice(1) ?? [];
   if (others.length === 0) return undefined;
+  if (index < others.length) return others[index];
   const rng = execRng(seed, index, 'start');
   return rng.next() < START_RATE ? rng.pick(others) : undefined;
 }
