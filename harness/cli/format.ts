@@ -1,5 +1,7 @@
 // Text for people: durations, rates and aligned tables.
 
+import { groupDigits } from '../text.js';
+
 /** `850ms`, `12.3s`, `4m05s`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
@@ -9,9 +11,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** `12,345`. */
-export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
+export const formatCount = groupDigits;
 
 /** `97.5%`, or `-` of nothing. */
 export function formatPercent(n: number, of: number): string {

@@ -24,6 +24,7 @@ import { printTargetErrors } from './target-errors.js';
 import { campaignFlags, replayCommand, targetFlag } from './run-target.js';
 import { checkWritableDir, RUN_ID, runHitsOf } from './run.js';
 import { isVerifyState, mergeVerifyCommand } from '../verify/merge.js';
+import { compareText } from '../text.js';
 
 export interface MergeOptions {
   results: string;
@@ -74,13 +75,13 @@ function mergeTargetErrors(runs: readonly RunSummary[]): TargetErrorReport[] {
     if (!seen) byKey.set(key, { ...e });
     else byKey.set(key, { ...(e.execIndex < seen.execIndex ? e : seen), hits: seen.hits + e.hits });
   }
-  return [...byKey.values()].sort((a, b) => a.target.localeCompare(b.target) || a.execIndex - b.execIndex);
+  return [...byKey.values()].sort((a, b) => compareText(a.target, b.target) || a.execIndex - b.execIndex);
 }
 
 /** The seed problems of the merged runs' targets: those any run listed. */
 function unionSeedProblems(runs: readonly RunSummary[]): RunSummary['seedProblems'] {
   const byTitle = new Map(runs.flatMap((s) => s.seedProblems.map((p) => [p.title, p] as const)));
-  return [...byTitle.values()].sort((a, b) => a.problem.localeCompare(b.problem));
+  return [...byTitle.values()].sort((a, b) => compareText(a.problem, b.problem));
 }
 
 function mergeResults(target: string, parts: readonly TargetResult[], findings: readonly SummaryFinding[]): TargetResult {
@@ -178,7 +179,7 @@ async function finishMerge(
     const { corpusError: _dropped, ...rest } = f;
     return { ...rest, corpusFile: stored.file, ladder: stored.ladder, replay: replayCommand(stored.file, targetFiles.get(f.target)) };
   });
-  findings.sort((a, b) => targets.indexOf(a.target) - targets.indexOf(b.target) || a.execIndex - b.execIndex || a.signature.localeCompare(b.signature));
+  findings.sort((a, b) => targets.indexOf(a.target) - targets.indexOf(b.target) || a.execIndex - b.execIndex || compareText(a.signature, b.signature));
   relate(findings);
   const results = targets.map((t) => mergeResults(t, runs.flatMap((s) => s.results.filter((r) => r.target === t)), findings));
 

@@ -31,6 +31,7 @@ import { limitsOf } from './limits.js';
 import type { EngineName } from '../engine/threads/threads-run.js';
 import type { GuideMode } from '../engine/runner.js';
 import { campaignFlags, notRun, runTarget, targetFlag, type RunContext, type TargetPlan } from './run-target.js';
+import { compareText } from '../text.js';
 
 export type { FindingMinimization, RunSummary, SummaryFinding, TargetResult } from '../report/summary.js';
 export { MINIMIZE_MAX_MS, MINIMIZE_MIN_MS } from './run-target.js';
@@ -135,7 +136,7 @@ export function seedProblems(targets: readonly Target[]): RunSummary['seedProble
   const sources = targets.some((t) => TARGETS.includes(t)) ? [...TARGETS, ...targets] : targets;
   const byTitle = new Map<string, string>();
   for (const t of sources) for (const e of t.expectations) if (e.problem !== undefined && !byTitle.has(e.title)) byTitle.set(e.title, e.problem);
-  return [...byTitle].map(([title, problem]) => ({ problem, title })).sort((a, b) => a.problem.localeCompare(b.problem));
+  return [...byTitle].map(([title, problem]) => ({ problem, title })).sort((a, b) => compareText(a.problem, b.problem));
 }
 
 /** Commands that run the same executions again: one for an --execs run, else one per target. */

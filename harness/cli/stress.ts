@@ -24,6 +24,7 @@ import { notAlone, OomConfirmer } from '../engine/pool/oom-confirm.js';
 import type { TargetErrorReport } from '../report/summary.js';
 import { replayCommand, shellQuote, targetFlag } from './run-target.js';
 import { printTargetErrors } from './target-errors.js';
+import { compareText } from '../text.js';
 
 export const DEFAULT_STRESS_MS = 30_000;
 
@@ -160,7 +161,7 @@ export async function stressCommand(o: StressCliOptions): Promise<number> {
   const save: StressSave = { target, ref, seed, seenAt: new Date().toISOString() };
   let harnessErrors = 0;
   const findings: StressSummaryFinding[] = [];
-  for (const t of [...tallies.values()].sort((a, b) => a.firstIndex - b.firstIndex || a.finding.title.localeCompare(b.finding.title))) {
+  for (const t of [...tallies.values()].sort((a, b) => a.firstIndex - b.firstIndex || compareText(a.finding.title, b.finding.title))) {
     const title = t.finding.title;
     const e = expectationOf(target, title);
     const row: StressSummaryFinding = {

@@ -4,6 +4,7 @@
 // kinds. Counts are summed and first indices kept at their least, so merging batches gives the
 // same result in any order; the JSON form is sorted arrays.
 
+import { compareText as cmp } from '../text.js';
 import { parseTransitionKey, transitionKey, type TransitionCount } from './transitions.js';
 
 export interface LabelCount {
@@ -116,11 +117,6 @@ export class CoverageCounter {
       .map(([k, { count, first }]) => ({ ...parseTransitionKey(k), count, first }));
     return { labels, pairs, transitions };
   }
-}
-
-/** Code-unit order: the same whatever the locale. */
-export function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export interface FunctionCoverage {

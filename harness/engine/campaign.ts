@@ -17,6 +17,7 @@ import { DEADLINE_GRACE_MS, killedResult, STOP_GRACE_MS } from './redo.js';
 import { notAlone, OomConfirmer } from './pool/oom-confirm.js';
 import type { CampaignConfig } from './runner.js';
 import type { Target } from '../target.js';
+import { compareText } from '../text.js';
 
 export interface CampaignOptions extends CampaignConfig {
   /** What workers load (plain data); or the target itself, for a campaign that runs inline (workers 0, no limits). */
@@ -157,7 +158,7 @@ class Merger {
   }
 
   result(): CampaignResult {
-    const findings = [...this.byTitle.values()].sort((a, b) => a.index - b.index || a.title.localeCompare(b.title));
+    const findings = [...this.byTitle.values()].sort((a, b) => a.index - b.index || compareText(a.title, b.title));
     const r: CampaignResult = { executions: this.executions, steps: this.steps, elapsedMs: Math.round(performance.now() - this.t0), findings };
     if (this.coverage) r.coverage = this.coverage.toJSON();
     return r;

@@ -10,6 +10,7 @@ import { slugify } from '../corpus/slug.js';
 import { ladderHtml } from './ladder-html.js';
 import { count, esc, figureList, page, secs } from './page.js';
 import { findingStatus, HEATMAP_FUNCTIONS, type CoverageSummary, type RunSummary, type SummaryFinding, type TargetErrorReport, type TargetResult } from './summary.js';
+import { compareText } from '../text.js';
 
 export function findingId(f: Pick<SummaryFinding, 'target' | 'signature'>): string {
   return `f-${slugify(f.target, 40)}-${slugify(f.signature)}`;
@@ -281,7 +282,7 @@ function targetErrorSection(s: RunSummary): string {
 }
 
 export function renderHtml(s: RunSummary): string {
-  const findings = [...s.findings].sort((a, b) => Number(b.new) - Number(a.new) || a.target.localeCompare(b.target) || a.execIndex - b.execIndex);
+  const findings = [...s.findings].sort((a, b) => Number(b.new) - Number(a.new) || compareText(a.target, b.target) || a.execIndex - b.execIndex);
   return page(
     `mdevfuzz ${s.runId}`,
     `<header><h1>mdevfuzz: ${esc(s.targets.join(', '))}</h1>

@@ -3,9 +3,10 @@
 // network (its Content-Security-Policy forbids it), and the escaping and number formats they use.
 
 import { LADDER_CSS } from './ladder-html.js';
+import { groupDigits } from '../text.js';
 
 export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-export const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const count = groupDigits;
 export const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 const CSS = `

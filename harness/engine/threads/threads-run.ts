@@ -16,6 +16,7 @@ import { formatOp } from '../program.js';
 import { campaignFaults, programFor, strategyAt, type CampaignConfig, type IndexedExecution } from '../runner.js';
 import { ExecutionCancelled, ThreadsEngine, type ThreadsEngineOptions } from './threads.js';
 import { BACKWARD, FORWARD, serialStrategy } from '../profile-run.js';
+import { compareText } from '../../text.js';
 
 /** The engines of `run`, `replay` and `minimize` (`--engine`). */
 export const ENGINES = ['inline', 'threads'] as const;
@@ -115,7 +116,7 @@ export async function runThreadsCampaign(opts: CampaignOptions & { target: Targe
     own.shouldStop = undefined;
     if (!engine) await own.close();
   }
-  const findings = [...byTitle.values()].sort((a, b) => a.index - b.index || a.title.localeCompare(b.title)); // as runCampaign orders them
+  const findings = [...byTitle.values()].sort((a, b) => a.index - b.index || compareText(a.title, b.title)); // as runCampaign orders them
   return { executions: index - first, steps, elapsedMs: Math.round(performance.now() - t0), findings };
 }
 
