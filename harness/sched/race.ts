@@ -277,7 +277,7 @@ export function races(profile: Profile, keep: (a: number, b: number) => boolean 
     const raced = conflictMasks(masks, indexed, a, others);
     const objectOf = masks.objectOf[a]!;
     const locOf = masks.locOf[a]!;
-    const ownWrite = ownWrites(indexed[a]!.distinct, a);
+    const distinct = indexed[a]!.distinct;
     const weights = new Float64Array(ncpus);
     for (let step = 0; step < steps.length; step++) {
       weights.fill(0);
@@ -290,7 +290,7 @@ export function races(profile: Profile, keep: (a: number, b: number) => boolean 
         if (r === 0) continue;
         racing |= r;
         lifetime |= r & masks.frees[objectOf[x]!]!;
-        if (ownWrite[x]) birth |= r;
+        if (ownWrite(distinct[x]!, a)) birth |= r;
         const rarity = 1 / masks.accesses[locOf[x]!]!;
         for (let b = 0; b < ncpus; b++) if (r & (1 << b) && rarity > weights[b]!) weights[b] = rarity;
       }
@@ -306,9 +306,5 @@ export function races(profile: Profile, keep: (a: number, b: number) => boolean 
   return out;
 }
 
-/** Of each distinct access of `cpu`: whether it writes (allocates, initialises, frees) an object `cpu` allocated. */
-function ownWrites(distinct: Int32Array, cpu: number): Uint8Array {
-  const out = new Uint8Array(distinct.length);
-  for (let i = 0; i < distinct.length; i++) out[i] = accessKind(distinct[i]!) === WRITE && allocatorOf(accessObject(distinct[i]!)) === cpu ? 1 : 0;
-  return out;
-}
+/** Whether an access writes (allocates, initialises, frees) an object that `cpu` allocated (program objects are negative). */
+const ownWrite = (x: number, cpu: number): boolean => x < 0 && accessKind(x) === WRITE && allocatorOf(accessObject(x)) === cpu;
