@@ -1,5 +1,5 @@
 // Text helpers that stay out of ICU: toLocaleString and localeCompare map in its locale and collation
-// data (about 6 MiB of resident memory in a campaign), and localeCompare's order is the machine's
+// data (about 5 MiB of resident memory in a campaign), and localeCompare's order is the machine's
 // locale, where a report must read the same everywhere.
 
 /** `12,345`. */

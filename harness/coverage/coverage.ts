@@ -4,7 +4,7 @@
 // kinds. Counts are summed and first indices kept at their least, so merging batches gives the
 // same result in any order; the JSON form is sorted arrays.
 
-import { compareText as cmp } from '../text.js';
+import { compareText } from '../text.js';
 import { parseTransitionKey, transitionKey, type TransitionCount } from './transitions.js';
 
 export interface LabelCount {
@@ -105,15 +105,15 @@ export class CoverageCounter {
   }
 
   toJSON(): Coverage {
-    const labels = [...this.labels].sort(([a], [b]) => cmp(a, b)).map(([label, count]) => ({ label, count }));
+    const labels = [...this.labels].sort(([a], [b]) => compareText(a, b)).map(([label, count]) => ({ label, count }));
     const pairs = [...this.pairs]
-      .sort(([a], [b]) => cmp(a, b))
+      .sort(([a], [b]) => compareText(a, b))
       .map(([k, count]) => {
         const i = k.indexOf(SEP);
         return { out: k.slice(0, i), in: k.slice(i + 1), count };
       });
     const transitions = [...this.transitions]
-      .sort(([a], [b]) => cmp(a, b))
+      .sort(([a], [b]) => compareText(a, b))
       .map(([k, { count, first }]) => ({ ...parseTransitionKey(k), count, first }));
     return { labels, pairs, transitions };
   }
@@ -133,10 +133,10 @@ export function functionOf(label: string): string {
 export function byFunction(c: Coverage): FunctionCoverage[] {
   const n = new Map<string, number>();
   for (const { label } of c.labels) n.set(functionOf(label), (n.get(functionOf(label)) ?? 0) + 1);
-  return [...n].map(([fn, labels]) => ({ fn, labels })).sort((a, b) => b.labels - a.labels || cmp(a.fn, b.fn));
+  return [...n].map(([fn, labels]) => ({ fn, labels })).sort((a, b) => b.labels - a.labels || compareText(a.fn, b.fn));
 }
 
 /** The most frequent pairs, ties broken by label order. */
 export function topPairs(c: Coverage, n: number): PairCount[] {
-  return [...c.pairs].sort((a, b) => b.count - a.count || cmp(a.out, b.out) || cmp(a.in, b.in)).slice(0, n);
+  return [...c.pairs].sort((a, b) => b.count - a.count || compareText(a.out, b.out) || compareText(a.in, b.in)).slice(0, n);
 }
