@@ -12,7 +12,7 @@ export type StrategyName = (typeof STRATEGIES)[number];
 
 /**
  * The strategy of `run` when none is named: race finds all five seed problems on 20 of 20 seeds in
- * a tenth of the executions pct d=3 needs (5,886 against 56,747 in session 12), and every SCTBench
+ * a thirteenth of the executions pct d=3 needs (4,220 against 56,747 in session 14), and every SCTBench
  * port but twostage soonest (README, "Scheduling strategies").
  */
 export const DEFAULT_STRATEGY: StrategyName = 'race';
