@@ -212,13 +212,6 @@ export class TransitionTracker {
   /** When set, every transition observed is pushed here as well (a teardown remembered, teardown-memo.ts). */
   recording: number[] | undefined;
 
-  /** What the next transitions depend on besides the kernel's words: the state last seen of each object, one number each. */
-  lastStates(): number[] {
-    const out: number[] = [];
-    for (const [base, id] of this.states) out.push(base ^ (id << 24));
-    return out;
-  }
-
   /** Transitions observed elsewhere, as recorded: a teardown from the same state makes them again. */
   replay(packed: readonly number[]): void {
     for (const p of packed) this.seen.add(p);

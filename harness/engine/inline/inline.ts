@@ -171,7 +171,7 @@ function tearDown(target: Target, k: Kernel, cpu: number, labels?: Set<string>, 
     target.leakCheck(k);
     return;
   }
-  const key = memo.key(k, transitions);
+  const key = memo.key(k);
   if (memo.replay(k, key, labels, transitions)) return;
   const counts = new Map(k.faultSites());
   const own = labels ? new Set<string>() : undefined;

@@ -4,10 +4,13 @@
 // left; at bound 2 on mdev-v6, verify's 4,411 teardowns of 60 programs started from 718 distinct
 // states. A teardown is a function of that state: the kernel words; the faults injected that have
 // not failed their call yet, by how many more occurrences of it they wait for; the lock-order graph
-// lockdep checks against; with transition coverage, the state last seen of each object. So a teardown from a state seen before
-// need not run again, unless it would add a finding (one of the titles it reported is not reported
-// yet): what it did that outlives it (how often it reached each fallible call, the labels and
-// transitions it covered) is applied instead. A teardown cut short by an oops is not remembered.
+// lockdep checks against. (The transitions it makes start from the state last seen of each object,
+// which is the state its words give: an object's state is read from its own words, every write to
+// them is observed after the step that made it, and one never written since boot has its boot
+// state.) So a teardown from a state seen before need not run again, unless it would add a finding
+// (one of the titles it reported is not reported yet): what it did that outlives it (how often it
+// reached each fallible call, the labels and transitions it covered) is applied instead. A
+// teardown cut short by an oops is not remembered.
 //
 // The kernel words are taken without the allocation and free stamps of each slot header (CPU and
 // step, read only by reports), which would tell apart states that differ in nothing else. States
@@ -71,11 +74,10 @@ export class TeardownMemo {
   }
 
   /** The state a teardown starts from. */
-  key(k: Kernel, transitions?: TransitionTracker): StateKey {
+  key(k: Kernel): StateKey {
     const h = new Lanes();
     fingerprint(h, k.mem, k.layout);
     lockOrderDigest(h, k);
-    if (transitions) h.addSet(transitions.lastStates());
     // A fault whose occurrence has passed fails nothing more: only the pending ones, by how many
     // more occurrences of their call they wait for, tell a teardown apart.
     const sites = k.faultSites();
