@@ -1,17 +1,23 @@
 // The ceiling for the inline engine: what stepping nested empty generators costs when they are
 // shaped like the model's executions. The shape (steps, kfn depth per step, kfn calls, all per
 // execution) is measured on the model itself; the ceiling then replays that shape with nothing in it.
+// An execution's steps are those of its profiling runs (the strategy's map of the program), of its
+// CPUs and of its teardown: every generator step it takes.
 
-import { runIndex, type CampaignConfig } from '../harness/engine/runner.js';
+import { replayProfileRun, profilePhases } from '../harness/engine/profile-run.js';
+import { runIndex, strategyAt, type CampaignConfig } from '../harness/engine/runner.js';
 import type { Gen, Kernel } from '../harness/kernel/kernel.js';
 import type { Target } from '../harness/target.js';
+import type { ExecResult } from '../harness/types.js';
 
 export interface Shape {
   /** Executions the shape was measured on. */
   execs: number;
   /** Steps of the CPUs per execution (what the engine counts as steps). */
   cpuSteps: number;
-  /** Every generator step per execution: the CPUs' plus the teardown's. */
+  /** Steps of the profiling runs per execution (none for a strategy without a profile). */
+  profileSteps: number;
+  /** Every generator step per execution: the profiling runs', the CPUs' and the teardown's. */
   steps: number;
   /** Mean number of kfn frames on the stack of the CPU that yields, per step. */
   depth: number;
@@ -21,7 +27,8 @@ export interface Shape {
 
 /**
  * Run indices [start, start+count) on a copy of the target whose run, exitCpu and teardown count
- * every yield and the kfn depth it came from, and with events on to count kfn calls.
+ * every yield and the kfn depth it came from (the profiling runs' included), and with events on to
+ * count kfn calls; then each profiling run again with its events, for its steps and kfn calls.
  */
 export function measureShape(target: Target, cfg: CampaignConfig, start: number, count: number): Shape {
   let yields = 0;
@@ -44,15 +51,22 @@ export function measureShape(target: Target, cfg: CampaignConfig, start: number,
     teardown: (k) => counted(k, target.teardown(k), true),
   };
   let cpuSteps = 0;
+  let profileSteps = 0;
   let calls = 0;
+  const enters = (events: ExecResult['events']): number => events!.filter((e) => e.e === 'enter').length;
   for (let i = start; i < start + count; i++) {
-    const { result } = runIndex(probe, cfg, i, { events: true });
+    const { program, faults, result } = runIndex(probe, cfg, i, { events: true });
     cpuSteps += result.steps;
-    for (const e of result.events!) if (e.e === 'enter') calls++;
+    calls += enters(result.events);
+    for (const phase of profilePhases(strategyAt(target, cfg, i), program)) {
+      const run = replayProfileRun(target, program, faults, phase, undefined, cfg.maxSteps);
+      profileSteps += run.steps;
+      calls += enters(run.events);
+    }
   }
   // A CPU's last step (its exit) yields nothing: it is a step at depth 0.
-  const steps = cpuSteps + teardownYields;
-  return { execs: count, cpuSteps: cpuSteps / count, steps: steps / count, depth: depthSum / steps, calls: calls / count };
+  const steps = profileSteps + cpuSteps + teardownYields;
+  return { execs: count, cpuSteps: cpuSteps / count, profileSteps: profileSteps / count, steps: steps / count, depth: depthSum / steps, calls: calls / count };
 }
 
 type G = Generator<string, number, void>;

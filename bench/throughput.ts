@@ -128,11 +128,12 @@ async function run(opts: BenchOptions): Promise<void> {
   }
   console.log(
     formatTable(
-      ['target', 'exec/s', 'cpu steps/s', 'steps/exec', 'kfn depth', 'kfn calls/exec', 'steps/s', 'ceiling steps/s', 'ceiling exec/s', 'of ceiling'].map((header, i) => ({ header, right: i > 0 })),
+      ['target', 'exec/s', 'cpu steps/s', 'profile steps/exec', 'steps/exec', 'kfn depth', 'kfn calls/exec', 'steps/s', 'ceiling steps/s', 'ceiling exec/s', 'of ceiling'].map((header, i) => ({ header, right: i > 0 })),
       targets.map((t) => [
         t.target,
         num(t.execPerS),
         num(t.cpuStepsPerS),
+        num(t.shape.profileSteps, 1),
         num(t.shape.steps, 1),
         num(t.shape.depth, 2),
         num(t.shape.calls, 1),
@@ -149,7 +150,8 @@ async function run(opts: BenchOptions): Promise<void> {
         `How to read this: exec/s and cpu steps/s are the inline engine (runBatch, one thread) on executions 0..${num(execs - 1)} ` +
           `of each target, the fastest of ${INLINE_ROUNDS} rounds, each begun with the thread's teardown memo empty (a memo kept ` +
           `from the round before would skip every teardown of the same executions); cpu steps are the CPUs' preemption points, as the CLI counts ` +
-          `them. steps/exec adds the teardown's steps; kfn depth is the mean number of kfn frames on the stack at a step and ` +
+          `them. profile steps/exec are the steps of the profiling runs that ${cfg.strategy} runs before each execution (the length of the program run serially); ` +
+          `steps/exec adds them and the teardown's steps to the CPUs'; kfn depth is the mean number of kfn frames on the stack at a step and ` +
           `kfn calls/exec the kfn calls (two generators each), measured on the first ${num(Math.min(SHAPE_EXECS, execs))} of ` +
           `those executions; steps/s is exec/s times steps/exec. The ceiling steps nested kfn-style empty generators of that ` +
           `shape (same steps, calls and mean depth per execution), in rounds interleaved with the model's; "of ceiling" is our ` +

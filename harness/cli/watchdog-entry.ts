@@ -7,7 +7,7 @@
 import { entryOf, findingExecution, type CaptureContext } from '../corpus/capture.js';
 import type { CorpusEntry } from '../corpus/entry.js';
 import type { CampaignFinding } from '../engine/campaign.js';
-import { haltedProfileRun } from '../engine/profile-run.js';
+import { replayProfileRun } from '../engine/profile-run.js';
 import { campaignFaults, programFor } from '../engine/runner.js';
 import { renderLadder } from '../report/ladder.js';
 import type { ExecResult, Fault, Program, TraceEvent } from '../types.js';
@@ -24,7 +24,7 @@ export function haltedRun(
   if (f.phase !== undefined && f.phase !== 0) {
     const program = f.repro?.program ?? programFor(ctx.target, ctx.cfg.seed, f.index);
     const faults = f.repro?.faults ?? campaignFaults(ctx.target, ctx.cfg, f.index);
-    return { program, faults, result: haltedProfileRun(ctx.target, program, faults, f.phase, f.step ?? 0, ctx.cfg.maxSteps) };
+    return { program, faults, result: replayProfileRun(ctx.target, program, faults, f.phase, f.step ?? 0, ctx.cfg.maxSteps) };
   }
   return findingExecution(ctx.target, ctx.cfg, f, { events: true, haltAt: f.step ?? 0 });
 }

@@ -16,7 +16,7 @@ import { execute } from './inline/inline.js';
 
 export function profileProgram(target: Target, program: Program, faults: readonly Fault[] = [], maxSteps?: number, heartbeat?: Heartbeat): Profile {
   const forward = serialRun(target, program, FORWARD, faults, maxSteps, true, heartbeat);
-  if (program.cpus.length < 2) return forward;
+  if (!reversed(program)) return forward;
   const backward = serialRun(target, program, BACKWARD, faults, maxSteps, true, heartbeat);
   const longer = forward.cpus.map((steps, c) => (backward.cpus[c]!.length > steps.length ? backward : forward));
   return {
@@ -45,11 +45,20 @@ export function profileFor(strategy: Strategy, target: Target, program: Program,
 export const FORWARD = 1;
 export const BACKWARD = 2;
 
+/** Whether the access profile of a program has a reverse run: with one CPU both orders are one. */
+const reversed = (program: Program): boolean => program.cpus.length >= 2;
+
+/** The phases of the profiling runs a strategy has run for a program, in order (none without a profile). */
+export function profilePhases(strategy: Strategy, program: Program): number[] {
+  if (strategy.needsProfile === undefined) return [];
+  return strategy.needsProfile === 'accesses' && reversed(program) ? [FORWARD, BACKWARD] : [FORWARD];
+}
+
 /**
- * A profiling run again, halted before step `haltAt` (the step a watchdog found stalled): its
- * schedule replays the stall exactly, with no profile to run first.
+ * Profiling run `phase` again, with its events, halted before step `haltAt` if given (the step a
+ * watchdog found stalled: its schedule replays the stall exactly, with no profile to run first).
  */
-export function haltedProfileRun(target: Target, program: Program, faults: readonly Fault[], phase: number, haltAt: number, maxSteps?: number): ExecResult {
+export function replayProfileRun(target: Target, program: Program, faults: readonly Fault[], phase: number, haltAt?: number, maxSteps?: number): ExecResult {
   return execute(target, program, serial(orderOf(program, phase)), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, events: true, haltAt }).result;
 }
 
