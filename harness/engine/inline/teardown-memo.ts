@@ -58,7 +58,8 @@ const NONE: readonly never[] = Object.freeze([]);
 export class TeardownMemo {
   /** By the key's first hash. */
   private readonly done = new Map<number, Done>();
-  private readonly lists = new Map<string, readonly (string | number)[]>();
+  private readonly labelLists = new SharedLists<string>();
+  private readonly transitionLists = new SharedLists<number>();
   hits = 0;
 
   constructor(private readonly capacity = MEMO_ENTRIES) {}
@@ -70,7 +71,8 @@ export class TeardownMemo {
   /** Forget every teardown (a benchmark's rounds over the same executions each start cold). */
   clear(): void {
     this.done.clear();
-    this.lists.clear();
+    this.labelLists.clear();
+    this.transitionLists.clear();
   }
 
   /** The state a teardown starts from. */
@@ -118,24 +120,54 @@ export class TeardownMemo {
     this.done.set(key.a, {
       b: key.b,
       faultCalls: faultCalls.length > 0 ? faultCalls : NONE,
-      labels: ran.labels && this.shared([...ran.labels]),
-      transitions: ran.transitions && this.shared(ran.transitions),
+      labels: ran.labels && this.labelLists.share([...ran.labels], this.capacity),
+      transitions: ran.transitions && this.transitionLists.share(ran.transitions, this.capacity),
       reports: ran.reports.length > 0 ? [...new Set(ran.reports)] : NONE,
     });
   }
+}
 
-  /**
-   * One array for equal lists: teardowns from thousands of states step through a few dozen
-   * sequences of labels and of transitions (44 label lists among 4,096 remembered on mdev-v5.0).
-   */
-  private shared<T extends string | number>(list: T[]): readonly T[] {
-    const key = `${typeof list[0]}\n${list.join('\n')}`;
-    const known = this.lists.get(key) as readonly T[] | undefined;
-    if (known !== undefined) return known;
-    if (this.lists.size >= this.capacity) this.lists.clear();
-    this.lists.set(key, list);
+/**
+ * One array for equal lists: teardowns from thousands of states step through a few dozen
+ * sequences of labels and of transitions (44 label lists among 4,096 remembered on mdev-v5.0).
+ * Lists are found by a hash of their items (a string's by a small number given it once), not by
+ * a string joined of them, which cost more than a teardown's other bookkeeping.
+ */
+class SharedLists<T extends string | number> {
+  private readonly byHash = new Map<number, (readonly T[])[]>();
+  private readonly ids = new Map<T, number>();
+  private size = 0;
+
+  clear(): void {
+    this.byHash.clear();
+    this.size = 0;
+  }
+
+  share(list: T[], capacity: number): readonly T[] {
+    const h = new Lanes();
+    for (const x of list) h.add(typeof x === 'number' ? x : this.idOf(x));
+    const key = h.a();
+    const bucket = this.byHash.get(key);
+    if (bucket !== undefined) for (const known of bucket) if (sameItems(known, list)) return known;
+    if (this.size >= capacity) this.clear();
+    const same = this.byHash.get(key);
+    if (same !== undefined) same.push(list);
+    else this.byHash.set(key, [list]);
+    this.size++;
     return list;
   }
+
+  private idOf(x: T): number {
+    let id = this.ids.get(x);
+    if (id === undefined) this.ids.set(x, (id = this.ids.size));
+    return id;
+  }
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const memos = new WeakMap<object, TeardownMemo>();
