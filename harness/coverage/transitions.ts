@@ -4,7 +4,7 @@
 // user operation of the CPU that ran the step. A transition is counted whether declared or not:
 // the report sets the observed ones against the declared ones, so an undeclared one is named.
 
-import type { Kernel } from '../kernel/kernel.js';
+import { TRACKED_FIELDS, type Kernel } from '../kernel/kernel.js';
 import { HDR, SLOT_FREE, SLOT_FREED, SLOT_LIVE, makeRef, type Pool } from '../kernel/layout.js';
 import { STATE_FREED, STATE_NONE, type ObjectKind, type Target } from '../target.js';
 
@@ -142,24 +142,39 @@ class Names {
   }
 }
 
-/** The state of the object whose header is at `base`. */
+/**
+ * The state of the object whose header is at `base`, its reads marked in k.tracking.fields. Which
+ * fields a state function reads depends on the values of those it read before (mdevState reads
+ * `active` only when `dev_deleted` is 0), so a field first read now was not marked before; but its
+ * object's state depended on it only once one of the fields read before had changed, and that
+ * write was marked, observed, and led here. So a write to an unmarked field changes no state.
+ */
 function stateAt(k: Kernel, t: Tracked, base: number): string {
   const s = k.mem[base + HDR.state];
   if (s === SLOT_FREED) return STATE_FREED;
   if (s !== SLOT_LIVE) return STATE_NONE;
   const slot = (base - t.pool.base) / t.pool.slotWords;
-  return t.kind.state(k, makeRef(t.pool.id, k.mem[base + HDR.gen]!, slot));
+  const tracking = k.tracking!;
+  tracking.reading = true;
+  try {
+    return t.kind.state(k, makeRef(t.pool.id, k.mem[base + HDR.gen]!, slot));
+  } finally {
+    tracking.reading = false;
+  }
 }
 
 /** The state of every tracked object alive after boot, by header word: where executions start. */
 export function bootStates(target: Target, k: Kernel): Map<number, string> {
+  const w = watchOf(target);
   const out = new Map<number, string>();
-  for (const t of trackedPools(target)) {
+  k.tracking = { pools: w.pools, fields: w.fields, reading: false, touched: new Map() };
+  for (const t of w.tracked) {
     for (let slot = 0; slot < t.pool.capacity; slot++) {
       const base = t.pool.base + slot * t.pool.slotWords;
       if (k.mem[base + HDR.state] !== SLOT_FREE) out.set(base, stateAt(k, t, base));
     }
   }
+  k.tracking = undefined;
   return out;
 }
 
@@ -167,11 +182,17 @@ interface Watch {
   tracked: Tracked[];
   /** By pool id: 1 for a tracked pool (Tracking.pools). */
   pools: Uint8Array;
-  /** By the header word of each slot of a tracked pool: 1 + its index in `tracked`. */
-  slots: Uint8Array;
+  /** The fields state functions have read so far, in this thread (Tracking.fields). */
+  fields: Uint8Array;
+  /** By the header word of each slot of a tracked pool: 1 + the slot's number among all tracked slots. */
+  index: Uint16Array;
+  /** By tracked slot number: its index in `tracked`. */
+  kindOf: Uint8Array;
   names: Names;
   /** transitionKey()s by packed transition. */
   keys: Map<number, string>;
+  /** Each start state's boot states as name ids by tracked slot number (bootStates' map, as the executor passes it). */
+  boots: WeakMap<ReadonlyMap<number, string>, Int8Array>;
 }
 
 const watchByTarget = new WeakMap<Target, Watch>();
@@ -181,13 +202,29 @@ function watchOf(target: Target): Watch {
   if (w) return w;
   const tracked = trackedPools(target);
   const pools = new Uint8Array(target.layout.pools.length + 1);
-  const slots = new Uint8Array(target.layout.words);
+  const index = new Uint16Array(target.layout.words);
+  const kindOf: number[] = [];
   tracked.forEach(({ pool }, i) => {
+    if (pool.def.fields.length > TRACKED_FIELDS) throw new Error(`${target.name}: struct ${pool.def.name} of a declared kind has more than ${TRACKED_FIELDS} fields`);
     pools[pool.id] = 1;
-    for (let slot = 0; slot < pool.capacity; slot++) slots[pool.base + slot * pool.slotWords] = i + 1;
+    for (let slot = 0; slot < pool.capacity; slot++) {
+      kindOf.push(i);
+      index[pool.base + slot * pool.slotWords] = kindOf.length;
+    }
   });
-  watchByTarget.set(target, (w = { tracked, pools, slots, names: new Names(), keys: new Map() }));
+  const fields = new Uint8Array((target.layout.pools.length + 1) * TRACKED_FIELDS);
+  watchByTarget.set(target, (w = { tracked, pools, fields, index, kindOf: Uint8Array.from(kindOf), names: new Names(), keys: new Map(), boots: new WeakMap() }));
   return w;
+}
+
+/** The state ids every execution from these boot states starts with, by tracked slot number. */
+function bootIds(w: Watch, boot: ReadonlyMap<number, string>): Int8Array {
+  let ids = w.boots.get(boot);
+  if (ids) return ids;
+  ids = new Int8Array(w.kindOf.length).fill(w.names.id(STATE_NONE));
+  for (const [base, state] of boot) ids[w.index[base]! - 1] = w.names.id(state);
+  w.boots.set(boot, ids);
+  return ids;
 }
 
 /**
@@ -196,17 +233,19 @@ function watchOf(target: Target): Watch {
  */
 export class TransitionTracker {
   private readonly seen = new Set<number>();
-  private readonly states = new Map<number, number>();
+  /** The state id last seen of each tracked slot, by its number. */
+  private readonly states: Int8Array;
   private readonly touched = new Map<number, string>();
   private readonly watch: Watch;
 
   constructor(
     target: Target,
     private readonly k: Kernel,
-    private readonly boot: ReadonlyMap<number, string>,
+    boot: ReadonlyMap<number, string>,
   ) {
     this.watch = watchOf(target);
-    k.tracking = { pools: this.watch.pools, touched: this.touched };
+    this.states = bootIds(this.watch, boot).slice();
+    k.tracking = { pools: this.watch.pools, fields: this.watch.fields, reading: false, touched: this.touched };
   }
 
   /** When set, every transition observed is pushed here as well (a teardown remembered, teardown-memo.ts). */
@@ -226,11 +265,12 @@ export class TransitionTracker {
 
   private readonly compare = (event: string, base: number): void => {
     const { names } = this.watch;
-    const t = this.watch.tracked[this.watch.slots[base]! - 1]!;
-    const from = this.states.get(base) ?? names.id(this.boot.get(base) ?? STATE_NONE);
+    const i = this.watch.index[base]! - 1;
+    const t = this.watch.tracked[this.watch.kindOf[i]!]!;
+    const from = this.states[i]!;
     const to = names.id(stateAt(this.k, t, base));
     if (to === from) return;
-    this.states.set(base, to);
+    this.states[i] = to;
     const packed = (((((t.kindId << NAME_BITS) | from) << NAME_BITS) | names.id(event)) << NAME_BITS) | to;
     this.seen.add(packed);
     this.recording?.push(packed);

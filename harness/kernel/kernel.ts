@@ -106,9 +106,19 @@ export interface KernelOptions {
   accesses?: boolean;
 }
 
+/** Fields of a struct that Tracking.fields can tell apart. */
+export const TRACKED_FIELDS = 64;
+
 export interface Tracking {
   /** By pool id: 1 for the pools whose slots are objects of a declared kind. */
   pools: Uint8Array;
+  /**
+   * By pool id * TRACKED_FIELDS + field index: 1 for a field that a state function has read. A
+   * write to any other field cannot change an object's state (transitions.ts), so it is not touched.
+   */
+  fields: Uint8Array;
+  /** Set while a state function runs: the fields it reads are marked in `fields`. */
+  reading: boolean;
   /**
    * The header word of each watched slot allocated, freed or written, with the user operation of
    * the CPU that last did (one step may end an operation and begin the next).
@@ -344,9 +354,10 @@ export class Kernel {
     this.access?.note(poolMembers(this.layout), p.id, WRITE);
   }
 
-  private touch(p: Pool, base: number): void {
+  /** A watched slot allocated, freed or unmapped, or its field `field` written (-1: the whole slot). */
+  private touch(p: Pool, base: number, field = -1): void {
     const t = this.tracking;
-    if (t !== undefined && t.pools[p.id] === 1) t.touched.set(base, this.doing[this.cpu]!);
+    if (t !== undefined && t.pools[p.id] === 1 && (field < 0 || t.fields[p.id * TRACKED_FIELDS + field] === 1)) t.touched.set(base, this.doing[this.cpu]!);
   }
 
   isLive(ref: Ref): boolean {
@@ -401,7 +412,8 @@ export class Kernel {
     if (base < 0 || this.mem[base + HDR.state] !== SLOT_LIVE || this.mem[base + HDR.gen] !== refGen(ref)) base = this.base(ref, access);
     const i = p!.def.index.get(name);
     if (i === undefined) throw new Error(`struct ${p!.def.name} has no field ${name}`);
-    if (access === 'Write') this.touch(p!, base);
+    if (access === 'Write') this.touch(p!, base, i);
+    else if (this.tracking?.reading === true) this.tracking.fields[p!.id * TRACKED_FIELDS + i] = 1;
     this.access?.note(base, i, kind);
     return base + 6 + i;
   }
