@@ -217,6 +217,14 @@ function watchOf(target: Target): Watch {
   return w;
 }
 
+/**
+ * From now on, in this thread, a write to any field of a tracked object is observed, read by a state
+ * function or not: what observing only the fields read must give the same transitions as (a test).
+ */
+export function observeEveryWrite(target: Target): void {
+  watchOf(target).fields.fill(1);
+}
+
 /** The state ids every execution from these boot states starts with, by tracked slot number. */
 function bootIds(w: Watch, boot: ReadonlyMap<number, string>): Int8Array {
   let ids = w.boots.get(boot);
