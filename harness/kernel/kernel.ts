@@ -576,9 +576,32 @@ export class Kernel {
  * generator that only delegates.
  */
 export function kfn<A extends unknown[], R>(name: string, body: (k: Kernel, ...args: A) => Gen<R>): (k: Kernel, ...args: A) => Gen<R> {
-  const f = (k: Kernel, ...args: A): Gen<R> => new KfnCall(name, k, body(k, ...args));
+  const f = callerOf(name, body);
   Object.defineProperty(f, 'name', { value: name });
   return f;
+}
+
+/**
+ * The function that calls `body` in a KfnCall, passing on as many arguments as it was given
+ * without a rest parameter for the common counts (most kernel functions take one to three): a
+ * rest parameter would allocate an array and spread it at every call.
+ */
+function callerOf<A extends unknown[], R>(name: string, body: (k: Kernel, ...args: A) => Gen<R>): (k: Kernel, ...args: A) => Gen<R> {
+  const b = body as unknown as (...args: unknown[]) => Gen<R>;
+  return function (k: Kernel, x?: unknown, y?: unknown, z?: unknown): Gen<R> {
+    switch (arguments.length) {
+      case 1:
+        return new KfnCall(name, k, b(k));
+      case 2:
+        return new KfnCall(name, k, b(k, x));
+      case 3:
+        return new KfnCall(name, k, b(k, x, y));
+      case 4:
+        return new KfnCall(name, k, b(k, x, y, z));
+      default:
+        return new KfnCall(name, k, b(...(arguments as unknown as unknown[])));
+    }
+  } as unknown as (k: Kernel, ...args: A) => Gen<R>;
 }
 
 /**
