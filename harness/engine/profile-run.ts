@@ -8,7 +8,7 @@
 import type { Access } from '../kernel/access.js';
 import type { Profile } from '../sched/profile.js';
 import type { Strategy } from '../sched/strategy.js';
-import { execRng } from '../rng.js';
+import type { Rng } from '../rng.js';
 import type { Target } from '../target.js';
 import type { ExecResult, Fault, Program } from '../types.js';
 import type { Heartbeat } from './heartbeat.js';
@@ -41,6 +41,16 @@ export function profileFor(strategy: Strategy, target: Target, program: Program,
   return profile;
 }
 
+/**
+ * The random numbers of a profiling run: none, as its serial schedule draws none; were one drawn,
+ * this says so instead of making a stream (seeding one costs more than a short step).
+ */
+export const SERIAL_RNG: Rng = { next: undrawn, int: undrawn, pick: undrawn };
+
+function undrawn(): never {
+  throw new Error('a serial profiling run drew a random number');
+}
+
 /** The profiling runs, by their heartbeat phase: CPUs in order, then in reverse order. */
 export const FORWARD = 1;
 export const BACKWARD = 2;
@@ -59,7 +69,7 @@ export function profilePhases(strategy: Strategy, program: Program): number[] {
  * watchdog found stalled: its schedule replays the stall exactly, with no profile to run first).
  */
 export function replayProfileRun(target: Target, program: Program, faults: readonly Fault[], phase: number, haltAt?: number, maxSteps?: number): ExecResult {
-  return execute(target, program, serial(orderOf(program, phase)), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, events: true, haltAt }).result;
+  return execute(target, program, serial(orderOf(program, phase)), SERIAL_RNG, { faults, maxSteps, profiling: true, events: true, haltAt }).result;
 }
 
 /** The schedule of profiling run `phase`, as a strategy. */
@@ -92,10 +102,10 @@ function serialRun(target: Target, program: Program, phase: number, faults: read
   const order = orderOf(program, phase);
   const buffer = bufferFor(target);
   if (!accesses) {
-    const { result, cpuSteps } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, heartbeat, buffer });
+    const { result, cpuSteps } = execute(target, program, serial(order), SERIAL_RNG, { faults, maxSteps, profiling: true, heartbeat, buffer });
     return { length: result.steps, cpus: cpuSteps!.map((n) => new Array<Access[]>(n).fill(NONE)) };
   }
-  const { kernel, result } = execute(target, program, serial(order), execRng('profile', 0, 'schedule'), { faults, maxSteps, profiling: true, accesses, heartbeat, buffer });
+  const { kernel, result } = execute(target, program, serial(order), SERIAL_RNG, { faults, maxSteps, profiling: true, accesses, heartbeat, buffer });
   const cpus: Profile['cpus'] = program.cpus.map(() => []);
   const ops: number[][] = program.cpus.map(() => []);
   const log = kernel.access!;

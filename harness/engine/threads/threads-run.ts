@@ -15,7 +15,7 @@ import { argCombos } from './threads-kernel.js';
 import { formatOp } from '../program.js';
 import { campaignFaults, programFor, strategyAt, type CampaignConfig, type IndexedExecution } from '../runner.js';
 import { ExecutionCancelled, ThreadsEngine, type ThreadsEngineOptions } from './threads.js';
-import { BACKWARD, FORWARD, serialStrategy } from '../profile-run.js';
+import { BACKWARD, FORWARD, SERIAL_RNG, serialStrategy } from '../profile-run.js';
 import { compareText } from '../../text.js';
 
 /** The engines of `run`, `replay` and `minimize` (`--engine`). */
@@ -36,7 +36,7 @@ export async function runIndexThreads(
   // The strategy's profiling runs are computed in this thread (profile-run.ts); each is first run on
   // the workers, where the engine's watchdog stops a program that never yields in them.
   for (const phase of strategy.needsProfile === undefined ? [] : strategy.needsProfile === 'length' || program.cpus.length < 2 ? [FORWARD] : [FORWARD, BACKWARD]) {
-    const serialRun = await engine.execute(ref, target, program, serialStrategy(program, phase), execRng('profile', 0, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
+    const serialRun = await engine.execute(ref, target, program, serialStrategy(program, phase), SERIAL_RNG, { maxSteps: cfg.maxSteps, ...opts, faults });
     if (serialRun.result.findings.some((f) => WATCHDOG_KINDS.has(f.kind))) return { index, program, faults, result: serialRun.result, execution: serialRun, phase };
   }
   const execution = await engine.execute(ref, target, program, strategy, execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });
