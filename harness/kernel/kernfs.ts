@@ -4,6 +4,7 @@
 
 import { Kernel, type Gen } from './kernel.js';
 import { defineStruct, WAIT_NONZERO, WAIT_ZERO, type Ref } from './layout.js';
+import { memoize } from '../text.js';
 
 const ACTIVE = 0;
 const DEACTIVATED = 1;
@@ -32,21 +33,39 @@ export function* kernfs_create(k: Kernel, parent: KernfsNode, name: string, call
     return 0 as KernfsNode;
   }
   if (k.shouldFail('sysfs_create')) return 0 as KernfsNode;
-  return new_node(k, parent, `${kernfs_path(k, parent)}/${name}`, caller);
+  return new_node(k, parent, child_path(k, parent, name), caller);
 }
 
 /** A top-level directory, e.g. /sys/devices/<name>. */
 export function* kernfs_create_root(k: Kernel, name: string, caller: string): Gen<KernfsNode> {
   yield k.at(caller);
-  return new_node(k, 0 as KernfsNode, name, caller);
+  return new_node(k, 0 as KernfsNode, child_path(k, 0 as KernfsNode, name), caller);
 }
 
-function new_node(k: Kernel, parent: KernfsNode, path: string, caller: string): KernfsNode {
+/** `path`: the node's full path, interned. */
+function new_node(k: Kernel, parent: KernfsNode, path: number, caller: string): KernfsNode {
   const node = k.alloc(kernfs_node, k.at(caller));
   if (parent !== 0) k.set(parent, 'children', k.get(parent, 'children') + 1);
   k.set(node, 'parent', parent);
-  k.set(node, 'path', k.intern(path));
+  k.set(node, 'path', path);
   return node;
+}
+
+/** Interned child paths by the parent's interned path and the child's name. */
+const childPaths = new Map<number, Map<string, number>>();
+
+/**
+ * The interned path of `name` below `parent` (0: the root), reading the parent's path as
+ * kernfs_path does; each is built and hashed once, not at every lookup.
+ */
+function child_path(k: Kernel, parent: KernfsNode, name: string): number {
+  if (parent === 0) return k.intern(name);
+  const dir = k.get(parent, 'path');
+  let names = childPaths.get(dir);
+  if (names === undefined) childPaths.set(dir, (names = new Map()));
+  let path = names.get(name);
+  if (path === undefined) names.set(name, (path = k.intern(`${k.siteName(dir)}/${name}`)));
+  return path;
 }
 
 // ---- sysfs as fs/sysfs/{symlink,file,dir}.c (v5.0.1) do it, on kernfs_add_one ----
@@ -60,7 +79,7 @@ function read_sd(k: Kernel, kobj: KobjSd): KernfsNode {
 
 /** A linked (not yet removed) child of `parent` with this name, or 0: kernfs_find_ns. */
 function kernfs_find_ns(k: Kernel, parent: KernfsNode, name: string): KernfsNode {
-  const h = k.intern(parent === 0 ? name : `${kernfs_path(k, parent)}/${name}`);
+  const h = child_path(k, parent, name);
   return k.findBy(kernfs_node, 'path', h, (n) => k.get(n, 'parent') === parent && k.get(n, 'deactivated') !== REMOVED);
 }
 
@@ -74,7 +93,7 @@ export function* kernfs_add_one(k: Kernel, parent: KernfsNode, name: string, cal
   if (parent !== 0 && k.get(parent, 'deactivated') !== ACTIVE) return -ENOENT;
   if (kernfs_find_ns(k, parent, name) !== 0) return -EEXIST;
   if (k.shouldFail('sysfs_create')) return -ENOMEM;
-  return new_node(k, parent, parent === 0 ? name : `${kernfs_path(k, parent)}/${name}`, caller);
+  return new_node(k, parent, child_path(k, parent, name), caller);
 }
 
 /** sysfs_warn_dup (fs/sysfs/dir.c 21-33): pr_warn and dump_stack, no WARNING, so not a report. */
@@ -240,8 +259,14 @@ export function* sysfs_read(k: Kernel, path: string, show: (node: KernfsNode) =>
   return yield* kernfs_fop(k, 'sysfs_read', path, show);
 }
 
-function* kernfs_fop(k: Kernel, fop: string, path: string, op: (node: KernfsNode) => Gen<number>): Gen<number> {
-  yield `${fop}:${path.slice(path.lastIndexOf('/') + 1)}`;
+/** The label of a sysfs read or write, e.g. `sysfs_write:remove`, by file path. */
+const fopLabels: Record<string, (path: string) => string> = {
+  sysfs_write: memoize((path) => `sysfs_write:${path.slice(path.lastIndexOf('/') + 1)}`),
+  sysfs_read: memoize((path) => `sysfs_read:${path.slice(path.lastIndexOf('/') + 1)}`),
+};
+
+function* kernfs_fop(k: Kernel, fop: 'sysfs_write' | 'sysfs_read', path: string, op: (node: KernfsNode) => Gen<number>): Gen<number> {
+  yield fopLabels[fop]!(path);
   const node = kernfs_find(k, path);
   if (node === 0) return -ENOENT;
   if (!kernfs_get_active(k, node)) return -ENODEV;

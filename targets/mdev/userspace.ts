@@ -9,6 +9,7 @@ import { EBADF, EINVAL, ENOENT, kernfs_find, sysfs_read, sysfs_write, type Kernf
 import { delete_module, load_module, type Module } from '../../harness/kernel/module.js';
 import type { Focus, OpSpec } from '../../harness/target.js';
 import type { Rng } from '../../harness/rng.js';
+import { memoize } from '../../harness/text.js';
 import type { Op } from '../../harness/types.js';
 import { uuid_name } from './legacy/base.js';
 import { mdev_device, task, TASK_FDS, type File, type MdevDevice, type Task } from './legacy/structs.js';
@@ -114,12 +115,15 @@ function current_task(k: Kernel): Task {
 export function makeUserspace<C>(p: Platform<C>): Userspace {
   const parent_dev_of_type = (type: string): string => p.parents.find((x) => type.startsWith(`${x.driver}-`))?.dev ?? 'none';
 
+  /** Where a device directory may be, below each parent; the sysfs paths below are built once each. */
+  const device_dirs = memoize((uuid: number) => p.parents.map((x) => `devices/${x.dev}/${uuid_name(uuid)}`));
+  const create_path = memoize((type: string) => `devices/${parent_dev_of_type(type)}/mdev_supported_types/${type}/create`);
+  const remove_path = memoize((dir: string) => `${dir}/remove`);
+  const attr_path = memoize((dir: string) => memoize((name: string) => `${dir}/vendor/${name}`));
+
   /** /sys/bus/mdev/devices/<uuid>: the device directory, wherever its parent is. */
   function mdev_dir(k: Kernel, uuid: number): string | undefined {
-    for (const x of p.parents) {
-      const path = `devices/${x.dev}/${uuid_name(uuid)}`;
-      if (kernfs_find(k, path) !== 0) return path;
-    }
+    for (const path of device_dirs(uuid)) if (kernfs_find(k, path) !== 0) return path;
     return undefined;
   }
 
@@ -156,7 +160,7 @@ export function makeUserspace<C>(p: Platform<C>): Userspace {
     const named = k.findBy(mdev_device, 'uuid', uuid, (m) => k.get(m, 'dev_groups_kn') !== 0);
     const name = dir !== undefined && named !== 0 ? p.attr(k, named)?.name : undefined;
     if (name === undefined) return -ENOENT;
-    return yield* sysfs_read(k, `${dir}/vendor/${name}`, function* (node) {
+    return yield* sysfs_read(k, attr_path(dir!)(name), function* (node) {
       const group = k.get(node, 'parent');
       const mdev = k.findBy(mdev_device, 'dev_groups_kn', group);
       const attr = mdev === 0 ? null : p.attr(k, mdev);
@@ -169,13 +173,12 @@ export function makeUserspace<C>(p: Platform<C>): Userspace {
     switch (op.op) {
       case 'create': {
         const type = String(a.type);
-        const path = `devices/${parent_dev_of_type(type)}/mdev_supported_types/${type}/create`;
-        return yield* sysfs_write(k, path, (node) => p.create_store(k, node, Number(a.uuid)));
+        return yield* sysfs_write(k, create_path(type), (node) => p.create_store(k, node, Number(a.uuid)));
       }
       case 'remove': {
         const dir = mdev_dir(k, Number(a.uuid));
         if (!dir) return -ENOENT;
-        return yield* sysfs_write(k, `${dir}/remove`, (node) => p.remove_store(k, node));
+        return yield* sysfs_write(k, remove_path(dir), (node) => p.remove_store(k, node));
       }
       case 'open':
         return yield* open(k, Number(a.uuid));

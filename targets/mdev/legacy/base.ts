@@ -10,6 +10,7 @@ import { list_add, list_contains, list_del, list_entries, list_new } from '../..
 import { module_text, type Module } from '../../../harness/kernel/module.js';
 import { kref_get, kref_put, mutex_lock, mutex_unlock, wait_event_zero } from '../../../harness/kernel/sync.js';
 import type { AttrGroup, MdevDriver } from './ops.js';
+import { memoize } from '../../../harness/text.js';
 import {
   device,
   device_driver,
@@ -87,9 +88,7 @@ export function mdev_bus(type: BusType): MdevBus {
   };
 }
 
-export function uuid_name(uuid: number): string {
-  return `83b8f4f2-509f-382f-3c1e-e6bfe0fa100${uuid}`;
-}
+export const uuid_name = memoize((uuid: number): string => `83b8f4f2-509f-382f-3c1e-e6bfe0fa100${uuid}`);
 
 // ---- parent devices (plain struct device registered by a vendor module) ----
 
