@@ -203,14 +203,16 @@ export function* kernfs_remove(k: Kernel, node: KernfsNode, caller: string): Gen
   yield label;
   if (node === 0 || k.get(node, 'deactivated') === REMOVED) return;
   const nodes = subtree(k, node);
-  for (const n of nodes) k.set(n, 'deactivated', DEACTIVATED);
-  for (const n of nodes) {
+  // Indexed loops: a generator keeps an array iterator of a for-of alive across its yields.
+  for (let i = 0; i < nodes.length; i++) k.set(nodes[i]!, 'deactivated', DEACTIVATED);
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
     while (Atomics.load(k.mem, k.addr(n, 'active')) !== 0) {
       k.block(n, 'active', -1, WAIT_ZERO);
       yield label;
     }
   }
-  for (const n of nodes) k.set(n, 'deactivated', REMOVED);
+  for (let i = 0; i < nodes.length; i++) k.set(nodes[i]!, 'deactivated', REMOVED);
   const parent = k.get(node, 'parent') as KernfsNode;
   if (parent !== 0) k.set(parent, 'children', k.get(parent, 'children') - 1);
 }

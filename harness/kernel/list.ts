@@ -11,8 +11,11 @@ export const list_head = defineStruct('list_head', [
 ]);
 export type ListHead = Ref<(typeof list_head.fields)[number]>;
 
+/** The field names of the entries, built once: a name built at every access is hashed anew to find its field. */
+const SLOTS = list_head.fields.slice(1);
+
 function slot(i: number): (typeof list_head.fields)[number] {
-  return `e${i}` as (typeof list_head.fields)[number];
+  return SLOTS[i]!;
 }
 
 export function list_new(k: Kernel, site: string): ListHead {

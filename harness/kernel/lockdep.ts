@@ -18,10 +18,18 @@ export function lockCycleOf(detail: readonly string[]): string | undefined {
   return detail.find((d) => d.startsWith(PREFIX));
 }
 
+/** Lock classes by struct and field, each built once: lockdep looks them up at every lock and unlock. */
+const classes = new Map<string, Map<string, string>>();
+
 /** Global locks are named by their field ("mdev_list_lock"), per-object ones as "&parent->unreg_sem". */
 export function lockClass(k: Kernel, ref: Ref, field: string): string {
   const s = k.structOf(ref)?.name;
-  return s === undefined || s === 'globals' ? field : `&${s}->${field}`;
+  if (s === undefined || s === 'globals') return field;
+  let fields = classes.get(s);
+  if (fields === undefined) classes.set(s, (fields = new Map()));
+  let cls = fields.get(field);
+  if (cls === undefined) fields.set(field, (cls = `&${s}->${field}`));
+  return cls;
 }
 
 /** The classes on a path of the lock-order graph from `from` to `to` (both included), or undefined. */
@@ -46,7 +54,9 @@ function pathOf(order: Map<string, Set<string>>, from: string, to: string): stri
 
 /** Called before blocking on a lock; `recursive` read locks may nest in themselves. */
 export function lockdep_acquire(k: Kernel, cls: string, recursiveRead = false): void {
-  for (const h of k.held[k.cpu]!) {
+  const held = k.held[k.cpu]!;
+  for (let i = 0; i < held.length; i++) {
+    const h = held[i]!;
     if (h === cls) {
       if (!recursiveRead) k.warn('lockdep', `WARNING: possible recursive locking detected in ${k.fn()}`, [`cpu${k.cpu} already holds ${cls}`, lockCycleLine([cls])]);
       continue;

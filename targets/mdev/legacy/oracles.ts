@@ -26,10 +26,11 @@ export function uuid_unique(k: Kernel): void {
   const head = k.get(k.nth(globals, 0), 'mdev_list') as ListHead;
   if (k.get(head, 'n') < 2) return;
   const mdevs = list_entries<MdevDevice>(k, head);
-  const uuids = mdevs.map((m) => k.get(m, 'uuid'));
-  for (let i = 1; i < uuids.length; i++) {
-    if (uuids.indexOf(uuids[i]!) < i) {
-      k.warn('invariant', 'invariant: uuid unique in mdev_list', [`uuid ${uuids[i]} listed twice`]);
+  for (let i = 1; i < mdevs.length; i++) {
+    const uuid = k.get(mdevs[i]!, 'uuid');
+    for (let j = 0; j < i; j++) {
+      if (k.get(mdevs[j]!, 'uuid') !== uuid) continue;
+      k.warn('invariant', 'invariant: uuid unique in mdev_list', [`uuid ${uuid} listed twice`]);
       return;
     }
   }
