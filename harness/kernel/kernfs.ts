@@ -253,12 +253,12 @@ export function* kernfs_remove_self(k: Kernel, node: KernfsNode): Gen<boolean> {
  * A write(2) (or read(2)) from userspace to a sysfs file: find it and hold an active reference
  * across the store (or show). -ENOENT when the file does not exist, -ENODEV while it is removed.
  */
-export function* sysfs_write(k: Kernel, path: string, store: (node: KernfsNode) => Gen<number>): Gen<number> {
-  return yield* kernfs_fop(k, 'sysfs_write', path, store);
+export function sysfs_write(k: Kernel, path: string, store: (node: KernfsNode) => Gen<number>): Gen<number> {
+  return kernfs_fop(k, 'sysfs_write', path, store);
 }
 
-export function* sysfs_read(k: Kernel, path: string, show: (node: KernfsNode) => Gen<number>): Gen<number> {
-  return yield* kernfs_fop(k, 'sysfs_read', path, show);
+export function sysfs_read(k: Kernel, path: string, show: (node: KernfsNode) => Gen<number>): Gen<number> {
+  return kernfs_fop(k, 'sysfs_read', path, show);
 }
 
 /** The label of a sysfs read or write, e.g. `sysfs_write:remove`, by file path. */

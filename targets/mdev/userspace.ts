@@ -71,6 +71,11 @@ export interface StartState<C> {
 
 export const DEFAULT_START = 'boot';
 
+/** A call that fails at once, without a step. */
+function* returns(ret: number): Gen<number> {
+  return ret;
+}
+
 /** The version-specific half of userspace: the kernel entry points the operations reach. */
 export interface Platform<C> {
   core: C;
@@ -127,12 +132,14 @@ export function makeUserspace<C>(p: Platform<C>): Userspace {
     return undefined;
   }
 
-  function* insmod(k: Kernel, def: ModuleSpec<C>): Gen<number> {
-    return yield* load_module(k, def.name, (mod) => def.init(k, p.core, mod));
+  // insmod, rmmod and run hand back the generator of the call they make rather than delegate to it
+  // from one of their own: every step of a CPU resumes each generator on its stack.
+  function insmod(k: Kernel, def: ModuleSpec<C>): Gen<number> {
+    return load_module(k, def.name, (mod) => def.init(k, p.core, mod));
   }
 
-  function* rmmod(k: Kernel, def: ModuleSpec<C>): Gen<number> {
-    return yield* delete_module(k, def.name, (mod) => def.exit(k, p.core, mod));
+  function rmmod(k: Kernel, def: ModuleSpec<C>): Gen<number> {
+    return delete_module(k, def.name, (mod) => def.exit(k, p.core, mod));
   }
 
   function* close(k: Kernel, fd: number): Gen<number> {
@@ -168,37 +175,44 @@ export function makeUserspace<C>(p: Platform<C>): Userspace {
     });
   }
 
-  function* run(k: Kernel, op: Op): Gen<number> {
+  /** The operation's system call, begun when it takes its first step (as a generator would begin it). */
+  function run(k: Kernel, op: Op): Gen<number> {
     const a = op.args;
     switch (op.op) {
       case 'create': {
         const type = String(a.type);
-        return yield* sysfs_write(k, create_path(type), (node) => p.create_store(k, node, Number(a.uuid)));
+        return sysfs_write(k, create_path(type), (node) => p.create_store(k, node, Number(a.uuid)));
       }
-      case 'remove': {
-        const dir = mdev_dir(k, Number(a.uuid));
-        if (!dir) return -ENOENT;
-        return yield* sysfs_write(k, remove_path(dir), (node) => p.remove_store(k, node));
-      }
+      case 'remove':
+        return remove(k, Number(a.uuid));
       case 'open':
-        return yield* open(k, Number(a.uuid));
-      case 'ioctl': {
-        const f = k.get(current_task(k), TASK_FDS[Number(a.fd)]!) as File;
-        return f === 0 ? -EBADF : yield* p.ioctl(k, f);
-      }
+        return open(k, Number(a.uuid));
+      case 'ioctl':
+        return ioctl(k, Number(a.fd));
       case 'close':
-        return yield* close(k, Number(a.fd));
+        return close(k, Number(a.fd));
       case 'read_attr':
-        return yield* read_attr(k, Number(a.uuid));
+        return read_attr(k, Number(a.uuid));
       case 'insmod':
       case 'rmmod': {
         const def = p.modules.find((m) => m.name === a.module);
-        if (!def) return -ENOENT;
-        return op.op === 'insmod' ? yield* insmod(k, def) : yield* rmmod(k, def);
+        if (!def) return returns(-ENOENT);
+        return op.op === 'insmod' ? insmod(k, def) : rmmod(k, def);
       }
       default:
-        return -EINVAL;
+        return returns(-EINVAL);
     }
+  }
+
+  function* remove(k: Kernel, uuid: number): Gen<number> {
+    const dir = mdev_dir(k, uuid);
+    if (!dir) return -ENOENT;
+    return yield* sysfs_write(k, remove_path(dir), (node) => p.remove_store(k, node));
+  }
+
+  function* ioctl(k: Kernel, fd: number): Gen<number> {
+    const f = k.get(current_task(k), TASK_FDS[fd]!) as File;
+    return f === 0 ? -EBADF : yield* p.ioctl(k, f);
   }
 
   function* exitCpu(k: Kernel): Gen {
