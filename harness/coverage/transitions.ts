@@ -192,7 +192,7 @@ interface Watch {
   /** transitionKey()s by packed transition. */
   keys: Map<number, string>;
   /** Each start state's boot states as name ids by tracked slot number (bootStates' map, as the executor passes it). */
-  boots: WeakMap<ReadonlyMap<number, string>, Int8Array>;
+  boots: WeakMap<ReadonlyMap<number, string>, number[]>;
 }
 
 const watchByTarget = new WeakMap<Target, Watch>();
@@ -226,10 +226,10 @@ export function observeEveryWrite(target: Target): void {
 }
 
 /** The state ids every execution from these boot states starts with, by tracked slot number. */
-function bootIds(w: Watch, boot: ReadonlyMap<number, string>): Int8Array {
+function bootIds(w: Watch, boot: ReadonlyMap<number, string>): number[] {
   let ids = w.boots.get(boot);
   if (ids) return ids;
-  ids = new Int8Array(w.kindOf.length).fill(w.names.id(STATE_NONE));
+  ids = new Array<number>(w.kindOf.length).fill(w.names.id(STATE_NONE));
   for (const [base, state] of boot) ids[w.index[base]! - 1] = w.names.id(state);
   w.boots.set(boot, ids);
   return ids;
@@ -241,8 +241,8 @@ function bootIds(w: Watch, boot: ReadonlyMap<number, string>): Int8Array {
  */
 export class TransitionTracker {
   private readonly seen = new Set<number>();
-  /** The state id last seen of each tracked slot, by its number. */
-  private readonly states: Int8Array;
+  /** The state id last seen of each tracked slot, by its number (a plain array: a typed one costs more to allocate per execution). */
+  private readonly states: number[];
   private readonly touched = new Map<number, string>();
   private readonly watch: Watch;
 
