@@ -31,14 +31,12 @@ export interface Shape {
  * count kfn calls; then each profiling run again with its events, for its steps and kfn calls.
  */
 export function measureShape(target: Target, cfg: CampaignConfig, start: number, count: number): Shape {
-  let yields = 0;
   let depthSum = 0;
   let teardownYields = 0;
   function* counted<T>(k: Kernel, g: Gen<T>, teardown: boolean): Gen<T> {
     for (;;) {
       const r = g.next();
       if (r.done) return r.value;
-      yields++;
       if (teardown) teardownYields++;
       depthSum += k.stacks[k.cpu]!.length;
       yield r.value;
