@@ -261,14 +261,14 @@ export function sysfs_read(k: Kernel, path: string, show: (node: KernfsNode) => 
   return kernfs_fop(k, 'sysfs_read', path, show);
 }
 
-/** The label of a sysfs read or write, e.g. `sysfs_write:remove`, by file path. */
-const fopLabels: Record<string, (path: string) => string> = {
-  sysfs_write: memoize((path) => `sysfs_write:${path.slice(path.lastIndexOf('/') + 1)}`),
-  sysfs_read: memoize((path) => `sysfs_read:${path.slice(path.lastIndexOf('/') + 1)}`),
-};
+type Fop = 'sysfs_write' | 'sysfs_read';
 
-function* kernfs_fop(k: Kernel, fop: 'sysfs_write' | 'sysfs_read', path: string, op: (node: KernfsNode) => Gen<number>): Gen<number> {
-  yield fopLabels[fop]!(path);
+/** The label of a sysfs read or write by file path, e.g. `sysfs_write:remove`. */
+const fopLabel = (fop: Fop): ((path: string) => string) => memoize((path) => `${fop}:${path.slice(path.lastIndexOf('/') + 1)}`);
+const fopLabels: Record<Fop, (path: string) => string> = { sysfs_write: fopLabel('sysfs_write'), sysfs_read: fopLabel('sysfs_read') };
+
+function* kernfs_fop(k: Kernel, fop: Fop, path: string, op: (node: KernfsNode) => Gen<number>): Gen<number> {
+  yield fopLabels[fop](path);
   const node = kernfs_find(k, path);
   if (node === 0) return -ENOENT;
   if (!kernfs_get_active(k, node)) return -ENODEV;

@@ -5,6 +5,7 @@
 
 import type { Kernel } from './kernel.js';
 import type { Ref } from './layout.js';
+import { memoize } from '../text.js';
 
 const PREFIX = 'lock cycle: ';
 
@@ -18,18 +19,13 @@ export function lockCycleOf(detail: readonly string[]): string | undefined {
   return detail.find((d) => d.startsWith(PREFIX));
 }
 
-/** Lock classes by struct and field, each built once: lockdep looks them up at every lock and unlock. */
-const classes = new Map<string, Map<string, string>>();
+/** Per-object lock classes by struct and field, each built once: lockdep looks them up at every lock and unlock. */
+const objectClass = memoize((struct: string) => memoize((field: string) => `&${struct}->${field}`));
 
 /** Global locks are named by their field ("mdev_list_lock"), per-object ones as "&parent->unreg_sem". */
 export function lockClass(k: Kernel, ref: Ref, field: string): string {
   const s = k.structOf(ref)?.name;
-  if (s === undefined || s === 'globals') return field;
-  let fields = classes.get(s);
-  if (fields === undefined) classes.set(s, (fields = new Map()));
-  let cls = fields.get(field);
-  if (cls === undefined) fields.set(field, (cls = `&${s}->${field}`));
-  return cls;
+  return s === undefined || s === 'globals' ? field : objectClass(s)(field);
 }
 
 /** The classes on a path of the lock-order graph from `from` to `to` (both included), or undefined. */
