@@ -165,3 +165,25 @@ describe('writes to fields no state function reads', () => {
     });
   }
 });
+
+describe('the observer reads no kernel memory of its own', () => {
+  for (const target of TARGETS) {
+    test(`on ${target.name}, every step's access record is the same with transitions observed and without`, () => {
+      // The state functions read fields after each step; those reads are the observer's, not the
+      // kernel's, and would give reads-from pairs (guided coverage keys) the kernel never made.
+      const cfg = { seed: 'observer', strategy: 'pct', depth: 3 } as const;
+      const opts = { accesses: true, trace: true, accessText: true } as const;
+      let compared = 0;
+      let observedTransitions = 0;
+      for (let i = 0; i < 60; i++) {
+        const plain = runIndex(target, cfg, i, opts).result.accesses!;
+        const observed = runIndex(target, cfg, i, { ...opts, transitions: true });
+        assert.deepEqual(observed.result.accesses, plain, `execution ${i}`);
+        compared += plain.length;
+        observedTransitions += observed.execution.transitions!.size;
+      }
+      assert.ok(compared > 1000, 'steps with their accesses were compared');
+      assert.ok(observedTransitions > 100, 'the observer ran');
+    });
+  }
+});

@@ -308,8 +308,9 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
         lastLabel = label;
       }
       k.events?.push(stepEvent(k, cpu, label));
-      transitions?.observe();
+      // What the observer and the invariants read, the kernel did not: it stays out of the access record.
       if (k.access) k.access.on = false;
+      transitions?.observe();
       for (const inv of invariants) inv(k);
       if (k.access) k.access.on = true;
     }
