@@ -6,7 +6,7 @@
 // further. Findings of the profiling runs are dropped: a profile is a map, not a result.
 
 import type { Access } from '../kernel/access.js';
-import type { Profile } from '../sched/profile.js';
+import { indexedProfile, indexRecord, stepCount, type Profile } from '../sched/profile.js';
 import type { Strategy } from '../sched/strategy.js';
 import type { Rng } from '../rng.js';
 import type { Target } from '../target.js';
@@ -18,14 +18,13 @@ export function profileProgram(target: Target, program: Program, faults: readonl
   const forward = serialRun(target, program, FORWARD, faults, maxSteps, true, heartbeat);
   if (!reversed(program)) return forward;
   const backward = serialRun(target, program, BACKWARD, faults, maxSteps, true, heartbeat);
-  const longer = forward.cpus.map((steps, c) => (backward.cpus[c]!.length > steps.length ? backward : forward));
-  return {
-    length: Math.max(forward.length, backward.length),
-    cpus: longer.map((run, c) => run.cpus[c]!),
-    ops: longer.map((run, c) => run.ops![c]!),
-    orders: longer.map((run) => run.orders![0]!),
-    runs: [forward, backward],
-  };
+  const [f, b] = [forward.indexed!, backward.indexed!];
+  const longer = f.map((cpu, c) => (stepCount(b[c]!) > stepCount(cpu) ? backward : forward));
+  return indexedProfile(
+    Math.max(forward.length, backward.length),
+    longer.map((run, c) => run.indexed![c]!),
+    { ops: longer.map((run, c) => run.ops![c]!), orders: longer.map((run) => run.orders![0]!), runs: [forward, backward] },
+  );
 }
 
 /**
@@ -106,17 +105,19 @@ function serialRun(target: Target, program: Program, phase: number, faults: read
     return { length: result.steps, cpus: cpuSteps!.map((n) => new Array<Access[]>(n).fill(NONE)) };
   }
   const { kernel, result } = execute(target, program, serial(order), SERIAL_RNG, { faults, maxSteps, profiling: true, accesses, heartbeat, buffer });
-  const cpus: Profile['cpus'] = program.cpus.map(() => []);
+  const stepsOfCpu: number[][] = program.cpus.map(() => []);
   const ops: number[][] = program.cpus.map(() => []);
   const log = kernel.access!;
   // Not a step an oops cut short: it has begun in the record, but it is no step of the execution.
   for (let t = 0; t < result.steps; t++) {
     const cpu = log.cpuOf(t);
-    cpus[cpu]!.push(log.of(t));
+    stepsOfCpu[cpu]!.push(t);
     ops[cpu]!.push(log.opOf(t));
   }
+  const record = log.flat();
+  const indexed = stepsOfCpu.map((steps) => indexRecord(record, steps));
   log.release();
-  return { length: result.steps, cpus, ops, orders: program.cpus.map(() => order) };
+  return indexedProfile(result.steps, indexed, { ops, orders: program.cpus.map(() => order) });
 }
 
 /** Each CPU runs until it blocks or ends; then the first runnable one in `order`. */

@@ -166,6 +166,11 @@ export class AccessLog {
     return out;
   }
 
+  /** The record's flat tables as they stand (valid until it is released): step t's accesses are accesses[stepStart[t]...]. */
+  flat(): { accesses: Int32Array; stepStart: Int32Array; count: number; steps: number } {
+    return { accesses: this.tables.accesses, stepStart: this.tables.stepStart, count: this.count, steps: this.steps };
+  }
+
   /** The index of the operation (of its CPU's program) that step `t` belongs to. */
   opOf(t: number): number {
     return t >= 0 && t < this.steps ? this.tables.stepOp[t]! : 0;

@@ -12,6 +12,11 @@ export interface Profile {
   length: number;
   /** Per CPU, per step of that CPU, the accesses it made. */
   cpus: Access[][][];
+  /**
+   * The same indexed (cpuAccesses), when the profile was made from an access record: a profiling
+   * run indexes its record's flat tables, and its `cpus` are built only if something reads them.
+   */
+  indexed?: CpuAccesses[];
   /** With the accesses: per CPU, per step, which of the CPU's operations it belongs to. */
   ops?: number[][];
   /** With the accesses: per CPU, the serial order of the run it was profiled in (CPU numbers, first to last). */
@@ -74,7 +79,7 @@ export function sharedObjects(profile: Profile): SharedObject[] {
   const masks = objectMasks(profile, indexed);
   const found = new Map<number, SharedObject>();
   masks.objects.forEach((object, o) => {
-    if (popcount(masks.any[o]!) >= 2 && masks.written[o] !== 0) found.set(o, { object, steps: profile.cpus.map(() => []), accesses: 0 });
+    if (popcount(masks.any[o]!) >= 2 && masks.written[o] !== 0) found.set(o, { object, steps: indexed.map(() => []), accesses: 0 });
   });
   indexed.forEach(({ stepStart, ids }, cpu) => {
     const objectOf = masks.objectOf[cpu]!;
@@ -110,11 +115,39 @@ export interface CpuAccesses {
 
 /** Each CPU's accesses, indexed (computed once per CPU's steps, which a profile shares with the serial run it took them from). */
 export function cpuAccesses(profile: Profile): CpuAccesses[] {
+  if (profile.indexed) return profile.indexed;
   return profile.cpus.map((steps) => {
     let indexed = indexedOf.get(steps);
     if (indexed === undefined) indexedOf.set(steps, (indexed = indexAccesses(steps)));
     return indexed;
   });
+}
+
+/** The steps a CPU took in the profile. */
+export const stepCount = (cpu: CpuAccesses): number => cpu.stepStart.length - 1;
+
+/** A CPU's steps as lists of accesses, from its index. */
+export function stepsOf({ distinct, ids, stepStart }: CpuAccesses): Access[][] {
+  const out: Access[][] = [];
+  for (let s = 0; s + 1 < stepStart.length; s++) {
+    const step: Access[] = [];
+    for (let j = stepStart[s]!; j < stepStart[s + 1]!; j++) step.push(distinct[ids[j]!]!);
+    out.push(step);
+  }
+  return out;
+}
+
+/** A profile made from its CPUs' indexes; its `cpus` are built from them when first read. */
+export function indexedProfile(length: number, indexed: CpuAccesses[], rest: Pick<Profile, 'ops' | 'orders' | 'runs'> = {}): Profile {
+  let cpus: Access[][][] | undefined;
+  return {
+    length,
+    get cpus(): Access[][][] {
+      return (cpus ??= indexed.map(stepsOf));
+    },
+    indexed,
+    ...rest,
+  };
 }
 
 const indexedOf = new WeakMap<readonly (readonly Access[])[], CpuAccesses>();
@@ -200,22 +233,49 @@ function describe(a: Access, n: number): void {
 }
 
 function indexAccesses(steps: readonly (readonly Access[])[]): CpuAccesses {
-  const stepStart = new Int32Array(steps.length + 1);
+  const from = new Int32Array(steps.length);
+  const to = new Int32Array(steps.length);
   let total = 0;
   steps.forEach((accesses, s) => {
-    stepStart[s] = total;
-    total += accesses.length;
+    from[s] = total;
+    to[s] = total += accesses.length;
   });
-  stepStart[steps.length] = total;
+  return indexSteps(Int32Array.from(steps.flat()), from, to);
+}
+
+/**
+ * One CPU's steps from an access record's flat tables (steps `stepNumbers` of the record, in
+ * order): the same index as of its steps as lists, without making the lists.
+ */
+export function indexRecord(record: { accesses: Int32Array; stepStart: Int32Array; count: number; steps: number }, stepNumbers: readonly number[]): CpuAccesses {
+  const from = new Int32Array(stepNumbers.length);
+  const to = new Int32Array(stepNumbers.length);
+  for (let s = 0; s < stepNumbers.length; s++) {
+    const t = stepNumbers[s]!;
+    from[s] = record.stepStart[t]!;
+    to[s] = t + 1 < record.steps ? record.stepStart[t + 1]! : record.count;
+  }
+  return indexSteps(record.accesses, from, to);
+}
+
+/** The index of one CPU's accesses: step s made source[from[s]] to source[to[s] - 1]. */
+function indexSteps(source: Int32Array, from: Int32Array, to: Int32Array): CpuAccesses {
+  const stepStart = new Int32Array(from.length + 1);
+  let total = 0;
+  for (let s = 0; s < from.length; s++) {
+    stepStart[s] = total;
+    total += to[s]! - from[s]!;
+  }
+  stepStart[from.length] = total;
   if (accesses.stamp === 0x3fffffff) [accesses.stamp, accesses.stamps] = [0, new Int32Array(accesses.stamps.length)];
   const stamp = ++accesses.stamp;
   const met: number[] = [];
   const counts: number[] = [];
   const ids = new Int32Array(total);
   let i = 0;
-  for (const step of steps) {
-    for (const a of step) {
-      const n = accessNumber(a);
+  for (let s = 0; s < from.length; s++) {
+    for (let j = from[s]!; j < to[s]!; j++) {
+      const n = accessNumber(source[j]!);
       if (accesses.stamps[n] !== stamp) {
         accesses.stamps[n] = stamp;
         accesses.places[n] = met.length;

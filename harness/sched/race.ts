@@ -105,15 +105,16 @@ function priorities(ncpus: number, chosen: Race | undefined, profile: Profile, r
  */
 export function makers(profile: Profile, { a, b, step }: Race): number[] {
   const found = new Set<number>();
+  const indexed = cpuAccesses(profile);
   const visit = (cpu: number, upTo: number): void => {
-    const steps = profile.cpus[cpu] ?? [];
-    for (let s = 0; s <= Math.min(upTo, steps.length - 1); s++) {
-      for (const x of steps[s]!) {
-        const maker = allocatorOf(accessObject(x));
-        if (maker < 0 || maker === a || maker === b || found.has(maker)) continue;
-        found.add(maker);
-        visit(maker, Infinity);
-      }
+    if (indexed[cpu] === undefined) return;
+    const { stepStart, ids, distinct } = indexed[cpu];
+    const end = stepStart[Math.min(upTo + 1, stepStart.length - 1)]!;
+    for (let j = 0; j < end; j++) {
+      const maker = allocatorOf(accessObject(distinct[ids[j]!]!));
+      if (maker < 0 || maker === a || maker === b || found.has(maker)) continue;
+      found.add(maker);
+      visit(maker, Infinity);
     }
   };
   visit(a, step);
@@ -253,7 +254,7 @@ const pairOf = (r: Race): number => r.a * 64 + r.b;
 export function allRaces(profile: Profile): Race[] {
   const out = races(profile);
   profile.runs?.forEach((run, i) => {
-    const fromRun = profile.cpus.map((_, c) => profile.orders?.[c] === run.orders?.[c]);
+    const fromRun = cpuAccesses(profile).map((_, c) => profile.orders?.[c] === run.orders?.[c]);
     if (fromRun.every(Boolean)) return;
     races(run, (a, b) => !(fromRun[a] && fromRun[b]), i, out);
   });
@@ -267,19 +268,17 @@ export function allRaces(profile: Profile): Race[] {
 export function races(profile: Profile, keep: (a: number, b: number) => boolean = () => true, run?: number, out: Race[] = []): Race[] {
   const indexed = cpuAccesses(profile);
   const masks = objectMasks(profile, indexed);
-  const ncpus = profile.cpus.length;
-  profile.cpus.forEach((steps, a) => {
+  const ncpus = indexed.length;
+  indexed.forEach(({ stepStart, ids, distinct }, a) => {
     let others = 0;
     for (let b = 0; b < ncpus; b++) if (b !== a && keep(a, b)) others |= 1 << b;
     if (others === 0) return;
     // What an access conflicts with depends on the access alone, not on the step that made it.
-    const { stepStart, ids } = indexed[a]!;
     const raced = conflictMasks(masks, indexed, a, others);
     const objectOf = masks.objectOf[a]!;
     const locOf = masks.locOf[a]!;
-    const distinct = indexed[a]!.distinct;
     const weights = new Float64Array(ncpus);
-    for (let step = 0; step < steps.length; step++) {
+    for (let step = 0; step + 1 < stepStart.length; step++) {
       weights.fill(0);
       let racing = 0;
       let lifetime = 0;
