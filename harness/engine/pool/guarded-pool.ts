@@ -72,15 +72,16 @@ export type MinimizeOutcome =
 export const isOutOfMemory = (e: unknown): boolean => (e as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
 
 /**
- * The resourceLimits of every worker thread that runs target code: old generation `memoryMb`, a
- * young generation to match, at most 12 MiB (V8 makes that semi-spaces of 4 MiB): an execution's
- * garbage dies young. Four pairs of 60 s `run --target mdev-v5.0` campaigns (issue 17, session 13):
- * peak RSS 190.7 MiB against 218.9 with 24 MiB (semi-spaces of 8), for 2.3% fewer executions
- * (97,879 against 100,167 on average); 4 MiB gave 175 MiB for 11% fewer. 64 MiB had given 50 MiB
- * more per worker for no speed.
+ * The resourceLimits of every worker thread that runs target code: old generation `memoryMb`, and a
+ * young generation of 6 MiB (V8 makes that semi-spaces of 2 MiB): an execution's garbage dies young.
+ * 30 s `run --target mdev-v5.0` campaigns, pool of 2 (issue 17, session 16): a young generation of
+ * 12 MiB (semi-spaces of 4; 8 MiB gives the same) peaked at 152-157 MiB, 6 MiB at 140-144 MiB. With
+ * V8's parallel scavenges, 6 MiB ran 11% fewer executions (47,716, 46,994 and 48,346 against
+ * 54,733, 51,858 and 55,133); without them, which is how the CLI runs (main.ts), as many as 12 MiB
+ * with them (50,285, 51,282, 55,208, 49,026 against 49,586, 51,992, 51,507, 51,618).
  */
 export function resourceLimitsOf(memoryMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
-  return { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.min(12, Math.max(8, memoryMb >> 3)) };
+  return { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 6 };
 }
 
 export class GuardedPool implements BatchExecutor {
