@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../harness/cli/args.js';
 import { formatDuration } from '../harness/cli/format.js';
+import { poolGcFlags } from '../harness/engine/pool/gc-flags.js';
 import { machine, type Benchmark, type BenchOptions } from './common.js';
 import { throughput } from './throughput.js';
 import { timeToBug } from './time-to-bug.js';
@@ -13,6 +14,9 @@ import { guided } from './guided.js';
 import { soak } from './soak.js';
 import { verifyDpor } from './verify-dpor.js';
 import { programMix } from './program-mix.js';
+
+// What the benchmarks measure in this process (the pool's scaling, say) runs as the CLI runs it.
+poolGcFlags();
 
 const BENCHMARKS: readonly Benchmark[] = [throughput, timeToBug, vsFastCheck, vsStress, threadsBench, guided, soak, verifyDpor, programMix];
 

@@ -2,7 +2,6 @@
 // The mdevfuzz command line. Every command returns its exit code; anything wrong with what the user
 // asked for (commander's own errors included) becomes one line on stderr, `mdevfuzz: ...`, and 2.
 
-import v8 from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
 import { CorpusError } from '../corpus/entry.js';
 import { HistoryError } from '../corpus/history.js';
@@ -23,17 +22,14 @@ import { runCommand, type RunOptions } from './run.js';
 import { stressCommand, type StressCliOptions } from './stress.js';
 import { ENGINES } from '../engine/threads/threads-run.js';
 import { GUIDE_MODES } from '../engine/runner.js';
+import { poolGcFlags } from '../engine/pool/gc-flags.js';
 import { targetsCommand } from './targets.js';
 import { verifyCommand, type VerifyOptions } from './verify.js';
 import { STALL_TIMEOUT_HELP, WORKER_MEMORY_HELP } from './limits.js';
 
 const EXIT_USAGE = 2;
 
-// A campaign's pool runs one worker per core, so the helper threads of V8's parallel scavenges only
-// take cores from the workers (an inline run, one thread, loses nothing by their absence either):
-// without them the pool's small young generations cost no executions (resourceLimitsOf). Set before
-// any worker starts; a process-wide flag, so the CLI sets it and the library leaves it alone.
-v8.setFlagsFromString('--no-parallel-scavenge');
+poolGcFlags();
 
 function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('mdevfuzz')

@@ -77,7 +77,7 @@ export const isOutOfMemory = (e: unknown): boolean => (e as { code?: string } | 
  * 30 s `run --target mdev-v5.0` campaigns, pool of 2 (issue 17, session 16): a young generation of
  * 12 MiB (semi-spaces of 4; 8 MiB gives the same) peaked at 152-157 MiB, 6 MiB at 140-144 MiB. With
  * V8's parallel scavenges, 6 MiB ran 11% fewer executions (47,716, 46,994 and 48,346 against
- * 54,733, 51,858 and 55,133); without them, which is how the CLI runs (main.ts), as many as 12 MiB
+ * 54,733, 51,858 and 55,133); without them, which is how the CLI runs (gc-flags.ts), as many as 12 MiB
  * with them (50,285, 51,282, 55,208, 49,026 against 49,586, 51,992, 51,507, 51,618).
  */
 export function resourceLimitsOf(memoryMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
