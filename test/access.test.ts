@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { execute } from '../harness/engine/inline/inline.js';
-import { profileProgram } from '../harness/engine/profile-run.js';
+import { FORWARD, profileProgram, SERIAL_RNG, serialStrategy } from '../harness/engine/profile-run.js';
 import { programFor, runIndex } from '../harness/engine/runner.js';
 import { AccessLog, accessObject, conflicts, READ, SYNC, WHOLE, WRITE } from '../harness/kernel/access.js';
 import type { Kernel } from '../harness/kernel/kernel.js';
@@ -499,4 +499,27 @@ describe('replay --accesses', () => {
     // Allocated by the CPU that creates, freed by the one that removes.
     assert.equal(new Set(frees.map((s) => s.cpu)).size, 2, JSON.stringify(frees.map((s) => [s.cpu, s.label])));
   });
+});
+
+describe('a profiling run indexed from its access record', () => {
+  for (const name of ['mdev-v5.0', 'mdev-v6']) {
+    test(`${name}: the same steps and index as its per-step lists of accesses`, () => {
+      const target = findTarget(name)!;
+      let steps = 0;
+      for (let i = 0; i < 40; i++) {
+        const program = programFor(target, 'indexed', i);
+        // The record as the serial run leaves it, read step by step: what the index must give back.
+        const { kernel, result } = execute(target, program, serialStrategy(program, FORWARD), SERIAL_RNG, { profiling: true, accesses: true });
+        const lists: number[][][] = program.cpus.map(() => []);
+        for (let t = 0; t < result.steps; t++) lists[kernel.access!.cpuOf(t)]!.push(kernel.access!.of(t));
+        const profile = profileProgram(target, program);
+        const forward = profile.runs?.[0] ?? profile;
+        assert.ok(forward.indexed, 'made from the record');
+        assert.deepEqual(forward.cpus, lists, `program ${i}: the steps' accesses`);
+        assert.deepEqual(cpuAccesses(forward), cpuAccesses({ length: forward.length, cpus: lists }), `program ${i}: the index`);
+        steps += result.steps;
+      }
+      assert.ok(steps > 1000, 'programs of many steps were compared');
+    });
+  }
 });
