@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { BatchFinding, BatchResult } from '../batch.js';
 import { heartbeatBuffer, readBeat, requestStop, type Beat } from '../heartbeat.js';
+import { workerYoungGenerationMb } from './gc-flags.js';
 import type { MinimizedEntry } from '../../corpus/minimize-entry.js';
 import { slotCandidate } from '../../minimize/executor.js';
 import type { BatchTask, MinimizeTask, PoolTask, ReplayTask } from './pool-worker.js';
@@ -73,15 +74,15 @@ export const isOutOfMemory = (e: unknown): boolean => (e as { code?: string } | 
 
 /**
  * The resourceLimits of every worker thread that runs target code: old generation `memoryMb`, and a
- * young generation of 6 MiB (V8 makes that semi-spaces of 2 MiB): an execution's garbage dies young.
- * 30 s `run --target mdev-v5.0` campaigns, pool of 2 (issue 17, session 16): a young generation of
- * 12 MiB (semi-spaces of 4; 8 MiB gives the same) peaked at 152-157 MiB, 6 MiB at 140-144 MiB. With
- * V8's parallel scavenges, 6 MiB ran 11% fewer executions (47,716, 46,994 and 48,346 against
- * 54,733, 51,858 and 55,133); without them, which is how the CLI runs (gc-flags.ts), as many as 12 MiB
- * with them (50,285, 51,282, 55,208, 49,026 against 49,586, 51,992, 51,507, 51,618).
+ * young generation of 6 MiB under poolGcFlags() (the CLI's), else 12 (V8 makes those semi-spaces of
+ * 2 and 4 MiB): an execution's garbage dies young. 30 s `run --target mdev-v5.0` campaigns, pool of
+ * 2 (issue 17, session 16): 12 MiB (8 gives the same) peaked at 152-157 MiB, 6 MiB at 140-145 MiB.
+ * With V8's parallel scavenges, 6 MiB ran 11% fewer executions (47,716, 46,994 and 48,346 against
+ * 54,733, 51,858 and 55,133); without them, as many as 12 MiB with them (50,285, 51,282, 55,208,
+ * 49,026 against 49,586, 51,992, 51,507, 51,618).
  */
 export function resourceLimitsOf(memoryMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
-  return { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 6 };
+  return { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: workerYoungGenerationMb() };
 }
 
 export class GuardedPool implements BatchExecutor {
