@@ -127,7 +127,7 @@ export function cpuAccesses(profile: Profile): CpuAccesses[] {
 export const stepCount = (cpu: CpuAccesses): number => cpu.stepStart.length - 1;
 
 /** A CPU's steps as lists of accesses, from its index. */
-export function stepsOf({ distinct, ids, stepStart }: CpuAccesses): Access[][] {
+function stepsOf({ distinct, ids, stepStart }: CpuAccesses): Access[][] {
   const out: Access[][] = [];
   for (let s = 0; s + 1 < stepStart.length; s++) {
     const step: Access[] = [];
