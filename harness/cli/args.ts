@@ -75,3 +75,12 @@ export function parseMemoryMb(text: string): number {
   if (n > 65_536) throw new InvalidArgumentError('At most 65536 (MiB).');
   return n;
 }
+
+/** `--targets a,b,c`: names, at least one, no repeats (whether they exist is checked later, with the known list). */
+export function parseTargetList(text: string): string[] {
+  const names = text.split(',').map((s) => s.trim());
+  if (names.some((n) => n.length === 0)) throw new InvalidArgumentError('Expected target names separated by commas, e.g. mdev-v5.0,mdev-v6.');
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new InvalidArgumentError(`'${twice}' is listed twice.`);
+  return names;
+}

@@ -5,7 +5,6 @@
 // Exit code: 0 every finding is in its target's expectations, 1 otherwise, 2 bad arguments.
 // It writes results/<run-id>/compare.json and nothing to the corpus.
 
-import { InvalidArgumentError } from 'commander';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { harnessVersion, targetHash } from '../corpus/identity.js';
@@ -85,15 +84,6 @@ export interface CompareSummary {
   /** Findings, over all targets, that are not in their target's expectations. */
   unexpected: number;
   compareFile: string;
-}
-
-/** `--targets a,b,c`: names, at least one, no repeats (whether they exist is checked later, with the known list). */
-export function parseTargetList(text: string): string[] {
-  const names = text.split(',').map((s) => s.trim());
-  if (names.some((n) => n.length === 0)) throw new InvalidArgumentError('Expected target names separated by commas, e.g. mdev-v5.0,mdev-v6.');
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice !== undefined) throw new InvalidArgumentError(`'${twice}' is listed twice.`);
-  return names;
 }
 
 function cellText(c: CompareCell): string {
