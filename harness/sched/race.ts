@@ -25,10 +25,11 @@
 // 5.27%, P4 1.92% to 3.97%, P5 0.74% to 0.80%. A fixed program takes the races in one order of
 // those chances instead, each once in any N executions (Series).
 
-import { accessKind, accessObject, allocatorOf, WRITE } from '../kernel/access.js';
+import { accessObject, allocatorOf } from '../kernel/access.js';
 import { makeRng, type Rng } from '../rng.js';
 import { highest, shuffle } from './pct.js';
-import { conflictMasks, cpuAccesses, objectMasks, type Profile } from './profile.js';
+import { cpuAccesses, type Profile } from './profile.js';
+import { addRace, addRaces, BIRTH, collectRaces, drawIndex, LIFETIME, newRaceTable, tableChances, type RaceTable } from './race-table.js';
 import type { Strategy, StrategyStart } from './strategy.js';
 
 /** CPU a, about to run its step `step` (in its operation `op`), yields to CPU b. */
@@ -66,8 +67,7 @@ export function race(series?: Series): Strategy {
     name: 'race',
     needsProfile: 'accesses',
     start({ ncpus, rng, profile }: StrategyStart) {
-      const all = allRaces(profile!);
-      chosen = series ? inOrder(all, series) : pickRace(all, rng);
+      chosen = series ? inOrder(allRaces(profile!), series) : drawRace(profile!, rng);
       fired = false;
       prio = priorities(ncpus, chosen, chosen?.run === undefined ? profile! : profile!.runs![chosen.run]!, rng);
     },
@@ -122,18 +122,18 @@ export function makers(profile: Profile, { a, b, step }: Race): number[] {
   return run.filter((c) => found.has(c));
 }
 
+/** The races of each execution's profile, for drawing one: a table per thread, refilled each time. */
+const drawn = newRaceTable();
+
+/** One race of the profile's (allRaces), drawn by raceChances. */
+function drawRace(profile: Profile, rng: Rng): Race | undefined {
+  const t = collectRaces(profile, drawn);
+  return t.count === 0 ? undefined : raceAt(t, drawIndex(t, rng.next()));
+}
+
 /** One race, drawn by raceChances. */
 export function pickRace(all: readonly Race[], rng: Rng): Race | undefined {
-  if (all.length === 0) return undefined;
-  const chances = raceChances(all);
-  let x = rng.next();
-  let last = 0;
-  for (let i = 0; i < all.length; i++) {
-    if (chances[i]! <= 0) continue;
-    last = i;
-    if ((x -= chances[i]!) < 0) return all[i];
-  }
-  return all[last];
+  return all.length === 0 ? undefined : all[drawIndex(tableOf(all), rng.next())];
 }
 
 /**
@@ -167,82 +167,23 @@ function weightedOrder(all: readonly Race[], rng: Rng): Race[] {
  * spread over the operations of a uniformly, then over their steps by the rarity of the location,
  * squared.
  */
-export function raceChances(all: readonly Race[]): number[] {
-  const chances = new Array<number>(all.length).fill(0);
-  const byPair = groupBy(all.keys(), (i) => pairOf(all[i]!));
-  const pairs = [...byPair.keys()].sort((x, y) => x - y).map((pair) => byPair.get(pair)!);
-  const lastBirth = lastBirths(all);
-  const weights = pairs.map((pair) => {
-    let lifetimes = 0;
-    let births = 0;
-    for (const i of pair) {
-      if (all[i]!.lifetime) lifetimes++;
-      if (all[i]!.birth) births++;
-    }
-    return 1 + lifetimes ** 2 + births;
-  });
-  let total = 0;
-  for (const w of weights) total += w;
-  const spread = (pool: readonly number[], mass: number, rarestOnly: boolean): void => {
-    const ops = groupBy(pool, (i) => all[i]!.op);
-    for (const inOp of ops.values()) {
-      let top = -Infinity;
-      for (const i of inOp) top = Math.max(top, all[i]!.weight);
-      const w = (i: number): number => (rarestOnly ? (all[i]!.weight === top ? 1 : 0) : all[i]!.weight ** 2);
-      let sum = 0;
-      for (const i of inOp) sum += w(i);
-      for (const i of inOp) chances[i]! += (mass / ops.size) * (w(i) / sum);
-    }
-  };
-  pairs.forEach((pair, p) => {
-    let mass = weights[p]! / total;
-    const lifetimes = pair.filter((i) => all[i]!.lifetime);
-    if (lifetimes.length > 0) {
-      spread(lifetimes, (mass * 2) / 3, true);
-      mass /= 3;
-    }
-    const lasts = pair.filter((i) => lastBirth[i]);
-    if (lasts.length > 0) {
-      const share = lifetimes.length > 0 ? 1 / 2 : 9 / 10;
-      spread(lasts, mass * share, false);
-      mass *= 1 - share;
-    }
-    spread(pair, mass, false);
-  });
-  return chances;
+export function raceChances(all: readonly Race[]): Float64Array {
+  return tableChances(tableOf(all));
 }
 
-/**
- * Per race, whether it is the last birth race of its pair, operation of a and serial run: reversed
- * there, b finds the object a is making published and all but finished (an open of a device whose
- * vendor state is not yet set).
- */
-function lastBirths(all: readonly Race[]): boolean[] {
-  const last = new Map<number, number>();
-  all.forEach((r, i) => {
-    if (!r.birth) return;
-    const key = (pairOf(r) * 65_536 + r.op) * 16 + (r.run ?? -1) + 1;
-    const j = last.get(key);
-    if (j === undefined || all[j]!.step < r.step) last.set(key, i);
-  });
-  const out = new Array<boolean>(all.length).fill(false);
-  for (const i of last.values()) out[i] = true;
-  return out;
+function tableOf(all: readonly Race[]): RaceTable {
+  const t = newRaceTable(Math.max(1, all.length));
+  for (const r of all) addRace(t, r.a, r.step, r.b, r.op, r.weight, (r.lifetime ? LIFETIME : 0) | (r.birth ? BIRTH : 0), r.run ?? -1);
+  return t;
 }
 
-/** Indices grouped by key: keys in the order of their first index, each group in index order. */
-function groupBy(indices: Iterable<number>, key: (i: number) => number): Map<number, number[]> {
-  const groups = new Map<number, number[]>();
-  for (const i of indices) {
-    const k = key(i);
-    const group = groups.get(k);
-    if (group) group.push(i);
-    else groups.set(k, [i]);
-  }
-  return groups;
+function raceAt(t: RaceTable, i: number): Race {
+  const r: Race = { a: t.a[i]!, step: t.step[i]!, b: t.b[i]!, op: t.op[i]!, weight: t.weight[i]!, lifetime: (t.flags[i]! & LIFETIME) !== 0, birth: (t.flags[i]! & BIRTH) !== 0 };
+  if (t.run[i]! >= 0) r.run = t.run[i]!;
+  return r;
 }
 
-const pairOf = (r: Race): number => r.a * 64 + r.b;
+const rowsOf = (t: RaceTable): Race[] => Array.from({ length: t.count }, (_, i) => raceAt(t, i));
 
 /**
  * The races of the profile, and those of each serial run it was made of between two CPUs that the
@@ -252,58 +193,12 @@ const pairOf = (r: Race): number => r.a * 64 + r.b;
  * finds no device, and the create after it makes that CPU's run the longer one.
  */
 export function allRaces(profile: Profile): Race[] {
-  const out = races(profile);
-  profile.runs?.forEach((run, i) => {
-    const fromRun = cpuAccesses(profile).map((_, c) => profile.orders?.[c] === run.orders?.[c]);
-    if (fromRun.every(Boolean)) return;
-    races(run, (a, b) => !(fromRun[a] && fromRun[b]), i, out);
-  });
-  return out;
+  return rowsOf(collectRaces(profile, newRaceTable()));
 }
 
-/**
- * Every race of the profile (of the pairs of CPUs `keep` keeps): per ordered pair of CPUs, each
- * step of a that races with some step of b; appended to `out`, marked as of serial run `run` if given.
- */
-export function races(profile: Profile, keep: (a: number, b: number) => boolean = () => true, run?: number, out: Race[] = []): Race[] {
-  const indexed = cpuAccesses(profile);
-  const masks = objectMasks(profile, indexed);
-  const ncpus = indexed.length;
-  indexed.forEach(({ stepStart, ids, distinct }, a) => {
-    let others = 0;
-    for (let b = 0; b < ncpus; b++) if (b !== a && keep(a, b)) others |= 1 << b;
-    if (others === 0) return;
-    // What an access conflicts with depends on the access alone, not on the step that made it.
-    const raced = conflictMasks(masks, indexed, a, others);
-    const objectOf = masks.objectOf[a]!;
-    const locOf = masks.locOf[a]!;
-    const weights = new Float64Array(ncpus);
-    for (let step = 0; step + 1 < stepStart.length; step++) {
-      weights.fill(0);
-      let racing = 0;
-      let lifetime = 0;
-      let birth = 0;
-      for (let j = stepStart[step]!; j < stepStart[step + 1]!; j++) {
-        const x = ids[j]!;
-        const r = raced[x]!;
-        if (r === 0) continue;
-        racing |= r;
-        lifetime |= r & masks.frees[objectOf[x]!]!;
-        if (ownWrite(distinct[x]!, a)) birth |= r;
-        const rarity = 1 / masks.accesses[locOf[x]!]!;
-        for (let b = 0; b < ncpus; b++) if (r & (1 << b) && rarity > weights[b]!) weights[b] = rarity;
-      }
-      for (let b = 0; racing >> b !== 0; b++) {
-        if (!(racing & (1 << b))) continue;
-        const bit = 1 << b;
-        const race: Race = { a, step, b, op: profile.ops?.[a]?.[step] ?? 0, weight: weights[b]!, lifetime: (lifetime & bit) !== 0, birth: (birth & bit) !== 0 };
-        if (run !== undefined) race.run = run;
-        out.push(race);
-      }
-    }
-  });
-  return out;
+/** Every race of the profile itself: per ordered pair of CPUs, each step of a that races with some step of b. */
+export function races(profile: Profile): Race[] {
+  const t = newRaceTable();
+  addRaces(t, profile, () => true, -1);
+  return rowsOf(t);
 }
-
-/** Whether an access writes (allocates, initialises, frees) an object that `cpu` allocated (program objects are negative). */
-const ownWrite = (x: number, cpu: number): boolean => x < 0 && accessKind(x) === WRITE && allocatorOf(accessObject(x)) === cpu;
