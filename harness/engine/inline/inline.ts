@@ -10,7 +10,7 @@ import type { Rng } from '../../rng.js';
 import type { Strategy } from '../../sched/strategy.js';
 import { defaultNext } from '../../sched/strategy.js';
 import type { Target } from '../../target.js';
-import type { ExecResult, Fault, Finding, Program, Schedule, TraceEvent, TraceStep } from '../../types.js';
+import type { ExecResult, Fault, Finding, Op, Program, Schedule, TraceEvent, TraceStep } from '../../types.js';
 import { pairKey } from '../../coverage/coverage.js';
 import { bootStates, TransitionTracker } from '../../coverage/transitions.js';
 import { countOps } from '../program.js';
@@ -96,19 +96,65 @@ export function stepEvent(k: Kernel, cpu: number, label: string): TraceEvent {
   return k.mem[cpu * CPU_WORDS + CPU.state] === CPU_BLOCKED ? { e: 'step', cpu, label, blocked: true } : { e: 'step', cpu, label };
 }
 
+/**
+ * A CPU of the program: its operations in turn, then its exit. Not a generator around the
+ * operations' own: every step of a CPU resumes each generator on its stack, and this level is a
+ * plain method call (as KfnCall is for a kernel function).
+ */
 export function cpuBody(target: Target, k: Kernel, cpu: number, program: Program): Gen {
-  return (function* () {
-    for (const [i, op] of program.cpus[cpu]!.entries()) {
-      k.doing[cpu] = op.op;
-      k.opIndex[cpu] = i;
-      k.events?.push({ e: 'op', cpu, op });
-      const ret = yield* target.run(k, op);
-      k.events?.push({ e: 'ret', cpu, op: op.op, ret });
-    }
-    k.doing[cpu] = 'exit';
-    yield* target.exitCpu(k);
-  })();
+  return new CpuRun(target, k, cpu, program.cpus[cpu]!);
 }
+
+class CpuRun implements Gen {
+  /** The operation running (ops.length: the exit), and its generator once begun. */
+  private i = -1;
+  private op: Gen<number> | Gen | undefined;
+
+  constructor(
+    private readonly target: Target,
+    private readonly k: Kernel,
+    private readonly cpu: number,
+    private readonly ops: readonly Op[],
+  ) {}
+
+  next(): IteratorResult<string, void> {
+    const { k, cpu, ops } = this;
+    for (;;) {
+      if (this.op === undefined) {
+        if (++this.i < ops.length) {
+          const op = ops[this.i]!;
+          k.doing[cpu] = op.op;
+          k.opIndex[cpu] = this.i;
+          k.events?.push({ e: 'op', cpu, op });
+          this.op = this.target.run(k, op);
+        } else if (this.i === ops.length) {
+          k.doing[cpu] = 'exit';
+          this.op = this.target.exitCpu(k);
+        } else return DONE;
+      }
+      const r = this.op.next();
+      if (r.done !== true) return r;
+      this.op = undefined;
+      if (this.i < ops.length) k.events?.push({ e: 'ret', cpu, op: ops[this.i]!.op, ret: r.value as number });
+    }
+  }
+
+  return(): IteratorResult<string, void> {
+    this.i = this.ops.length + 1;
+    this.op = undefined;
+    return DONE;
+  }
+
+  throw(e: unknown): IteratorResult<string, void> {
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+const DONE: IteratorResult<string, void> = Object.freeze({ done: true, value: undefined });
 
 /**
  * Turn an exception out of target code into a finding; an oops is already recorded. Anything else
