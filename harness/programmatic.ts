@@ -26,7 +26,7 @@ export interface RunOptions {
   execs?: number;
   /** Stop after this many milliseconds (with execs: whichever comes first). */
   timeMs?: number;
-  /** Scheduling strategy (default 'pct'). */
+  /** Scheduling strategy (default DEFAULT_STRATEGY, 'race'). */
   strategy?: StrategyName;
   /** PCT depth (default 3). */
   depth?: number;
