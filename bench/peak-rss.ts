@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_NODE_FLAGS } from '../harness/engine/pool/gc-flags.js';
 import { RSS_MARK, RSS_PROBE_ENV } from './rss-probe.js';
 
 export interface PeakRss {
@@ -44,7 +45,7 @@ export async function peakRss(target: string, timeMs: number): Promise<PeakRss> 
     if (fs.existsSync(CORPUS)) fs.cpSync(CORPUS, path.join(dir, 'corpus'), { recursive: true });
     const args = ['run', '--target', target, '--time', `${timeMs}ms`, '--seed', 'bench-rss', '--no-minimize', '--json', '--corpus', path.join(dir, 'corpus'), '--results', path.join(dir, 'results')];
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['--import', PROBE, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [RSS_PROBE_ENV]: '1' } });
+    const child = spawn(process.execPath, [...CLI_NODE_FLAGS, '--import', PROBE, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [RSS_PROBE_ENV]: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -68,7 +69,7 @@ export async function peakRss(target: string, timeMs: number): Promise<PeakRss> 
     }
     const at = (f: number): number => samples[Math.min(samples.length - 1, Math.floor(f * samples.length))] ?? 0;
     return {
-      command: `node ${path.relative(process.cwd(), CLI)} ${args.map((a) => (a.startsWith(dir) ? a.replace(dir, '$TMP') : a)).join(' ')}`,
+      command: `node ${CLI_NODE_FLAGS.join(' ')} ${path.relative(process.cwd(), CLI)} ${args.map((a) => (a.startsWith(dir) ? a.replace(dir, '$TMP') : a)).join(' ')}`,
       timeMs,
       wallMs: Math.round(wallMs),
       exitCode,

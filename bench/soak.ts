@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
+import { CLI_NODE_FLAGS } from '../harness/engine/pool/gc-flags.js';
 import { machine, num, writeResult, type Benchmark, type BenchOptions } from './common.js';
 
 const MAIN = fileURLToPath(new URL('../harness/cli/main.js', import.meta.url));
@@ -62,7 +63,7 @@ async function run(opts: BenchOptions): Promise<void> {
   cpSync(CORPUS, path.join(tmp, 'corpus'), { recursive: true });
   console.log(`soak: mdevfuzz run --target ${TARGET} --time ${formatDuration(timeMs)} (pool, ${os.availableParallelism()} workers), sampled every ${SAMPLE_MS / 1000} s\n`);
   const args = [MAIN, 'run', '--target', TARGET, '--seed', 'soak', '--time', `${Math.round(timeMs)}ms`, '--corpus', path.join(tmp, 'corpus'), '--results', path.join(tmp, 'results'), '--run-id', 'soak'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const t0 = performance.now();
   let executions = 0;
   let findings = 0;

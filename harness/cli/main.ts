@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The mdevfuzz command line. Every command returns its exit code; anything wrong with what the user
 // asked for (commander's own errors included) becomes one line on stderr, `mdevfuzz: ...`, and 2.
 
