@@ -432,6 +432,65 @@ describe('conflict-aware strategies', () => {
     assert.ok(Math.abs(chances[3]! - 0.2) < 1e-9, `the other pair ${chances[3]}`);
   });
 
+  test('raceChances over the race table equals the rule computed race by race, to the last bit, on drawn mdev-v5.0 and v6 programs', () => {
+    // The rule as its doc states it, one object per race: chances must match it exactly, since a
+    // draw subtracts them in order and the same race must come out of the same number.
+    const byKey = (ids: readonly number[], key: (i: number) => number): number[][] => {
+      const groups = new Map<number, number[]>();
+      for (const i of ids) groups.set(key(i), [...(groups.get(key(i)) ?? []), i]);
+      return [...groups.values()];
+    };
+    const reference = (all: readonly Race[]): number[] => {
+      const chances = new Array<number>(all.length).fill(0);
+      const pairKeyOf = (i: number): number => all[i]!.a * 64 + all[i]!.b;
+      const pairs = byKey([...all.keys()], pairKeyOf).sort((x, y) => pairKeyOf(x[0]!) - pairKeyOf(y[0]!));
+      const lastBirth = new Set<number>();
+      for (const pair of pairs) {
+        for (const group of byKey(pair.filter((i) => all[i]!.birth), (i) => all[i]!.op * 16 + (all[i]!.run ?? -1) + 1)) {
+          lastBirth.add(group.reduce((best, i) => (all[i]!.step > all[best]!.step ? i : best)));
+        }
+      }
+      const weights = pairs.map((pair) => 1 + pair.filter((i) => all[i]!.lifetime).length ** 2 + pair.filter((i) => all[i]!.birth).length);
+      const total = weights.reduce((x, y) => x + y, 0);
+      const spread = (pool: number[], mass: number, rarestOnly: boolean): void => {
+        const ops = byKey(pool, (i) => all[i]!.op);
+        for (const inOp of ops) {
+          const top = Math.max(...inOp.map((i) => all[i]!.weight));
+          const w = (i: number): number => (rarestOnly ? (all[i]!.weight === top ? 1 : 0) : all[i]!.weight ** 2);
+          let sum = 0;
+          for (const i of inOp) sum += w(i);
+          for (const i of inOp) chances[i]! += (mass / ops.length) * (w(i) / sum);
+        }
+      };
+      pairs.forEach((pair, p) => {
+        let mass = weights[p]! / total;
+        const lifetimes = pair.filter((i) => all[i]!.lifetime);
+        if (lifetimes.length > 0) {
+          spread(lifetimes, (mass * 2) / 3, true);
+          mass /= 3;
+        }
+        const lasts = pair.filter((i) => lastBirth.has(i));
+        if (lasts.length > 0) {
+          const share = lifetimes.length > 0 ? 1 / 2 : 9 / 10;
+          spread(lasts, mass * share, false);
+          mass *= 1 - share;
+        }
+        spread(pair, mass, false);
+      });
+      return chances;
+    };
+    let compared = 0;
+    for (const name of ['mdev-v5.0', 'mdev-v6']) {
+      const target = findTarget(name)!;
+      for (let i = 0; i < 40; i++) {
+        const all = allRaces(profileProgram(target, programFor(target, 'race-table', i)));
+        assert.deepEqual([...raceChances(all)], reference(all), `${name} program ${i}`);
+        compared += all.length;
+      }
+    }
+    assert.ok(compared > 2000, `${compared} races compared`);
+  });
+
   const hits = (name: StrategyName, depth: number, n: number) => {
     let found = 0;
     for (let i = 0; i < n; i++) {
