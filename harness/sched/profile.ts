@@ -259,6 +259,9 @@ export function indexRecord(record: { accesses: Int32Array; stepStart: Int32Arra
 }
 
 /** The index of one CPU's accesses: step s made source[from[s]] to source[to[s] - 1]. */
+/** indexSteps' tables of the distinct accesses met, by place, and their counts: kept between calls. */
+const scratch = { met: new Int32Array(1024), counts: new Int32Array(1024) };
+
 function indexSteps(source: Int32Array, from: Int32Array, to: Int32Array): CpuAccesses {
   const stepStart = new Int32Array(from.length + 1);
   let total = 0;
@@ -269,25 +272,26 @@ function indexSteps(source: Int32Array, from: Int32Array, to: Int32Array): CpuAc
   stepStart[from.length] = total;
   if (accesses.stamp === 0x3fffffff) [accesses.stamp, accesses.stamps] = [0, new Int32Array(accesses.stamps.length)];
   const stamp = ++accesses.stamp;
-  const met: number[] = [];
-  const counts: number[] = [];
+  // A CPU's distinct accesses are at most its accesses: the scratch tables fit them all.
+  if (scratch.met.length < total) [scratch.met, scratch.counts] = [new Int32Array(2 * total), new Int32Array(2 * total)];
+  const { met, counts } = scratch;
+  let n = 0;
   const ids = new Int32Array(total);
   let i = 0;
   for (let s = 0; s < from.length; s++) {
     for (let j = from[s]!; j < to[s]!; j++) {
-      const n = accessNumber(source[j]!);
-      if (accesses.stamps[n] !== stamp) {
-        accesses.stamps[n] = stamp;
-        accesses.places[n] = met.length;
-        met.push(n);
-        counts.push(0);
+      const a = accessNumber(source[j]!);
+      if (accesses.stamps[a] !== stamp) {
+        accesses.stamps[a] = stamp;
+        accesses.places[a] = n;
+        met[n] = a;
+        counts[n++] = 0;
       }
-      const id = accesses.places[n]!;
+      const id = accesses.places[a]!;
       counts[id]!++;
       ids[i++] = id;
     }
   }
-  const n = met.length;
   const out: CpuAccesses = { distinct: new Int32Array(n), counts: new Int32Array(n), stepStart, ids, locs: new Int32Array(n), objects: new Int32Array(n) };
   for (let j = 0; j < n; j++) {
     const m = met[j]!;
