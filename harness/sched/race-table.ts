@@ -150,14 +150,14 @@ export function tableChances(t: RaceTable): Float64Array {
   const pairWeights = new Float64Array(npairs);
   let total = 0;
   for (let p = 0; p < npairs; p++) {
-    let lifetimes = 0;
-    let births = 0;
+    let lifetimeRaces = 0;
+    let birthRaces = 0;
     for (let j = starts[p]!; j < starts[p + 1]!; j++) {
       const f = t.flags[order[j]!]!;
-      if (f & LIFETIME) lifetimes++;
-      if (f & BIRTH) births++;
+      if (f & LIFETIME) lifetimeRaces++;
+      if (f & BIRTH) birthRaces++;
     }
-    pairWeights[p] = 1 + lifetimes ** 2 + births;
+    pairWeights[p] = 1 + lifetimeRaces ** 2 + birthRaces;
   }
   for (let p = 0; p < npairs; p++) total += pairWeights[p]!;
   const lastBirth = new Uint8Array(t.count);
