@@ -6,7 +6,7 @@
 
 import { replayProfileRun, profilePhases } from '../harness/engine/profile-run.js';
 import { runIndex, strategyAt, type CampaignConfig } from '../harness/engine/runner.js';
-import type { Gen, Kernel } from '../harness/kernel/kernel.js';
+import { Kernel, kfn, type Gen } from '../harness/kernel/kernel.js';
 import type { Target } from '../harness/target.js';
 import type { ExecResult } from '../harness/types.js';
 
@@ -113,3 +113,29 @@ export function stepCeiling(chains: readonly [number, number][], execs: number):
   }
   return steps;
 }
+
+/**
+ * The model's own call machinery over the same plan: each level a kfn() of the kernel (its frame
+ * on the CPU's call stack, a KfnCall around the body's generator) and each yield a label from
+ * k.at(), as the models yield, with nothing else done. Between the ceiling and the model: what
+ * calling and labelling costs, apart from what the model's functions do.
+ */
+export function stepKfnMachinery(target: Target, chains: readonly [number, number][], execs: number): number {
+  const k = new Kernel(target.layout, new SharedArrayBuffer(target.layout.words * 4), { ncpus: 1 });
+  k.cpu = 0;
+  let steps = 0;
+  for (let e = 0; e < execs; e++) {
+    const g = (function* (): Gen<number> {
+      for (const [levels, yields] of chains) yield* nestedKfn(k, levels, yields);
+      return 0;
+    })();
+    while (!g.next().done) steps++;
+  }
+  return steps;
+}
+
+const nestedKfn: (k: Kernel, levels: number, yields: number) => Gen<number> = kfn('nested', function* (k: Kernel, levels: number, yields: number): Gen<number> {
+  if (levels > 1) return yield* nestedKfn(k, levels - 1, yields);
+  for (let i = 0; i < yields; i++) yield k.at('step');
+  return 0;
+});

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { measureShape, plan, stepCeiling } from '../bench/ceiling.js';
+import { measureShape, plan, stepCeiling, stepKfnMachinery } from '../bench/ceiling.js';
 import { profileFor } from '../harness/engine/profile-run.js';
 import { campaignFaults, programFor, strategyAt, type CampaignConfig } from '../harness/engine/runner.js';
 import { findTarget } from '../targets/index.js';
@@ -36,4 +36,14 @@ test('under random, which profiles nothing, the shape has no profiling steps, an
   assert.equal(shape.profileSteps, 0);
   const chains = plan(shape);
   assert.equal(stepCeiling(chains, 2), 2 * Math.round(shape.steps));
+});
+
+test('the kfn machinery steps the same plan as the ceiling', () => {
+  const chains: [number, number][] = [
+    [3, 2],
+    [1, 4],
+    [5, 1],
+  ];
+  assert.equal(stepKfnMachinery(target, chains, 3), 3 * 7);
+  assert.equal(stepKfnMachinery(target, chains, 1), stepCeiling(chains, 1));
 });
