@@ -107,6 +107,29 @@ test('a campaign on the threads engine finds what the inline one finds, at the s
   assert.equal(threads.steps, inline.steps);
 });
 
+test('a session keeps one worker task per CPU across executions and targets, and gives the same results', async () => {
+  const own = new ThreadsEngine();
+  try {
+    const cfg: CampaignConfig = { seed: 'session', strategy: 'pct', depth: 3 };
+    const v50 = findTarget('mdev-v5.0')!;
+    let most = 0;
+    for (let index = 0; index < 40; index++) {
+      const threads = await runIndexThreads(own, { name: v50.name }, v50, cfg, index, OPTS);
+      most = Math.max(most, threads.program.cpus.length);
+      assertSame(runIndex(v50, cfg, index, OPTS).execution, threads.execution, v50, `session index ${index}`);
+    }
+    assert.ok(most >= 2);
+    assert.equal(own.tasksStarted, most, 'one task per CPU for 40 executions (and their profiling runs)');
+    // Another target ends the session: its CPUs get tasks of their own, on a buffer of its layout.
+    const v6 = findTarget('mdev-v6')!;
+    const other = await runIndexThreads(own, { name: v6.name }, v6, cfg, 0, OPTS);
+    assertSame(runIndex(v6, cfg, 0, OPTS).execution, other.execution, v6, 'after the target changed');
+    assert.equal(own.tasksStarted, most + other.program.cpus.length);
+  } finally {
+    await own.close();
+  }
+});
+
 test('a worker that never hands back is reported, and the engine goes on', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-threads-'));
   const file = path.join(dir, 'spin-target.mjs');
@@ -138,6 +161,11 @@ export default {
     // cpu1's label was only ever interned by a worker (the warm-up runs ops on cpu0): this thread
     // reads it from the shared table.
     assert.deepEqual(result.trace, [[0, 'spin:enter:cpu0'], [0, 'do_exit'], [1, 'spin:enter:cpu1']]);
+    // The hung execution ended its session (its buffer is not trusted again): cpu0 gets a new task.
+    assert.equal(short.tasksStarted, 2);
+    const alone = await short.execute(ref, target, { cpus: [[spin]] }, replay([]), makeRng('x'), { trace: true });
+    assert.deepEqual(alone.result.trace, [[0, 'spin:enter:cpu0'], [0, 'do_exit']]);
+    assert.equal(short.tasksStarted, 3);
     // The pool replaced the terminated worker.
     const v52 = findTarget('mdev-v5.2')!;
     const cfg: CampaignConfig = { seed: 'after', strategy: 'pct', depth: 3 };

@@ -40,11 +40,18 @@ export const CTL = {
   label: 7,
   /** One word per CPU: threads, the grant to run one step; stress, unused. */
   grant: 8,
-  faults: 8 + MAX_CPUS,
-  journal: 8 + MAX_CPUS + 2 * FAULT_SLOTS,
-  ring: 8 + MAX_CPUS + 2 * FAULT_SLOTS + 1 + 2 * JOURNAL_CAP,
+  /** threads: one word per CPU, set once the CPU has posted its result of this execution. */
+  done: 8 + MAX_CPUS,
+  faults: 8 + 2 * MAX_CPUS,
+  journal: 8 + 2 * MAX_CPUS + 2 * FAULT_SLOTS,
+  ring: 8 + 2 * MAX_CPUS + 2 * FAULT_SLOTS + 1 + 2 * JOURNAL_CAP,
+  /**
+   * threads: one word per CPU, the number of the execution its worker is to run next (QUIT: none,
+   * leave). The only words kept from one execution to the next: everything before them is zeroed.
+   */
+  start: 8 + 2 * MAX_CPUS + 2 * FAULT_SLOTS + 1 + 2 * JOURNAL_CAP + 2 * RING_CAP,
 } as const;
-export const CTL_WORDS = CTL.ring + 2 * RING_CAP;
+export const CTL_WORDS = CTL.start + MAX_CPUS;
 
 /** Words of a buffer for one execution on threads: the model, then the control region. */
 export function threadsWords(layout: Layout): number {

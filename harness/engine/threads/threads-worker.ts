@@ -1,10 +1,16 @@
-// A Piscina task of the threads engine: one CPU of one execution. It waits for its grant word,
-// runs its generator one step (and the per-step invariants, as inline does after each step),
-// reports the step's status in the reply word (and its label, interned, in the label word), and
-// waits again. What is not in the buffer (findings, events, its call stack) it returns at the end,
-// for the coordinator to merge.
+// A Piscina task of the threads engine: one CPU of a target, for every execution the engine runs
+// on that target until it ends the session. Between executions it sleeps on its start word; the
+// coordinator posts an execution (CpuTask) on the task's port and bumps that word. In an execution
+// it waits for its grant word, runs its generator one step (and the per-step invariants, as inline
+// does after each step), reports the step's status in the reply word (and its label, interned, in
+// the label word), and waits again. What is not in the buffer (findings, events, its call stack)
+// it posts back on the port when the execution ends for it, and then sets its done word. One task
+// for many executions: a task per execution cost more than the steps of a short one (Piscina's
+// dispatch and the worker's set-up, about 0.3 ms a CPU).
 
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CPU, CPU_DONE, CPU_WORDS } from '../../kernel/layout.js';
+import type { Target } from '../../target.js';
 import type { Fault, Finding, Program, TraceEvent } from '../../types.js';
 import { cpuBody, EXIT_LABEL, fault, startOf, stepEvent } from '../inline/inline.js';
 import { loadTarget, type TargetRef } from '../load.js';
@@ -19,11 +25,25 @@ export const STEPPED = 1;
 export const DONE = 2;
 export const FAULTED = 4;
 
-export interface CpuTask {
+/** Start word value: no more executions, the task returns. */
+export const QUIT = -1;
+
+/** The Piscina task: CPU `cpu` of `target` on buffer `sab`, until QUIT. */
+export interface CpuSession {
   target: TargetRef;
   sites: SharedArrayBuffer;
   sab: SharedArrayBuffer;
   cpu: number;
+  /** Executions in (CpuTask), results out (CpuResult). */
+  port: MessagePort;
+  /** Where this CPU publishes the function it runs, for the coordinator to name a stall. */
+  heartbeat: SharedArrayBuffer;
+  /** The start word's value when the task was posted: the first execution is the next number. */
+  since: number;
+}
+
+/** One execution of the CPU. */
+export interface CpuTask {
   program: Program;
   faults: Fault[];
   events: boolean;
@@ -31,8 +51,6 @@ export interface CpuTask {
   cores: number;
   /** Give up waiting for a grant after this long (the coordinator is gone). */
   waitMs: number;
-  /** Where this CPU publishes the function it runs, for the coordinator to name a stall. */
-  heartbeat?: SharedArrayBuffer;
 }
 
 export interface CpuResult {
@@ -48,14 +66,33 @@ export interface CpuResult {
   ended: 'done' | 'faulted' | 'finished' | 'abandoned';
 }
 
-export default async function runCpu(task: CpuTask): Promise<CpuResult> {
-  const target = await loadTarget(task.target);
-  const img = prepareThread(target, task.sites, startOf(target, task.program));
-  const { cpu } = task;
+export default async function runSession(session: CpuSession): Promise<void> {
+  const target = await loadTarget(session.target);
+  const mem = new Int32Array(session.sab);
+  const start = target.layout.words + CTL.start + session.cpu;
+  const idle = { spin: false, cores: 1, hot: 0 };
+  // One for the session: its table of function names lives in the buffer and only grows.
+  const hb = new Heartbeat(session.heartbeat);
+  let seen = session.since;
+  for (;;) {
+    seen = waitChange(mem, start, seen, Infinity, idle);
+    if (seen === QUIT) return;
+    const task = receiveMessageOnPort(session.port)?.message as CpuTask | undefined;
+    if (!task) throw new Error(`threads engine: cpu${session.cpu} was started without an execution`);
+    session.port.postMessage(runCpu(target, session, hb, task));
+    signal(mem, target.layout.words + CTL.done + session.cpu, 1);
+  }
+}
+
+/** One execution of the CPU, until it is done, faulted, told to finish or abandoned. */
+function runCpu(target: Target, session: CpuSession, hb: Heartbeat, task: CpuTask): CpuResult {
+  const img = prepareThread(target, session.sites, startOf(target, task.program));
+  const { cpu } = session;
   const ncpus = task.program.cpus.length;
-  const k = new SharedKernel(target.layout, task.sab, { ncpus, faults: task.faults, events: task.events }, img.lockOrder);
+  const k = new SharedKernel(target.layout, session.sab, { ncpus, faults: task.faults, events: task.events }, img.lockOrder);
   k.cpu = cpu;
-  if (task.heartbeat) k.hb = new Heartbeat(task.heartbeat);
+  hb.begin(0); // no function yet in this execution
+  k.hb = hb;
   const mem = k.mem;
   const gen = cpuBody(target, k, cpu, task.program);
   const eventSteps: number[] = [];

@@ -5,9 +5,13 @@
 // grant word, and waits on the reply word while the CPU runs one step. So exactly one CPU runs at
 // a time, and the trace, the findings and the model's final bytes are those of inline.
 // Teardown and the leak check run here after the CPUs, as inline runs them after its loop.
+// The workers stay from one execution to the next (a session per target, on one buffer): each
+// CPU's task sleeps on its start word between executions and is handed the next one on its port.
+// An execution that does not end cleanly (a stall, a death, a cancellation) ends the session.
 
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { CPU, CPU_BLOCKED, CPU_RUNNABLE, CPU_WORDS, MAX_CPUS, USUAL_CPUS } from '../../kernel/layout.js';
 import { startCpus } from '../../kernel/thread.js';
@@ -24,7 +28,7 @@ import { sitesBuffer } from './threads-sites.js';
 import { heartbeatBuffer, readBeat } from '../heartbeat.js';
 import { oomTitle, stallTitle } from '../watched-kernel.js';
 import { DEFAULT_MEMORY_MB, isOutOfMemory, resourceLimitsOf } from '../pool/guarded-pool.js';
-import { FAULTED, GRANT_FINISH, GRANT_RUN, STEPPED, type CpuResult, type CpuTask } from './threads-worker.js';
+import { FAULTED, GRANT_FINISH, GRANT_RUN, QUIT, STEPPED, type CpuResult, type CpuSession, type CpuTask } from './threads-worker.js';
 
 export type SpinMode = 'auto' | 'always' | 'never';
 
@@ -96,6 +100,26 @@ export class ExecutionCancelled extends Error {
   }
 }
 
+/** A CPU's session task, from this side: its worker runs that CPU of the session's target in every execution. */
+interface SessionCpu {
+  /** This end of the task's port: executions out, results in. */
+  port: MessagePort;
+  heartbeat: SharedArrayBuffer;
+  abort: AbortController;
+  task: Promise<void>;
+  /** Set when the task has ended: returned (QUIT), aborted, or failed with `error`. */
+  ended?: { failed: boolean; error?: unknown };
+}
+
+/** The session tasks of one target, all on one buffer, kept from one execution to the next. */
+interface Session {
+  target: Target;
+  sab: SharedArrayBuffer;
+  cpus: (SessionCpu | undefined)[];
+  /** The number of the last execution started (the start words' value). */
+  seq: number;
+}
+
 export class ThreadsEngine {
   private readonly pool: Piscina;
   private readonly spinMode: SpinMode;
@@ -103,11 +127,12 @@ export class ThreadsEngine {
   private readonly stepTimeoutMs: number;
   private readonly startTimeoutMs: number;
   private readonly memoryMb: number;
-  private readonly buffers = new Map<Target, SharedArrayBuffer>();
-  private readonly started = new WeakSet<Target>();
+  private session: Session | undefined;
   private busy = false;
   /** Grants and replies exchanged so far: two per step. */
   handoffs = 0;
+  /** Worker tasks posted so far: one per CPU of a session, and again for one that ended. */
+  tasksStarted = 0;
   /** Polled while a step is slow: true cancels the execution (a signal, a deadline). */
   shouldStop: (() => boolean) | undefined;
 
@@ -127,11 +152,12 @@ export class ThreadsEngine {
   }
 
   async close(): Promise<void> {
+    await this.endSession(this.busy);
     await this.pool.destroy();
   }
 
   /**
-   * One execution, as inline's execute() (opts.buffer aside: the engine keeps its own buffers, the
+   * One execution, as inline's execute() (opts.buffer aside: the engine keeps its own buffer, the
    * model's words followed by the control region). One execution at a time per engine.
    */
   async execute(ref: TargetRef, target: Target, program: Program, strategy: Strategy, rng: Rng, opts: ExecOptions = {}): Promise<Execution> {
@@ -150,72 +176,146 @@ export class ThreadsEngine {
     const ncpus = program.cpus.length;
     const sites = sitesBuffer();
     const img = prepareThread(target, sites, startOf(target, program));
-    const sab = this.buffers.get(target) ?? new SharedArrayBuffer(threadsWords(target.layout) * 4);
-    this.buffers.delete(target); // given back only when every worker is known to have let go of it
-    const k = new SharedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events }, img.lockOrder);
+    const session = await this.sessionFor(target);
+    const k = new SharedKernel(target.layout, session.sab, { ncpus, faults: opts.faults, events: opts.events }, img.lockOrder);
     k.mem.set(img.words);
-    k.mem.fill(0, target.layout.words);
+    k.mem.fill(0, k.ctl, k.ctl + CTL.start);
     startCpus(target.threads, k.mem, ncpus);
-    strategy.start({ ncpus, ops: countOps(program), rng, profile: profileFor(strategy, target, program, opts.faults, opts.maxSteps) });
 
     const spin = this.spinMode === 'always' || (this.spinMode === 'auto' && othersRunnable() + 2 <= this.cores);
-    const aborts = program.cpus.map(() => new AbortController());
-    const beats = program.cpus.map(() => heartbeatBuffer());
-    const tasks = program.cpus.map((_, cpu) => {
-      const task: CpuTask = {
-        target: ref, sites, sab, cpu, program, faults: opts.faults ? [...opts.faults] : [], events: opts.events ?? false, spin, cores: this.cores,
-        waitMs: this.startTimeoutMs + this.stepTimeoutMs, heartbeat: beats[cpu]!,
-      };
-      return this.pool.run(task, { signal: aborts[cpu]!.signal }) as Promise<CpuResult>;
+    // A CPU without a running task gets one; its first execution waits for the worker to attach.
+    let fresh = false;
+    const cpus = program.cpus.map((_, c) => {
+      let cpu = session.cpus[c];
+      if (!cpu || cpu.ended) {
+        session.cpus[c] = cpu = this.startCpu(ref, session, c, sites);
+        fresh = true;
+      }
+      return cpu;
     });
-    const abortAll = (): void => aborts.forEach((a) => a.abort());
+    const task: CpuTask = { program, faults: opts.faults ? [...opts.faults] : [], events: opts.events ?? false, spin, cores: this.cores, waitMs: this.startTimeoutMs + this.stepTimeoutMs };
+    session.seq++;
+    cpus.forEach((cpu, c) => {
+      cpu.port.postMessage(task);
+      signal(k.mem, k.ctl + CTL.start + c, session.seq);
+    });
     // A worker that dies (its heap cap, a crash) ends the execution at once, as a finding of it.
-    let died: { cpu: number; error: unknown } | undefined;
-    tasks.forEach((p, cpu) => p.catch((error: unknown) => void (aborts[cpu]!.signal.aborted || (died ??= { cpu, error }))));
-    let failure: Error | undefined;
-    const settled = Promise.allSettled(tasks).then((all) => {
-      const bad = all.find((r, c) => r.status === 'rejected' && !aborts[c]!.signal.aborted) as PromiseRejectedResult | undefined;
-      if (bad) failure = new Error(`threads engine: a worker failed: ${bad.reason instanceof Error ? bad.reason.message : String(bad.reason)}`);
-    });
-
-    // Tasks already posted to running workers need nothing more from this thread's event loop; the
-    // first execution of a target waits for its workers asynchronously (they may still be starting).
-    const posted = this.pool.queueSize === 0 && this.started.has(target);
-    if (!posted && !(await this.attached(k, ncpus, settled))) {
-      abortAll();
-      await settled;
-      throw failure ?? new Error('threads engine: the workers did not start');
-    }
-    this.started.add(target);
-    const st: SchedState = {
-      k, ncpus, strategy, maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS, firstStepMs: posted ? this.startTimeoutMs : this.stepTimeoutMs,
-      policy: { spin, cores: this.cores, hot: k.ctl + CTL.hot },
-      schedule: [], order: [], labels: [], steps: new Array<number>(ncpus).fill(0), attached: new Array<boolean>(ncpus).fill(false), runnable: [], current: 0, t: 0,
+    const died = (): { cpu: number; error: unknown } | undefined => {
+      const c = cpus.findIndex((cpu) => cpu.ended?.failed === true && !cpu.abort.signal.aborted);
+      return c < 0 ? undefined : { cpu: c, error: cpus[c]!.ended!.error };
     };
-    let run = this.schedule(st);
-    while (run.end.kind === 'slow') {
-      await new Promise<void>((resolve) => setImmediate(resolve)); // a slow step: let signals be heard
-      if (died) {
-        run = { ...run, end: { kind: 'died', cpu: died.cpu, error: died.error } };
-        break;
+    const failure = (): Error | undefined => {
+      const d = died();
+      return d && new Error(`threads engine: a worker failed: ${d.error instanceof Error ? d.error.message : String(d.error)}`);
+    };
+    let run: Run;
+    try {
+      // The strategy's profiling runs (this thread, their own buffer) while the workers set up.
+      strategy.start({ ncpus, ops: countOps(program), rng, profile: profileFor(strategy, target, program, opts.faults, opts.maxSteps) });
+      if (fresh && !(await this.attached(k, ncpus, Promise.race(cpus.map((cpu) => cpu.task))))) {
+        throw failure() ?? new Error('threads engine: the workers did not start');
       }
-      if (this.shouldStop?.()) {
-        run = { ...run, end: { kind: 'cancelled', cpu: st.pending!.cpu } };
-        break;
-      }
-      run = this.schedule(st);
+      run = await this.scheduleAll({
+        k, ncpus, strategy, maxSteps: opts.maxSteps ?? DEFAULT_MAX_STEPS, firstStepMs: fresh ? this.stepTimeoutMs : this.startTimeoutMs,
+        policy: { spin, cores: this.cores, hot: k.ctl + CTL.hot },
+        schedule: [], order: [], labels: [], steps: new Array<number>(ncpus).fill(0), attached: new Array<boolean>(ncpus).fill(false), runnable: [], current: 0, t: 0,
+      }, died);
+    } catch (e) {
+      await this.endSession(true); // its workers are in an execution that goes no further
+      throw e;
     }
     // A worker that did not hand back is terminated; the others finish and report.
-    if (run.end.kind === 'timeout' || run.end.kind === 'cancelled') aborts[run.end.cpu]!.abort();
+    if (run.end.kind === 'timeout' || run.end.kind === 'cancelled') cpus[run.end.cpu]!.abort.abort();
     for (let c = 0; c < ncpus; c++) signal(k.mem, k.ctl + CTL.grant + c, GRANT_FINISH);
-    const finished = (await within(settled, this.stepTimeoutMs)) && run.end.kind !== 'timeout' && run.end.kind !== 'cancelled' && run.end.kind !== 'died';
-    if (!finished) abortAll();
-    await settled;
+    const results = await this.collect(k, cpus);
+    const finished = results.every((r) => r !== undefined) && run.end.kind !== 'timeout' && run.end.kind !== 'cancelled' && run.end.kind !== 'died';
+    // The buffer is kept only when every worker is known to have let go of it.
+    if (!finished) await this.endSession(true);
     if (run.end.kind === 'cancelled') throw new ExecutionCancelled();
-    if (failure && run.end.kind !== 'died') throw failure;
-    if (finished) this.buffers.set(target, sab);
-    const results = await Promise.all(tasks.map((p) => p.catch(() => undefined)));
+    const failed = failure();
+    if (failed && run.end.kind !== 'died') throw failed;
+    const beats = cpus.map((cpu) => cpu.heartbeat);
     return { kernel: k, result: this.finish(target, k, run, results, opts, finished, beats) };
+  }
+
+  /** schedule() until the execution ends, letting this thread's event loop run while a step is slow. */
+  private async scheduleAll(st: SchedState, died: () => { cpu: number; error: unknown } | undefined): Promise<Run> {
+    let run = this.schedule(st);
+    while (run.end.kind === 'slow') {
+      await yieldToEvents(); // a slow step: let signals be heard
+      const d = died();
+      if (d) return { ...run, end: { kind: 'died', cpu: d.cpu, error: d.error } };
+      if (this.shouldStop?.()) return { ...run, end: { kind: 'cancelled', cpu: st.pending!.cpu } };
+      run = this.schedule(st);
+    }
+    return run;
+  }
+
+  /** The session of `target`: the one running, or a new one (another target's is ended first). */
+  private async sessionFor(target: Target): Promise<Session> {
+    if (this.session?.target === target) return this.session;
+    await this.endSession(false);
+    this.session = { target, sab: new SharedArrayBuffer(threadsWords(target.layout) * 4), cpus: [], seq: 0 };
+    return this.session;
+  }
+
+  /** Post CPU `c`'s session task. */
+  private startCpu(ref: TargetRef, session: Session, c: number, sites: SharedArrayBuffer): SessionCpu {
+    this.tasksStarted++;
+    const { port1, port2 } = new MessageChannel();
+    const heartbeat = heartbeatBuffer();
+    const abort = new AbortController();
+    const since = Atomics.load(new Int32Array(session.sab), session.target.layout.words + CTL.start + c);
+    const task: CpuSession = { target: ref, sites, sab: session.sab, cpu: c, port: port2, heartbeat, since };
+    const cpu: SessionCpu = { port: port1, heartbeat, abort, task: Promise.resolve() };
+    cpu.task = (this.pool.run(task, { transferList: [port2], signal: abort.signal }) as Promise<void>).then(
+      () => void (cpu.ended = { failed: false }),
+      (error: unknown) => void (cpu.ended = { failed: true, error }),
+    );
+    return cpu;
+  }
+
+  /**
+   * End the session: its workers leave between executions (QUIT), or, with `abort` (a worker may
+   * still be in a step, or the buffer is not to be trusted), are terminated and replaced by the pool.
+   */
+  private async endSession(abort: boolean): Promise<void> {
+    const s = this.session;
+    if (!s) return;
+    this.session = undefined;
+    const mem = new Int32Array(s.sab);
+    const start = s.target.layout.words + CTL.start;
+    const cpus = s.cpus.filter((cpu): cpu is SessionCpu => cpu !== undefined);
+    if (!abort) s.cpus.forEach((cpu, c) => cpu && signal(mem, start + c, QUIT));
+    const ended = Promise.all(cpus.map((cpu) => cpu.task));
+    if (abort || !(await within(ended, this.stepTimeoutMs))) cpus.forEach((cpu) => cpu.abort.abort());
+    await ended;
+  }
+
+  /**
+   * Each CPU's result, once it has posted it (its done word): undefined for one terminated, gone,
+   * or silent for a step's budget after the grants to finish.
+   */
+  private async collect(k: SharedKernel, cpus: readonly SessionCpu[]): Promise<(CpuResult | undefined)[]> {
+    const deadline = performance.now() + this.stepTimeoutMs;
+    const idle = { spin: false, cores: 1, hot: 0 };
+    const out: (CpuResult | undefined)[] = [];
+    for (const [c, cpu] of cpus.entries()) {
+      const done = k.ctl + CTL.done + c;
+      for (;;) {
+        if (Atomics.load(k.mem, done) !== 0) {
+          out.push(receiveMessageOnPort(cpu.port)?.message as CpuResult | undefined);
+          break;
+        }
+        const left = deadline - performance.now();
+        if (cpu.ended || cpu.abort.signal.aborted || left <= 0) {
+          out.push(undefined);
+          break;
+        }
+        if (waitChange(k.mem, done, 0, Math.min(SLICE_MS, left), idle) === TIMED_OUT) await yieldToEvents();
+      }
+    }
+    return out;
   }
 
   /** Wait (without blocking this thread's event loop) until every worker has attached. */
@@ -367,6 +467,11 @@ function mergeEvents(results: CpuResult[], after: TraceEvent[]): TraceEvent[] {
   tagged.sort((a, b) => a.step - b.step);
   const seen = new Set<string>();
   return [...tagged.map((x) => x.e), ...after].filter((e) => e.e !== 'finding' || (!seen.has(e.title) && seen.add(e.title)));
+}
+
+/** Let this thread's event loop run: signals, and the end of a task. */
+function yieldToEvents(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
