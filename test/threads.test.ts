@@ -130,6 +130,20 @@ test('a session keeps one worker task per CPU across executions and targets, and
   }
 });
 
+test('spinning (as auto chooses with a core to spare) gives the same results as sleeping', async () => {
+  const spinning = new ThreadsEngine({ spin: 'always' });
+  try {
+    const cfg: CampaignConfig = { seed: 'spin', strategy: 'pct', depth: 3 };
+    const v52 = findTarget('mdev-v5.2')!;
+    for (let index = 0; index < 20; index++) {
+      const threads = await runIndexThreads(spinning, { name: v52.name }, v52, cfg, index, OPTS);
+      assertSame(runIndex(v52, cfg, index, OPTS).execution, threads.execution, v52, `spinning, index ${index}`);
+    }
+  } finally {
+    await spinning.close();
+  }
+});
+
 test('a worker that never hands back is reported, and the engine goes on', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-threads-'));
   const file = path.join(dir, 'spin-target.mjs');

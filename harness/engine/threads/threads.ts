@@ -34,8 +34,9 @@ export type SpinMode = 'auto' | 'always' | 'never';
 
 export interface ThreadsEngineOptions {
   /**
-   * 'auto' (default): spin briefly before sleeping while the scheduler, the running CPU and the
-   * runnable threads of other processes fit the cores; 'always' ignores other processes.
+   * 'auto' (default): spin briefly before sleeping while the scheduler, the running CPU, a CPU
+   * being woken and the runnable threads of other processes fit the cores; 'always' ignores
+   * other processes and that third thread.
    */
   spin?: SpinMode;
   /** A step that does not hand back within this long is a hung worker (default 10 s). */
@@ -182,7 +183,10 @@ export class ThreadsEngine {
     k.mem.fill(0, k.ctl, k.ctl + CTL.start);
     startCpus(target.threads, k.mem, ncpus);
 
-    const spin = this.spinMode === 'always' || (this.spinMode === 'auto' && othersRunnable() + 2 <= this.cores);
+    // A switch to another CPU wakes a third thread while the last one still spins: with no core
+    // for it, it waits for one, and the coordinator's spin then outlasts its budget (2 cores:
+    // 1.2-2x slower than sleeping, on the Xeon and the AMD machine alike, session 18).
+    const spin = this.spinMode === 'always' || (this.spinMode === 'auto' && othersRunnable() + 3 <= this.cores);
     // A CPU without a running task gets one; its first execution waits for the worker to attach.
     let fresh = false;
     const cpus = program.cpus.map((_, c) => {
