@@ -9,9 +9,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { Execution, ExecOptions } from '../harness/engine/inline/inline.js';
+import { execute, type Execution, type ExecOptions } from '../harness/engine/inline/inline.js';
 import { loadTarget } from '../harness/engine/load.js';
-import { replayExecution, runIndex, type CampaignConfig } from '../harness/engine/runner.js';
+import { FORWARD, BACKWARD, SERIAL_RNG, serialStrategy } from '../harness/engine/profile-run.js';
+import { campaignFaults, programFor, replayExecution, runIndex, type CampaignConfig } from '../harness/engine/runner.js';
 import { runCampaign, type CampaignResult } from '../harness/engine/campaign.js';
 import { replayThreads, runIndexThreads, runThreadsCampaign } from '../harness/engine/threads/threads-run.js';
 import { ThreadsEngine } from '../harness/engine/threads/threads.js';
@@ -82,6 +83,48 @@ describe('threads engine: same trace, findings and final buffer as inline', () =
     assert.equal(problems.length, 5);
     for (const e of problems) assert.ok(found.get(target.name)!.has(e.title), `${e.problem} (${e.title}) was compared`);
     assert.ok(found.get(target.name)!.has('INFO: task hung in vfio_del_group_dev'), 'a hung task was compared');
+  });
+
+  test('profiling runs: as inline runs them, without invariants or teardown', async () => {
+    const target = findTarget('mdev-v5.0')!;
+    const cfg: CampaignConfig = { seed: 'profiling', strategy: 'race', depth: 3 };
+    let differs = 0;
+    for (let index = 0; index < 20; index++) {
+      const program = programFor(target, cfg.seed, index);
+      const opts: ExecOptions = { ...OPTS, faults: campaignFaults(target, cfg, index), profiling: true };
+      for (const phase of [FORWARD, BACKWARD]) {
+        const inline = execute(target, program, serialStrategy(program, phase), SERIAL_RNG, opts);
+        const threads = await engine.execute({ name: target.name }, target, program, serialStrategy(program, phase), SERIAL_RNG, opts);
+        assertSame(inline, threads, target, `profiling run ${phase} of index ${index}`);
+        // What a teardown would have changed: the run left its objects behind.
+        const full = execute(target, program, serialStrategy(program, phase), SERIAL_RNG, { ...opts, profiling: false });
+        if (!Buffer.from(full.kernel.sab).equals(Buffer.from(inline.kernel.sab))) differs++;
+      }
+    }
+    assert.ok(differs > 0, 'some profiling run ends where a teardown would have changed the buffer');
+    // An invariant that fires after every step: a profiling run checks none, on either engine.
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-threads-')), 'watched-target.mjs');
+    writeFileSync(
+      file,
+      `import { makeLayout } from ${JSON.stringify(new URL('../harness/kernel/layout.js', import.meta.url).href)};
+export default {
+  name: 'watched-fixture', description: 'an invariant that always fires', kernelVersion: 'test', layout: makeLayout([]),
+  ops: [{ name: 'step', weight: 1, args: {} }],
+  *setup() {},
+  *run(k) { yield 'step:one'; yield 'step:two'; return 0; },
+  *exitCpu() {}, *teardown() {}, invariants: [(k) => k.warn('invariant', 'invariant: always', [])], leakCheck() {}, expectations: [], faultCalls: [],
+};
+`,
+    );
+    const watched = await loadTarget({ file });
+    const two = { cpus: [[{ op: 'step', args: {} }], [{ op: 'step', args: {} }]] };
+    for (const profiling of [true, false]) {
+      const opts: ExecOptions = { ...OPTS, profiling };
+      const inline = execute(watched, two, serialStrategy(two, FORWARD), SERIAL_RNG, opts);
+      const threads = await engine.execute({ file }, watched, two, serialStrategy(two, FORWARD), SERIAL_RNG, opts);
+      assertSame(inline, threads, watched, `the watched fixture, profiling ${profiling}`);
+      assert.deepEqual(threads.result.findings.map((f) => f.title), profiling ? [] : ['invariant: always']);
+    }
   });
 
   test('livelocks: the step budget runs out on the same step', async () => {

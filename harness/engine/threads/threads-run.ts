@@ -34,9 +34,10 @@ export async function runIndexThreads(
   const faults = campaignFaults(target, cfg, index);
   const strategy = strategyAt(target, cfg, index);
   // The strategy's profiling runs are computed in this thread (profile-run.ts); each is first run on
-  // the workers, where the engine's watchdog stops a program that never yields in them.
+  // the workers, where the engine's watchdog stops a program that never yields in them, as inline
+  // runs it: no invariants, no teardown.
   for (const phase of strategy.needsProfile === undefined ? [] : strategy.needsProfile === 'length' || program.cpus.length < 2 ? [FORWARD] : [FORWARD, BACKWARD]) {
-    const serialRun = await engine.execute(ref, target, program, serialStrategy(program, phase), SERIAL_RNG, { maxSteps: cfg.maxSteps, ...opts, faults });
+    const serialRun = await engine.execute(ref, target, program, serialStrategy(program, phase), SERIAL_RNG, { maxSteps: cfg.maxSteps, ...opts, faults, profiling: true });
     if (serialRun.result.findings.some((f) => WATCHDOG_KINDS.has(f.kind))) return { index, program, faults, result: serialRun.result, execution: serialRun, phase };
   }
   const execution = await engine.execute(ref, target, program, strategy, execRng(cfg.seed, index, 'schedule'), { maxSteps: cfg.maxSteps, ...opts, faults });

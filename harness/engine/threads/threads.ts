@@ -197,7 +197,7 @@ export class ThreadsEngine {
       }
       return cpu;
     });
-    const task: CpuTask = { program, faults: opts.faults ? [...opts.faults] : [], events: opts.events ?? false, spin, cores: this.cores, waitMs: this.startTimeoutMs + this.stepTimeoutMs };
+    const task: CpuTask = { program, faults: opts.faults ? [...opts.faults] : [], events: opts.events ?? false, spin, cores: this.cores, waitMs: this.startTimeoutMs + this.stepTimeoutMs, profiling: opts.profiling ?? false };
     session.seq++;
     cpus.forEach((cpu, c) => {
       cpu.port.postMessage(task);
@@ -435,7 +435,7 @@ export class ThreadsEngine {
       if (!finished) {
         k.oops('harness-error', 'harness-error: threads workers did not finish', [`no result within ${this.stepTimeoutMs} ms after step ${t}; they were terminated`]);
       }
-      if (end.kind === 'done') {
+      if (end.kind === 'done' && !opts.profiling) {
         k.step = t;
         k.pullLockOrder();
         runSolo(k, ncpus, target.teardown(k), labels);
