@@ -128,8 +128,9 @@ async function run(opts: BenchOptions): Promise<void> {
   console.log(
     `\n${paragraph(
       'A handoff is one grant or one reply through the buffer: the threads engine makes two per step, so its steps/s is half its handoffs/s. ' +
-        "Spinning polls the word for a few tens of microseconds before sleeping; it pays only while the engine's running threads have " +
-        'the cores to themselves (the default mode, auto, checks /proc/loadavg for that). Stress steps are preemption points taken ' +
+        'Spinning polls the word for up to a few hundred microseconds before sleeping; it pays only while the engine\'s threads have ' +
+        'the cores to themselves with one to spare for a CPU being woken (the default mode, auto, checks /proc/loadavg for that, and ' +
+        'so never spins on 2 cores; the spinning row spins regardless). Stress steps are preemption points taken ' +
         'free-running by all CPUs at once, perturbations included. The inline column is inline on the same indices, in this run. ' +
         'The ping-pong rows are the baseline of the threads engine, measured in the same rounds: this thread and one worker thread ' +
         'hand a word back and forth as many times as the engine did, with its own wait and wake (and spinning policy) and nothing ' +
