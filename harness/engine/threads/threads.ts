@@ -192,6 +192,7 @@ export class ThreadsEngine {
     const cpus = program.cpus.map((_, c) => {
       let cpu = session.cpus[c];
       if (!cpu || cpu.ended) {
+        cpu?.port.close();
         session.cpus[c] = cpu = this.startCpu(ref, session, c, sites);
         fresh = true;
       }
@@ -294,6 +295,7 @@ export class ThreadsEngine {
     const ended = Promise.all(cpus.map((cpu) => cpu.task));
     if (abort || !(await within(ended, this.stepTimeoutMs))) cpus.forEach((cpu) => cpu.abort.abort());
     await ended;
+    for (const cpu of cpus) cpu.port.close();
   }
 
   /**
