@@ -39,6 +39,27 @@ function assertSame(inline: Execution, threads: Execution, target: Target, what:
   assert.ok(Buffer.from(threads.kernel.sab, 0, bytes).equals(Buffer.from(inline.kernel.sab, 0, bytes)), `${what}: final buffer`);
 }
 
+/**
+ * A one-operation target module written to a temporary file (a target the threads engine loads by
+ * path): `run` and `invariants` are the source of those two members.
+ */
+function fixtureTarget(name: string, description: string, run: string, invariants = '[]'): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-threads-')), `${name}.mjs`);
+  writeFileSync(
+    file,
+    `import { makeLayout } from ${JSON.stringify(new URL('../harness/kernel/layout.js', import.meta.url).href)};
+export default {
+  name: '${name}', description: '${description}', kernelVersion: 'test', layout: makeLayout([]),
+  ops: [{ name: 'step', weight: 1, args: {} }],
+  *setup() {},
+  ${run},
+  *exitCpu() {}, *teardown() {}, invariants: ${invariants}, leakCheck() {}, expectations: [], faultCalls: [],
+};
+`,
+  );
+  return file;
+}
+
 describe('threads engine: same trace, findings and final buffer as inline', () => {
   const found = new Map<string, Set<string>>();
   const note = (target: Target, e: Execution): void => {
@@ -103,19 +124,7 @@ describe('threads engine: same trace, findings and final buffer as inline', () =
     }
     assert.ok(differs > 0, 'some profiling run ends where a teardown would have changed the buffer');
     // An invariant that fires after every step: a profiling run checks none, on either engine.
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-threads-')), 'watched-target.mjs');
-    writeFileSync(
-      file,
-      `import { makeLayout } from ${JSON.stringify(new URL('../harness/kernel/layout.js', import.meta.url).href)};
-export default {
-  name: 'watched-fixture', description: 'an invariant that always fires', kernelVersion: 'test', layout: makeLayout([]),
-  ops: [{ name: 'step', weight: 1, args: {} }],
-  *setup() {},
-  *run(k) { yield 'step:one'; yield 'step:two'; return 0; },
-  *exitCpu() {}, *teardown() {}, invariants: [(k) => k.warn('invariant', 'invariant: always', [])], leakCheck() {}, expectations: [], faultCalls: [],
-};
-`,
-    );
+    const file = fixtureTarget('watched-fixture', 'an invariant that always fires', "*run(k) { yield 'step:one'; yield 'step:two'; return 0; }", "[(k) => k.warn('invariant', 'invariant: always', [])]");
     const watched = await loadTarget({ file });
     const two = { cpus: [[{ op: 'step', args: {} }], [{ op: 'step', args: {} }]] };
     for (const profiling of [true, false]) {
@@ -188,26 +197,12 @@ test('spinning (as auto chooses with a core to spare) gives the same results as 
 });
 
 test('a worker that never hands back is reported, and the engine goes on', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mdevfuzz-threads-'));
-  const file = path.join(dir, 'spin-target.mjs');
-  const layoutUrl = new URL('../harness/kernel/layout.js', import.meta.url).href;
-  writeFileSync(
-    file,
-    `import { makeLayout } from ${JSON.stringify(layoutUrl)};
-export default {
-  name: 'spin-fixture', description: 'cpu1 never yields again', kernelVersion: 'test', layout: makeLayout([]),
-  ops: [{ name: 'spin', weight: 1, args: {} }],
-  *setup() {},
-  *run(k) { yield \`spin:enter:cpu\${k.cpu}\`; if (k.cpu === 1) for (;;) {} return 0; },
-  *exitCpu() {}, *teardown() {}, invariants: [], leakCheck() {}, expectations: [], faultCalls: [],
-};
-`,
-  );
+  const file = fixtureTarget('spin-fixture', 'cpu1 never yields again', '*run(k) { yield `spin:enter:cpu${k.cpu}`; if (k.cpu === 1) for (;;) {} return 0; }');
   const ref = { file };
   const target = await loadTarget(ref);
   const short = new ThreadsEngine({ stepTimeoutMs: 300 });
   try {
-    const spin = { op: 'spin', args: {} };
+    const spin = { op: 'step', args: {} };
     const t0 = performance.now();
     const { result } = await short.execute(ref, target, { cpus: [[spin], [spin]] }, replay([]), makeRng('x'), { trace: true });
     assert.ok(performance.now() - t0 < 10_000);

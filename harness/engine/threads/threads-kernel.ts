@@ -160,6 +160,9 @@ export interface WaitPolicy {
   hot: number;
 }
 
+/** No spinning: sleep at once (between executions, and for results). */
+export const SLEEP: WaitPolicy = { spin: false, cores: 1, hot: 0 };
+
 /**
  * Wait until mem[i] is no longer `value` and return what it became, or TIMED_OUT after
  * `timeoutMs`. Spins first when the policy allows it and a spinning slot is free.

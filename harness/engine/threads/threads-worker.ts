@@ -15,7 +15,7 @@ import type { Fault, Finding, Program, TraceEvent } from '../../types.js';
 import { cpuBody, EXIT_LABEL, fault, startOf, stepEvent } from '../inline/inline.js';
 import { loadTarget, type TargetRef } from '../load.js';
 import { Heartbeat } from '../heartbeat.js';
-import { CTL, prepareThread, SharedKernel, signal, TIMED_OUT, waitChange } from './threads-kernel.js';
+import { CTL, prepareThread, SharedKernel, signal, SLEEP, TIMED_OUT, waitChange } from './threads-kernel.js';
 
 /** Grant word values. */
 export const GRANT_RUN = 1;
@@ -72,12 +72,11 @@ export default async function runSession(session: CpuSession): Promise<void> {
   const target = await loadTarget(session.target);
   const mem = new Int32Array(session.sab);
   const start = target.layout.words + CTL.start + session.cpu;
-  const idle = { spin: false, cores: 1, hot: 0 };
   // One for the session: its table of function names lives in the buffer and only grows.
   const hb = new Heartbeat(session.heartbeat);
   let seen = session.since;
   for (;;) {
-    seen = waitChange(mem, start, seen, Infinity, idle);
+    seen = waitChange(mem, start, seen, Infinity, SLEEP);
     if (seen === QUIT) return;
     const task = receiveMessageOnPort(session.port)?.message as CpuTask | undefined;
     if (!task) throw new Error(`threads engine: cpu${session.cpu} was started without an execution`);

@@ -23,7 +23,7 @@ import { DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf, type ExecOptions, typ
 import type { TargetRef } from '../load.js';
 import { profileFor } from '../profile-run.js';
 import { countOps } from '../program.js';
-import { CTL, othersRunnable, prepareThread, SharedKernel, signal, threadsWords, TIMED_OUT, waitChange, type WaitPolicy } from './threads-kernel.js';
+import { CTL, othersRunnable, prepareThread, SharedKernel, signal, SLEEP, threadsWords, TIMED_OUT, waitChange, type WaitPolicy } from './threads-kernel.js';
 import { sitesBuffer } from './threads-sites.js';
 import { heartbeatBuffer, readBeat } from '../heartbeat.js';
 import { oomTitle, stallTitle } from '../watched-kernel.js';
@@ -304,7 +304,6 @@ export class ThreadsEngine {
    */
   private async collect(k: SharedKernel, cpus: readonly SessionCpu[]): Promise<(CpuResult | undefined)[]> {
     const deadline = performance.now() + this.stepTimeoutMs;
-    const idle = { spin: false, cores: 1, hot: 0 };
     const out: (CpuResult | undefined)[] = [];
     for (const [c, cpu] of cpus.entries()) {
       const done = k.ctl + CTL.done + c;
@@ -318,7 +317,7 @@ export class ThreadsEngine {
           out.push(undefined);
           break;
         }
-        if (waitChange(k.mem, done, 0, Math.min(SLICE_MS, left), idle) === TIMED_OUT) await yieldToEvents();
+        if (waitChange(k.mem, done, 0, Math.min(SLICE_MS, left), SLEEP) === TIMED_OUT) await yieldToEvents();
       }
     }
     return out;
