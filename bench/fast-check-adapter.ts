@@ -7,7 +7,7 @@
 // hung task the inline engine reports.
 
 import fc from 'fast-check';
-import { bootImage, cpuBody, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from '../harness/engine/inline/inline.js';
+import { boot, bootImage, cpuBody, DEFAULT_MAX_STEPS, fault, hung, runSolo, startOf } from '../harness/engine/inline/inline.js';
 import { MAX_PROGRAM_CPUS, MAX_OPS_PER_CPU, MIN_OPS_PER_CPU, MIN_PROGRAM_CPUS } from '../harness/engine/program.js';
 import { Kernel } from '../harness/kernel/kernel.js';
 import { CPU, CPU_BLOCKED, CPU_DONE, CPU_RUNNABLE, CPU_WORDS } from '../harness/kernel/layout.js';
@@ -51,8 +51,7 @@ export async function runScheduled(target: Target, s: fc.Scheduler, program: Pro
   const ncpus = program.cpus.length;
   const img = bootImage(target, startOf(target, program));
   const k = new Kernel(target.layout, new SharedArrayBuffer(target.layout.words * 4), { ncpus });
-  k.mem.set(img.words);
-  for (const [from, to] of img.lockOrder) k.lockOrder.set(from, new Set(to));
+  boot(k, img);
   const gens = program.cpus.map((_, c) => cpuBody(target, k, c, program));
   const state = (c: number): number => k.mem[c * CPU_WORDS + CPU.state]!;
   const canRun = (c: number): boolean => state(c) === CPU_RUNNABLE || (state(c) === CPU_BLOCKED && k.waitSatisfied(c));

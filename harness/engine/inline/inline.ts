@@ -272,6 +272,12 @@ export function bootImage(target: Target, start?: string): BootImage {
   return img;
 }
 
+/** Put a new kernel in the state after boot: its words and the lock order lockdep learned there. */
+export function boot(k: Kernel, img: BootImage): void {
+  k.mem.set(img.words);
+  for (const [from, to] of img.lockOrder) k.lockOrder.set(from, new Set(to));
+}
+
 export function execute(target: Target, program: Program, strategy: Strategy, rng: Rng, opts: ExecOptions = {}): Execution {
   const ncpus = program.cpus.length;
   if (ncpus < 1 || ncpus > MAX_CPUS - 1) throw new Error(`a program has 1 to ${MAX_CPUS - 1} CPUs, not ${ncpus}`);
@@ -282,8 +288,7 @@ export function execute(target: Target, program: Program, strategy: Strategy, rn
   const sab = opts.buffer ?? new SharedArrayBuffer(target.layout.words * 4);
   const k = new WatchedKernel(target.layout, sab, { ncpus, faults: opts.faults, events: opts.events, accesses: opts.accesses });
   k.hb = opts.heartbeat;
-  k.mem.set(img.words);
-  for (const [from, to] of img.lockOrder) k.lockOrder.set(from, new Set(to));
+  boot(k, img);
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
   const trace: TraceStep[] | undefined = opts.trace ? [] : undefined;
   const labels = opts.labels ? new Set<string>() : undefined;
