@@ -14,6 +14,7 @@ import type { StrategyName } from '../harness/sched/index.js';
 import { formatDuration, formatTable } from '../harness/cli/format.js';
 import { TARGETS } from '../targets/index.js';
 import { measureShape, plan, stepCeiling, stepKfnMachinery } from './ceiling.js';
+import { recordModelRuns, stepModelAlone } from './model-alone.js';
 import { peakRss } from './peak-rss.js';
 import type { ScalingData } from './scaling-worker.js';
 import { machine, num, paragraph, pct, writeResult, type Benchmark, type BenchOptions } from './common.js';
@@ -106,13 +107,17 @@ async function run(opts: BenchOptions): Promise<void> {
     let model: { ms: number; value?: BatchResult } = { ms: Infinity };
     let ceiling = { ms: Infinity, value: 0 };
     let machinery = { ms: Infinity, value: 0 };
+    const runs = recordModelRuns(target, cfg, 0, execs);
+    let alone = { ms: Infinity, value: 0 };
     for (let r = 0; r < INLINE_ROUNDS; r++) {
       const m = cold(target, () => runBatch(target, cfg, 0, execs));
       const c = timed(() => stepCeiling(chains, execs));
       const k = timed(() => stepKfnMachinery(target, chains, execs));
+      const a = timed(() => stepModelAlone(target, runs));
       if (m.ms < model.ms) model = m;
       if (c.ms < ceiling.ms) ceiling = c;
       if (k.ms < machinery.ms) machinery = k;
+      if (a.ms < alone.ms) alone = a;
     }
     const batch = model.value!;
     const execPerS = rate(execs, model.ms);
@@ -127,12 +132,13 @@ async function run(opts: BenchOptions): Promise<void> {
       ceilingExecPerS,
       ofCeiling: execPerS / ceilingExecPerS,
       machineryExecPerS: rate(execs, machinery.ms),
+      modelAloneExecPerS: rate(execs, alone.ms),
       findings: signature(batch.findings),
     });
   }
   console.log(
     formatTable(
-      ['target', 'exec/s', 'cpu steps/s', 'profile steps/exec', 'steps/exec', 'kfn depth', 'kfn calls/exec', 'steps/s', 'ceiling steps/s', 'ceiling exec/s', 'of ceiling', 'kfn machinery exec/s'].map((header, i) => ({ header, right: i > 0 })),
+      ['target', 'exec/s', 'cpu steps/s', 'profile steps/exec', 'steps/exec', 'kfn depth', 'kfn calls/exec', 'steps/s', 'ceiling steps/s', 'ceiling exec/s', 'of ceiling', 'kfn machinery exec/s', 'model alone exec/s'].map((header, i) => ({ header, right: i > 0 })),
       targets.map((t) => [
         t.target,
         num(t.execPerS),
@@ -146,6 +152,7 @@ async function run(opts: BenchOptions): Promise<void> {
         num(t.ceilingExecPerS),
         pct(t.ofCeiling),
         `${num(t.machineryExecPerS)} (${pct(t.machineryExecPerS / t.ceilingExecPerS)})`,
+        `${num(t.modelAloneExecPerS)} (${pct(t.modelAloneExecPerS / t.ceilingExecPerS)})`,
       ]),
     ),
   );
@@ -165,7 +172,10 @@ async function run(opts: BenchOptions): Promise<void> {
           `and leak check. "kfn machinery" steps the same plan through the kernel's own kfn() frames and k.at() labels, with ` +
           `nothing else done (in parentheses its exec/s over the ceiling's, as "of ceiling" is; above 100% where that machinery ` +
           `costs less than the ceiling's generator pairs): the part of the gap that is calling and labelling, apart from what the model's ` +
-          `functions do.`,
+          `functions do. "model alone" steps the same executions' runs (each one's profiling runs, then itself) along the CPUs the engine ` +
+          `picked, teardown and leak check where the engine ran them, and nothing else: no strategy, invariants, program drawing or ` +
+          `profile building (in parentheses, of the ceiling). It is what any engine over this model must do; exec/s near or below it ` +
+          `means the engine adds little, and its share of the ceiling bounds what "of ceiling" can reach without a cheaper model.`,
       ),
   );
 
