@@ -34,11 +34,11 @@ export interface ModelRun {
 export function recordModelRuns(target: Target, cfg: CampaignConfig, start: number, count: number): ModelRun[] {
   const memo = new TeardownMemo();
   const runs: ModelRun[] = [];
+  const maxSteps = cfg.maxSteps;
   for (let i = start; i < start + count; i++) {
     const program = programFor(target, cfg.seed, i);
     const faults = campaignFaults(target, cfg, i);
     const strategy = strategyAt(target, cfg, i);
-    const maxSteps = cfg.maxSteps;
     for (const phase of profilePhases(strategy, program)) {
       const cpus: number[] = [];
       execute(target, program, recording(serialStrategy(program, phase), cpus), SERIAL_RNG, { faults, maxSteps, profiling: true });

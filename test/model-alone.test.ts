@@ -47,7 +47,7 @@ for (const [name, strategy] of [
     }
     assert.equal(r, runs.length);
     assert.ok(found > 0, 'some executions found something');
-    assert.ok(runs.some((run) => run.teardown) && runs.some((run, i) => !run.teardown && runs[i + 1]?.program !== run.program), 'teardowns both run and skipped');
+    assert.ok(runs.some((run) => run.teardown) && runs.some((run, i) => !run.teardown && runs[i + 1]?.program !== run.program), 'executions both with and without a teardown run');
     assert.equal(stepModelAlone(target, runs), expectedSteps);
   });
 }
